@@ -1,0 +1,36 @@
+# mongen developer targets. `make install demo` sets everything up and runs the main job.
+PYTHON ?= python3
+SPEC ?= specs/emotivoice.yaml
+OUT ?= out
+
+.PHONY: install demo test test-fast lint golden bench
+
+install:
+	@if [ "$$(id -u)" = "0" ] && { ! command -v promtool >/dev/null || ! command -v amtool >/dev/null || ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; }; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager nginx-light >/dev/null; \
+	fi
+	@# The Debian packages start their daemons where an init system runs; tests start their own.
+	@-if command -v service >/dev/null && [ "$$(id -u)" = "0" ]; then service prometheus stop >/dev/null 2>&1; service prometheus-alertmanager stop >/dev/null 2>&1; service nginx stop >/dev/null 2>&1; true; fi
+	$(PYTHON) -m pip install -q -e '.[dev]'
+	@for t in promtool amtool; do command -v $$t >/dev/null || echo "warning: $$t missing: run 'make install' as root or apt-get install prometheus prometheus-alertmanager"; done
+
+demo:
+	mongen generate $(SPEC) -o $(OUT)
+	@cd $(OUT) && find . -type f | sort
+
+test:
+	$(PYTHON) -m pytest -q
+
+test-fast:
+	$(PYTHON) -m pytest -q -m "not e2e"
+
+lint:
+	ruff check mongen tests
+	ruff format --check mongen
+	mypy
+
+golden:
+	$(PYTHON) -m tests.regenerate_golden
+
+bench:
+	$(PYTHON) bench/run.py

@@ -1,0 +1,3 @@
+from mongen.cli import main
+
+main()

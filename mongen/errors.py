@@ -1,0 +1,76 @@
+"""Error types, one per layer, all carrying a location a person can jump to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+YamlPath = tuple[str | int, ...]
+
+
+def format_path(path: YamlPath) -> str:
+    """Render a YAML path as `metrics[0].labels`, the form people type in editors."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out or "<root>"
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class SpecIssue:
+    """One problem in a spec: where it is and what to do about it."""
+
+    location: Location
+    path: YamlPath
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: error: {format_path(self.path)}: {self.message}"
+
+
+class SpecError(Exception):
+    """The spec cannot be turned into a model; carries every issue found."""
+
+    def __init__(self, issues: list[SpecIssue]) -> None:
+        super().__init__("\n".join(str(i) for i in issues))
+        self.issues = issues
+
+
+class ToolMissingError(Exception):
+    """A validator's binary is not installed; names the Debian package to install."""
+
+    def __init__(self, tool: str, package: str) -> None:
+        super().__init__(
+            f"error: `{tool}` is not installed; it is needed to validate the output. "
+            f"Install it with `apt-get install {package}` (or `make install` as root), "
+            "or pass --no-validate to skip validation explicitly."
+        )
+        self.tool = tool
+        self.package = package
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A validation or lint result about a generated or user file."""
+
+    file: str
+    line: int
+    col: int
+    severity: str
+    check: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.severity} [{self.check}] {self.message}"

@@ -1,0 +1,71 @@
+"""alertmanager.yml: a route per severity, inhibition of tickets by pages, receivers, and
+the routing test cases `mongen validate` replays with `amtool config routes test`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mongen.model import Receiver, Spec
+from mongen.serialize import to_yaml
+
+PATH = "alertmanager/alertmanager.yml"
+ROUTES_TEST_PATH = "alertmanager/routes.test.yml"
+
+
+def _receiver(receiver: Receiver) -> dict[str, Any]:
+    if receiver.type == "email":
+        return {"name": receiver.name, "email_configs": [{"to": receiver.to, "send_resolved": True}]}
+    hook: dict[str, Any] = {"url": receiver.url, "send_resolved": True}
+    # DingTalk and WeCom expect their own payloads; an adapter receives Alertmanager's.
+    return {"name": receiver.name, "webhook_configs": [hook]}
+
+
+def config(spec: Spec) -> dict[str, Any]:
+    routing = spec.routing
+    routes = []
+    for severity, receivers in routing.routes:
+        for i, name in enumerate(receivers):
+            route: dict[str, Any] = {"receiver": name, "matchers": [f'severity="{severity}"']}
+            if i < len(receivers) - 1:
+                route["continue"] = True
+            if severity == "page":
+                route["repeat_interval"] = "1h"
+            routes.append(route)
+    first_receiver = routing.routes[0][1][0]
+    doc: dict[str, Any] = {}
+    if routing.smarthost:
+        glob: dict[str, Any] = {"smtp_from": routing.email_from, "smtp_smarthost": routing.smarthost, "smtp_require_tls": True}
+        if routing.auth_username:
+            glob["smtp_auth_username"] = routing.auth_username
+        if routing.auth_password_file:
+            glob["smtp_auth_password_file"] = routing.auth_password_file
+        doc["global"] = glob
+    doc["route"] = {
+        "receiver": first_receiver,
+        "group_by": list(routing.group_by),
+        "group_wait": "30s",
+        "group_interval": "5m",
+        "repeat_interval": "4h",
+        "routes": routes,
+    }
+    severities = routing.severities
+    if "page" in severities and "ticket" in severities:
+        doc["inhibit_rules"] = [{
+            "source_matchers": ['severity="page"'],
+            "target_matchers": ['severity="ticket"'],
+            "equal": ["service", "slo"],
+        }]
+    doc["receivers"] = [_receiver(r) for r in sorted(routing.receivers, key=lambda r: r.name)]
+    return doc
+
+
+def route_cases(spec: Spec) -> list[dict[str, Any]]:
+    """Each severity must reach exactly its receivers."""
+    return [
+        {"labels": {"alertname": "MongenRouteTest", "service": spec.service, "severity": severity}, "receivers": list(receivers)}
+        for severity, receivers in spec.routing.routes
+    ]
+
+
+def generate(spec: Spec) -> dict[str, str]:
+    return {PATH: to_yaml(config(spec), spec.source), ROUTES_TEST_PATH: to_yaml({"cases": route_cases(spec)}, spec.source)}

@@ -1,0 +1,35 @@
+"""Prometheus Operator manifests: a PrometheusRule with every rule group and a PodMonitor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mongen.generators.rules import rule_groups
+from mongen.model import Spec, format_duration
+from mongen.serialize import to_yaml
+
+
+def _metadata(spec: Spec, name: str) -> dict[str, Any]:
+    return {"name": name, "namespace": spec.kubernetes.namespace, "labels": {"app.kubernetes.io/managed-by": "mongen", **dict(spec.kubernetes.labels)}}
+
+
+def generate(spec: Spec) -> dict[str, str]:
+    if not spec.kubernetes.enabled:
+        return {}
+    groups = [group for kind_groups in rule_groups(spec).values() for group in kind_groups]
+    rule = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "metadata": _metadata(spec, f"{spec.service}-rules"), "spec": {"groups": groups}}
+    selector: dict[str, Any] = {"matchLabels": {"app.kubernetes.io/name": spec.service}}
+    endpoint = {
+        "port": spec.scrape.k8s_port_name,
+        "path": spec.exposure.metrics_path,
+        "interval": format_duration(spec.scrape.interval),
+        "scrapeTimeout": format_duration(spec.scrape.timeout),
+    }
+    monitor: dict[str, Any] = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor", "metadata": _metadata(spec, spec.service),
+                               "spec": {"selector": selector, "podMetricsEndpoints": [endpoint], "jobLabel": "app.kubernetes.io/name"}}
+    if spec.scrape.k8s_namespaces:
+        monitor["spec"]["namespaceSelector"] = {"matchNames": list(spec.scrape.k8s_namespaces)}
+    return {
+        f"kubernetes/{spec.service}-prometheusrule.yml": to_yaml(rule, spec.source),
+        f"kubernetes/{spec.service}-podmonitor.yml": to_yaml(monitor, spec.source),
+    }

@@ -1,0 +1,287 @@
+"""The typed, validated model of a spec. Built once, frozen, shared by every generator.
+
+Derived facts (exposed series names, cardinality, SLO windows and burn factors) live
+here so that no generator re-derives them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+COUNTER = "counter"
+GAUGE = "gauge"
+HISTOGRAM = "histogram"
+
+
+def format_duration(seconds: int) -> str:
+    """Prometheus duration text for a whole number of seconds (`1h30m`, `3d`)."""
+    if seconds <= 0:
+        return "0s"
+    out = ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            out += f"{count}{unit}"
+    return out
+
+
+def format_number(value: float) -> str:
+    """Shortest stable text for a number: 0.5, 10, 1e-05 -> 0.00001 style kept exact."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    text = repr(float(value))
+    if "e" in text:
+        text = f"{value:.15f}".rstrip("0").rstrip(".")
+    return text
+
+
+@dataclass(frozen=True)
+class EnumDef:
+    name: str
+    values: tuple[str, ...]
+    fallback: str
+    aliases: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class LabelDef:
+    """A label with a bounded value set; `enum` names the enum backing it, if any."""
+
+    name: str
+    values: tuple[str, ...]
+    fallback: str
+    enum: str | None = None
+    aliases: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """A label matcher from the spec: `values` are declared label values, never regexes."""
+
+    label: str
+    values: tuple[str, ...]
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str  # as written in the spec
+    type: str
+    help: str
+    labels: tuple[str, ...]
+    unit: str | None = None
+    buckets: tuple[float, ...] = ()
+    errors: tuple[Matcher, ...] = ()
+    record_by: tuple[tuple[str, ...], ...] = ((),)
+    role: str | None = None
+
+    @property
+    def base(self) -> str:
+        """Name without the type suffix the client adds (`_total` for counters)."""
+        if self.type == COUNTER and self.name.endswith("_total"):
+            return self.name[: -len("_total")]
+        return self.name
+
+    @property
+    def exposed_name(self) -> str:
+        """The series name a selector uses for the metric's value."""
+        return self.base + "_total" if self.type == COUNTER else self.name
+
+    @property
+    def exposed_series(self) -> dict[str, tuple[str, ...]]:
+        """Every series name the client exposes, with its label names."""
+        if self.type == COUNTER:
+            return {self.base + "_total": self.labels}
+        if self.type == HISTOGRAM:
+            return {
+                self.name + "_bucket": (*self.labels, "le"),
+                self.name + "_sum": self.labels,
+                self.name + "_count": self.labels,
+            }
+        return {self.name: self.labels}
+
+
+@dataclass(frozen=True)
+class SloWindow:
+    """One multi-window multi-burn-rate alert condition (SRE workbook, ch. 5)."""
+
+    severity: str  # page | ticket
+    speed: str  # quick | slow
+    long: int  # seconds
+    short: int  # seconds
+    budget_percent: float  # share of the period's budget consumed over `long`
+    burn_factor: float
+
+
+# Google SRE workbook "Alerting on SLOs", table 5-8, as Sloth ships them: the windows stay
+# fixed; the burn factor follows from the period (Sloth's getBurnRateFactor):
+#   factor = budget_percent / 100 * period / long_window
+SLO_WINDOW_SPECS: tuple[tuple[str, str, int, int, float], ...] = (
+    ("page", "quick", 3600, 300, 2.0),
+    ("page", "slow", 6 * 3600, 1800, 5.0),
+    ("ticket", "quick", 86400, 7200, 10.0),
+    ("ticket", "slow", 3 * 86400, 6 * 3600, 10.0),
+)
+
+
+@dataclass(frozen=True)
+class Slo:
+    name: str
+    description: str
+    objective: float  # percent
+    period: int  # seconds
+    kind: str  # ratio | latency
+    metric: str
+    errors: tuple[Matcher, ...] = ()
+    total: tuple[Matcher, ...] = ()
+    threshold: float | None = None
+
+    @property
+    def error_budget(self) -> float:
+        return round(1 - self.objective / 100, 12)
+
+    @property
+    def windows(self) -> tuple[SloWindow, ...]:
+        return tuple(
+            SloWindow(sev, speed, long, short, pct, round(pct / 100 * self.period / long, 6))
+            for sev, speed, long, short, pct in SLO_WINDOW_SPECS
+        )
+
+    @property
+    def window_seconds(self) -> tuple[int, ...]:
+        """Every window an SLI ratio is recorded for, plus the period itself."""
+        seen = {w.long for w in self.windows} | {w.short for w in self.windows}
+        return tuple(sorted(seen)) + (self.period,)
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    kind: str
+    severity: str
+    for_seconds: int
+    metric: str | None = None
+    quantile: float | None = None
+    by: tuple[str, ...] = ()
+    where: tuple[Matcher, ...] = ()
+    threshold: float | None = None
+    window: int = 300
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Receiver:
+    name: str
+    type: str
+    to: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Routing:
+    group_by: tuple[str, ...]
+    routes: tuple[tuple[str, tuple[str, ...]], ...]
+    receivers: tuple[Receiver, ...]
+    email_from: str | None = None
+    smarthost: str | None = None
+    auth_username: str | None = None
+    auth_password_file: str | None = None
+
+    @property
+    def severities(self) -> tuple[str, ...]:
+        return tuple(sev for sev, _ in self.routes)
+
+
+@dataclass(frozen=True)
+class Scrape:
+    job: str
+    interval: int
+    timeout: int
+    evaluation_interval: int
+    static_targets: tuple[str, ...]
+    k8s_namespaces: tuple[str, ...] | None
+    k8s_port_name: str
+    file_sd: str | None
+    alertmanagers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Exposure:
+    port: int
+    bind_address: str
+    metrics_path: str
+    allowed_cidrs: tuple[str, ...]
+    nginx_listen: int
+    server_name: str
+
+
+@dataclass(frozen=True)
+class ExternalMetric:
+    name: str | None
+    prefix: str | None
+    labels: tuple[str, ...] | None  # None: any label
+
+
+@dataclass(frozen=True)
+class Kubernetes:
+    enabled: bool
+    namespace: str
+    labels: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Spec:
+    source: str  # spec path as given, for headers
+    service: str
+    namespace: str
+    runbook_base: str | None
+    max_series: int
+    enums: tuple[EnumDef, ...]
+    labels: tuple[LabelDef, ...]
+    metrics: tuple[Metric, ...]
+    external_metrics: tuple[ExternalMetric, ...]
+    slos: tuple[Slo, ...]
+    alerts: tuple[Alert, ...]
+    scrape: Scrape
+    exposure: Exposure
+    routing: Routing
+    kubernetes: Kubernetes
+    rate_window: int = 300
+
+    @cached_property
+    def label_by_name(self) -> dict[str, LabelDef]:
+        return {label.name: label for label in self.labels}
+
+    @cached_property
+    def metric_by_name(self) -> dict[str, Metric]:
+        return {metric.name: metric for metric in self.metrics}
+
+    @cached_property
+    def by_role(self) -> dict[str, Metric]:
+        return {metric.role: metric for metric in self.metrics if metric.role}
+
+    @cached_property
+    def exposed_series(self) -> dict[str, tuple[str, ...]]:
+        """Every series name the service exposes -> its label names."""
+        out: dict[str, tuple[str, ...]] = {}
+        for metric in self.metrics:
+            out.update(metric.exposed_series)
+        return out
+
+    def series_count(self, metric: Metric) -> int:
+        """Exact series one instance exposes for `metric` once every combination is seen."""
+        combos = math.prod(len(self.label_by_name[name].values) for name in metric.labels)
+        if metric.type == HISTOGRAM:
+            return combos * (len(metric.buckets) + 1 + 2)  # +Inf bucket, _sum, _count
+        return combos
+
+    @cached_property
+    def total_series(self) -> int:
+        return sum(self.series_count(m) for m in self.metrics)
+
+    @property
+    def job_labels(self) -> tuple[str, ...]:
+        """Labels Prometheus adds to every scraped series."""
+        return ("job", "instance")

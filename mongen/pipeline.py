@@ -1,0 +1,51 @@
+"""The pipeline, top to bottom: load spec -> model -> generators -> validators -> writer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mongen.errors import Finding
+from mongen.generators import generate_all
+from mongen.model import Spec
+from mongen.serialize import header
+from mongen.spec.build import load_spec
+from mongen.validate import validate_dir
+from mongen.writer import MARKER, atomic_replace, diff_tree
+
+
+@dataclass
+class GenerateResult:
+    files: dict[str, str]
+    findings: list[Finding] = field(default_factory=list)
+    written: bool = False
+    diff: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return any(f.severity == "error" for f in self.findings)
+
+
+def render(spec: Spec) -> dict[str, str]:
+    """Every output file, plus the marker that says the directory belongs to mongen."""
+    files = generate_all(spec)
+    listing = "".join(f"{path}\n" for path in files)
+    files[MARKER] = header(spec.source) + listing
+    return dict(sorted(files.items()))
+
+
+def generate(spec_path: str, out_dir: Path, *, validate: bool = True, check: bool = False) -> GenerateResult:
+    spec = load_spec(spec_path)
+    files = render(spec)
+    result = GenerateResult(files)
+    if check:
+        result.diff = diff_tree(out_dir, files)
+        return result
+
+    def gate(staging: Path) -> bool:
+        if validate:
+            result.findings = validate_dir(staging)
+        return not result.failed
+
+    result.written = atomic_replace(out_dir, files, gate)
+    return result

@@ -1,0 +1,62 @@
+"""Building PromQL text from model values. Every spec value passes through `quote`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from prometheus_client.utils import floatToGoString
+
+from mongen.model import Matcher, format_duration, format_number
+
+
+def quote(value: str) -> str:
+    """A PromQL double-quoted string literal; escapes backslash, quote and control chars."""
+    out = []
+    for char in value:
+        if char in ('"', "\\"):
+            out.append("\\" + char)
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\t":
+            out.append("\\t")
+        elif ord(char) < 32:
+            out.append(f"\\x{ord(char):02x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def regex_alternation(values: Iterable[str]) -> str:
+    """An RE2 regex matching exactly the given literal values."""
+    return "|".join(re.escape(v) for v in values)
+
+
+def le_value(bound: float) -> str:
+    """The `le` label value prometheus_client exposes for a bucket bound (10 -> "10.0")."""
+    return str(floatToGoString(bound))
+
+
+def matcher_text(matcher: Matcher) -> str:
+    if len(matcher.values) == 1:
+        op = "!=" if matcher.negate else "="
+        return f"{matcher.label}{op}{quote(matcher.values[0])}"
+    op = "!~" if matcher.negate else "=~"
+    return f"{matcher.label}{op}{quote(regex_alternation(matcher.values))}"
+
+
+def selector(name: str, matchers: Iterable[Matcher] = (), extra: Iterable[str] = ()) -> str:
+    parts = [*extra, *(matcher_text(m) for m in matchers)]
+    return f"{name}{{{','.join(parts)}}}" if parts else name
+
+
+def by_clause(labels: Iterable[str]) -> str:
+    return f"by ({', '.join(labels)})"
+
+
+def duration(seconds: int) -> str:
+    return format_duration(seconds)
+
+
+def number(value: float) -> str:
+    return format_number(value)

@@ -1,0 +1,207 @@
+"""The recording rules a spec implies, computed once and shared by rules, tests and dashboards.
+
+Names follow the Prometheus convention `level:metric:operations`: `level` lists the labels
+the result keeps (besides `job`, which every rule keeps), `metric` drops a counter's
+`_total`, `operations` says what was done (`rate5m`, `p95_rate5m`, `error_ratio_rate1h`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from mongen.model import COUNTER, GAUGE, HISTOGRAM, Metric, Slo, Spec, format_duration, format_number
+from mongen.promql import by_clause, le_value, quote, selector
+
+DEFAULT_QUANTILES = (0.5, 0.95, 0.99)
+
+
+@dataclass(frozen=True)
+class RecordingRule:
+    record: str
+    expr: str
+    output_labels: tuple[str, ...]  # label names every result series carries
+    labels: tuple[tuple[str, str], ...] = ()  # static labels the rule adds
+
+
+@dataclass(frozen=True)
+class RecordingGroup:
+    name: str
+    interval: int
+    rules: tuple[RecordingRule, ...]
+
+
+def level(group: tuple[str, ...]) -> str:
+    return "_".join(group) if group else "job"
+
+
+def quantile_op(quantile: float) -> str:
+    return "p" + format_number(round(quantile * 100, 6)).replace(".", "_")
+
+
+def rate_name(metric: Metric, group: tuple[str, ...], window: int, series: str = "") -> str:
+    return f"{level(group)}:{metric.base}{series}:rate{format_duration(window)}"
+
+
+def error_ratio_name(metric: Metric, group: tuple[str, ...], window: int) -> str:
+    return f"{level(group)}:{metric.base}:error_ratio_rate{format_duration(window)}"
+
+
+def share_name(metric: Metric, group: tuple[str, ...], window: int) -> str:
+    return f"{level(group)}:{metric.base}:share_rate{format_duration(window)}"
+
+
+def quantile_name(metric: Metric, group: tuple[str, ...], quantile: float, window: int) -> str:
+    return f"{level(group)}:{metric.name}:{quantile_op(quantile)}_rate{format_duration(window)}"
+
+
+def sli_error_name(window: int) -> str:
+    return f"slo:sli_error:ratio_rate{format_duration(window)}"
+
+
+def metric_groups(spec: Spec, metric: Metric) -> tuple[tuple[str, ...], ...]:
+    """Label sets aggregated for `metric`: the spec's `record_by` plus every alert's `by`."""
+    groups = list(metric.record_by)
+    for alert in spec.alerts:
+        if alert.metric == metric.name and alert.by not in groups:
+            groups.append(alert.by)
+    return tuple(groups)
+
+
+def error_windows(spec: Spec, metric: Metric) -> tuple[int, ...]:
+    """Error ratios are recorded for 5m (alerts), 1h (the brief's success ratio), alert windows."""
+    windows = {spec.rate_window, 3600}
+    windows |= {a.window for a in spec.alerts if a.metric == metric.name and a.kind == "error_ratio"}
+    return tuple(sorted(windows))
+
+
+def quantiles(spec: Spec, metric: Metric, group: tuple[str, ...]) -> tuple[float, ...]:
+    qs = set(DEFAULT_QUANTILES)
+    qs |= {a.quantile for a in spec.alerts if a.metric == metric.name and a.by == group and a.quantile}
+    return tuple(sorted(qs))
+
+
+def _sum_by(group: tuple[str, ...], inner: str, extra: tuple[str, ...] = ()) -> str:
+    return f"sum {by_clause(('job', *group, *extra))} ({inner})"
+
+
+def _counter_rules(spec: Spec, metric: Metric) -> list[RecordingRule]:
+    rules = []
+    window = format_duration(spec.rate_window)
+    series = metric.exposed_name
+    for group in metric_groups(spec, metric):
+        out = ("job", *group)
+        rules.append(RecordingRule(rate_name(metric, group, spec.rate_window), _sum_by(group, f"rate({series}[{window}])"), out))
+        if metric.errors:
+            for w in error_windows(spec, metric):
+                wt = format_duration(w)
+                errors = _sum_by(group, f"rate({selector(series, metric.errors)}[{wt}])")
+                total = _sum_by(group, f"rate({series}[{wt}])")
+                # `or total * 0`: a group that has never failed has no error series; its
+                # ratio is 0, not absent, so dashboards and `absent()` checks see it.
+                expr = f"(\n  {errors}\n  or\n  {total} * 0\n)\n/\n{total}"
+                rules.append(RecordingRule(error_ratio_name(metric, group, w), expr, out))
+        if len(group) == 1 and spec.label_by_name[group[0]].enum:
+            part = _sum_by(group, f"rate({series}[{window}])")
+            whole = _sum_by((), f"rate({series}[{window}])")
+            expr = f"{part}\n/ ignoring ({group[0]}) group_left\n{whole}"
+            rules.append(RecordingRule(share_name(metric, group, spec.rate_window), expr, out))
+    return rules
+
+
+def _histogram_rules(spec: Spec, metric: Metric) -> list[RecordingRule]:
+    rules = []
+    window = format_duration(spec.rate_window)
+    for group in metric_groups(spec, metric):
+        out = ("job", *group)
+        bucket_rule = rate_name(metric, group, spec.rate_window, "_bucket")
+        rules.append(RecordingRule(bucket_rule, _sum_by(group, f"rate({metric.name}_bucket[{window}])", ("le",)), (*out, "le")))
+        for part in ("_count", "_sum"):
+            rules.append(RecordingRule(rate_name(metric, group, spec.rate_window, part), _sum_by(group, f"rate({metric.name}{part}[{window}])"), out))
+        for q in quantiles(spec, metric, group):
+            rules.append(RecordingRule(quantile_name(metric, group, q, spec.rate_window), f"histogram_quantile({format_number(q)}, {bucket_rule})", out))
+        mean = f"{rate_name(metric, group, spec.rate_window, '_sum')}\n/\n{rate_name(metric, group, spec.rate_window, '_count')}"
+        rules.append(RecordingRule(f"{level(group)}:{metric.name}:mean_rate{window}", mean, out))
+    return rules
+
+
+def _gauge_rules(spec: Spec, metric: Metric) -> list[RecordingRule]:
+    rules = []
+    for group in metric_groups(spec, metric):
+        out = ("job", *group)
+        for op in ("max", "avg"):
+            rules.append(RecordingRule(f"{level(group)}:{metric.name}:{op}", f"{op} {by_clause(out)} ({metric.name})", out))
+    return rules
+
+
+def slo_interval(spec: Spec) -> int:
+    """SLO windows are 5m to 30d; evaluating them more often than once a minute buys nothing."""
+    return max(spec.scrape.evaluation_interval, 60)
+
+
+def sli_error_expr(spec: Spec, slo: Slo, window: int) -> str:
+    metric = spec.metric_by_name[slo.metric]
+    w = format_duration(window)
+    if slo.kind == "ratio":
+        errors = f"sum(rate({selector(metric.exposed_name, slo.errors + slo.total)}[{w}]))"
+        total = f"sum(rate({selector(metric.exposed_name, slo.total)}[{w}]))"
+        return f"{errors}\n/\n{total}"
+    assert slo.threshold is not None
+    count = f"sum(rate({selector(metric.name + '_count', slo.total)}[{w}]))"
+    le = f"le={quote(le_value(slo.threshold))}"
+    fast = f"sum(rate({selector(metric.name + '_bucket', slo.total, (le,))}[{w}]))"
+    return f"(\n  {count}\n  -\n  {fast}\n)\n/\n{count}"
+
+
+def slo_labels(spec: Spec, slo: Slo) -> tuple[tuple[str, str], ...]:
+    return (("service", spec.service), ("slo", slo.name))
+
+
+def _slo_rules(spec: Spec, slo: Slo) -> list[RecordingRule]:
+    labels = slo_labels(spec, slo)
+    out = ("service", "slo")
+    rules = [RecordingRule(sli_error_name(w), sli_error_expr(spec, slo, w), out, labels) for w in slo.window_seconds[:-1]]
+    short = selector(sli_error_name(spec.rate_window), extra=(f"{k}={quote(v)}" for k, v in labels))
+    period = format_duration(slo.period)
+    rules.append(RecordingRule(
+        sli_error_name(slo.period),
+        f"sum_over_time({short}[{period}])\n/ ignoring ()\ncount_over_time({short}[{period}])",
+        out, labels,
+    ))
+    budget = format_number(slo.error_budget)
+    this = "{" + ",".join(f"{k}={quote(v)}" for k, v in labels) + "}"
+    rules += [
+        RecordingRule("slo:objective:ratio", f"vector({format_number(slo.objective / 100)})", out, labels),
+        RecordingRule("slo:error_budget:ratio", f"vector({budget})", out, labels),
+        RecordingRule("slo:time_period:days", f"vector({format_number(slo.period / 86400)})", out, labels),
+        RecordingRule("slo:current_burn_rate:ratio", f"{sli_error_name(spec.rate_window)}{this}\n/ {budget}", out, labels),
+        RecordingRule("slo:period_burn_rate:ratio", f"{sli_error_name(slo.period)}{this}\n/ {budget}", out, labels),
+        RecordingRule("slo:period_error_budget_remaining:ratio", f"1 - slo:period_burn_rate:ratio{this}", out, labels),
+    ]
+    return rules
+
+
+@cache
+def recording_groups(spec: Spec) -> tuple[RecordingGroup, ...]:
+    """Every recording rule group for the spec, in a stable order."""
+    rules: list[RecordingRule] = []
+    for metric in spec.metrics:
+        if metric.type == COUNTER:
+            rules += _counter_rules(spec, metric)
+        elif metric.type == HISTOGRAM:
+            rules += _histogram_rules(spec, metric)
+        elif metric.type == GAUGE:
+            rules += _gauge_rules(spec, metric)
+    groups = [RecordingGroup(f"{spec.service}-recording", spec.scrape.evaluation_interval, tuple(rules))]
+    for slo in spec.slos:
+        groups.append(RecordingGroup(f"{spec.service}-slo-{slo.name}", slo_interval(spec), tuple(_slo_rules(spec, slo))))
+    return tuple(groups)
+
+
+def recorded_names(spec: Spec) -> dict[str, tuple[str, ...]]:
+    """Recorded series name -> labels its results carry (union over SLOs)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for group in recording_groups(spec):
+        for rule in group.rules:
+            out[rule.record] = rule.output_labels
+    return out

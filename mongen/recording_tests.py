@@ -1,0 +1,187 @@
+"""promql_expr_tests for the recording rules, with expected values computed independently.
+
+The inputs grow by whole multiples of 60 per minute, so 5m rates are exact integers and
+the expected values below are computed with the same float operations Prometheus does
+(promtool compares them exactly in older releases).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+from mongen.alerting import TEST_INTERVAL, slo_input
+from mongen.model import COUNTER, GAUGE, HISTOGRAM, Metric, Spec, format_duration, format_number
+from mongen.promql import le_value, quote
+from mongen.recording import (
+    error_ratio_name,
+    level,
+    metric_groups,
+    quantile_name,
+    quantiles,
+    rate_name,
+    share_name,
+    sli_error_name,
+    slo_labels,
+)
+
+EVAL_MINUTES = 10
+ROUND_TO = 1e6
+Labels = dict[str, str]
+
+
+def _series_text(name: str, labels: Labels) -> str:
+    return f"{name}{{{', '.join(f'{k}={quote(v)}' for k, v in labels.items())}}}"
+
+
+def _rounded(value: float) -> float | int:
+    """What `round(x * 1e6) / 1e6` gives in Prometheus (round half up, then an exact division)."""
+    out = math.floor(value * ROUND_TO + 0.5) / ROUND_TO
+    return int(out) if out.is_integer() else out
+
+
+def _group(rows: list[tuple[Labels, float]], keep: tuple[str, ...]) -> dict[tuple[str, ...], float]:
+    out: dict[tuple[str, ...], float] = defaultdict(float)
+    for labels, value in rows:
+        out[tuple(labels[k] for k in keep)] += value
+    return dict(out)
+
+
+def _samples(keep: tuple[str, ...], values: dict[tuple[str, ...], float]) -> list[dict[str, Any]]:
+    return [{"labels": _series_text("", dict(zip(keep, key, strict=True))), "value": _rounded(v)} for key, v in sorted(values.items())]
+
+
+def _matches(labels: Labels, matchers: Any) -> bool:
+    return all((labels[m.label] in m.values) != m.negate for m in matchers)
+
+
+def _counter_inputs(spec: Spec, metric: Metric) -> list[tuple[Labels, float]]:
+    """(labels, per-second rate) of the input series: an error series and two healthy ones."""
+    base = {"job": spec.scrape.job, "instance": "replica-1:8001"}
+    first = {name: spec.label_by_name[name].values[0] for name in metric.labels}
+    err, ok = dict(first), dict(first)
+    for m in metric.errors:
+        values = spec.label_by_name[m.label].values
+        err[m.label] = next(v for v in values if (v in m.values) != m.negate)
+        ok[m.label] = next(v for v in values if (v in m.values) == m.negate)
+    other = {name: (spec.label_by_name[name].values[1:] or spec.label_by_name[name].values)[0] for name in metric.labels}
+    other.update({m.label: ok[m.label] for m in metric.errors})
+    rows = [({**base, **err}, 1.0), ({**base, **ok}, 3.0), ({**base, **other}, 2.0)]
+    return rows if metric.errors else rows[1:]
+
+
+def _counter_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    rows = _counter_inputs(spec, metric)
+    inputs = [{"series": _series_text(metric.exposed_name, labels), "values": f"0+{format_number(rate * 60)}x{EVAL_MINUTES + 5}"} for labels, rate in rows]
+    tests = []
+    whole = _group(rows, ("job",))
+    for group in metric_groups(spec, metric):
+        keep = ("job", *group)
+        totals = _group(rows, keep)
+        tests.append((rate_name(metric, group, spec.rate_window), keep, totals))
+        if metric.errors:
+            errors = _group([r for r in rows if _matches(r[0], metric.errors)], keep)
+            ratio = {k: errors.get(k, 0.0) / v for k, v in totals.items()}
+            tests.append((error_ratio_name(metric, group, spec.rate_window), keep, ratio))
+        if len(group) == 1 and spec.label_by_name[group[0]].enum:
+            share = {k: v / whole[k[:1]] for k, v in totals.items()}
+            tests.append((share_name(metric, group, spec.rate_window), keep, share))
+    return inputs, [_expr_test(name, keep, values) for name, keep, values in tests]
+
+
+def histogram_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
+    """Prometheus' classic histogram_quantile, same float operations in the same order."""
+    total = buckets[-1][1]
+    rank = q * total
+    b = next(i for i, (_, c) in enumerate(buckets) if c >= rank)
+    if b == len(buckets) - 1:
+        return buckets[-2][0]
+    start, end, count = 0.0, buckets[b][0], buckets[b][1]
+    if b > 0:
+        start = buckets[b - 1][0]
+        count -= buckets[b - 1][1]
+        rank -= buckets[b - 1][1]
+    return start + (end - start) * (rank / count)
+
+
+def _histogram_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    labels = {"job": spec.scrape.job, "instance": "replica-1:8001"}
+    labels.update({name: spec.label_by_name[name].values[0] for name in metric.labels})
+    low = 1 if len(metric.buckets) > 1 else 0
+    cumulative = [(b, float((1 if i >= low else 0) + (3 if i >= len(metric.buckets) - 1 else 0))) for i, b in enumerate(metric.buckets)]
+    cumulative.append((float("inf"), 4.0))
+    sum_rate = 7.0
+    inputs = [{"series": _series_text(metric.name + "_bucket", {**labels, "le": le_value(b) if b != float("inf") else "+Inf"}),
+               "values": f"0+{format_number(c * 60)}x{EVAL_MINUTES + 5}"} for b, c in cumulative]
+    inputs.append({"series": _series_text(metric.name + "_count", labels), "values": f"0+240x{EVAL_MINUTES + 5}"})
+    inputs.append({"series": _series_text(metric.name + "_sum", labels), "values": f"0+{format_number(sum_rate * 60)}x{EVAL_MINUTES + 5}"})
+    tests = []
+    for group in metric_groups(spec, metric):
+        keep = ("job", *group)
+        key = tuple(labels[k] for k in keep)
+        tests.append(_expr_test(rate_name(metric, group, spec.rate_window, "_count"), keep, {key: 4.0}))
+        tests.append(_expr_test(rate_name(metric, group, spec.rate_window, "_sum"), keep, {key: sum_rate}))
+        for q in quantiles(spec, metric, group):
+            tests.append(_expr_test(quantile_name(metric, group, q, spec.rate_window), keep, {key: histogram_quantile(q, cumulative)}))
+        mean = f"{level(group)}:{metric.name}:mean_rate{format_duration(spec.rate_window)}"
+        tests.append(_expr_test(mean, keep, {key: sum_rate / 4.0}))
+    return inputs, tests
+
+
+def _gauge_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    base = {"job": spec.scrape.job, **{name: spec.label_by_name[name].values[0] for name in metric.labels}}
+    rows = [({**base, "instance": "replica-1:8001"}, 3.0), ({**base, "instance": "replica-2:8001"}, 5.0)]
+    inputs = [{"series": _series_text(metric.name, labels), "values": f"{format_number(v)}x{EVAL_MINUTES + 5}"} for labels, v in rows]
+    tests = []
+    for group in metric_groups(spec, metric):
+        keep = ("job", *group)
+        key = tuple(base[k] for k in keep)
+        tests.append(_expr_test(f"{level(group)}:{metric.name}:max", keep, {key: 5.0}))
+        tests.append(_expr_test(f"{level(group)}:{metric.name}:avg", keep, {key: 4.0}))
+    return inputs, tests
+
+
+def _expr_test(expr: str, keep: tuple[str, ...], values: dict[tuple[str, ...], float]) -> dict[str, Any]:
+    # promtool compares floats exactly and rate() extrapolation leaves 1-ulp noise
+    # (7.000000000000001), so results are compared at 6 decimals.
+    return {"expr": f"round({expr} * {ROUND_TO:g}) / {ROUND_TO:g}", "eval_time": f"{EVAL_MINUTES}m", "exp_samples": _samples(keep, values)}
+
+
+def _slo_tests(spec: Spec) -> list[dict[str, Any]]:
+    tests = []
+    for slo in spec.slos:
+        labels = dict(slo_labels(spec, slo))
+        keep = tuple(labels)
+        key = tuple(labels.values())
+        inputs = slo_input(spec, slo, [(EVAL_MINUTES + 5, 0.25)])
+        budget = slo.error_budget
+        this = f"{{slo={quote(slo.name)}}}"
+        exprs = [
+            _expr_test(sli_error_name(spec.rate_window) + this, keep, {key: 0.25}),
+            _expr_test("slo:objective:ratio" + this, keep, {key: slo.objective / 100}),
+            _expr_test("slo:error_budget:ratio" + this, keep, {key: budget}),
+            _expr_test("slo:current_burn_rate:ratio" + this, keep, {key: 0.25 / budget}),
+            _expr_test("slo:period_error_budget_remaining:ratio" + this, keep, {key: 1 - 0.25 / budget}),
+        ]
+        tests.append({
+            "name": f"SLO {slo.name}: SLI and budget rules at a 25% error ratio",
+            "interval": format_duration(TEST_INTERVAL),
+            "input_series": [{"series": s, "values": v} for s, v in inputs],
+            "promql_expr_test": exprs,
+        })
+    return tests
+
+
+def recording_tests(spec: Spec) -> list[dict[str, Any]]:
+    tests = []
+    builders = {COUNTER: _counter_tests, HISTOGRAM: _histogram_tests, GAUGE: _gauge_tests}
+    for metric in spec.metrics:
+        inputs, exprs = builders[metric.type](spec, metric)
+        tests.append({
+            "name": f"recording rules of {metric.name}",
+            "interval": format_duration(TEST_INTERVAL),
+            "input_series": inputs,
+            "promql_expr_test": exprs,
+        })
+    return tests + _slo_tests(spec)

@@ -1,0 +1,1 @@
+"""Loading and validating specs into the typed model."""

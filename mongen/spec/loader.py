@@ -1,0 +1,76 @@
+"""YAML loading that remembers where every value came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from mongen.errors import Location, SpecError, SpecIssue, YamlPath
+
+
+@dataclass
+class LoadedDocument:
+    """Plain Python data plus the source position of every node, keyed by YAML path."""
+
+    file: str
+    data: Any
+    positions: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: YamlPath) -> Location:
+        """Position of the deepest node on `path` that exists (1-based line and column)."""
+        probe = tuple(path)
+        while probe not in self.positions and probe:
+            probe = probe[:-1]
+        line, col = self.positions.get(probe, (0, 0))
+        return Location(self.file, line + 1, col + 1)
+
+    def issue(self, path: YamlPath, message: str) -> SpecIssue:
+        return SpecIssue(self.locate(path), tuple(path), message)
+
+
+def load_yaml(text: str, file: str) -> LoadedDocument:
+    """Parse one YAML document, rejecting duplicate keys and non-string keys."""
+    doc = LoadedDocument(file=file, data=None)
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise SpecError([SpecIssue(Location(file, 1, 1), (), "the spec is empty")])
+        doc.data = _convert(loader, node, (), doc)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SpecError(
+            [SpecIssue(Location(file, line, col), (), f"invalid YAML: {problem}")]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([SpecIssue(Location(file, 1, 1), (), f"invalid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+    return doc
+
+
+def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: YamlPath, doc: LoadedDocument) -> Any:
+    doc.positions[path] = (node.start_mark.line, node.start_mark.column)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise SpecError([doc.issue(path, "YAML merge keys (<<) are not supported")])
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                key_path = (*path, str(key))
+                doc.positions[key_path] = (key_node.start_mark.line, key_node.start_mark.column)
+                raise SpecError([doc.issue(key_path, f"keys must be strings, got {key!r}")])
+            key_path = (*path, key)
+            if key in result:
+                doc.positions[key_path] = (key_node.start_mark.line, key_node.start_mark.column)
+                raise SpecError([doc.issue(key_path, f"duplicate key `{key}`")])
+            result[key] = _convert(loader, value_node, key_path, doc)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(loader, item, (*path, i), doc) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)

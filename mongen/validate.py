@@ -1,0 +1,218 @@
+"""Validators: the real tools (promtool, amtool, nginx, python) run on an output directory.
+
+Each check returns Findings; a missing binary raises ToolMissingError (never a silent skip).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mongen.errors import Finding, ToolMissingError
+
+# Binary -> Debian package that ships it.
+PACKAGES = {"promtool": "prometheus", "amtool": "prometheus-alertmanager", "nginx": "nginx-light", "prometheus": "prometheus",
+            "alertmanager": "prometheus-alertmanager"}
+TOOL_TIMEOUT = 120
+
+
+def require(tool: str) -> str:
+    path = shutil.which(tool) or (f"/usr/sbin/{tool}" if os.path.exists(f"/usr/sbin/{tool}") else None)
+    if path is None:
+        raise ToolMissingError(tool, PACKAGES[tool])
+    return path
+
+
+def _run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=TOOL_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(args, 124, "", f"timed out after {TOOL_TIMEOUT}s")
+
+
+def _tool_finding(rel: str, check: str, proc: subprocess.CompletedProcess[str]) -> list[Finding]:
+    if proc.returncode == 0:
+        return []
+    text = (proc.stdout + proc.stderr).strip()
+    return [Finding(rel, 1, 1, "error", check, f"{Path(proc.args[0]).name} failed:\n{text}")]
+
+
+def _files(root: Path, pattern: str) -> list[Path]:
+    return sorted(root.glob(pattern))
+
+
+def promtool_supports_kubernetes() -> bool:
+    """Debian's prometheus package is built without Kubernetes service discovery."""
+    with tempfile.TemporaryDirectory(prefix="mongen-k8s-probe-") as tmp:
+        probe = Path(tmp, "p.yml")
+        probe.write_text("scrape_configs:\n- job_name: p\n  kubernetes_sd_configs:\n  - role: pod\n")
+        return _run([require("promtool"), "check", "config", str(probe)]).returncode == 0
+
+
+def check_prometheus_config(root: Path) -> list[Finding]:
+    findings: list[Finding] = []
+    promtool = require("promtool")
+    for path in _files(root, "prometheus/*.yml"):
+        rel = str(path.relative_to(root))
+        data = yaml.safe_load(path.read_text())
+        target = path
+        jobs = data.get("scrape_configs", [])
+        if any("kubernetes_sd_configs" in job for job in jobs) and not promtool_supports_kubernetes():
+            findings.append(Finding(rel, 1, 1, "warning", "promtool-config",
+                                    "this promtool (Debian's build) has no Kubernetes service discovery, so "
+                                    "`kubernetes_sd_configs` was not checked by it; everything else in the file was. "
+                                    "The PodMonitor under kubernetes/ is the checked way to scrape on Kubernetes."))
+            for job in jobs:
+                job.pop("kubernetes_sd_configs", None)
+            target = path.with_name(f".mongen-check-{path.name}")
+            target.write_text(yaml.safe_dump(data, sort_keys=False))
+        try:
+            findings += _tool_finding(rel, "promtool-config", _run([promtool, "check", "config", target.name], cwd=path.parent))
+        finally:
+            if target != path:
+                target.unlink()
+    return findings
+
+
+def check_rules(root: Path) -> list[Finding]:
+    promtool = require("promtool")
+    files = _files(root, "prometheus/rules/*.yml")
+    if not files:
+        return [Finding("prometheus/rules", 1, 1, "error", "promtool-rules", "no rule files found")]
+    proc = _run([promtool, "check", "rules", *(str(f.relative_to(root)) for f in files)], cwd=root)
+    return _tool_finding("prometheus/rules", "promtool-rules", proc)
+
+
+def check_rule_tests(root: Path) -> list[Finding]:
+    promtool = require("promtool")
+    files = _files(root, "prometheus/tests/*.yml")
+
+    def one(path: Path) -> list[Finding]:
+        proc = _run([promtool, "test", "rules", path.name], cwd=path.parent)
+        return _tool_finding(str(path.relative_to(root)), "promtool-test", proc)
+
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        return [f for result in pool.map(one, files) for f in result]
+
+
+def check_alertmanager(root: Path) -> list[Finding]:
+    amtool = require("amtool")
+    config = root / "alertmanager/alertmanager.yml"
+    if not config.exists():
+        return []
+    rel = str(config.relative_to(root))
+    findings = _tool_finding(rel, "amtool-config", _run([amtool, "check-config", str(config)]))
+    cases_file = root / "alertmanager/routes.test.yml"
+    if findings or not cases_file.exists():
+        return findings
+    for case in yaml.safe_load(cases_file.read_text())["cases"]:
+        labels = [f"{k}={v}" for k, v in case["labels"].items()]
+        expect = ",".join(case["receivers"])
+        proc = _run([amtool, "config", "routes", "test", f"--config.file={config}", f"--verify.receivers={expect}", *labels])
+        if proc.returncode != 0:
+            findings.append(Finding(str(cases_file.relative_to(root)), 1, 1, "error", "amtool-routes",
+                                    f"alert {' '.join(labels)} should reach {expect}, amtool says: {(proc.stdout + proc.stderr).strip()}"))
+    return findings
+
+
+def nginx_test(snippet: Path) -> subprocess.CompletedProcess[str]:
+    """`nginx -t` on a minimal nginx.conf that includes the snippet inside `http {}`."""
+    nginx = require("nginx")
+    with tempfile.TemporaryDirectory(prefix="mongen-nginx-") as tmp:
+        conf = Path(tmp, "nginx.conf")
+        conf.write_text(nginx_conf(Path(tmp), snippet))
+        return _run([nginx, "-t", "-q", "-e", "stderr", "-p", tmp, "-c", str(conf)])
+
+
+def nginx_conf(prefix: Path, snippet: Path, extra_http: str = "") -> str:
+    temp = "\n".join(f"    {d}_temp_path {prefix}/{d};" for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    return (
+        f"pid {prefix}/nginx.pid;\nerror_log stderr;\ndaemon off;\nevents {{ worker_connections 64; }}\n"
+        f"http {{\n    access_log off;\n{temp}\n{extra_http}    include {snippet.resolve()};\n}}\n"
+    )
+
+
+def check_nginx(root: Path) -> list[Finding]:
+    findings = []
+    for snippet in _files(root, "nginx/*.conf"):
+        findings += _tool_finding(str(snippet.relative_to(root)), "nginx-t", nginx_test(snippet))
+    return findings
+
+
+def check_grafana(root: Path) -> list[Finding]:
+    from mongen.dashboard_checks import dashboard_problems
+
+    findings = []
+    for path in _files(root, "grafana/dashboards/*.json"):
+        rel = str(path.relative_to(root))
+        try:
+            dashboard = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            findings.append(Finding(rel, exc.lineno, exc.colno, "error", "grafana-json", f"invalid JSON: {exc.msg}"))
+            continue
+        findings += [Finding(rel, 1, 1, "error", "grafana-dashboard", problem) for problem in dashboard_problems(dashboard)]
+    return findings
+
+
+_IMPORT_CHECK = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("generated_metrics", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+from prometheus_client import generate_latest
+text = generate_latest(module.REGISTRY).decode()
+assert text, "the registry exposes nothing"
+"""
+
+
+def check_instrumentation(root: Path) -> list[Finding]:
+    findings = []
+    for path in _files(root, "instrumentation/*.py"):
+        rel = str(path.relative_to(root))
+        source = path.read_text()
+        try:
+            compile(source, rel, "exec")
+        except SyntaxError as exc:
+            findings.append(Finding(rel, exc.lineno or 1, exc.offset or 1, "error", "python-compile", str(exc.msg)))
+            continue
+        proc = _run([sys.executable, "-c", _IMPORT_CHECK, str(path)])
+        findings += _tool_finding(rel, "python-import", proc)
+    return findings
+
+
+CHECKS: tuple[Callable[[Path], list[Finding]], ...] = (
+    check_prometheus_config,
+    check_rules,
+    check_rule_tests,
+    check_alertmanager,
+    check_nginx,
+    check_grafana,
+    check_instrumentation,
+)
+
+
+def required_tools() -> tuple[str, ...]:
+    return ("promtool", "amtool", "nginx")
+
+
+def validate_dir(root: Path) -> list[Finding]:
+    """Run every check; tools are looked up first so a missing one fails before any work."""
+    for tool in required_tools():
+        require(tool)
+    with ThreadPoolExecutor(max_workers=len(CHECKS)) as pool:
+        results = list(pool.map(lambda check: check(root), CHECKS))
+    return [finding for result in results for finding in result]
+
+
+def summary(findings: list[Finding]) -> dict[str, Any]:
+    return {"errors": sum(f.severity == "error" for f in findings), "warnings": sum(f.severity == "warning" for f in findings)}

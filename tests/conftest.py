@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mongen.pipeline import render
+from mongen.spec.build import load_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SPEC = "specs/emotivoice.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _repo_cwd(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spec paths appear in headers as given; tests give them relative to the repo root."""
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.fixture(scope="session")
+def default_spec():
+    import os
+
+    old = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return load_spec(DEFAULT_SPEC)
+    finally:
+        os.chdir(old)
+
+
+@pytest.fixture(scope="session")
+def default_files(default_spec):
+    return render(default_spec)
+
+
+def need(tool: str) -> str:
+    """The tests run the real tools; a missing one is a failure with the fix, never a skip."""
+    path = shutil.which(tool) or (f"/usr/sbin/{tool}" if Path(f"/usr/sbin/{tool}").exists() else None)
+    if path is None:
+        pytest.fail(f"{tool} is not installed: run `make install` as root (Debian packages prometheus, prometheus-alertmanager, nginx-light)")
+    return path
