@@ -21,6 +21,7 @@ TEST_INTERVAL = 60
 
 # --- annotation templates, rendered to Go template text and to the expected test output ---
 
+
 @dataclass(frozen=True)
 class Lbl:
     name: str
@@ -40,8 +41,13 @@ def go_template(parts: tuple[Part, ...]) -> str:
         if isinstance(part, Lbl):
             out.append("{{ $labels.%s }}" % part.name)
         elif isinstance(part, Val):
-            out.append({"percent": "{{ $value | humanizePercentage }}", "seconds": '{{ printf "%.3g" $value }}s',
-                        "humanize": "{{ $value | humanize }}"}[part.fmt])
+            out.append(
+                {
+                    "percent": "{{ $value | humanizePercentage }}",
+                    "seconds": '{{ printf "%.3g" $value }}s',
+                    "humanize": "{{ $value | humanize }}",
+                }[part.fmt]
+            )
         else:
             out.append(part)
     return "".join(out)
@@ -136,7 +142,9 @@ class AlertCase:
             "name": self.name,
             "interval": format_duration(TEST_INTERVAL),
             "input_series": [{"series": s, "values": v} for s, v in self.series],
-            "alert_rule_test": [{"eval_time": format_duration(self.eval_time), "alertname": self.alert.name, "exp_alerts": exp}],
+            "alert_rule_test": [
+                {"eval_time": format_duration(self.eval_time), "alertname": self.alert.name, "exp_alerts": exp}
+            ],
         }
 
 
@@ -183,6 +191,7 @@ def _where_filter(alert: Alert) -> str:
 
 # --- one builder per alert kind ------------------------------------------------------
 
+
 def latency_quantile(spec: Spec, alert: Alert) -> tuple[AlertRule, list[AlertCase]]:
     metric = spec.metric_by_name[alert.metric or ""]
     assert alert.quantile is not None and alert.threshold is not None
@@ -198,9 +207,16 @@ def latency_quantile(spec: Spec, alert: Alert) -> tuple[AlertRule, list[AlertCas
         for_seconds=alert.for_seconds,
         labels=_common(spec, alert),
         summary=(f"{spec.service} P{pct} latency above {format_number(threshold)}s", *where_parts),
-        description=(f"P{pct} latency of {spec.service}", *where_parts, " is ", Val("seconds"),
-                     f" over the last {format_duration(spec.rate_window)} (threshold {format_number(threshold)}s, job ", Lbl("job"), ").",
-                     *((" " + alert.description,) if alert.description else ())),
+        description=(
+            f"P{pct} latency of {spec.service}",
+            *where_parts,
+            " is ",
+            Val("seconds"),
+            f" over the last {format_duration(spec.rate_window)} (threshold {format_number(threshold)}s, job ",
+            Lbl("job"),
+            ").",
+            *((" " + alert.description,) if alert.description else ()),
+        ),
         runbook_url=_runbook(spec, alert.name),
         output_labels=("job", *alert.by),
         threshold=threshold,
@@ -215,13 +231,24 @@ def latency_quantile(spec: Spec, alert: Alert) -> tuple[AlertRule, list[AlertCas
         counts, value = _histogram_for_quantile(metric, q, target)
         if (value > threshold) != firing:
             raise ValueError(f"{alert.name}: the buckets are too coarse to test P{pct} around {threshold:g}")
-        series = [(_series(metric.name + "_bucket", {**labels, "le": le}), _counter_values(c, minutes)) for le, c in counts]
+        series = [
+            (_series(metric.name + "_bucket", {**labels, "le": le}), _counter_values(c, minutes)) for le, c in counts
+        ]
         total = counts[-1][1]
         series.append((_series(metric.name + "_count", labels), _counter_values(total, minutes)))
         series.append((_series(metric.name + "_sum", labels), _counter_values(round(total * target), minutes)))
         result = {"job": labels["job"], **{b: labels[b] for b in alert.by}}
-        cases.append(AlertCase(f"{alert.name} {'fires' if firing else 'stays quiet'} at P{pct} {value:g}s",
-                               rule, series, minutes * 60, firing, result, value))
+        cases.append(
+            AlertCase(
+                f"{alert.name} {'fires' if firing else 'stays quiet'} at P{pct} {value:g}s",
+                rule,
+                series,
+                minutes * 60,
+                firing,
+                result,
+                value,
+            )
+        )
     return rule, cases
 
 
@@ -277,9 +304,16 @@ def error_ratio(spec: Spec, alert: Alert) -> tuple[AlertRule, list[AlertCase]]:
         for_seconds=alert.for_seconds,
         labels=_common(spec, alert),
         summary=(f"{spec.service} error ratio above {format_number(threshold * 100)}%", *where_parts),
-        description=(f"{spec.service} requests", *where_parts, " fail at ", Val("percent"),
-                     f" over the last {window} (threshold {format_number(threshold * 100)}%, job ", Lbl("job"), ").",
-                     *((" " + alert.description,) if alert.description else ())),
+        description=(
+            f"{spec.service} requests",
+            *where_parts,
+            " fail at ",
+            Val("percent"),
+            f" over the last {window} (threshold {format_number(threshold * 100)}%, job ",
+            Lbl("job"),
+            ").",
+            *((" " + alert.description,) if alert.description else ()),
+        ),
         runbook_url=_runbook(spec, alert.name),
         output_labels=("job", *alert.by),
         threshold=threshold,
@@ -297,11 +331,22 @@ def error_ratio(spec: Spec, alert: Alert) -> tuple[AlertRule, list[AlertCase]]:
         errors = round(ratio * 1000)
         labels_err = _base_labels(spec, metric, {**err_values, **chosen})
         labels_ok = _base_labels(spec, metric, {**ok_values, **chosen})
-        series = [(_series(metric.exposed_name, labels_err), _counter_values(errors, minutes)),
-                  (_series(metric.exposed_name, labels_ok), _counter_values(1000 - errors, minutes))]
+        series = [
+            (_series(metric.exposed_name, labels_err), _counter_values(errors, minutes)),
+            (_series(metric.exposed_name, labels_ok), _counter_values(1000 - errors, minutes)),
+        ]
         result = {"job": labels_err["job"], **{b: labels_err[b] for b in alert.by}}
-        cases.append(AlertCase(f"{alert.name} {'fires' if firing else 'stays quiet'} at error ratio {errors / 1000:g}",
-                               rule, series, minutes * 60, firing, result, errors / 1000))
+        cases.append(
+            AlertCase(
+                f"{alert.name} {'fires' if firing else 'stays quiet'} at error ratio {errors / 1000:g}",
+                rule,
+                series,
+                minutes * 60,
+                firing,
+                result,
+                errors / 1000,
+            )
+        )
     return rule, cases
 
 
@@ -313,9 +358,14 @@ def target_down(spec: Spec, alert: Alert) -> tuple[AlertRule, list[AlertCase]]:
         for_seconds=alert.for_seconds,
         labels=_common(spec, alert),
         summary=(f"{spec.service} target ", Lbl("instance"), " is down"),
-        description=("Prometheus cannot scrape ", Lbl("instance"), " of job ", Lbl("job"),
-                     f" for {format_duration(alert.for_seconds)}: the replica is down or /metrics is blocked.",
-                     *((" " + alert.description,) if alert.description else ())),
+        description=(
+            "Prometheus cannot scrape ",
+            Lbl("instance"),
+            " of job ",
+            Lbl("job"),
+            f" for {format_duration(alert.for_seconds)}: the replica is down or /metrics is blocked.",
+            *((" " + alert.description,) if alert.description else ()),
+        ),
         runbook_url=_runbook(spec, alert.name),
         output_labels=("job", "instance"),
         threshold=None,
@@ -323,8 +373,22 @@ def target_down(spec: Spec, alert: Alert) -> tuple[AlertRule, list[AlertCase]]:
     minutes = alert.for_seconds // 60 + 5
     labels = {"job": job, "instance": "replica-1:8001"}
     cases = [
-        AlertCase(f"{alert.name} fires when up is 0", rule, [(_series("up", labels), f"0x{minutes}")], minutes * 60, True, labels, 0),
-        AlertCase(f"{alert.name} stays quiet when up is 1", rule, [(_series("up", labels), f"1x{minutes}")], minutes * 60, False),
+        AlertCase(
+            f"{alert.name} fires when up is 0",
+            rule,
+            [(_series("up", labels), f"0x{minutes}")],
+            minutes * 60,
+            True,
+            labels,
+            0,
+        ),
+        AlertCase(
+            f"{alert.name} stays quiet when up is 1",
+            rule,
+            [(_series("up", labels), f"1x{minutes}")],
+            minutes * 60,
+            False,
+        ),
     ]
     return rule, cases
 
@@ -339,9 +403,13 @@ def absent(spec: Spec, alert: Alert) -> tuple[AlertRule, list[AlertCase]]:
         for_seconds=alert.for_seconds,
         labels=_common(spec, alert),
         summary=(f"{spec.service} exposes no {name}",),
-        description=(f"No series of {name} for job ", Lbl("job"), f" for {format_duration(alert.for_seconds)}: "
-                     "the instrumentation or the scrape config is broken, so the other alerts on it cannot fire.",
-                     *((" " + alert.description,) if alert.description else ())),
+        description=(
+            f"No series of {name} for job ",
+            Lbl("job"),
+            f" for {format_duration(alert.for_seconds)}: "
+            "the instrumentation or the scrape config is broken, so the other alerts on it cannot fire.",
+            *((" " + alert.description,) if alert.description else ()),
+        ),
         runbook_url=_runbook(spec, alert.name),
         output_labels=("job",),
         threshold=None,
@@ -350,8 +418,22 @@ def absent(spec: Spec, alert: Alert) -> tuple[AlertRule, list[AlertCase]]:
     up = {"job": job, "instance": "replica-1:8001"}
     present = _base_labels(spec, metric, {})
     cases = [
-        AlertCase(f"{alert.name} fires when only up is there", rule, [(_series("up", up), f"1x{minutes}")], minutes * 60, True, {"job": job}, 1),
-        AlertCase(f"{alert.name} stays quiet when the metric is exposed", rule, [(_series(name, present), f"0x{minutes}")], minutes * 60, False),
+        AlertCase(
+            f"{alert.name} fires when only up is there",
+            rule,
+            [(_series("up", up), f"1x{minutes}")],
+            minutes * 60,
+            True,
+            {"job": job},
+            1,
+        ),
+        AlertCase(
+            f"{alert.name} stays quiet when the metric is exposed",
+            rule,
+            [(_series(name, present), f"0x{minutes}")],
+            minutes * 60,
+            False,
+        ),
     ]
     return rule, cases
 
@@ -367,8 +449,14 @@ def gauge_threshold(spec: Spec, alert: Alert) -> tuple[AlertRule, list[AlertCase
         for_seconds=alert.for_seconds,
         labels=_common(spec, alert),
         summary=(f"{metric.name} above {humanize(threshold)} on ", Lbl("instance")),
-        description=(f"{metric.name} is ", Val("humanize"), " on ", Lbl("instance"), f" (threshold {humanize(threshold)}).",
-                     *((" " + alert.description,) if alert.description else ())),
+        description=(
+            f"{metric.name} is ",
+            Val("humanize"),
+            " on ",
+            Lbl("instance"),
+            f" (threshold {humanize(threshold)}).",
+            *((" " + alert.description,) if alert.description else ()),
+        ),
         runbook_url=_runbook(spec, alert.name),
         output_labels=keep,
         threshold=threshold,
@@ -379,8 +467,17 @@ def gauge_threshold(spec: Spec, alert: Alert) -> tuple[AlertRule, list[AlertCase
     for firing, value in ((True, threshold * 1.05), (False, threshold * 0.95)):
         series = [(_series(metric.name, labels), f"{format_number(value)}x{minutes}")]
         result = {k: labels[k] for k in keep}
-        cases.append(AlertCase(f"{alert.name} {'fires' if firing else 'stays quiet'} at {humanize(value)}", rule, series,
-                               minutes * 60, firing, result, value))
+        cases.append(
+            AlertCase(
+                f"{alert.name} {'fires' if firing else 'stays quiet'} at {humanize(value)}",
+                rule,
+                series,
+                minutes * 60,
+                firing,
+                result,
+                value,
+            )
+        )
     return rule, cases
 
 
@@ -394,6 +491,7 @@ BUILDERS = {
 
 
 # --- SLO burn-rate alerts --------------------------------------------------------------
+
 
 def slo_alert_name(spec: Spec, slo: Slo, severity: str) -> str:
     words = f"{spec.service}-{slo.name}".replace("_", "-").split("-")
@@ -416,16 +514,21 @@ def slo_alert(spec: Spec, slo: Slo, severity: str) -> AlertRule:
     expr = "\nor\n".join(_condition(slo, w, this) for w in windows)
     first = windows[0]
     name = slo_alert_name(spec, slo, severity)
-    speeds = ", ".join(f"{format_number(w.burn_factor)}x over {format_duration(w.long)}/{format_duration(w.short)}" for w in windows)
+    speeds = ", ".join(
+        f"{format_number(w.burn_factor)}x over {format_duration(w.long)}/{format_duration(w.short)}" for w in windows
+    )
     return AlertRule(
         name=name,
         expr=expr,
         for_seconds=120 if severity == "page" else 900,
         labels=(("service", spec.service), ("severity", severity), ("slo", slo.name)),
         summary=(f"{spec.service} SLO {slo.name} is burning its error budget too fast",),
-        description=(f"SLO {slo.name} ({format_number(slo.objective)}% over {format_duration(slo.period)}): the error ratio over "
-                     f"{format_duration(first.long)} is ", Val("percent"),
-                     f", burning the budget faster than {speeds} allows.",),
+        description=(
+            f"SLO {slo.name} ({format_number(slo.objective)}% over {format_duration(slo.period)}): the error ratio over "
+            f"{format_duration(first.long)} is ",
+            Val("percent"),
+            f", burning the budget faster than {speeds} allows.",
+        ),
         runbook_url=_runbook(spec, name),
         output_labels=("service", "slo"),
         threshold=None,
@@ -448,15 +551,26 @@ def slo_input(spec: Spec, slo: Slo, schedule: list[tuple[int, float]]) -> list[t
     errs.append(err_count)
     oks.append(ok_count)
     if slo.kind == "ratio":
-        chosen = {m.label: next(v for v in spec.label_by_name[m.label].values if (v in m.values) != m.negate) for m in slo.total}
-        err_labels = {m.label: next(v for v in spec.label_by_name[m.label].values if (v in m.values) != m.negate) for m in slo.errors}
-        ok_labels = {m.label: next(v for v in spec.label_by_name[m.label].values if (v in m.values) == m.negate) for m in slo.errors}
+        chosen = {
+            m.label: next(v for v in spec.label_by_name[m.label].values if (v in m.values) != m.negate)
+            for m in slo.total
+        }
+        err_labels = {
+            m.label: next(v for v in spec.label_by_name[m.label].values if (v in m.values) != m.negate)
+            for m in slo.errors
+        }
+        ok_labels = {
+            m.label: next(v for v in spec.label_by_name[m.label].values if (v in m.values) == m.negate)
+            for m in slo.errors
+        }
         return [
             (_series(metric.exposed_name, _base_labels(spec, metric, {**err_labels, **chosen})), _compress(errs)),
             (_series(metric.exposed_name, _base_labels(spec, metric, {**ok_labels, **chosen})), _compress(oks)),
         ]
     assert slo.threshold is not None
-    chosen = {m.label: next(v for v in spec.label_by_name[m.label].values if (v in m.values) != m.negate) for m in slo.total}
+    chosen = {
+        m.label: next(v for v in spec.label_by_name[m.label].values if (v in m.values) != m.negate) for m in slo.total
+    }
     labels = _base_labels(spec, metric, chosen)
     series = []
     for bound in metric.buckets:
@@ -496,13 +610,31 @@ def slo_cases(spec: Spec, slo: Slo) -> tuple[list[AlertRule], list[AlertCase]]:
     for firing, burn in ((True, quick.burn_factor * 1.05), (False, quick.burn_factor * 0.95)):
         ratio = round(burn * b * 100000) / 100000
         schedule = [(healthy, 0.0), (burn_minutes, ratio)]
-        cases.append(AlertCase(f"{page.name} {'pages' if firing else 'stays quiet'} at burn rate {ratio / b:g} for {burn_minutes}m",
-                               page, slo_input(spec, slo, schedule), (healthy + burn_minutes) * 60, firing, labels, ratio))
+        cases.append(
+            AlertCase(
+                f"{page.name} {'pages' if firing else 'stays quiet'} at burn rate {ratio / b:g} for {burn_minutes}m",
+                page,
+                slo_input(spec, slo, schedule),
+                (healthy + burn_minutes) * 60,
+                firing,
+                labels,
+                ratio,
+            )
+        )
     ticket_minutes = slow_ticket.short // 60 + ticket.for_seconds // 60 + 10
     for firing, burn in ((True, slow_ticket.burn_factor * 1.05), (False, slow_ticket.burn_factor * 0.95)):
         ratio = round(burn * b * 100000) / 100000
-        cases.append(AlertCase(f"{ticket.name} {'opens a ticket' if firing else 'stays quiet'} at burn rate {ratio / b:g}",
-                               ticket, slo_input(spec, slo, [(ticket_minutes, ratio)]), ticket_minutes * 60, firing, labels, ratio))
+        cases.append(
+            AlertCase(
+                f"{ticket.name} {'opens a ticket' if firing else 'stays quiet'} at burn rate {ratio / b:g}",
+                ticket,
+                slo_input(spec, slo, [(ticket_minutes, ratio)]),
+                ticket_minutes * 60,
+                firing,
+                labels,
+                ratio,
+            )
+        )
     return [page, ticket], cases
 
 
@@ -519,4 +651,3 @@ def alert_rules(spec: Spec) -> tuple[list[AlertRule], list[AlertCase], list[Aler
         slo_rules += r
         slo_tests += c
     return rules, cases, slo_rules, slo_tests
-

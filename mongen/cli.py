@@ -43,7 +43,9 @@ def _print_findings(findings: list[Finding], fmt: Format = Format.text) -> None:
         if fmt is Format.github:
             level = "error" if finding.severity == "error" else "warning"
             message = finding.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            typer.echo(f"::{level} file={finding.file},line={finding.line},col={finding.col},title={finding.check}::{message}")
+            typer.echo(
+                f"::{level} file={finding.file},line={finding.line},col={finding.col},title={finding.check}::{message}"
+            )
         else:
             typer.echo(str(finding), err=finding.severity == "error")
 
@@ -53,7 +55,9 @@ def generate(
     spec: Annotated[str, typer.Argument(help="Spec file.")] = DEFAULT_SPEC,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (owned by mongen).")] = Path("out"),
     no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip promtool/amtool/nginx validation.")] = False,
-    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 with a diff if OUT is not up to date.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 with a diff if OUT is not up to date.")
+    ] = False,
 ) -> None:
     """Generate every artifact for SPEC into OUT, validate it, then replace OUT atomically."""
     result = pipeline.generate(spec, out, validate=not no_validate, check=check)
@@ -109,7 +113,9 @@ def cardinality(spec: Annotated[str, typer.Argument(help="Spec file.")] = DEFAUL
     width = max(len(m.exposed_name) for m in rows)
     typer.echo(f"{'metric':<{width}}  {'type':<9}  {'series':>6}  labels")
     for metric in rows:
-        typer.echo(f"{metric.exposed_name:<{width}}  {metric.type:<9}  {model.series_count(metric):>6}  {', '.join(metric.labels) or '-'}")
+        typer.echo(
+            f"{metric.exposed_name:<{width}}  {metric.type:<9}  {model.series_count(metric):>6}  {', '.join(metric.labels) or '-'}"
+        )
     typer.echo(f"{'total':<{width}}  {'':<9}  {model.total_series:>6}  budget {model.max_series}")
     if model.total_series > model.max_series:
         raise typer.Exit(1)
@@ -123,7 +129,9 @@ def version_callback(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """mongen: monitoring-as-code for AI inference services."""
 

@@ -37,8 +37,11 @@ def dashboard_problems(dashboard: dict[str, Any]) -> list[str]:
             break
         if panel.get("type") == "row":
             continue
-        unit = (panel.get("fieldConfig", {}).get("defaults", {}).get("unit")) or (panel.get("yAxis") or {}).get("format") \
+        unit = (
+            (panel.get("fieldConfig", {}).get("defaults", {}).get("unit"))
+            or (panel.get("yAxis") or {}).get("format")
             or ((panel.get("yaxes") or [{}])[0].get("format"))
+        )
         if not unit:
             problems.append(f"panel {panel.get('title')!r} has no unit")
         for target in panel.get("targets", []):

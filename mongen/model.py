@@ -153,7 +153,7 @@ class Slo:
     def window_seconds(self) -> tuple[int, ...]:
         """Every window an SLI ratio is recorded for, plus the period itself."""
         seen = {w.long for w in self.windows} | {w.short for w in self.windows}
-        return tuple(sorted(seen)) + (self.period,)
+        return (*sorted(seen), self.period)
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ class Exposure:
     bind_address: str
     metrics_path: str
     allowed_cidrs: tuple[str, ...]
-    nginx_listen: int
+    nginx_listen: int | str
     server_name: str
 
 

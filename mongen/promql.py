@@ -34,7 +34,7 @@ def regex_alternation(values: Iterable[str]) -> str:
 
 def le_value(bound: float) -> str:
     """The `le` label value prometheus_client exposes for a bucket bound (10 -> "10.0")."""
-    return str(floatToGoString(bound))
+    return str(floatToGoString(bound))  # type: ignore[no-untyped-call,unused-ignore]
 
 
 def matcher_text(matcher: Matcher) -> str:

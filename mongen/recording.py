@@ -91,7 +91,9 @@ def _counter_rules(spec: Spec, metric: Metric) -> list[RecordingRule]:
     series = metric.exposed_name
     for group in metric_groups(spec, metric):
         out = ("job", *group)
-        rules.append(RecordingRule(rate_name(metric, group, spec.rate_window), _sum_by(group, f"rate({series}[{window}])"), out))
+        rules.append(
+            RecordingRule(rate_name(metric, group, spec.rate_window), _sum_by(group, f"rate({series}[{window}])"), out)
+        )
         if metric.errors:
             for w in error_windows(spec, metric):
                 wt = format_duration(w)
@@ -115,11 +117,25 @@ def _histogram_rules(spec: Spec, metric: Metric) -> list[RecordingRule]:
     for group in metric_groups(spec, metric):
         out = ("job", *group)
         bucket_rule = rate_name(metric, group, spec.rate_window, "_bucket")
-        rules.append(RecordingRule(bucket_rule, _sum_by(group, f"rate({metric.name}_bucket[{window}])", ("le",)), (*out, "le")))
+        rules.append(
+            RecordingRule(bucket_rule, _sum_by(group, f"rate({metric.name}_bucket[{window}])", ("le",)), (*out, "le"))
+        )
         for part in ("_count", "_sum"):
-            rules.append(RecordingRule(rate_name(metric, group, spec.rate_window, part), _sum_by(group, f"rate({metric.name}{part}[{window}])"), out))
+            rules.append(
+                RecordingRule(
+                    rate_name(metric, group, spec.rate_window, part),
+                    _sum_by(group, f"rate({metric.name}{part}[{window}])"),
+                    out,
+                )
+            )
         for q in quantiles(spec, metric, group):
-            rules.append(RecordingRule(quantile_name(metric, group, q, spec.rate_window), f"histogram_quantile({format_number(q)}, {bucket_rule})", out))
+            rules.append(
+                RecordingRule(
+                    quantile_name(metric, group, q, spec.rate_window),
+                    f"histogram_quantile({format_number(q)}, {bucket_rule})",
+                    out,
+                )
+            )
         mean = f"{rate_name(metric, group, spec.rate_window, '_sum')}\n/\n{rate_name(metric, group, spec.rate_window, '_count')}"
         rules.append(RecordingRule(f"{level(group)}:{metric.name}:mean_rate{window}", mean, out))
     return rules
@@ -130,7 +146,9 @@ def _gauge_rules(spec: Spec, metric: Metric) -> list[RecordingRule]:
     for group in metric_groups(spec, metric):
         out = ("job", *group)
         for op in ("max", "avg"):
-            rules.append(RecordingRule(f"{level(group)}:{metric.name}:{op}", f"{op} {by_clause(out)} ({metric.name})", out))
+            rules.append(
+                RecordingRule(f"{level(group)}:{metric.name}:{op}", f"{op} {by_clause(out)} ({metric.name})", out)
+            )
     return rules
 
 
@@ -160,21 +178,28 @@ def slo_labels(spec: Spec, slo: Slo) -> tuple[tuple[str, str], ...]:
 def _slo_rules(spec: Spec, slo: Slo) -> list[RecordingRule]:
     labels = slo_labels(spec, slo)
     out = ("service", "slo")
-    rules = [RecordingRule(sli_error_name(w), sli_error_expr(spec, slo, w), out, labels) for w in slo.window_seconds[:-1]]
+    rules = [
+        RecordingRule(sli_error_name(w), sli_error_expr(spec, slo, w), out, labels) for w in slo.window_seconds[:-1]
+    ]
     short = selector(sli_error_name(spec.rate_window), extra=(f"{k}={quote(v)}" for k, v in labels))
     period = format_duration(slo.period)
-    rules.append(RecordingRule(
-        sli_error_name(slo.period),
-        f"sum_over_time({short}[{period}])\n/ ignoring ()\ncount_over_time({short}[{period}])",
-        out, labels,
-    ))
+    rules.append(
+        RecordingRule(
+            sli_error_name(slo.period),
+            f"sum_over_time({short}[{period}])\n/ ignoring ()\ncount_over_time({short}[{period}])",
+            out,
+            labels,
+        )
+    )
     budget = format_number(slo.error_budget)
     this = "{" + ",".join(f"{k}={quote(v)}" for k, v in labels) + "}"
     rules += [
         RecordingRule("slo:objective:ratio", f"vector({format_number(slo.objective / 100)})", out, labels),
         RecordingRule("slo:error_budget:ratio", f"vector({budget})", out, labels),
         RecordingRule("slo:time_period:days", f"vector({format_number(slo.period / 86400)})", out, labels),
-        RecordingRule("slo:current_burn_rate:ratio", f"{sli_error_name(spec.rate_window)}{this}\n/ {budget}", out, labels),
+        RecordingRule(
+            "slo:current_burn_rate:ratio", f"{sli_error_name(spec.rate_window)}{this}\n/ {budget}", out, labels
+        ),
         RecordingRule("slo:period_burn_rate:ratio", f"{sli_error_name(slo.period)}{this}\n/ {budget}", out, labels),
         RecordingRule("slo:period_error_budget_remaining:ratio", f"1 - slo:period_burn_rate:ratio{this}", out, labels),
     ]
@@ -194,7 +219,9 @@ def recording_groups(spec: Spec) -> tuple[RecordingGroup, ...]:
             rules += _gauge_rules(spec, metric)
     groups = [RecordingGroup(f"{spec.service}-recording", spec.scrape.evaluation_interval, tuple(rules))]
     for slo in spec.slos:
-        groups.append(RecordingGroup(f"{spec.service}-slo-{slo.name}", slo_interval(spec), tuple(_slo_rules(spec, slo))))
+        groups.append(
+            RecordingGroup(f"{spec.service}-slo-{slo.name}", slo_interval(spec), tuple(_slo_rules(spec, slo)))
+        )
     return tuple(groups)
 
 

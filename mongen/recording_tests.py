@@ -49,7 +49,10 @@ def _group(rows: list[tuple[Labels, float]], keep: tuple[str, ...]) -> dict[tupl
 
 
 def _samples(keep: tuple[str, ...], values: dict[tuple[str, ...], float]) -> list[dict[str, Any]]:
-    return [{"labels": _series_text("", dict(zip(keep, key, strict=True))), "value": _rounded(v)} for key, v in sorted(values.items())]
+    return [
+        {"labels": _series_text("", dict(zip(keep, key, strict=True))), "value": _rounded(v)}
+        for key, v in sorted(values.items())
+    ]
 
 
 def _matches(labels: Labels, matchers: Any) -> bool:
@@ -65,7 +68,9 @@ def _counter_inputs(spec: Spec, metric: Metric) -> list[tuple[Labels, float]]:
         values = spec.label_by_name[m.label].values
         err[m.label] = next(v for v in values if (v in m.values) != m.negate)
         ok[m.label] = next(v for v in values if (v in m.values) == m.negate)
-    other = {name: (spec.label_by_name[name].values[1:] or spec.label_by_name[name].values)[0] for name in metric.labels}
+    other = {
+        name: (spec.label_by_name[name].values[1:] or spec.label_by_name[name].values)[0] for name in metric.labels
+    }
     other.update({m.label: ok[m.label] for m in metric.errors})
     rows = [({**base, **err}, 1.0), ({**base, **ok}, 3.0), ({**base, **other}, 2.0)]
     return rows if metric.errors else rows[1:]
@@ -73,7 +78,13 @@ def _counter_inputs(spec: Spec, metric: Metric) -> list[tuple[Labels, float]]:
 
 def _counter_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
     rows = _counter_inputs(spec, metric)
-    inputs = [{"series": _series_text(metric.exposed_name, labels), "values": f"0+{format_number(rate * 60)}x{EVAL_MINUTES + 5}"} for labels, rate in rows]
+    inputs = [
+        {
+            "series": _series_text(metric.exposed_name, labels),
+            "values": f"0+{format_number(rate * 60)}x{EVAL_MINUTES + 5}",
+        }
+        for labels, rate in rows
+    ]
     tests = []
     whole = _group(rows, ("job",))
     for group in metric_groups(spec, metric):
@@ -109,13 +120,28 @@ def _histogram_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], 
     labels = {"job": spec.scrape.job, "instance": "replica-1:8001"}
     labels.update({name: spec.label_by_name[name].values[0] for name in metric.labels})
     low = 1 if len(metric.buckets) > 1 else 0
-    cumulative = [(b, float((1 if i >= low else 0) + (3 if i >= len(metric.buckets) - 1 else 0))) for i, b in enumerate(metric.buckets)]
+    cumulative = [
+        (b, float((1 if i >= low else 0) + (3 if i >= len(metric.buckets) - 1 else 0)))
+        for i, b in enumerate(metric.buckets)
+    ]
     cumulative.append((float("inf"), 4.0))
     sum_rate = 7.0
-    inputs = [{"series": _series_text(metric.name + "_bucket", {**labels, "le": le_value(b) if b != float("inf") else "+Inf"}),
-               "values": f"0+{format_number(c * 60)}x{EVAL_MINUTES + 5}"} for b, c in cumulative]
+    inputs = [
+        {
+            "series": _series_text(
+                metric.name + "_bucket", {**labels, "le": le_value(b) if b != float("inf") else "+Inf"}
+            ),
+            "values": f"0+{format_number(c * 60)}x{EVAL_MINUTES + 5}",
+        }
+        for b, c in cumulative
+    ]
     inputs.append({"series": _series_text(metric.name + "_count", labels), "values": f"0+240x{EVAL_MINUTES + 5}"})
-    inputs.append({"series": _series_text(metric.name + "_sum", labels), "values": f"0+{format_number(sum_rate * 60)}x{EVAL_MINUTES + 5}"})
+    inputs.append(
+        {
+            "series": _series_text(metric.name + "_sum", labels),
+            "values": f"0+{format_number(sum_rate * 60)}x{EVAL_MINUTES + 5}",
+        }
+    )
     tests = []
     for group in metric_groups(spec, metric):
         keep = ("job", *group)
@@ -123,7 +149,11 @@ def _histogram_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], 
         tests.append(_expr_test(rate_name(metric, group, spec.rate_window, "_count"), keep, {key: 4.0}))
         tests.append(_expr_test(rate_name(metric, group, spec.rate_window, "_sum"), keep, {key: sum_rate}))
         for q in quantiles(spec, metric, group):
-            tests.append(_expr_test(quantile_name(metric, group, q, spec.rate_window), keep, {key: histogram_quantile(q, cumulative)}))
+            tests.append(
+                _expr_test(
+                    quantile_name(metric, group, q, spec.rate_window), keep, {key: histogram_quantile(q, cumulative)}
+                )
+            )
         mean = f"{level(group)}:{metric.name}:mean_rate{format_duration(spec.rate_window)}"
         tests.append(_expr_test(mean, keep, {key: sum_rate / 4.0}))
     return inputs, tests
@@ -132,7 +162,10 @@ def _histogram_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], 
 def _gauge_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
     base = {"job": spec.scrape.job, **{name: spec.label_by_name[name].values[0] for name in metric.labels}}
     rows = [({**base, "instance": "replica-1:8001"}, 3.0), ({**base, "instance": "replica-2:8001"}, 5.0)]
-    inputs = [{"series": _series_text(metric.name, labels), "values": f"{format_number(v)}x{EVAL_MINUTES + 5}"} for labels, v in rows]
+    inputs = [
+        {"series": _series_text(metric.name, labels), "values": f"{format_number(v)}x{EVAL_MINUTES + 5}"}
+        for labels, v in rows
+    ]
     tests = []
     for group in metric_groups(spec, metric):
         keep = ("job", *group)
@@ -145,7 +178,11 @@ def _gauge_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], list
 def _expr_test(expr: str, keep: tuple[str, ...], values: dict[tuple[str, ...], float]) -> dict[str, Any]:
     # promtool compares floats exactly and rate() extrapolation leaves 1-ulp noise
     # (7.000000000000001), so results are compared at 6 decimals.
-    return {"expr": f"round({expr} * {ROUND_TO:g}) / {ROUND_TO:g}", "eval_time": f"{EVAL_MINUTES}m", "exp_samples": _samples(keep, values)}
+    return {
+        "expr": f"round({expr} * {ROUND_TO:g}) / {ROUND_TO:g}",
+        "eval_time": f"{EVAL_MINUTES}m",
+        "exp_samples": _samples(keep, values),
+    }
 
 
 def _slo_tests(spec: Spec) -> list[dict[str, Any]]:
@@ -164,12 +201,14 @@ def _slo_tests(spec: Spec) -> list[dict[str, Any]]:
             _expr_test("slo:current_burn_rate:ratio" + this, keep, {key: 0.25 / budget}),
             _expr_test("slo:period_error_budget_remaining:ratio" + this, keep, {key: 1 - 0.25 / budget}),
         ]
-        tests.append({
-            "name": f"SLO {slo.name}: SLI and budget rules at a 25% error ratio",
-            "interval": format_duration(TEST_INTERVAL),
-            "input_series": [{"series": s, "values": v} for s, v in inputs],
-            "promql_expr_test": exprs,
-        })
+        tests.append(
+            {
+                "name": f"SLO {slo.name}: SLI and budget rules at a 25% error ratio",
+                "interval": format_duration(TEST_INTERVAL),
+                "input_series": [{"series": s, "values": v} for s, v in inputs],
+                "promql_expr_test": exprs,
+            }
+        )
     return tests
 
 
@@ -178,10 +217,12 @@ def recording_tests(spec: Spec) -> list[dict[str, Any]]:
     builders = {COUNTER: _counter_tests, HISTOGRAM: _histogram_tests, GAUGE: _gauge_tests}
     for metric in spec.metrics:
         inputs, exprs = builders[metric.type](spec, metric)
-        tests.append({
-            "name": f"recording rules of {metric.name}",
-            "interval": format_duration(TEST_INTERVAL),
-            "input_series": inputs,
-            "promql_expr_test": exprs,
-        })
+        tests.append(
+            {
+                "name": f"recording rules of {metric.name}",
+                "interval": format_duration(TEST_INTERVAL),
+                "input_series": inputs,
+                "promql_expr_test": exprs,
+            }
+        )
     return tests + _slo_tests(spec)

@@ -21,8 +21,13 @@ import yaml
 from mongen.errors import Finding, ToolMissingError
 
 # Binary -> Debian package that ships it.
-PACKAGES = {"promtool": "prometheus", "amtool": "prometheus-alertmanager", "nginx": "nginx-light", "prometheus": "prometheus",
-            "alertmanager": "prometheus-alertmanager"}
+PACKAGES = {
+    "promtool": "prometheus",
+    "amtool": "prometheus-alertmanager",
+    "nginx": "nginx-light",
+    "prometheus": "prometheus",
+    "alertmanager": "prometheus-alertmanager",
+}
 TOOL_TIMEOUT = 120
 
 
@@ -68,16 +73,26 @@ def check_prometheus_config(root: Path) -> list[Finding]:
         target = path
         jobs = data.get("scrape_configs", [])
         if any("kubernetes_sd_configs" in job for job in jobs) and not promtool_supports_kubernetes():
-            findings.append(Finding(rel, 1, 1, "warning", "promtool-config",
-                                    "this promtool (Debian's build) has no Kubernetes service discovery, so "
-                                    "`kubernetes_sd_configs` was not checked by it; everything else in the file was. "
-                                    "The PodMonitor under kubernetes/ is the checked way to scrape on Kubernetes."))
+            findings.append(
+                Finding(
+                    rel,
+                    1,
+                    1,
+                    "warning",
+                    "promtool-config",
+                    "this promtool (Debian's build) has no Kubernetes service discovery, so "
+                    "`kubernetes_sd_configs` was not checked by it; everything else in the file was. "
+                    "The PodMonitor under kubernetes/ is the checked way to scrape on Kubernetes.",
+                )
+            )
             for job in jobs:
                 job.pop("kubernetes_sd_configs", None)
             target = path.with_name(f".mongen-check-{path.name}")
             target.write_text(yaml.safe_dump(data, sort_keys=False))
         try:
-            findings += _tool_finding(rel, "promtool-config", _run([promtool, "check", "config", target.name], cwd=path.parent))
+            findings += _tool_finding(
+                rel, "promtool-config", _run([promtool, "check", "config", target.name], cwd=path.parent)
+            )
         finally:
             if target != path:
                 target.unlink()
@@ -118,10 +133,20 @@ def check_alertmanager(root: Path) -> list[Finding]:
     for case in yaml.safe_load(cases_file.read_text())["cases"]:
         labels = [f"{k}={v}" for k, v in case["labels"].items()]
         expect = ",".join(case["receivers"])
-        proc = _run([amtool, "config", "routes", "test", f"--config.file={config}", f"--verify.receivers={expect}", *labels])
+        proc = _run(
+            [amtool, "config", "routes", "test", f"--config.file={config}", f"--verify.receivers={expect}", *labels]
+        )
         if proc.returncode != 0:
-            findings.append(Finding(str(cases_file.relative_to(root)), 1, 1, "error", "amtool-routes",
-                                    f"alert {' '.join(labels)} should reach {expect}, amtool says: {(proc.stdout + proc.stderr).strip()}"))
+            findings.append(
+                Finding(
+                    str(cases_file.relative_to(root)),
+                    1,
+                    1,
+                    "error",
+                    "amtool-routes",
+                    f"alert {' '.join(labels)} should reach {expect}, amtool says: {(proc.stdout + proc.stderr).strip()}",
+                )
+            )
     return findings
 
 
@@ -160,7 +185,9 @@ def check_grafana(root: Path) -> list[Finding]:
         except json.JSONDecodeError as exc:
             findings.append(Finding(rel, exc.lineno, exc.colno, "error", "grafana-json", f"invalid JSON: {exc.msg}"))
             continue
-        findings += [Finding(rel, 1, 1, "error", "grafana-dashboard", problem) for problem in dashboard_problems(dashboard)]
+        findings += [
+            Finding(rel, 1, 1, "error", "grafana-dashboard", problem) for problem in dashboard_problems(dashboard)
+        ]
     return findings
 
 
@@ -215,4 +242,7 @@ def validate_dir(root: Path) -> list[Finding]:
 
 
 def summary(findings: list[Finding]) -> dict[str, Any]:
-    return {"errors": sum(f.severity == "error" for f in findings), "warnings": sum(f.severity == "warning" for f in findings)}
+    return {
+        "errors": sum(f.severity == "error" for f in findings),
+        "warnings": sum(f.severity == "warning" for f in findings),
+    }

@@ -85,7 +85,7 @@ def atomic_replace(out_dir: Path, files: dict[str, str], validate: Callable[[Pat
 def diff_tree(out_dir: Path, files: dict[str, str]) -> str:
     """Unified diff from what is on disk to what would be written ("" when up to date)."""
     current = read_tree(out_dir)
-    chunks = []
+    chunks: list[str] = []
     for rel in sorted(set(current) | set(files)):
         old, new = current.get(rel), files.get(rel)
         if old == new:

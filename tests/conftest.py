@@ -39,5 +39,7 @@ def need(tool: str) -> str:
     """The tests run the real tools; a missing one is a failure with the fix, never a skip."""
     path = shutil.which(tool) or (f"/usr/sbin/{tool}" if Path(f"/usr/sbin/{tool}").exists() else None)
     if path is None:
-        pytest.fail(f"{tool} is not installed: run `make install` as root (Debian packages prometheus, prometheus-alertmanager, nginx-light)")
+        pytest.fail(
+            f"{tool} is not installed: run `make install` as root (Debian packages prometheus, prometheus-alertmanager, nginx-light)"
+        )
     return path

@@ -14,11 +14,17 @@ from tests.conftest import ROOT, need
 
 
 def mongen(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mongen", *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mongen", *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def tree_digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +61,10 @@ def test_check_reports_drift_with_a_diff(generated: Path) -> None:
 
 BROKEN = {
     "malformed YAML": ("metrics:\n  - name: [oops\n", None),
-    "unknown metric type": ("  - name: emoti_voice_tts_requests_total\n    role: requests\n    type: counter\n",
-                            "  - name: emoti_voice_tts_requests_total\n    role: requests\n    type: summary\n"),
+    "unknown metric type": (
+        "  - name: emoti_voice_tts_requests_total\n    role: requests\n    type: counter\n",
+        "  - name: emoti_voice_tts_requests_total\n    role: requests\n    type: summary\n",
+    ),
     "undefined enum": ("  emotion:\n    enum: emotion\n", "  emotion:\n    enum: emotions\n"),
     "bad CIDR": ("allowed_cidrs: [10.20.0.0/16,", "allowed_cidrs: [10.20.0.300/16,"),
     "threshold off the buckets": ("        threshold: 10\n", "        threshold: 7\n"),
@@ -89,10 +97,15 @@ def test_error_names_line_and_path(tmp_path: Path) -> None:
     spec.write_text(text)
     proc = mongen("generate", str(spec), "-o", str(tmp_path / "o"), "--no-validate")
     line = text.splitlines().index("    enum: emotions") + 1
-    assert f"{spec}:{line}:11: error: labels.emotion.enum: label `emotion` uses the undefined enum `emotions`" in proc.stderr
+    assert (
+        f"{spec}:{line}:11: error: labels.emotion.enum: label `emotion` uses the undefined enum `emotions`"
+        in proc.stderr
+    )
 
 
-def test_failed_validation_leaves_previous_output_byte_identical(generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_validation_leaves_previous_output_byte_identical(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from mongen import generators, pipeline
     from mongen.generators import rules
 
@@ -141,8 +154,15 @@ def test_missing_tool_is_a_clear_error(tmp_path: Path) -> None:
     import os
 
     env = {**os.environ, "PATH": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-m", "mongen", "generate", "-o", str(tmp_path / "o")], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mongen", "generate", "-o", str(tmp_path / "o")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 2
     assert "apt-get install prometheus" in proc.stderr
     assert not (tmp_path / "o").exists()

@@ -34,7 +34,11 @@ def config(spec: Spec) -> dict[str, Any]:
     first_receiver = routing.routes[0][1][0]
     doc: dict[str, Any] = {}
     if routing.smarthost:
-        glob: dict[str, Any] = {"smtp_from": routing.email_from, "smtp_smarthost": routing.smarthost, "smtp_require_tls": True}
+        glob: dict[str, Any] = {
+            "smtp_from": routing.email_from,
+            "smtp_smarthost": routing.smarthost,
+            "smtp_require_tls": True,
+        }
         if routing.auth_username:
             glob["smtp_auth_username"] = routing.auth_username
         if routing.auth_password_file:
@@ -50,11 +54,13 @@ def config(spec: Spec) -> dict[str, Any]:
     }
     severities = routing.severities
     if "page" in severities and "ticket" in severities:
-        doc["inhibit_rules"] = [{
-            "source_matchers": ['severity="page"'],
-            "target_matchers": ['severity="ticket"'],
-            "equal": ["service", "slo"],
-        }]
+        doc["inhibit_rules"] = [
+            {
+                "source_matchers": ['severity="page"'],
+                "target_matchers": ['severity="ticket"'],
+                "equal": ["service", "slo"],
+            }
+        ]
     doc["receivers"] = [_receiver(r) for r in sorted(routing.receivers, key=lambda r: r.name)]
     return doc
 
@@ -62,10 +68,16 @@ def config(spec: Spec) -> dict[str, Any]:
 def route_cases(spec: Spec) -> list[dict[str, Any]]:
     """Each severity must reach exactly its receivers."""
     return [
-        {"labels": {"alertname": "MongenRouteTest", "service": spec.service, "severity": severity}, "receivers": list(receivers)}
+        {
+            "labels": {"alertname": "MongenRouteTest", "service": spec.service, "severity": severity},
+            "receivers": list(receivers),
+        }
         for severity, receivers in spec.routing.routes
     ]
 
 
 def generate(spec: Spec) -> dict[str, str]:
-    return {PATH: to_yaml(config(spec), spec.source), ROUTES_TEST_PATH: to_yaml({"cases": route_cases(spec)}, spec.source)}
+    return {
+        PATH: to_yaml(config(spec), spec.source),
+        ROUTES_TEST_PATH: to_yaml({"cases": route_cases(spec)}, spec.source),
+    }

@@ -53,76 +53,190 @@ def panels(spec: Spec) -> list[tuple[str, list[PanelSpec]]]:
     requests = roles.get("requests")
     if requests:
         group = ("endpoint",) if ("endpoint",) in requests.record_by else ()
-        traffic.append(PanelSpec("QPS by endpoint" if group else "QPS", ((f"{rate_name(requests, group, w)}{{{_job()}}}", "{{endpoint}}" if group else "{{job}}"),), "reqps"))
+        traffic.append(
+            PanelSpec(
+                "QPS by endpoint" if group else "QPS",
+                ((f"{rate_name(requests, group, w)}{{{_job()}}}", "{{endpoint}}" if group else "{{job}}"),),
+                "reqps",
+            )
+        )
         if requests.errors:
             for label in ("endpoint", "emotion"):
                 if (label,) in requests.record_by:
-                    threshold = next((a.threshold for a in spec.alerts if a.kind == "error_ratio" and a.by == (label,)), None)
-                    errors.append(PanelSpec(
-                        f"Error ratio by {label}",
-                        ((f"{error_ratio_name(requests, (label,), w)}{{{_job()}}}", "{{%s}}" % label),),
-                        "percentunit",
-                        thresholds=((threshold, "red"),) if threshold is not None else (),
-                    ))
+                    threshold = next(
+                        (a.threshold for a in spec.alerts if a.kind == "error_ratio" and a.by == (label,)), None
+                    )
+                    errors.append(
+                        PanelSpec(
+                            f"Error ratio by {label}",
+                            ((f"{error_ratio_name(requests, (label,), w)}{{{_job()}}}", "{{%s}}" % label),),
+                            "percentunit",
+                            thresholds=((threshold, "red"),) if threshold is not None else (),
+                        )
+                    )
     usage = roles.get("emotion_usage")
     if usage and ("emotion",) in usage.record_by:
-        traffic.append(PanelSpec("Emotion share", ((f"{share_name(usage, ('emotion',), w)}{{{_job()}}}", "{{emotion}}"),), "percentunit", stacking="percent"))
+        traffic.append(
+            PanelSpec(
+                "Emotion share",
+                ((f"{share_name(usage, ('emotion',), w)}{{{_job()}}}", "{{emotion}}"),),
+                "percentunit",
+                stacking="percent",
+            )
+        )
     duration = roles.get("request_duration")
     if duration:
         group = ("endpoint",) if ("endpoint",) in duration.record_by else ()
-        queries = tuple((f"{quantile_name(duration, group, q, w)}{{{_job()}}}", f"P{format_number(q * 100)} {{{{endpoint}}}}" if group else f"P{format_number(q * 100)}") for q in (0.5, 0.95, 0.99))
-        threshold = next((a.threshold for a in spec.alerts if a.kind == "latency_quantile" and a.metric == duration.name), None)
-        latency.append(PanelSpec("Latency P50/P95/P99", queries, "s", thresholds=((threshold, "red"),) if threshold is not None else ()))
-        latency.append(PanelSpec(
-            "Latency distribution (heatmap)",
-            ((f"sum by (le) ({rate_name(duration, (), w, '_bucket')}{{{_job()}}})", "{{le}}"),),
-            "s", kind="heatmap", description="Where requests pile up: a few slow buckets filling means a latency regression.",
-        ))
+        queries = tuple(
+            (
+                f"{quantile_name(duration, group, q, w)}{{{_job()}}}",
+                f"P{format_number(q * 100)} {{{{endpoint}}}}" if group else f"P{format_number(q * 100)}",
+            )
+            for q in (0.5, 0.95, 0.99)
+        )
+        threshold = next(
+            (a.threshold for a in spec.alerts if a.kind == "latency_quantile" and a.metric == duration.name), None
+        )
+        latency.append(
+            PanelSpec(
+                "Latency P50/P95/P99", queries, "s", thresholds=((threshold, "red"),) if threshold is not None else ()
+            )
+        )
+        latency.append(
+            PanelSpec(
+                "Latency distribution (heatmap)",
+                ((f"sum by (le) ({rate_name(duration, (), w, '_bucket')}{{{_job()}}})", "{{le}}"),),
+                "s",
+                kind="heatmap",
+                description="Where requests pile up: a few slow buckets filling means a latency regression.",
+            )
+        )
     inference = roles.get("inference_duration")
     if inference:
-        latency.append(PanelSpec("Model inference time", tuple((f"{quantile_name(inference, (), q, w)}{{{_job()}}}", f"P{format_number(q * 100)}") for q in (0.5, 0.95, 0.99)), "s"))
+        latency.append(
+            PanelSpec(
+                "Model inference time",
+                tuple(
+                    (f"{quantile_name(inference, (), q, w)}{{{_job()}}}", f"P{format_number(q * 100)}")
+                    for q in (0.5, 0.95, 0.99)
+                ),
+                "s",
+            )
+        )
     length = roles.get("input_length")
     if length:
-        latency.append(PanelSpec("Input text length", tuple((f"{quantile_name(length, (), q, w)}{{{_job()}}}", f"P{format_number(q * 100)}") for q in (0.5, 0.95, 0.99)), "none",
-                                 description="Latency grows sharply past ~120 characters; compare with the latency panel."))
+        latency.append(
+            PanelSpec(
+                "Input text length",
+                tuple(
+                    (f"{quantile_name(length, (), q, w)}{{{_job()}}}", f"P{format_number(q * 100)}")
+                    for q in (0.5, 0.95, 0.99)
+                ),
+                "none",
+                description="Latency grows sharply past ~120 characters; compare with the latency panel.",
+            )
+        )
     saturation: list[PanelSpec] = []
     for role, title, unit in (("gpu_memory", "GPU memory", "bytes"), ("in_flight", "Requests in flight", "none")):
         metric = roles.get(role)
         if metric:
-            saturation.append(PanelSpec(title, ((f"job:{metric.name}:max{{{_job()}}}", "max"), (f"job:{metric.name}:avg{{{_job()}}}", "avg")), unit))
+            saturation.append(
+                PanelSpec(
+                    title,
+                    ((f"job:{metric.name}:max{{{_job()}}}", "max"), (f"job:{metric.name}:avg{{{_job()}}}", "avg")),
+                    unit,
+                )
+            )
     slos: list[PanelSpec] = []
     for slo in spec.slos:
         this = f"{{service={quote(spec.service)},slo={quote(slo.name)}}}"
-        slos.append(PanelSpec(f"SLO {slo.name}: error budget remaining ({format_duration(slo.period)})",
-                              ((f"slo:period_error_budget_remaining:ratio{this}", "remaining"),), "percentunit",
-                              thresholds=((0.0, "red"),)))
-        burn = tuple((f"{sli_error_name(win)}{this} / {format_number(slo.error_budget)}", f"burn {format_duration(win)}") for win in sorted({x.long for x in slo.windows}))
+        slos.append(
+            PanelSpec(
+                f"SLO {slo.name}: error budget remaining ({format_duration(slo.period)})",
+                ((f"slo:period_error_budget_remaining:ratio{this}", "remaining"),),
+                "percentunit",
+                thresholds=((0.0, "red"),),
+            )
+        )
+        burn = tuple(
+            (f"{sli_error_name(win)}{this} / {format_number(slo.error_budget)}", f"burn {format_duration(win)}")
+            for win in sorted({x.long for x in slo.windows})
+        )
         page = next(x.burn_factor for x in slo.windows if x.severity == "page" and x.speed == "quick")
         ticket = next(x.burn_factor for x in slo.windows if x.severity == "ticket" and x.speed == "slow")
-        slos.append(PanelSpec(f"SLO {slo.name}: burn rate", burn, "none", thresholds=((ticket, "orange"), (page, "red")),
-                              description=f"Pages: {slo_alert_name(spec, slo, 'page')}; tickets: {slo_alert_name(spec, slo, 'ticket')}."))
+        slos.append(
+            PanelSpec(
+                f"SLO {slo.name}: burn rate",
+                burn,
+                "none",
+                thresholds=((ticket, "orange"), (page, "red")),
+                description=f"Pages: {slo_alert_name(spec, slo, 'page')}; tickets: {slo_alert_name(spec, slo, 'ticket')}.",
+            )
+        )
     instances = [PanelSpec("Targets up", ((f'up{{{_job()},instance=~"$instance"}}', "{{instance}}"),), "none")]
     if requests:
-        instances.append(PanelSpec("QPS by instance (max / avg)", (
-            (f'max(sum by (instance) (rate({requests.exposed_name}{{{_job()},instance=~"$instance"}}[{format_duration(w)}])))', "max"),
-            (f'avg(sum by (instance) (rate({requests.exposed_name}{{{_job()},instance=~"$instance"}}[{format_duration(w)}])))', "avg"),
-        ), "reqps"))
-    for title, items in (("Traffic", traffic), ("Errors", errors), ("Latency", latency), ("Saturation", saturation), ("SLOs", slos), ("Instances", instances)):
+        instances.append(
+            PanelSpec(
+                "QPS by instance (max / avg)",
+                (
+                    (
+                        f'max(sum by (instance) (rate({requests.exposed_name}{{{_job()},instance=~"$instance"}}[{format_duration(w)}])))',
+                        "max",
+                    ),
+                    (
+                        f'avg(sum by (instance) (rate({requests.exposed_name}{{{_job()},instance=~"$instance"}}[{format_duration(w)}])))',
+                        "avg",
+                    ),
+                ),
+                "reqps",
+            )
+        )
+    for title, items in (
+        ("Traffic", traffic),
+        ("Errors", errors),
+        ("Latency", latency),
+        ("Saturation", saturation),
+        ("SLOs", slos),
+        ("Instances", instances),
+    ):
         if items:
             rows.append((title, items))
     return rows
 
 
 def _panel(p: PanelSpec, panel_id: int, pos: g.GridPos) -> Any:
-    targets = [g.Target(expr=expr, legendFormat=legend, refId=chr(ord("A") + i), datasource=DATASOURCE,
-                        format="heatmap" if p.kind == "heatmap" else "time_series")
-               for i, (expr, legend) in enumerate(p.queries)]
+    targets = [
+        g.Target(
+            expr=expr,
+            legendFormat=legend,
+            refId=chr(ord("A") + i),
+            datasource=DATASOURCE,
+            format="heatmap" if p.kind == "heatmap" else "time_series",
+        )
+        for i, (expr, legend) in enumerate(p.queries)
+    ]
     if p.kind == "heatmap":
-        return g.Heatmap(title=p.title, dataSource=DATASOURCE, targets=targets, id=panel_id, gridPos=pos, dataFormat="tsbuckets",
-                         description=p.description or None, yAxis=g.YAxis(format=p.unit), hideZeroBuckets=True)
-    thresholds = [g.Threshold("green", 0, 0.0)] + [g.Threshold(color, i + 1, float(value)) for i, (value, color) in enumerate(p.thresholds)]
+        return g.Heatmap(
+            title=p.title,
+            dataSource=DATASOURCE,
+            targets=targets,
+            id=panel_id,
+            gridPos=pos,
+            dataFormat="tsbuckets",
+            description=p.description or None,
+            yAxis=g.YAxis(format=p.unit),
+            hideZeroBuckets=True,
+        )
+    thresholds = [g.Threshold("green", 0, 0.0)] + [
+        g.Threshold(color, i + 1, float(value)) for i, (value, color) in enumerate(p.thresholds)
+    ]
     return g.TimeSeries(
-        title=p.title, dataSource=DATASOURCE, targets=targets, id=panel_id, gridPos=pos, unit=p.unit,
+        title=p.title,
+        dataSource=DATASOURCE,
+        targets=targets,
+        id=panel_id,
+        gridPos=pos,
+        unit=p.unit,
         description=p.description or None,
         stacking={"mode": p.stacking, "group": "A"} if p.stacking else {},
         fillOpacity=80 if p.stacking else 10,
@@ -133,8 +247,18 @@ def _panel(p: PanelSpec, panel_id: int, pos: g.GridPos) -> Any:
 
 
 def _variable(name: str, query: str, label: str) -> Any:
-    return g.Template(name=name, label=label, query=query, dataSource=DATASOURCE, includeAll=True, multi=True,
-                      allValue=".*", default="All", refresh=2, sort=1)
+    return g.Template(
+        name=name,
+        label=label,
+        query=query,
+        dataSource=DATASOURCE,
+        includeAll=True,
+        multi=True,
+        allValue=".*",
+        default="All",
+        refresh=2,
+        sort=1,
+    )
 
 
 def dashboard(spec: Spec) -> dict[str, Any]:
@@ -157,9 +281,13 @@ def dashboard(spec: Spec) -> dict[str, Any]:
     requests = spec.by_role.get("requests")
     series = requests.exposed_name if requests else "up"
     variables = [
-        g.Template(name="datasource", label="Data source", query="prometheus", type="datasource", default=DATASOURCE_UID),
-        g.Template(name="job", label="Job", query=f"label_values(up, job)", dataSource=DATASOURCE, default=job, refresh=2),
-        _variable("instance", f'label_values(up{{job=~"$job"}}, instance)', "Instance"),
+        g.Template(
+            name="datasource", label="Data source", query="prometheus", type="datasource", default=DATASOURCE_UID
+        ),
+        g.Template(
+            name="job", label="Job", query="label_values(up, job)", dataSource=DATASOURCE, default=job, refresh=2
+        ),
+        _variable("instance", 'label_values(up{job=~"$job"}, instance)', "Instance"),
     ]
     for label in ("endpoint", "emotion"):
         if requests and label in requests.labels:
@@ -175,7 +303,9 @@ def dashboard(spec: Spec) -> dict[str, Any]:
         templating=g.Templating(list=variables),
         description=f"Generated by mongen from {spec.source}. Do not edit: change the spec and regenerate.",
     ).auto_panel_ids()
-    data: dict[str, Any] = __import__("json").loads(__import__("json").dumps(board.to_json_data(), cls=DashboardEncoder))
+    data: dict[str, Any] = __import__("json").loads(
+        __import__("json").dumps(board.to_json_data(), cls=DashboardEncoder)
+    )
     return data
 
 
@@ -186,24 +316,28 @@ def dashboard_path(spec: Spec) -> str:
 def generate(spec: Spec) -> dict[str, str]:
     provider = {
         "apiVersion": 1,
-        "providers": [{
-            "name": f"mongen-{spec.service}",
-            "type": "file",
-            "disableDeletion": True,
-            "allowUiUpdates": False,
-            "options": {"path": "/var/lib/grafana/dashboards/mongen", "foldersFromFilesStructure": False},
-        }],
+        "providers": [
+            {
+                "name": f"mongen-{spec.service}",
+                "type": "file",
+                "disableDeletion": True,
+                "allowUiUpdates": False,
+                "options": {"path": "/var/lib/grafana/dashboards/mongen", "foldersFromFilesStructure": False},
+            }
+        ],
     }
     datasource = {
         "apiVersion": 1,
-        "datasources": [{
-            "name": "Prometheus",
-            "type": "prometheus",
-            "uid": DATASOURCE_UID,
-            "access": "proxy",
-            "url": "http://127.0.0.1:9090",
-            "jsonData": {"timeInterval": format_duration(spec.scrape.interval)},
-        }],
+        "datasources": [
+            {
+                "name": "Prometheus",
+                "type": "prometheus",
+                "uid": DATASOURCE_UID,
+                "access": "proxy",
+                "url": "http://127.0.0.1:9090",
+                "jsonData": {"timeInterval": format_duration(spec.scrape.interval)},
+            }
+        ],
     }
     return {
         dashboard_path(spec): to_json(dashboard(spec)),

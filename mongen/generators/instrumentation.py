@@ -56,7 +56,9 @@ def generate(spec: Spec) -> dict[str, str]:
         "instrumentation.py.j2",
         spec=spec,
         labels=[label_code(spec, name) for name in used],
-        metrics=[(python_name(m.name.removesuffix("_total") if m.type == COUNTER else m.name), m) for m in spec.metrics],
+        metrics=[
+            (python_name(m.name.removesuffix("_total") if m.type == COUNTER else m.name), m) for m in spec.metrics
+        ],
         var={m.name: python_name(m.name.removesuffix("_total") if m.type == COUNTER else m.name) for m in spec.metrics},
         roles=roles,
         request_labels=request_labels,

@@ -10,14 +10,23 @@ from mongen.serialize import to_yaml
 
 
 def _metadata(spec: Spec, name: str) -> dict[str, Any]:
-    return {"name": name, "namespace": spec.kubernetes.namespace, "labels": {"app.kubernetes.io/managed-by": "mongen", **dict(spec.kubernetes.labels)}}
+    return {
+        "name": name,
+        "namespace": spec.kubernetes.namespace,
+        "labels": {"app.kubernetes.io/managed-by": "mongen", **dict(spec.kubernetes.labels)},
+    }
 
 
 def generate(spec: Spec) -> dict[str, str]:
     if not spec.kubernetes.enabled:
         return {}
     groups = [group for kind_groups in rule_groups(spec).values() for group in kind_groups]
-    rule = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "metadata": _metadata(spec, f"{spec.service}-rules"), "spec": {"groups": groups}}
+    rule = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": _metadata(spec, f"{spec.service}-rules"),
+        "spec": {"groups": groups},
+    }
     selector: dict[str, Any] = {"matchLabels": {"app.kubernetes.io/name": spec.service}}
     endpoint = {
         "port": spec.scrape.k8s_port_name,
@@ -25,8 +34,12 @@ def generate(spec: Spec) -> dict[str, str]:
         "interval": format_duration(spec.scrape.interval),
         "scrapeTimeout": format_duration(spec.scrape.timeout),
     }
-    monitor: dict[str, Any] = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor", "metadata": _metadata(spec, spec.service),
-                               "spec": {"selector": selector, "podMetricsEndpoints": [endpoint], "jobLabel": "app.kubernetes.io/name"}}
+    monitor: dict[str, Any] = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": _metadata(spec, spec.service),
+        "spec": {"selector": selector, "podMetricsEndpoints": [endpoint], "jobLabel": "app.kubernetes.io/name"},
+    }
     if spec.scrape.k8s_namespaces:
         monitor["spec"]["namespaceSelector"] = {"matchNames": list(spec.scrape.k8s_namespaces)}
     return {

@@ -16,8 +16,16 @@ def kubernetes_relabeling(spec: Spec) -> list[dict[str, Any]]:
     """Keep only pods that opt in with prometheus.io/scrape=true, only their metrics port."""
     return [
         {"source_labels": ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"], "regex": "true", "action": "keep"},
-        {"source_labels": ["__meta_kubernetes_pod_container_port_name"], "regex": spec.scrape.k8s_port_name, "action": "keep"},
-        {"source_labels": ["__meta_kubernetes_pod_phase"], "regex": "Pending|Succeeded|Failed|Completed", "action": "drop"},
+        {
+            "source_labels": ["__meta_kubernetes_pod_container_port_name"],
+            "regex": spec.scrape.k8s_port_name,
+            "action": "keep",
+        },
+        {
+            "source_labels": ["__meta_kubernetes_pod_phase"],
+            "regex": "Pending|Succeeded|Failed|Completed",
+            "action": "drop",
+        },
         {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
         {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
         {"source_labels": ["__meta_kubernetes_pod_container_name"], "target_label": "container"},
@@ -41,7 +49,10 @@ def scrape_job(spec: Spec) -> dict[str, Any]:
         if scrape.k8s_namespaces:
             sd["namespaces"] = {"names": list(scrape.k8s_namespaces)}
         job["kubernetes_sd_configs"] = [sd]
-        job["relabel_configs"] = [*kubernetes_relabeling(spec), {"target_label": "service", "replacement": spec.service}]
+        job["relabel_configs"] = [
+            *kubernetes_relabeling(spec),
+            {"target_label": "service", "replacement": spec.service},
+        ]
     return job
 
 

@@ -47,9 +47,17 @@ def rule_groups(spec: Spec) -> dict[str, list[dict[str, Any]]]:
     out["slos"] = [recording_group(g) for g in groups[1:]]
     alert_groups = []
     if alerts:
-        alert_groups.append({"name": f"{spec.service}-alerts", "interval": interval, "rules": [alert_entry(a) for a in alerts]})
+        alert_groups.append(
+            {"name": f"{spec.service}-alerts", "interval": interval, "rules": [alert_entry(a) for a in alerts]}
+        )
     if slo_alerts:
-        alert_groups.append({"name": f"{spec.service}-slo-alerts", "interval": format_duration(slo_interval(spec)), "rules": [alert_entry(a) for a in slo_alerts]})
+        alert_groups.append(
+            {
+                "name": f"{spec.service}-slo-alerts",
+                "interval": format_duration(slo_interval(spec)),
+                "rules": [alert_entry(a) for a in slo_alerts],
+            }
+        )
     out["alerts"] = alert_groups
     return out
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-import keyword
 import json
+import keyword
 import re
 from functools import cache
 from importlib import resources
@@ -41,8 +41,13 @@ _RESERVED_SUFFIXES = ("_bucket", "_sum", "_count", "_created", "_info")
 # Parameters of the generated record_request()/track_request() besides the labels.
 _HELPER_ARGS = ("duration_seconds", "text", "text_length", "self", "raw")
 _ROLE_TYPES = {
-    "requests": COUNTER, "emotion_usage": COUNTER, "request_duration": HISTOGRAM, "input_length": HISTOGRAM,
-    "inference_duration": HISTOGRAM, "gpu_memory": GAUGE, "in_flight": GAUGE,
+    "requests": COUNTER,
+    "emotion_usage": COUNTER,
+    "request_duration": HISTOGRAM,
+    "input_length": HISTOGRAM,
+    "inference_duration": HISTOGRAM,
+    "gpu_memory": GAUGE,
+    "in_flight": GAUGE,
 }
 
 
@@ -79,13 +84,11 @@ def build_spec(doc: LoadedDocument) -> Spec:
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties":
+    if error.validator == "additionalProperties" and isinstance(error.schema, dict):
         allowed = sorted(error.schema.get("properties", {}))
         return f"{error.message}; allowed keys: {', '.join(allowed)}"
     if error.validator == "oneOf" and isinstance(error.instance, dict):
-        return "expected exactly one of the alternative forms (see `mongen schema`): " + str(
-            sorted(error.instance)
-        )
+        return "expected exactly one of the alternative forms (see `mongen schema`): " + str(sorted(error.instance))
     if error.validator == "pattern":
         return f"{error.instance!r} does not match the required pattern {error.validator_value}"
     return error.message
@@ -145,11 +148,16 @@ class _Builder:
             path: YamlPath = ("enums", name)
             values = tuple(raw["values"])
             if raw["fallback"] not in values:
-                self.fail((*path, "fallback"), f"fallback `{raw['fallback']}` is not one of the values: {', '.join(values)}")
+                self.fail(
+                    (*path, "fallback"), f"fallback `{raw['fallback']}` is not one of the values: {', '.join(values)}"
+                )
             aliases = []
             for alias, target in sorted(raw.get("aliases", {}).items()):
                 if target not in values:
-                    self.fail((*path, "aliases", alias), f"alias target `{target}` is not one of the values: {', '.join(values)}")
+                    self.fail(
+                        (*path, "aliases", alias),
+                        f"alias target `{target}` is not one of the values: {', '.join(values)}",
+                    )
                 key = alias.strip().casefold()
                 if key in values:
                     self.fail((*path, "aliases", alias), f"alias `{alias}` shadows the value `{key}`")
@@ -171,7 +179,10 @@ class _Builder:
                 enum = enums.get(raw["enum"])
                 if enum is None:
                     known = ", ".join(sorted(enums)) or "none"
-                    self.fail((*path, "enum"), f"label `{name}` uses the undefined enum `{raw['enum']}`; defined enums: {known}")
+                    self.fail(
+                        (*path, "enum"),
+                        f"label `{name}` uses the undefined enum `{raw['enum']}`; defined enums: {known}",
+                    )
                     continue
                 out[name] = LabelDef(name, enum.values, enum.fallback, enum.name, enum.aliases)
                 continue
@@ -185,11 +196,15 @@ class _Builder:
             out[name] = LabelDef(name, values, fallback)
         return out
 
-    def _matchers(self, raw: dict[str, Any], path: YamlPath, allowed: tuple[str, ...], labels: dict[str, LabelDef]) -> tuple[Matcher, ...]:
+    def _matchers(
+        self, raw: dict[str, Any], path: YamlPath, allowed: tuple[str, ...], labels: dict[str, LabelDef]
+    ) -> tuple[Matcher, ...]:
         out = []
         for label, value in raw.items():
             if label not in allowed:
-                self.fail((*path, label), f"label `{label}` is not on this metric; its labels: {', '.join(allowed) or 'none'}")
+                self.fail(
+                    (*path, label), f"label `{label}` is not on this metric; its labels: {', '.join(allowed) or 'none'}"
+                )
                 continue
             negate = isinstance(value, dict)
             if negate:
@@ -198,7 +213,10 @@ class _Builder:
             declared = labels[label].values
             for v in values:
                 if v not in declared:
-                    self.fail((*path, label), f"value `{v}` is not declared for label `{label}`; declared: {', '.join(declared)}")
+                    self.fail(
+                        (*path, label),
+                        f"value `{v}` is not declared for label `{label}`; declared: {', '.join(declared)}",
+                    )
             out.append(Matcher(label, values, negate))
         return tuple(sorted(out, key=lambda m: m.label))
 
@@ -215,7 +233,10 @@ class _Builder:
             for j, label in enumerate(metric_labels):
                 if label not in labels:
                     known = ", ".join(sorted(labels)) or "none"
-                    self.fail((*path, "labels", j), f"label `{label}` on metric `{name}` is not declared; declared labels: {known}")
+                    self.fail(
+                        (*path, "labels", j),
+                        f"label `{label}` on metric `{name}` is not declared; declared labels: {known}",
+                    )
             buckets = tuple(float(b) for b in raw.get("buckets", []))
             if kind == HISTOGRAM:
                 if not buckets:
@@ -227,12 +248,19 @@ class _Builder:
             unit = raw.get("unit")
             if unit and not name.removesuffix("_total").endswith("_" + unit):
                 self.fail((*path, "unit"), f"metric `{name}` has unit `{unit}` but its name does not end in `_{unit}`")
-            if name.removesuffix("_total").endswith(_RESERVED_SUFFIXES) or (kind != COUNTER and name.endswith("_total")):
-                self.fail((*path, "name"), f"metric `{name}` ends in a suffix Prometheus reserves for other series types")
+            if name.removesuffix("_total").endswith(_RESERVED_SUFFIXES) or (
+                kind != COUNTER and name.endswith("_total")
+            ):
+                self.fail(
+                    (*path, "name"), f"metric `{name}` ends in a suffix Prometheus reserves for other series types"
+                )
             metric = Metric(name, kind, raw["help"], metric_labels, unit, buckets)
             for exposed in metric.exposed_series:
                 if exposed in seen:
-                    self.fail((*path, "name"), f"metric `{name}` exposes `{exposed}`, already exposed by metrics[{seen[exposed]}]")
+                    self.fail(
+                        (*path, "name"),
+                        f"metric `{name}` exposes `{exposed}`, already exposed by metrics[{seen[exposed]}]",
+                    )
                 seen[exposed] = i
             errors: tuple[Matcher, ...] = ()
             if "errors" in raw:
@@ -245,11 +273,16 @@ class _Builder:
                 for j, group in enumerate(record_by):
                     for label in group:
                         if label not in metric_labels:
-                            self.fail((*path, "record_by", j), f"label `{label}` is not on metric `{name}`; its labels: {', '.join(metric_labels) or 'none'}")
+                            self.fail(
+                                (*path, "record_by", j),
+                                f"label `{label}` is not on metric `{name}`; its labels: {', '.join(metric_labels) or 'none'}",
+                            )
             role = raw.get("role")
             if role:
                 if role in roles:
-                    self.fail((*path, "role"), f"role `{role}` is already taken by {roles[role]}; each role names one metric")
+                    self.fail(
+                        (*path, "role"), f"role `{role}` is already taken by {roles[role]}; each role names one metric"
+                    )
                 roles[role] = name
                 if kind != _ROLE_TYPES[role]:
                     self.fail((*path, "role"), f"a `{role}` metric must be a {_ROLE_TYPES[role]}, `{name}` is a {kind}")
@@ -260,10 +293,14 @@ class _Builder:
         out = []
         for raw in self.data.get("external_metrics", []):
             labels = raw.get("labels")
-            out.append(ExternalMetric(raw.get("name"), raw.get("prefix"), tuple(labels) if labels is not None else None))
+            out.append(
+                ExternalMetric(raw.get("name"), raw.get("prefix"), tuple(labels) if labels is not None else None)
+            )
         return tuple(out)
 
-    def _metric_ref(self, name: str, path: YamlPath, metrics: dict[str, Metric], kinds: tuple[str, ...]) -> Metric | None:
+    def _metric_ref(
+        self, name: str, path: YamlPath, metrics: dict[str, Metric], kinds: tuple[str, ...]
+    ) -> Metric | None:
         metric = metrics.get(name)
         if metric is None:
             self.fail(path, f"metric `{name}` is not defined in `metrics`; defined: {', '.join(sorted(metrics))}")
@@ -284,7 +321,10 @@ class _Builder:
             names.add(name)
             objective = float(raw["objective"])
             if not 0 < objective < 100:
-                self.fail((*path, "objective"), f"objective must be a percentage strictly between 0 and 100, got {raw['objective']}")
+                self.fail(
+                    (*path, "objective"),
+                    f"objective must be a percentage strictly between 0 and 100, got {raw['objective']}",
+                )
             period = parse_duration(raw.get("period", "30d"))
             if period < 7 * 86400:
                 self.fail((*path, "period"), "period must be at least 7d: the slowest ticket alert looks at 3d")
@@ -296,7 +336,9 @@ class _Builder:
                     continue
                 errors = self._matchers(ratio["errors"], (*path, "sli", "ratio", "errors"), metric.labels, labels)
                 total = self._matchers(ratio.get("total", {}), (*path, "sli", "ratio", "total"), metric.labels, labels)
-                out.append(Slo(name, raw.get("description", ""), objective, period, "ratio", metric.name, errors, total))
+                out.append(
+                    Slo(name, raw.get("description", ""), objective, period, "ratio", metric.name, errors, total)
+                )
             else:
                 latency = sli["latency"]
                 lpath: YamlPath = (*path, "sli", "latency")
@@ -306,12 +348,29 @@ class _Builder:
                 threshold = float(latency["threshold"])
                 if threshold not in metric.buckets:
                     bounds = ", ".join(f"{b:g}" for b in metric.buckets)
-                    self.fail((*lpath, "threshold"), f"latency threshold {threshold:g} is not a bucket boundary of `{metric.name}`; buckets: {bounds}")
+                    self.fail(
+                        (*lpath, "threshold"),
+                        f"latency threshold {threshold:g} is not a bucket boundary of `{metric.name}`; buckets: {bounds}",
+                    )
                 where = self._matchers(latency.get("where", {}), (*lpath, "where"), metric.labels, labels)
-                out.append(Slo(name, raw.get("description", ""), objective, period, "latency", metric.name, (), where, threshold))
+                out.append(
+                    Slo(
+                        name,
+                        raw.get("description", ""),
+                        objective,
+                        period,
+                        "latency",
+                        metric.name,
+                        (),
+                        where,
+                        threshold,
+                    )
+                )
         return tuple(out)
 
-    def _alerts(self, labels: dict[str, LabelDef], metrics: dict[str, Metric], routing: Routing, scrape: Scrape) -> tuple[Alert, ...]:
+    def _alerts(
+        self, labels: dict[str, LabelDef], metrics: dict[str, Metric], routing: Routing, scrape: Scrape
+    ) -> tuple[Alert, ...]:
         out = []
         names: set[str] = set()
         min_for = 2 * scrape.evaluation_interval
@@ -322,11 +381,22 @@ class _Builder:
                 self.fail((*path, "name"), f"duplicate alert name `{name}`")
             names.add(name)
             if raw["severity"] not in routing.severities:
-                self.fail((*path, "severity"), f"severity `{raw['severity']}` has no route; routed severities: {', '.join(routing.severities)}")
+                self.fail(
+                    (*path, "severity"),
+                    f"severity `{raw['severity']}` has no route; routed severities: {', '.join(routing.severities)}",
+                )
             for_seconds = parse_duration(raw.get("for", "5m"))
             if for_seconds < min_for:
-                self.fail((*path, "for"), f"`for` must be at least two evaluation intervals ({min_for}s) so one bad evaluation does not page")
-            needs = {"latency_quantile": (HISTOGRAM,), "error_ratio": (COUNTER,), "absent": (COUNTER, HISTOGRAM, "gauge"), "gauge_threshold": ("gauge",)}
+                self.fail(
+                    (*path, "for"),
+                    f"`for` must be at least two evaluation intervals ({min_for}s) so one bad evaluation does not page",
+                )
+            needs = {
+                "latency_quantile": (HISTOGRAM,),
+                "error_ratio": (COUNTER,),
+                "absent": (COUNTER, HISTOGRAM, "gauge"),
+                "gauge_threshold": ("gauge",),
+            }
             metric = None
             if kind in needs:
                 if "metric" not in raw:
@@ -343,22 +413,43 @@ class _Builder:
             if metric is not None:
                 for j, label in enumerate(by):
                     if label not in metric.labels:
-                        self.fail((*path, "by", j), f"label `{label}` is not on metric `{metric.name}`; its labels: {', '.join(metric.labels) or 'none'}")
+                        self.fail(
+                            (*path, "by", j),
+                            f"label `{label}` is not on metric `{metric.name}`; its labels: {', '.join(metric.labels) or 'none'}",
+                        )
                 where = self._matchers(raw.get("where", {}), (*path, "where"), metric.labels, labels)
             if kind == "error_ratio" and metric is not None and not metric.errors:
-                self.fail((*path, "metric"), f"metric `{metric.name}` declares no `errors` selector, so it has no error ratio")
+                self.fail(
+                    (*path, "metric"), f"metric `{metric.name}` declares no `errors` selector, so it has no error ratio"
+                )
             if kind == "latency_quantile" and metric is not None:
                 threshold = float(raw["threshold"])
                 if not metric.buckets[0] < threshold < metric.buckets[-1]:
-                    self.fail((*path, "threshold"), f"a quantile can only be told apart between the first and last bucket ({metric.buckets[0]:g}..{metric.buckets[-1]:g}); got {threshold:g}")
+                    self.fail(
+                        (*path, "threshold"),
+                        f"a quantile can only be told apart between the first and last bucket ({metric.buckets[0]:g}..{metric.buckets[-1]:g}); got {threshold:g}",
+                    )
                 if "quantile" not in raw:
                     self.fail(path, "alerts of kind `latency_quantile` need a `quantile`")
                     continue
             window = parse_duration(raw.get("window", "5m"))
             if window < 4 * scrape.interval:
                 self.fail((*path, "window"), f"window must cover at least 4 scrape intervals ({4 * scrape.interval}s)")
-            out.append(Alert(name, kind, raw["severity"], for_seconds, metric.name if metric else None, raw.get("quantile"), by, where,
-                             raw.get("threshold"), window, raw.get("description", "")))
+            out.append(
+                Alert(
+                    name,
+                    kind,
+                    raw["severity"],
+                    for_seconds,
+                    metric.name if metric else None,
+                    raw.get("quantile"),
+                    by,
+                    where,
+                    raw.get("threshold"),
+                    window,
+                    raw.get("description", ""),
+                )
+            )
         return tuple(out)
 
     def _scrape(self, service: str) -> Scrape:
@@ -372,7 +463,10 @@ class _Builder:
             self.fail(("scrape",), "intervals must be positive")
         k8s = raw.get("kubernetes")
         if not raw.get("static_targets") and k8s is None and not raw.get("file_sd"):
-            self.fail(("scrape",), "give at least one of static_targets, kubernetes, file_sd, or Prometheus finds nothing to scrape")
+            self.fail(
+                ("scrape",),
+                "give at least one of static_targets, kubernetes, file_sd, or Prometheus finds nothing to scrape",
+            )
         return Scrape(
             job=raw.get("job", service),
             interval=interval,
@@ -397,7 +491,10 @@ class _Builder:
                 continue
             for j, other in networks:
                 if net.version == other.version and (net.subnet_of(other) or other.subnet_of(net)):  # type: ignore[arg-type]
-                    self.fail(("exposure", "allowed_cidrs", i), f"`{text}` overlaps allowed_cidrs[{j}] ({other}); list each network once")
+                    self.fail(
+                        ("exposure", "allowed_cidrs", i),
+                        f"`{text}` overlaps allowed_cidrs[{j}] ({other}); list each network once",
+                    )
             networks.append((i, net))
             cidrs.append(str(net))
         bind = raw.get("bind_address", "0.0.0.0")
@@ -416,7 +513,10 @@ class _Builder:
         )
 
     def _routing(self) -> Routing:
-        raw = self.data.get("routing") or {"routes": {"page": ["default"], "ticket": ["default"]}, "receivers": [{"name": "default", "type": "webhook", "url": "http://127.0.0.1:5001/"}]}
+        raw = self.data.get("routing") or {
+            "routes": {"page": ["default"], "ticket": ["default"]},
+            "receivers": [{"name": "default", "type": "webhook", "url": "http://127.0.0.1:5001/"}],
+        }
         receivers = []
         names: set[str] = set()
         for i, r in enumerate(raw["receivers"]):
@@ -435,7 +535,10 @@ class _Builder:
         for severity, targets in raw["routes"].items():
             for j, target in enumerate(targets):
                 if target not in names:
-                    self.fail(("routing", "routes", severity, j), f"receiver `{target}` is not defined; receivers: {', '.join(sorted(names))}")
+                    self.fail(
+                        ("routing", "routes", severity, j),
+                        f"receiver `{target}` is not defined; receivers: {', '.join(sorted(names))}",
+                    )
             routes.append((severity, tuple(targets)))
         email = raw.get("email", {})
         return Routing(
@@ -450,4 +553,8 @@ class _Builder:
 
     def _kubernetes(self) -> Kubernetes:
         raw = self.data.get("kubernetes", {})
-        return Kubernetes(bool(raw.get("enabled", False)), raw.get("namespace", "monitoring"), tuple(sorted(raw.get("labels", {}).items())))
+        return Kubernetes(
+            bool(raw.get("enabled", False)),
+            raw.get("namespace", "monitoring"),
+            tuple(sorted(raw.get("labels", {}).items())),
+        )

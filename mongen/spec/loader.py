@@ -43,9 +43,7 @@ def load_yaml(text: str, file: str) -> LoadedDocument:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError(
-            [SpecIssue(Location(file, line, col), (), f"invalid YAML: {problem}")]
-        ) from None
+        raise SpecError([SpecIssue(Location(file, line, col), (), f"invalid YAML: {problem}")]) from None
     except yaml.YAMLError as exc:
         raise SpecError([SpecIssue(Location(file, 1, 1), (), f"invalid YAML: {exc}")]) from None
     finally:

@@ -1,0 +1,180 @@
+"""The generated instrumentation module: exact exposition, bounded labels, nothing leaked."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mongen.generators.instrumentation import module_path
+
+DRIVE = r"""
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("emotivoice_metrics", sys.argv[1])
+m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+m.record_request(method="post", endpoint="/synthesize?voice=1", status=200, emotion=" Joyful ", duration_seconds=1.5, text_length=140)
+with m.track_request(method="POST", endpoint="/clone", emotion="furious", text_length=10) as r:
+    r.status = 429
+try:
+    with m.track_request(method="GET", endpoint="/nope", emotion="bored"):
+        raise RuntimeError("boom")
+except RuntimeError:
+    pass
+m.observe_inference(0.3)
+m.set_gpu_memory(1.5e9)
+from prometheus_client import generate_latest
+sys.stdout.write(generate_latest(m.REGISTRY).decode())
+"""
+
+
+def _write_module(tmp_path: Path, files: dict[str, str], spec_service: str = "emotivoice") -> Path:
+    path = tmp_path / Path(module_path_for(spec_service)).name
+    path.write_text(files[module_path_for(spec_service)])
+    return path
+
+
+def module_path_for(service: str) -> str:
+    return f"instrumentation/{service}_metrics.py"
+
+
+@pytest.fixture(scope="module")
+def exposition(default_files: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = _write_module(tmp_path_factory.mktemp("mod"), default_files)
+    proc = subprocess.run(
+        [sys.executable, "-c", DRIVE, str(path)], capture_output=True, text=True, timeout=60, check=True
+    )
+    return proc.stdout
+
+
+def test_every_spec_metric_is_exposed_with_exact_names_and_labels(exposition: str, default_spec) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    samples = {}
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            samples.setdefault(sample.name, set()).add(tuple(sorted(sample.labels)))
+    assert set(samples) == set(default_spec.exposed_series)
+    for name, labels in default_spec.exposed_series.items():
+        assert samples[name] == {tuple(sorted(labels))}, name
+
+
+def test_no_debug_collectors_by_default(exposition: str) -> None:
+    for prefix in ("process_", "python_gc_", "python_info"):
+        assert f"\n{prefix}" not in "\n" + exposition
+
+
+def test_normalized_values_and_error_status(exposition: str) -> None:
+    assert (
+        'emoti_voice_tts_requests_total{emotion="happy",endpoint="/synthesize",method="POST",status="200"} 1.0'
+        in exposition
+    )
+    assert (
+        'emoti_voice_tts_requests_total{emotion="angry",endpoint="/clone",method="POST",status="429"} 1.0' in exposition
+    )
+    assert (
+        'emoti_voice_tts_requests_total{emotion="neutral",endpoint="other",method="GET",status="500"} 1.0' in exposition
+    )
+    assert 'emoti_voice_tts_requests_by_emotion_total{emotion="happy"} 1.0' in exposition
+    assert "emoti_voice_gpu_memory_usage_bytes 1.5e+09" in exposition
+
+
+def test_series_are_preinitialised(exposition: str, default_spec) -> None:
+    lines = [line for line in exposition.splitlines() if line and not line.startswith("#")]
+    assert len(lines) == default_spec.total_series
+
+
+def test_debug_collectors_switch(default_files: dict[str, str], tmp_path: Path) -> None:
+    import os
+
+    path = _write_module(tmp_path, default_files)
+    code = (
+        DRIVE.split("m.record_request")[0]
+        + "from prometheus_client import generate_latest\nprint(generate_latest(m.REGISTRY).decode())"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "MONGEN_DEBUG_COLLECTORS": "1"},
+    )
+    assert "python_info" in proc.stdout
+
+
+def test_module_is_clean_under_ruff_and_mypy_strict(default_files: dict[str, str], tmp_path: Path) -> None:
+    path = _write_module(tmp_path, default_files)
+    ruff = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--no-cache",
+            "--config",
+            str(Path("pyproject.toml").resolve()),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ruff.returncode == 0, ruff.stdout
+    mypy = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert mypy.returncode == 0, mypy.stdout
+
+
+@pytest.fixture(scope="module")
+def module(default_files: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
+    path = _write_module(tmp_path_factory.mktemp("inproc"), default_files)
+    spec = importlib.util.spec_from_file_location("emotivoice_metrics_under_test", path)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+raw_values = st.one_of(st.text(), st.integers(), st.none(), st.floats(allow_nan=True), st.binary(), st.lists(st.text()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=raw_values)
+def test_normalizers_never_raise_and_stay_in_the_enum(module: ModuleType, default_spec, raw: object) -> None:
+    for label in default_spec.labels:
+        value = getattr(module, f"normalize_{label.name}")(raw)
+        assert str(getattr(value, "value", value)) in label.values
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    method=raw_values,
+    endpoint=raw_values,
+    status=raw_values,
+    emotion=raw_values,
+    duration=st.floats(min_value=0, max_value=1e6),
+    length=st.one_of(st.none(), st.integers(min_value=-5, max_value=10**6)),
+)
+def test_record_request_keeps_series_within_budget(
+    module: ModuleType, default_spec, method, endpoint, status, emotion, duration, length
+) -> None:
+    module.record_request(
+        method=method, endpoint=endpoint, status=status, emotion=emotion, duration_seconds=duration, text_length=length
+    )
+    count = sum(1 for family in module.REGISTRY.collect() for _ in family.samples)
+    assert count == default_spec.total_series <= default_spec.max_series
+
+
+def test_module_path(default_spec) -> None:
+    assert module_path(default_spec) == "instrumentation/emotivoice_metrics.py"

@@ -1,0 +1,138 @@
+"""Recording, SLO and alert rules: exact burn-rate math, and generated tests that can fail."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mongen.alerting import alert_rules
+from mongen.model import format_number
+from mongen.pipeline import render
+from mongen.spec.build import load_spec
+from mongen.writer import write_tree
+from tests.conftest import need
+
+
+def test_sloth_burn_factors_for_999_over_30d(default_spec) -> None:
+    _, _, slo_rules, _ = alert_rules(default_spec)
+    page = next(r for r in slo_rules if r.name == "EmotivoiceAvailabilityErrorBudgetBurnPage")
+    ticket = next(r for r in slo_rules if r.name == "EmotivoiceAvailabilityErrorBudgetBurnTicket")
+    pairs = lambda expr: re.findall(r"ratio_rate(\w+)\{[^}]*\} > \(([\d.]+) \* ([\d.]+)\)", expr)  # noqa: E731
+    assert pairs(page.expr) == [
+        ("1h", "14.4", "0.001"),
+        ("5m", "14.4", "0.001"),
+        ("6h", "6", "0.001"),
+        ("30m", "6", "0.001"),
+    ]
+    assert pairs(ticket.expr) == [
+        ("1d", "3", "0.001"),
+        ("2h", "3", "0.001"),
+        ("3d", "1", "0.001"),
+        ("6h", "1", "0.001"),
+    ]
+
+
+def test_other_periods_scale_the_factor_like_sloth() -> None:
+    spec = load_spec("specs/multi-slo.yaml")
+    weekly = next(s for s in spec.slos if s.period == 7 * 86400)
+    factors = [w.burn_factor for w in weekly.windows]
+    # factor = budget% / 100 * period / long window (Sloth's getBurnRateFactor)
+    assert factors == [
+        round(0.02 * 168 / 1, 6),
+        round(0.05 * 168 / 6, 6),
+        round(0.1 * 168 / 24, 6),
+        round(0.1 * 168 / 72, 6),
+    ]
+    four_weeks = next(s for s in spec.slos if s.period == 28 * 86400)
+    assert [w.burn_factor for w in four_weeks.windows] == [13.44, 5.6, 2.8, 0.933333]
+
+
+def test_every_alert_has_hygiene(default_spec) -> None:
+    rules, _, slo_rules, _ = alert_rules(default_spec)
+    severities = default_spec.routing.severities
+    for rule in rules + slo_rules:
+        labels = dict(rule.labels)
+        assert labels["severity"] in severities
+        annotations = rule.annotations()
+        assert annotations["summary"] and annotations["description"]
+        assert annotations["runbook_url"] == f"https://runbooks.example.com/emotivoice/{rule.name}"
+        assert rule.for_seconds >= 2 * default_spec.scrape.evaluation_interval
+        for label in re.findall(r"\$labels\.(\w+)", annotations["summary"] + annotations["description"]):
+            assert label in rule.output_labels, (rule.name, label)
+
+
+def test_every_alert_has_a_firing_and_a_quiet_case(default_spec) -> None:
+    rules, cases, slo_rules, slo_cases = alert_rules(default_spec)
+    for rule in rules + slo_rules:
+        mine = [c for c in cases + slo_cases if c.alert.name == rule.name]
+        assert {c.firing for c in mine} == {True, False}, rule.name
+
+
+def _promtool_tests(root: Path) -> list[subprocess.CompletedProcess[str]]:
+    promtool = need("promtool")
+    return [
+        subprocess.run(
+            [promtool, "test", "rules", p.name], cwd=p.parent, capture_output=True, text=True, timeout=300, check=False
+        )
+        for p in sorted((root / "prometheus/tests").glob("*.yml"))
+    ]
+
+
+@pytest.fixture(scope="module")
+def alerts_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default output without the SLO test files (those are covered by the mutation test below)."""
+    root = tmp_path_factory.mktemp("rules")
+    write_tree(root, render(load_spec("specs/emotivoice.yaml")))
+    return root
+
+
+THRESHOLD_ALERTS = ["EmotivoiceP95LatencyHigh", "EmotivoiceEmotionErrorRatioHigh", "EmotivoiceGpuMemoryHigh"]
+
+
+@pytest.mark.parametrize("alert", THRESHOLD_ALERTS)
+@pytest.mark.parametrize("factor", [1.1, 0.9])
+def test_mutated_threshold_is_caught_by_generated_tests(
+    alerts_only: Path, alert: str, factor: float, tmp_path: Path
+) -> None:
+    import shutil
+
+    root = tmp_path / "o"
+    shutil.copytree(alerts_only, root)
+    path = root / "prometheus/rules/emotivoice-alerts.yml"
+    doc = yaml.safe_load(path.read_text())
+    rule = next(r for g in doc["groups"] for r in g["rules"] if r.get("alert") == alert)
+    number = re.search(r"> ([\d.e+]+)$", rule["expr"]).group(1)
+    rule["expr"] = rule["expr"][: -len(number)] + format_number(float(number) * factor)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    for extra in (root / "prometheus/tests").glob("*slo-*.yml"):
+        extra.unlink()
+    results = _promtool_tests(root)
+    failed = [r for r in results if r.returncode != 0]
+    assert failed, f"threshold of {alert} x{factor} went unnoticed"
+    assert alert in failed[0].stdout + failed[0].stderr
+
+
+@pytest.mark.parametrize("factor", [1.1, 0.9])
+def test_mutated_burn_factors_are_caught(alerts_only: Path, factor: float, tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "o"
+    shutil.copytree(alerts_only, root)
+    path = root / "prometheus/rules/emotivoice-alerts.yml"
+    text = path.read_text()
+    mutated = re.sub(
+        r"> \(([\d.]+) \* ", lambda m: f"> ({format_number(round(float(m.group(1)) * factor, 6))} * ", text
+    )
+    assert mutated != text
+    path.write_text(mutated)
+    for other in (root / "prometheus/tests").glob("*.yml"):
+        if "slo-availability" not in other.name:
+            other.unlink()
+    results = _promtool_tests(root)
+    output = "".join(r.stdout + r.stderr for r in results)
+    assert any(r.returncode != 0 for r in results)
+    assert "ErrorBudgetBurnPage" in output and "ErrorBudgetBurnTicket" in output

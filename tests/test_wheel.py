@@ -1,0 +1,62 @@
+"""The built wheel carries its templates and schema: install it in a fresh venv and generate."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.mark.e2e
+def test_wheel_installs_and_generates(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    wheel = next(dist.glob("mongen-*.whl"))
+    env_dir = tmp_path / "venv"
+    # System site-packages provide the dependencies offline; mongen itself comes from the wheel.
+    venv.EnvBuilder(with_pip=True, system_site_packages=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert install.returncode == 0, install.stderr
+    work = tmp_path / "work"
+    (work / "specs").mkdir(parents=True)
+    (work / "specs/emotivoice.yaml").write_text((ROOT / "specs/emotivoice.yaml").read_text())
+    where = subprocess.run(
+        [str(python), "-c", "import mongen, sys; print(mongen.__file__)"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert str(env_dir) in where.stdout, "mongen must come from the wheel, not the checkout"
+    proc = subprocess.run(
+        [str(env_dir / "bin" / "mongen"), "generate", "specs/emotivoice.yaml", "-o", "out", "--no-validate"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (work / "out/instrumentation/emotivoice_metrics.py").read_text() == (
+        ROOT / "tests/golden/emotivoice/instrumentation/emotivoice_metrics.py"
+    ).read_text()
+    assert (work / "out/nginx/emotivoice-metrics.conf").exists()
