@@ -39,3 +39,12 @@ def test_golden_dashboard_has_the_key_panels() -> None:
     assert ("heatmap", "Latency distribution (heatmap)") in kinds
     assert ("timeseries", "Error ratio by emotion") in kinds
     assert ("timeseries", "SLO availability: error budget remaining (30d)") in kinds
+
+
+def test_pure_python_yaml_emitter_gives_the_same_bytes(monkeypatch) -> None:
+    """Machines without libyaml must produce the same files."""
+    from mongen import serialize
+
+    fast = render(load_spec("specs/emotivoice.yaml"))
+    monkeypatch.setattr(serialize, "_Dumper", serialize.PURE_PYTHON_DUMPER)
+    assert render(load_spec("specs/emotivoice.yaml")) == fast
