@@ -12,7 +12,6 @@ from typing import Any
 
 import yaml
 
-
 # libyaml's emitter is ~10x faster; a test checks both emitters give the same bytes.
 _BASE: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -41,7 +40,9 @@ def header(source: str, comment: str = "#") -> str:
 
 
 def to_yaml(data: Any, source: str | None = None, dumper: type[yaml.SafeDumper] | None = None) -> str:
-    body = yaml.dump(data, Dumper=dumper or _Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
+    body = yaml.dump(
+        data, Dumper=dumper or _Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+    )
     return (header(source) if source else "") + body
 
 

@@ -33,7 +33,11 @@ class LoadedDocument:
 def load_yaml(text: str, file: str) -> LoadedDocument:
     """Parse one YAML document, rejecting duplicate keys and non-string keys."""
     doc = LoadedDocument(file=file, data=None)
-    loader = yaml.SafeLoader(text)
+    try:
+        # The reader rejects non-printable characters already while constructing.
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:
+        raise SpecError([SpecIssue(Location(file, 1, 1), (), f"invalid YAML: {exc}")]) from None
     try:
         node = loader.get_single_node()
         if node is None:
