@@ -6,7 +6,9 @@ OUT ?= out
 .PHONY: install demo test test-fast lint golden bench
 
 install:
-	@if [ "$$(id -u)" = "0" ] && { ! command -v promtool >/dev/null || ! command -v amtool >/dev/null || ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; }; then \
+	@missing=""; command -v promtool >/dev/null || missing=1; command -v amtool >/dev/null || missing=1; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing=1; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = "0" ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager nginx-light >/dev/null; \
 	fi
 	@# The Debian packages start their daemons where an init system runs; tests start their own.
