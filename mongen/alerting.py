@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from mongen.model import Alert, Metric, Slo, SloWindow, Spec, format_duration, format_number
+from mongen.model import Alert, Matcher, Metric, Slo, SloWindow, Spec, format_duration, format_number
 from mongen.promql import by_clause, le_value, matcher_text, quote, selector
 from mongen.recording import error_ratio_name, quantile_name, sli_error_name, slo_labels
 
@@ -168,13 +168,26 @@ def _base_labels(spec: Spec, metric: Metric, chosen: dict[str, str]) -> dict[str
     return labels
 
 
-def _pick(spec: Spec, alert: Alert, metric: Metric) -> dict[str, str]:
-    """Label values satisfying the alert's `where` matchers."""
-    chosen: dict[str, str] = {}
-    for m in alert.where:
-        declared = spec.label_by_name[m.label].values
-        chosen[m.label] = next(v for v in declared if (v in m.values) != m.negate)
-    return chosen
+def matching_values(spec: Spec, matchers: tuple[Matcher, ...], matching: bool = True) -> dict[str, str]:
+    """For each matcher, the first declared value of its label it accepts (or, with matching=False, rejects)."""
+    return {
+        m.label: next(v for v in spec.label_by_name[m.label].values if ((v in m.values) != m.negate) == matching)
+        for m in matchers
+    }
+
+
+def _case(
+    rule: AlertRule,
+    firing: bool,
+    what: str,
+    series: list[tuple[str, str]],
+    eval_time: int,
+    result: dict[str, str],
+    value: float,
+) -> AlertCase:
+    return AlertCase(
+        f"{rule.name} {'fires' if firing else 'stays quiet'} at {what}", rule, series, eval_time, firing, result, value
+    )
 
 
 def _common(spec: Spec, alert: Alert) -> tuple[tuple[str, str], ...]:
@@ -222,7 +235,7 @@ def latency_quantile(spec: Spec, alert: Alert) -> tuple[AlertRule, list[AlertCas
         threshold=threshold,
     )
     minutes = (alert.for_seconds + spec.rate_window) // 60 + 5
-    chosen = _pick(spec, alert, metric)
+    chosen = matching_values(spec, alert.where)
     labels = _base_labels(spec, metric, chosen)
     cases = []
     # Inside the buckets: just above the threshold fires, just below stays quiet.
@@ -238,17 +251,7 @@ def latency_quantile(spec: Spec, alert: Alert) -> tuple[AlertRule, list[AlertCas
         series.append((_series(metric.name + "_count", labels), _counter_values(total, minutes)))
         series.append((_series(metric.name + "_sum", labels), _counter_values(round(total * target), minutes)))
         result = {"job": labels["job"], **{b: labels[b] for b in alert.by}}
-        cases.append(
-            AlertCase(
-                f"{alert.name} {'fires' if firing else 'stays quiet'} at P{pct} {value:g}s",
-                rule,
-                series,
-                minutes * 60,
-                firing,
-                result,
-                value,
-            )
-        )
+        cases.append(_case(rule, firing, f"P{pct} {value:g}s", series, minutes * 60, result, value))
     return rule, cases
 
 
@@ -319,13 +322,9 @@ def error_ratio(spec: Spec, alert: Alert) -> tuple[AlertRule, list[AlertCase]]:
         threshold=threshold,
     )
     minutes = (alert.for_seconds + alert.window) // 60 + 5
-    chosen = _pick(spec, alert, metric)
-    ok_values = {}
-    err_values = {}
-    for m in metric.errors:
-        declared = spec.label_by_name[m.label].values
-        err_values[m.label] = next(v for v in declared if (v in m.values) != m.negate)
-        ok_values[m.label] = next(v for v in declared if (v in m.values) == m.negate)
+    chosen = matching_values(spec, alert.where)
+    err_values = matching_values(spec, metric.errors)
+    ok_values = matching_values(spec, metric.errors, matching=False)
     cases = []
     for firing, ratio in ((True, threshold * 1.05), (False, threshold * 0.95)):
         errors = round(ratio * 1000)
@@ -336,17 +335,7 @@ def error_ratio(spec: Spec, alert: Alert) -> tuple[AlertRule, list[AlertCase]]:
             (_series(metric.exposed_name, labels_ok), _counter_values(1000 - errors, minutes)),
         ]
         result = {"job": labels_err["job"], **{b: labels_err[b] for b in alert.by}}
-        cases.append(
-            AlertCase(
-                f"{alert.name} {'fires' if firing else 'stays quiet'} at error ratio {errors / 1000:g}",
-                rule,
-                series,
-                minutes * 60,
-                firing,
-                result,
-                errors / 1000,
-            )
-        )
+        cases.append(_case(rule, firing, f"error ratio {errors / 1000:g}", series, minutes * 60, result, errors / 1000))
     return rule, cases
 
 
@@ -462,22 +451,12 @@ def gauge_threshold(spec: Spec, alert: Alert) -> tuple[AlertRule, list[AlertCase
         threshold=threshold,
     )
     minutes = alert.for_seconds // 60 + 5
-    labels = _base_labels(spec, metric, _pick(spec, alert, metric))
+    labels = _base_labels(spec, metric, matching_values(spec, alert.where))
     cases = []
     for firing, value in ((True, threshold * 1.05), (False, threshold * 0.95)):
         series = [(_series(metric.name, labels), f"{format_number(value)}x{minutes}")]
         result = {k: labels[k] for k in keep}
-        cases.append(
-            AlertCase(
-                f"{alert.name} {'fires' if firing else 'stays quiet'} at {humanize(value)}",
-                rule,
-                series,
-                minutes * 60,
-                firing,
-                result,
-                value,
-            )
-        )
+        cases.append(_case(rule, firing, humanize(value), series, minutes * 60, result, value))
     return rule, cases
 
 
@@ -551,26 +530,15 @@ def slo_input(spec: Spec, slo: Slo, schedule: list[tuple[int, float]]) -> list[t
     errs.append(err_count)
     oks.append(ok_count)
     if slo.kind == "ratio":
-        chosen = {
-            m.label: next(v for v in spec.label_by_name[m.label].values if (v in m.values) != m.negate)
-            for m in slo.total
-        }
-        err_labels = {
-            m.label: next(v for v in spec.label_by_name[m.label].values if (v in m.values) != m.negate)
-            for m in slo.errors
-        }
-        ok_labels = {
-            m.label: next(v for v in spec.label_by_name[m.label].values if (v in m.values) == m.negate)
-            for m in slo.errors
-        }
+        chosen = matching_values(spec, slo.total)
+        err_labels = matching_values(spec, slo.errors)
+        ok_labels = matching_values(spec, slo.errors, matching=False)
         return [
             (_series(metric.exposed_name, _base_labels(spec, metric, {**err_labels, **chosen})), _compress(errs)),
             (_series(metric.exposed_name, _base_labels(spec, metric, {**ok_labels, **chosen})), _compress(oks)),
         ]
     assert slo.threshold is not None
-    chosen = {
-        m.label: next(v for v in spec.label_by_name[m.label].values if (v in m.values) != m.negate) for m in slo.total
-    }
+    chosen = matching_values(spec, slo.total)
     labels = _base_labels(spec, metric, chosen)
     series = []
     for bound in metric.buckets:

@@ -11,7 +11,7 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from mongen.alerting import TEST_INTERVAL, slo_input
+from mongen.alerting import TEST_INTERVAL, matching_values, slo_input
 from mongen.model import COUNTER, GAUGE, HISTOGRAM, Metric, Spec, format_duration, format_number
 from mongen.promql import le_value, quote
 from mongen.recording import (
@@ -63,11 +63,8 @@ def _counter_inputs(spec: Spec, metric: Metric) -> list[tuple[Labels, float]]:
     """(labels, per-second rate) of the input series: an error series and two healthy ones."""
     base = {"job": spec.scrape.job, "instance": "replica-1:8001"}
     first = {name: spec.label_by_name[name].values[0] for name in metric.labels}
-    err, ok = dict(first), dict(first)
-    for m in metric.errors:
-        values = spec.label_by_name[m.label].values
-        err[m.label] = next(v for v in values if (v in m.values) != m.negate)
-        ok[m.label] = next(v for v in values if (v in m.values) == m.negate)
+    err = {**first, **matching_values(spec, metric.errors)}
+    ok = {**first, **matching_values(spec, metric.errors, matching=False)}
     other = {
         name: (spec.label_by_name[name].values[1:] or spec.label_by_name[name].values)[0] for name in metric.labels
     }
