@@ -7,6 +7,7 @@ dashboard stays cheap however many people have it open.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,9 +15,9 @@ import grafanalib.core as g
 from grafanalib._gen import DashboardEncoder
 
 from mongen.alerting import slo_alert_name
-from mongen.model import Spec, format_duration, format_number
+from mongen.model import Metric, Spec, format_duration, format_number
 from mongen.promql import quote
-from mongen.recording import error_ratio_name, quantile_name, rate_name, share_name, sli_error_name
+from mongen.recording import DEFAULT_QUANTILES, error_ratio_name, quantile_name, rate_name, share_name, sli_error_name
 from mongen.serialize import to_json, to_yaml
 
 DATASOURCE_UID = "mongen-prometheus"
@@ -40,6 +41,19 @@ class PanelSpec:
 
 def _job() -> str:
     return 'job=~"$job"'
+
+
+def _quantile_queries(metric: Metric, group: tuple[str, ...], window: int) -> tuple[tuple[str, str], ...]:
+    """P50/P95/P99 from the recorded quantiles, one legend entry per quantile (and group value)."""
+    suffix = "".join(f" {{{{{label}}}}}" for label in group)
+    return tuple(
+        (f"{quantile_name(metric, group, q, window)}{{{_job()}}}", f"P{format_number(q * 100)}{suffix}")
+        for q in DEFAULT_QUANTILES
+    )
+
+
+def _red_line(threshold: float | None) -> tuple[tuple[float, str], ...]:
+    return ((threshold, "red"),) if threshold is not None else ()
 
 
 def panels(spec: Spec) -> list[tuple[str, list[PanelSpec]]]:
@@ -71,7 +85,7 @@ def panels(spec: Spec) -> list[tuple[str, list[PanelSpec]]]:
                             f"Error ratio by {label}",
                             ((f"{error_ratio_name(requests, (label,), w)}{{{_job()}}}", "{{%s}}" % label),),
                             "percentunit",
-                            thresholds=((threshold, "red"),) if threshold is not None else (),
+                            thresholds=_red_line(threshold),
                         )
                     )
     usage = roles.get("emotion_usage")
@@ -87,21 +101,11 @@ def panels(spec: Spec) -> list[tuple[str, list[PanelSpec]]]:
     duration = roles.get("request_duration")
     if duration:
         group = ("endpoint",) if ("endpoint",) in duration.record_by else ()
-        queries = tuple(
-            (
-                f"{quantile_name(duration, group, q, w)}{{{_job()}}}",
-                f"P{format_number(q * 100)} {{{{endpoint}}}}" if group else f"P{format_number(q * 100)}",
-            )
-            for q in (0.5, 0.95, 0.99)
-        )
+        queries = _quantile_queries(duration, group, w)
         threshold = next(
             (a.threshold for a in spec.alerts if a.kind == "latency_quantile" and a.metric == duration.name), None
         )
-        latency.append(
-            PanelSpec(
-                "Latency P50/P95/P99", queries, "s", thresholds=((threshold, "red"),) if threshold is not None else ()
-            )
-        )
+        latency.append(PanelSpec("Latency P50/P95/P99", queries, "s", thresholds=_red_line(threshold)))
         latency.append(
             PanelSpec(
                 "Latency distribution (heatmap)",
@@ -116,10 +120,7 @@ def panels(spec: Spec) -> list[tuple[str, list[PanelSpec]]]:
         latency.append(
             PanelSpec(
                 "Model inference time",
-                tuple(
-                    (f"{quantile_name(inference, (), q, w)}{{{_job()}}}", f"P{format_number(q * 100)}")
-                    for q in (0.5, 0.95, 0.99)
-                ),
+                _quantile_queries(inference, (), w),
                 "s",
             )
         )
@@ -128,10 +129,7 @@ def panels(spec: Spec) -> list[tuple[str, list[PanelSpec]]]:
         latency.append(
             PanelSpec(
                 "Input text length",
-                tuple(
-                    (f"{quantile_name(length, (), q, w)}{{{_job()}}}", f"P{format_number(q * 100)}")
-                    for q in (0.5, 0.95, 0.99)
-                ),
+                _quantile_queries(length, (), w),
                 "none",
                 description="Latency grows sharply past ~120 characters; compare with the latency panel.",
             )
