@@ -280,8 +280,3 @@ class Spec:
     @cached_property
     def total_series(self) -> int:
         return sum(self.series_count(m) for m in self.metrics)
-
-    @property
-    def job_labels(self) -> tuple[str, ...]:
-        """Labels Prometheus adds to every scraped series."""
-        return ("job", "instance")

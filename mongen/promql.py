@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from prometheus_client.utils import floatToGoString
 
-from mongen.model import Matcher, format_duration, format_number
+from mongen.model import Matcher
 
 
 def quote(value: str) -> str:
@@ -52,11 +52,3 @@ def selector(name: str, matchers: Iterable[Matcher] = (), extra: Iterable[str] =
 
 def by_clause(labels: Iterable[str]) -> str:
     return f"by ({', '.join(labels)})"
-
-
-def duration(seconds: int) -> str:
-    return format_duration(seconds)
-
-
-def number(value: float) -> str:
-    return format_number(value)

@@ -223,12 +223,3 @@ def recording_groups(spec: Spec) -> tuple[RecordingGroup, ...]:
             RecordingGroup(f"{spec.service}-slo-{slo.name}", slo_interval(spec), tuple(_slo_rules(spec, slo)))
         )
     return tuple(groups)
-
-
-def recorded_names(spec: Spec) -> dict[str, tuple[str, ...]]:
-    """Recorded series name -> labels its results carry (union over SLOs)."""
-    out: dict[str, tuple[str, ...]] = {}
-    for group in recording_groups(spec):
-        for rule in group.rules:
-            out[rule.record] = rule.output_labels
-    return out

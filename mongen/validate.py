@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -228,21 +227,13 @@ CHECKS: tuple[Callable[[Path], list[Finding]], ...] = (
 )
 
 
-def required_tools() -> tuple[str, ...]:
-    return ("promtool", "amtool", "nginx")
+REQUIRED_TOOLS = ("promtool", "amtool", "nginx")
 
 
 def validate_dir(root: Path) -> list[Finding]:
     """Run every check; tools are looked up first so a missing one fails before any work."""
-    for tool in required_tools():
+    for tool in REQUIRED_TOOLS:
         require(tool)
     with ThreadPoolExecutor(max_workers=len(CHECKS)) as pool:
         results = list(pool.map(lambda check: check(root), CHECKS))
     return [finding for result in results for finding in result]
-
-
-def summary(findings: list[Finding]) -> dict[str, Any]:
-    return {
-        "errors": sum(f.severity == "error" for f in findings),
-        "warnings": sum(f.severity == "warning" for f in findings),
-    }

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
+from mongen.errors import ToolMissingError
 from mongen.pipeline import render
 from mongen.spec.build import load_spec
+from mongen.validate import require
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = "specs/emotivoice.yaml"
@@ -37,9 +38,7 @@ def default_files(default_spec):
 
 def need(tool: str) -> str:
     """The tests run the real tools; a missing one is a failure with the fix, never a skip."""
-    path = shutil.which(tool) or (f"/usr/sbin/{tool}" if Path(f"/usr/sbin/{tool}").exists() else None)
-    if path is None:
-        pytest.fail(
-            f"{tool} is not installed: run `make install` as root (Debian packages prometheus, prometheus-alertmanager, nginx-light)"
-        )
-    return path
+    try:
+        return require(tool)
+    except ToolMissingError as exc:
+        pytest.fail(str(exc))
