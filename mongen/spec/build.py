@@ -197,7 +197,12 @@ class _Builder:
         return out
 
     def _matchers(
-        self, raw: dict[str, Any], path: YamlPath, allowed: tuple[str, ...], labels: dict[str, LabelDef]
+        self,
+        raw: dict[str, Any],
+        path: YamlPath,
+        allowed: tuple[str, ...],
+        labels: dict[str, LabelDef],
+        selects_errors: bool = False,
     ) -> tuple[Matcher, ...]:
         out = []
         for label, value in raw.items():
@@ -217,6 +222,17 @@ class _Builder:
                         (*path, label),
                         f"value `{v}` is not declared for label `{label}`; declared: {', '.join(declared)}",
                     )
+            accepted = [v for v in declared if (v in values) != negate]
+            if not accepted:
+                self.fail(
+                    (*path, label),
+                    f"this matcher accepts none of the declared values of `{label}`, so it selects nothing",
+                )
+            elif selects_errors and len(accepted) == len(declared):
+                self.fail(
+                    (*path, label),
+                    f"this error selector accepts every declared value of `{label}`, so no request could succeed",
+                )
             out.append(Matcher(label, values, negate))
         return tuple(sorted(out, key=lambda m: m.label))
 
@@ -266,7 +282,7 @@ class _Builder:
             if "errors" in raw:
                 if kind != COUNTER:
                     self.fail((*path, "errors"), "only counters can declare an `errors` selector")
-                errors = self._matchers(raw["errors"], (*path, "errors"), metric_labels, labels)
+                errors = self._matchers(raw["errors"], (*path, "errors"), metric_labels, labels, selects_errors=True)
             record_by: tuple[tuple[str, ...], ...] = ((),)
             if "record_by" in raw:
                 record_by = tuple(tuple(group) for group in raw["record_by"])
@@ -334,7 +350,9 @@ class _Builder:
                 metric = self._metric_ref(ratio["metric"], (*path, "sli", "ratio", "metric"), metrics, (COUNTER,))
                 if metric is None:
                     continue
-                errors = self._matchers(ratio["errors"], (*path, "sli", "ratio", "errors"), metric.labels, labels)
+                errors = self._matchers(
+                    ratio["errors"], (*path, "sli", "ratio", "errors"), metric.labels, labels, selects_errors=True
+                )
                 total = self._matchers(ratio.get("total", {}), (*path, "sli", "ratio", "total"), metric.labels, labels)
                 out.append(
                     Slo(name, raw.get("description", ""), objective, period, "ratio", metric.name, errors, total)
