@@ -39,3 +39,11 @@ def test_error_selector_must_split_the_values(selector: str, message: str) -> No
     assert issues[0].startswith("s.yaml:") and "metrics[0].errors.status: " + "this" in issues[0]
     assert message in issues[0]
 
+
+def test_alert_where_must_use_a_label_the_recorded_series_keeps() -> None:
+    old = "    by: [emotion]\n    threshold: 0.3\n"
+    assert old in SPEC
+    issues = _errors(SPEC.replace(old, "    by: [emotion]\n    where: {endpoint: /synthesize}\n    threshold: 0.3\n", 1))
+    assert len(issues) == 1
+    assert "alerts[1].where.endpoint: " in issues[0]
+    assert "not in `by`" in issues[0]

@@ -436,6 +436,16 @@ class _Builder:
                             f"label `{label}` is not on metric `{metric.name}`; its labels: {', '.join(metric.labels) or 'none'}",
                         )
                 where = self._matchers(raw.get("where", {}), (*path, "where"), metric.labels, labels)
+                if kind in ("latency_quantile", "error_ratio"):
+                    # These alerts read a recording rule that keeps only `job` and `by`;
+                    # filtering it on any other label would select nothing, forever.
+                    for m in where:
+                        if m.label not in by:
+                            self.fail(
+                                (*path, "where", m.label),
+                                f"`where` filters on `{m.label}`, which is not in `by` ({', '.join(by) or 'none'}); "
+                                "the recorded series this alert reads has no such label, so it could never fire",
+                            )
             if kind == "error_ratio" and metric is not None and not metric.errors:
                 self.fail(
                     (*path, "metric"), f"metric `{metric.name}` declares no `errors` selector, so it has no error ratio"
