@@ -138,16 +138,40 @@ def test_validate_command_on_generated_dir(generated: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_validate_finds_a_broken_nginx_snippet(generated: Path, tmp_path: Path) -> None:
+BREAKAGES = {
+    "nginx-t": ("nginx/emotivoice-metrics.conf", "deny all;", "deny all"),
+    "amtool-routes": ("alertmanager/routes.test.yml", "- sre-email", "- oncall-wecom"),
+    "amtool-config": ("alertmanager/alertmanager.yml", "receiver: sre-email", "receiver: nobody"),
+    "promtool-config": ("prometheus/prometheus.yml", "scrape_timeout: 10s", "scrape_timeout: 1m"),
+    "promtool-rules": (
+        "prometheus/rules/emotivoice-recording.yml",
+        "[5m]",
+        "[5m",
+    ),
+    "promtool-test": ("prometheus/tests/emotivoice-alerts.test.yml", "severity: page", "severity: ticket"),
+    "grafana-dashboard": ("grafana/dashboards/emotivoice.json", '"unit": "reqps"', '"unit": ""'),
+    "python-import": (
+        "instrumentation/emotivoice_metrics.py",
+        "REGISTRY = CollectorRegistry(",
+        "REGISTRY = CollectorRegistr(",
+    ),
+}
+
+
+@pytest.mark.parametrize("check", sorted(BREAKAGES))
+def test_validate_catches_each_kind_of_breakage(check: str, generated: Path, tmp_path: Path) -> None:
     import shutil
 
+    rel, old, new = BREAKAGES[check]
     copy = tmp_path / "copy"
     shutil.copytree(generated, copy)
-    snippet = next((copy / "nginx").glob("*.conf"))
-    snippet.write_text(snippet.read_text().replace("deny all;", "deny all"))
+    target = copy / rel
+    text = target.read_text()
+    assert old in text, (check, old)
+    target.write_text(text.replace(old, new, 1))
     proc = mongen("validate", str(copy))
-    assert proc.returncode == 1
-    assert "[nginx-t]" in proc.stderr
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"[{check}]" in proc.stderr
 
 
 def test_missing_tool_is_a_clear_error(tmp_path: Path) -> None:

@@ -28,7 +28,10 @@ def test_default_spec_is_clean() -> None:
 @pytest.mark.parametrize(
     ("selector", "message"),
     [
-        ('{status: {not: ["200", "400", "429", "500", "503", "other"]}}', "accepts none of the declared values of `status`"),
+        (
+            '{status: {not: ["200", "400", "429", "500", "503", "other"]}}',
+            "accepts none of the declared values of `status`",
+        ),
         ('{status: ["200", "400", "429", "500", "503", "other"]}', "accepts every declared value of `status`"),
     ],
 )
@@ -43,7 +46,9 @@ def test_error_selector_must_split_the_values(selector: str, message: str) -> No
 def test_alert_where_must_use_a_label_the_recorded_series_keeps() -> None:
     old = "    by: [emotion]\n    threshold: 0.3\n"
     assert old in SPEC
-    issues = _errors(SPEC.replace(old, "    by: [emotion]\n    where: {endpoint: /synthesize}\n    threshold: 0.3\n", 1))
+    issues = _errors(
+        SPEC.replace(old, "    by: [emotion]\n    where: {endpoint: /synthesize}\n    threshold: 0.3\n", 1)
+    )
     assert len(issues) == 1
     assert "alerts[1].where.endpoint: " in issues[0]
     assert "not in `by`" in issues[0]
