@@ -27,7 +27,7 @@ test-fast:
 	$(PYTHON) -m pytest -q -m "not e2e"
 
 lint:
-	ruff check mongen tests
+	ruff check mongen tests examples bench
 	ruff format --check mongen
 	mypy
 

@@ -1,0 +1,3 @@
+from examples.emotivoice_service.service import main
+
+main()

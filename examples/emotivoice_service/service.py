@@ -1,0 +1,160 @@
+"""A fake EmotiVoice TTS service, instrumented only through the mongen-generated module.
+
+    python -m examples.emotivoice_service.service --metrics-module out/instrumentation/emotivoice_metrics.py
+
+POST /synthesize  {"text": "...", "emotion": "happy"} -> {"audio_bytes": N} or a 500
+GET  /metrics     the module's registry (put the generated nginx snippet in front of it)
+POST /admin/faults {"error_rates": {"angry": 0.5}, "latency_factor": 3.0}  (demos and `mongen verify`)
+
+Latency follows the brief: about 0.9 s for short texts, growing sharply past ~120
+characters. With --time-scale below 1 the service sleeps less than the latency it reports,
+so tests can produce hours of realistic histograms in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import random
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+
+def load_metrics_module(path: str | Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("generated_metrics", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load the metrics module {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class FaultModel:
+    """Latency and per-emotion error rates, changeable at run time."""
+
+    def __init__(self, seed: int = 7) -> None:
+        self.error_rates: dict[str, float] = {}
+        self.latency_factor = 1.0
+        self.random = random.Random(seed)
+        self.lock = threading.Lock()
+
+    def latency(self, text_length: int) -> float:
+        base = 0.6 + 0.004 * text_length
+        if text_length > 120:
+            base += 0.035 * (text_length - 120)
+        with self.lock:
+            jitter = self.random.uniform(0.85, 1.15)
+            return base * jitter * self.latency_factor
+
+    def fails(self, emotion: str) -> bool:
+        with self.lock:
+            return self.random.random() < self.error_rates.get(emotion, 0.0)
+
+    def update(self, data: dict[str, Any]) -> None:
+        with self.lock:
+            if "error_rates" in data:
+                self.error_rates = {str(k): float(v) for k, v in data["error_rates"].items()}
+            if "latency_factor" in data:
+                self.latency_factor = float(data["latency_factor"])
+
+
+def make_handler(metrics: ModuleType, faults: FaultModel, time_scale: float) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _json(self) -> dict[str, Any]:
+            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                data = json.loads(self.rfile.read(length) or b"{}")
+            except json.JSONDecodeError:
+                return {}
+            return data if isinstance(data, dict) else {}
+
+        def do_GET(self) -> None:
+            if self.path.split("?")[0] == "/metrics":
+                self._send(200, generate_latest(metrics.REGISTRY), CONTENT_TYPE_LATEST)
+            else:
+                self._send(404, b'{"error": "not found"}')
+
+        def do_POST(self) -> None:
+            path = self.path.split("?")[0]
+            data = self._json()
+            if path == "/admin/faults":
+                faults.update(data)
+                self._send(200, b'{"ok": true}')
+                return
+            if path not in ("/synthesize", "/clone"):
+                self._send(404, b'{"error": "not found"}')
+                return
+            text = str(data.get("text", ""))
+            raw_emotion = data.get("emotion", "neutral")
+            emotion = metrics.normalize_emotion(raw_emotion).value
+            latency = faults.latency(len(text))
+            inference = latency * 0.7
+            time.sleep(latency * time_scale)
+            status = 500 if faults.fails(emotion) else 200
+            metrics.observe_inference(inference)
+            metrics.set_gpu_memory(6e9 + 4e6 * len(text))
+            metrics.record_request(
+                method=self.command,
+                endpoint=path,
+                status=status,
+                emotion=raw_emotion,
+                duration_seconds=latency,
+                text_length=len(text),
+            )
+            if status == 500:
+                self._send(500, b'{"error": "synthesis failed"}')
+            else:
+                self._send(200, json.dumps({"audio_bytes": 3200 * max(1, len(text))}).encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+def serve(
+    metrics_module: str | Path, host: str = "127.0.0.1", port: int = 8001, time_scale: float = 1.0
+) -> ThreadingHTTPServer:
+    """Start the service in a background thread; returns the server (call .shutdown())."""
+    metrics = load_metrics_module(metrics_module)
+    server = ThreadingHTTPServer((host, port), make_handler(metrics, FaultModel(), time_scale))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--metrics-module", required=True, help="instrumentation/<service>_metrics.py generated by mongen"
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--time-scale", type=float, default=1.0, help="sleep this fraction of the simulated latency")
+    args = parser.parse_args()
+    server = serve(args.metrics_module, args.host, args.port, args.time_scale)
+    print(f"fake EmotiVoice on http://{args.host}:{server.server_address[1]} (Ctrl-C stops)", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

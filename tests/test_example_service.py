@@ -1,0 +1,51 @@
+"""The fake EmotiVoice service runs, instrumented only through the generated module."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from examples.emotivoice_service.service import serve
+
+
+def _post(url: str, body: dict[str, object]) -> int:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def test_service_exposes_requests_by_emotion(default_files: dict[str, str], tmp_path: Path) -> None:
+    module = tmp_path / "emotivoice_metrics.py"
+    module.write_text(default_files["instrumentation/emotivoice_metrics.py"])
+    server = serve(module, port=0, time_scale=0.0)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        assert _post(f"{base}/admin/faults", {"error_rates": {"angry": 1.0}}) == 200
+        statuses = [
+            _post(f"{base}/synthesize", {"text": "hello " * n, "emotion": e})
+            for n, e in [(3, "happy"), (30, "Joyful"), (5, "ANGRY"), (2, "whatever")]
+        ]
+        assert statuses == [200, 200, 500, 200]
+        with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+            text = response.read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+    by_emotion = {
+        s.labels["emotion"]: s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == "emoti_voice_tts_requests_by_emotion_total"
+    }
+    assert by_emotion == {"happy": 2.0, "sad": 0.0, "angry": 1.0, "neutral": 1.0, "surprised": 0.0}
+    assert (
+        'emoti_voice_tts_requests_total{emotion="angry",endpoint="/synthesize",method="POST",status="500"} 1.0' in text
+    )
+    assert "process_cpu_seconds_total" not in text
