@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_cli(args: list[str], cwd: Path) -> tuple[float, float]:
     """(wall seconds, peak RSS MiB) of one `python -m mongen ...` process, interpreter start included."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "mongen", *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mongen", *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
@@ -44,8 +46,12 @@ def large_spec(metrics: int = 500, slos: int = 100) -> dict[str, object]:
     out = list(base)
     for i in range(metrics - len(base)):
         kind = ("counter", "histogram", "gauge")[i % 3]
-        metric: dict[str, object] = {"name": f"emoti_voice_synthetic_{i}_{'total' if kind == 'counter' else 'seconds' if kind == 'histogram' else 'bytes'}",
-                                     "type": kind, "help": f"synthetic metric {i}", "labels": ["endpoint"] if i % 2 else []}
+        metric: dict[str, object] = {
+            "name": f"emoti_voice_synthetic_{i}_{'total' if kind == 'counter' else 'seconds' if kind == 'histogram' else 'bytes'}",
+            "type": kind,
+            "help": f"synthetic metric {i}",
+            "labels": ["endpoint"] if i % 2 else [],
+        }
         if kind == "histogram":
             metric["buckets"] = [0.1, 0.5, 1, 5, 10]
         if kind == "counter" and i % 2:
@@ -53,8 +59,18 @@ def large_spec(metrics: int = 500, slos: int = 100) -> dict[str, object]:
         out.append(metric)
     spec["metrics"] = out
     spec["slos"] = [
-        {"name": f"slo_{i}", "objective": 99.5, "period": ("7d", "28d", "30d")[i % 3],
-         "sli": {"ratio": {"metric": "emoti_voice_tts_requests_total", "errors": {"status": ["500", "503"]}, "total": {"endpoint": "/synthesize"}}}}
+        {
+            "name": f"slo_{i}",
+            "objective": 99.5,
+            "period": ("7d", "28d", "30d")[i % 3],
+            "sli": {
+                "ratio": {
+                    "metric": "emoti_voice_tts_requests_total",
+                    "errors": {"status": ["500", "503"]},
+                    "total": {"endpoint": "/synthesize"},
+                }
+            },
+        }
         for i in range(slos)
     ]
     return spec
@@ -82,8 +98,12 @@ def bench_record_request(module_file: Path, n: int = 200_000) -> tuple[float, fl
     assert spec and spec.loader
     m = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(m)
-    requests, duration, by_emotion, length = (m.EMOTI_VOICE_TTS_REQUESTS, m.EMOTI_VOICE_TTS_REQUEST_DURATION_SECONDS,
-                                              m.EMOTI_VOICE_TTS_REQUESTS_BY_EMOTION, m.EMOTI_VOICE_TTS_INPUT_TEXT_LENGTH_CHARACTERS)
+    requests, duration, by_emotion, length = (
+        m.EMOTI_VOICE_TTS_REQUESTS,
+        m.EMOTI_VOICE_TTS_REQUEST_DURATION_SECONDS,
+        m.EMOTI_VOICE_TTS_REQUESTS_BY_EMOTION,
+        m.EMOTI_VOICE_TTS_INPUT_TEXT_LENGTH_CHARACTERS,
+    )
 
     def raw() -> None:
         for _ in range(n):
@@ -95,7 +115,14 @@ def bench_record_request(module_file: Path, n: int = 200_000) -> tuple[float, fl
     def generated() -> None:
         record = m.record_request
         for _ in range(n):
-            record(method="POST", endpoint="/synthesize", status="200", emotion="happy", duration_seconds=1.2, text_length=80)
+            record(
+                method="POST",
+                endpoint="/synthesize",
+                status="200",
+                emotion="happy",
+                duration_seconds=1.2,
+                text_length=80,
+            )
 
     best = {}
     for name, fn in (("raw", raw), ("generated", generated)) * 3:
@@ -110,18 +137,39 @@ def main() -> None:
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="mongen-bench-") as tmp:
         tmp_path = Path(tmp)
-        small_wall, small_rss = median_run(["generate", "specs/emotivoice.yaml", "-o", str(tmp_path / "small"), "--no-validate"], 7)
-        rows.append(("generate default spec, no validation (median of 7)", f"{small_wall:.3f} s, peak RSS {small_rss:.0f} MiB (target < 0.5 s)"))
+        small_wall, small_rss = median_run(
+            ["generate", "specs/emotivoice.yaml", "-o", str(tmp_path / "small"), "--no-validate"], 7
+        )
+        rows.append(
+            (
+                "generate default spec, no validation (median of 7)",
+                f"{small_wall:.3f} s, peak RSS {small_rss:.0f} MiB (target < 0.5 s)",
+            )
+        )
         val_wall, val_rss = median_run(["generate", "specs/emotivoice.yaml", "-o", str(tmp_path / "validated")], 3)
-        rows.append(("generate default spec, with validation (median of 3)", f"{val_wall:.2f} s, peak RSS {val_rss:.0f} MiB"))
+        rows.append(
+            ("generate default spec, with validation (median of 3)", f"{val_wall:.2f} s, peak RSS {val_rss:.0f} MiB")
+        )
         large = tmp_path / "large.yaml"
         large.write_text(yaml.safe_dump(large_spec()))
         large_wall, large_rss = median_run(["generate", str(large), "-o", str(tmp_path / "large"), "--no-validate"], 3)
-        rows.append(("generate 500 metrics / 100 SLOs, no validation (median of 3)", f"{large_wall:.3f} s, peak RSS {large_rss:.0f} MiB (target < 3 s)"))
-        rows.append(("ratio large / default spec", f"{large_wall / small_wall:.2f}x wall, {large_rss / small_rss:.2f}x RSS"))
+        rows.append(
+            (
+                "generate 500 metrics / 100 SLOs, no validation (median of 3)",
+                f"{large_wall:.3f} s, peak RSS {large_rss:.0f} MiB (target < 3 s)",
+            )
+        )
+        rows.append(
+            ("ratio large / default spec", f"{large_wall / small_wall:.2f}x wall, {large_rss / small_rss:.2f}x RSS")
+        )
         rows.append(("rule generation, 100 SLOs (in process, median of 3)", f"{bench_rules(large) * 1000:.1f} ms"))
         gen, raw = bench_record_request(tmp_path / "small/instrumentation/emotivoice_metrics.py")
-        rows.append(("record_request() vs raw prometheus_client calls", f"{gen:.0f} ns vs {raw:.0f} ns per request, ratio {gen / raw:.2f} (target <= 1.15)"))
+        rows.append(
+            (
+                "record_request() vs raw prometheus_client calls",
+                f"{gen:.0f} ns vs {raw:.0f} ns per request, ratio {gen / raw:.2f} (target <= 1.15)",
+            )
+        )
     width = max(len(name) for name, _ in rows)
     print(f"{'benchmark':<{width}}  result")
     for name, value in rows:
