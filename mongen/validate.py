@@ -107,6 +107,23 @@ def check_rules(root: Path) -> list[Finding]:
     return _tool_finding("prometheus/rules", "promtool-rules", proc)
 
 
+def check_kubernetes_rules(root: Path) -> list[Finding]:
+    """The rules inside a PrometheusRule go through `promtool check rules` like the plain files."""
+    promtool = require("promtool")
+    findings: list[Finding] = []
+    for path in _files(root, "kubernetes/*.yml"):
+        manifest = yaml.safe_load(path.read_text())
+        if not isinstance(manifest, dict) or manifest.get("kind") != "PrometheusRule":
+            continue
+        with tempfile.TemporaryDirectory(prefix="mongen-promrule-") as tmp:
+            rules = Path(tmp, path.name)
+            rules.write_text(yaml.safe_dump({"groups": manifest.get("spec", {}).get("groups", [])}, sort_keys=False))
+            findings += _tool_finding(
+                str(path.relative_to(root)), "promtool-rules", _run([promtool, "check", "rules", str(rules)])
+            )
+    return findings
+
+
 def check_rule_tests(root: Path) -> list[Finding]:
     promtool = require("promtool")
     files = _files(root, "prometheus/tests/*.yml")
@@ -219,6 +236,7 @@ def check_instrumentation(root: Path) -> list[Finding]:
 CHECKS: tuple[Callable[[Path], list[Finding]], ...] = (
     check_prometheus_config,
     check_rules,
+    check_kubernetes_rules,
     check_rule_tests,
     check_alertmanager,
     check_nginx,

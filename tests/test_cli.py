@@ -150,6 +150,7 @@ BREAKAGES = {
     ),
     "promtool-test": ("prometheus/tests/emotivoice-alerts.test.yml", "severity: page", "severity: ticket"),
     "grafana-dashboard": ("grafana/dashboards/emotivoice.json", '"unit": "reqps"', '"unit": ""'),
+    "promtool-rules ": ("kubernetes/emotivoice-prometheusrule.yml", "[5m]", "[5m"),
     "python-import": (
         "instrumentation/emotivoice_metrics.py",
         "REGISTRY = CollectorRegistry(",
@@ -171,7 +172,8 @@ def test_validate_catches_each_kind_of_breakage(check: str, generated: Path, tmp
     target.write_text(text.replace(old, new, 1))
     proc = mongen("validate", str(copy))
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert f"[{check}]" in proc.stderr
+    assert f"[{check.strip()}]" in proc.stderr
+    assert rel in proc.stderr
 
 
 def test_missing_tool_is_a_clear_error(tmp_path: Path) -> None:
