@@ -9,7 +9,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from examples.emotivoice_service.service import serve
+from mongen.fake_service import serve
 
 
 def _post(url: str, body: dict[str, object]) -> int:

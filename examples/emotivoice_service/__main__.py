@@ -1,3 +1,5 @@
-from examples.emotivoice_service.service import main
+"""Entry point of the fake EmotiVoice service (implementation: mongen/fake_service.py)."""
+
+from mongen.fake_service import main
 
 main()

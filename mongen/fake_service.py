@@ -1,6 +1,8 @@
 """A fake EmotiVoice TTS service, instrumented only through the mongen-generated module.
 
-    python -m examples.emotivoice_service.service --metrics-module out/instrumentation/emotivoice_metrics.py
+    python -m examples.emotivoice_service --metrics-module out/instrumentation/emotivoice_metrics.py
+
+It lives in the package because `mongen verify` drives it; examples/ is its entry point.
 
 POST /synthesize  {"text": "...", "emotion": "happy"} -> {"audio_bytes": N} or a 500
 GET  /metrics     the module's registry (put the generated nginx snippet in front of it)
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import json
 import random
 import threading
@@ -34,6 +37,9 @@ def load_metrics_module(path: str | Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+ENDPOINTS = ("/synthesize", "/clone")
 
 
 class FaultModel:
@@ -66,6 +72,9 @@ class FaultModel:
 
 
 def make_handler(metrics: ModuleType, faults: FaultModel, time_scale: float) -> type[BaseHTTPRequestHandler]:
+    # Specs differ in their request labels; pass the ones this module's record_request takes.
+    record_params = set(inspect.signature(metrics.record_request).parameters)
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -97,26 +106,30 @@ def make_handler(metrics: ModuleType, faults: FaultModel, time_scale: float) -> 
                 faults.update(data)
                 self._send(200, b'{"ok": true}')
                 return
-            if path not in ("/synthesize", "/clone"):
+            if path not in ENDPOINTS:
                 self._send(404, b'{"error": "not found"}')
                 return
             text = str(data.get("text", ""))
             raw_emotion = data.get("emotion", "neutral")
-            emotion = metrics.normalize_emotion(raw_emotion).value
+            normalize = getattr(metrics, "normalize_emotion", None)
+            emotion = str(getattr(normalize(raw_emotion), "value", raw_emotion)) if normalize else ""
             latency = faults.latency(len(text))
             inference = latency * 0.7
             time.sleep(latency * time_scale)
             status = 500 if faults.fails(emotion) else 200
-            metrics.observe_inference(inference)
-            metrics.set_gpu_memory(6e9 + 4e6 * len(text))
-            metrics.record_request(
-                method=self.command,
-                endpoint=path,
-                status=status,
-                emotion=raw_emotion,
-                duration_seconds=latency,
-                text_length=len(text),
-            )
+            if hasattr(metrics, "observe_inference"):
+                metrics.observe_inference(inference)
+            if hasattr(metrics, "set_gpu_memory"):
+                metrics.set_gpu_memory(6e9 + 4e6 * len(text))
+            values = {
+                "method": self.command,
+                "endpoint": path,
+                "status": status,
+                "emotion": raw_emotion,
+                "duration_seconds": latency,
+                "text_length": len(text),
+            }
+            metrics.record_request(**{k: v for k, v in values.items() if k in record_params})
             if status == 500:
                 self._send(500, b'{"error": "synthesis failed"}')
             else:
