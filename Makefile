@@ -6,7 +6,7 @@ OUT ?= out
 .PHONY: install demo test test-fast lint golden bench
 
 install:
-	@missing=""; command -v promtool >/dev/null || missing=1; command -v amtool >/dev/null || missing=1; \
+	@missing=""; for t in promtool amtool prometheus prometheus-alertmanager; do command -v $$t >/dev/null || missing=1; done; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing=1; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = "0" ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager nginx-light >/dev/null; \

@@ -121,6 +121,25 @@ def cardinality(spec: Annotated[str, typer.Argument(help="Spec file.")] = DEFAUL
         raise typer.Exit(1)
 
 
+@app.command()
+def verify(
+    spec: Annotated[str, typer.Argument(help="Spec file.")] = DEFAULT_SPEC,
+    fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+) -> None:
+    """Prove the generated monitoring end to end on a real Prometheus and Alertmanager (127.0.0.1 only)."""
+    from mongen.spec.build import load_spec
+    from mongen.verify import VerifyError, run_verify
+
+    try:
+        report = run_verify(load_spec(spec))
+    except VerifyError as exc:
+        typer.echo(f"error: the test bed did not start: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(report.to_json() if fmt is Format.json else report.to_text())
+    if not report.passed:
+        raise typer.Exit(1)
+
+
 def version_callback(value: bool) -> None:
     if value:
         typer.echo(f"mongen {__version__}")

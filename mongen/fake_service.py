@@ -93,13 +93,24 @@ def make_handler(metrics: ModuleType, faults: FaultModel, time_scale: float) -> 
                 return {}
             return data if isinstance(data, dict) else {}
 
+        def _stopped(self) -> bool:
+            # Keep-alive connections outlive serve_forever(); a stopped service answers nothing.
+            if getattr(self.server, "stopped", False):
+                self.close_connection = True
+                return True
+            return False
+
         def do_GET(self) -> None:
+            if self._stopped():
+                return
             if self.path.split("?")[0] == "/metrics":
                 self._send(200, generate_latest(metrics.REGISTRY), CONTENT_TYPE_LATEST)
             else:
                 self._send(404, b'{"error": "not found"}')
 
         def do_POST(self) -> None:
+            if self._stopped():
+                return
             path = self.path.split("?")[0]
             data = self._json()
             if path == "/admin/faults":
@@ -150,6 +161,13 @@ def serve(
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def stop(server: ThreadingHTTPServer) -> None:
+    """Stop answering at once, also on open keep-alive connections (a replica going down)."""
+    server.stopped = True  # type: ignore[attr-defined]
+    server.shutdown()
+    server.server_close()
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ PACKAGES = {
     "amtool": "prometheus-alertmanager",
     "nginx": "nginx-light",
     "prometheus": "prometheus",
-    "alertmanager": "prometheus-alertmanager",
+    "prometheus-alertmanager": "prometheus-alertmanager",
 }
 TOOL_TIMEOUT = 120
 

@@ -1,0 +1,60 @@
+"""`mongen verify` on real Prometheus and Alertmanager (127.0.0.1 only), healthy and sabotaged."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mongen.spec.build import load_spec
+from mongen.verify import compress_expr, run_verify
+from tests.conftest import ROOT, need
+
+pytestmark = pytest.mark.e2e
+
+
+def test_compress_rewrites_ranges_through_the_ast() -> None:
+    assert compress_expr('sum by (job) (rate(x_total{a="b"}[5m]))') == 'sum by (job)(rate(x_total{a="b"}[5s]))'
+    assert compress_expr("sum_over_time(r[30d])") == "sum_over_time(r{}[12h])"
+
+
+def test_verify_passes_on_the_default_spec() -> None:
+    for tool in ("prometheus", "prometheus-alertmanager"):
+        need(tool)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mongen", "verify", "specs/emotivoice.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "EmotivoiceEmotionErrorRatioHigh" in proc.stdout
+    assert ", 0 failed in " in proc.stdout
+    leftovers = subprocess.run(["pgrep", "-f", "mongen-verify-"], capture_output=True, text=True, check=False)
+    assert leftovers.stdout == "", "verify left processes running"
+
+
+def test_verify_names_a_broken_rule(tmp_path: Path) -> None:
+    def sabotage(root: Path) -> None:
+        # The brief's own bug: filter on a label the counter does not have.
+        path = root / "prometheus/rules/emotivoice-recording.yml"
+        doc = yaml.safe_load(path.read_text())
+        rule = next(
+            r for r in doc["groups"][0]["rules"] if r.get("record") == "endpoint:emoti_voice_tts_requests:rate5m"
+        )
+        rule["expr"] = rule["expr"].replace(
+            "emoti_voice_tts_requests_total[5m]", 'emoti_voice_tts_requests_total{model_version="v2"}[5m]'
+        )
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+    report = run_verify(load_spec("specs/emotivoice.yaml"), workdir=tmp_path, mutate=sabotage)
+    failed = [e for e in report.expectations if not e.ok]
+    assert not report.passed
+    # The rule comes up empty, and so does the dashboard panel that reads it; nothing else.
+    assert [e.subject for e in failed] == ["rule endpoint:emoti_voice_tts_requests:rate5m", "panel 'QPS by endpoint' A"]
+    assert "no series for endpoint:emoti_voice_tts_requests:rate5m" in failed[0].detail
