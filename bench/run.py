@@ -133,6 +133,49 @@ def bench_record_request(module_file: Path, n: int = 200_000) -> tuple[float, fl
     return best["generated"], best["raw"]
 
 
+def synthetic_rules(count: int = 10_000) -> dict[str, object]:
+    """A rule file of `count` rules over the default spec's metrics (records and alerts)."""
+    rules: list[dict[str, object]] = []
+    emotions = ("happy", "sad", "angry", "neutral", "surprised")
+    for i in range(count):
+        emotion = emotions[i % 5]
+        if i % 4 == 3:
+            rules.append(
+                {
+                    "alert": f"Synthetic{i}",
+                    "expr": f'emotion:emoti_voice_tts_requests:error_ratio_rate5m{{emotion="{emotion}"}} > 0.{i % 9 + 1}',
+                    "for": "5m",
+                    "labels": {"severity": "page"},
+                    "annotations": {"summary": "s {{ $labels.emotion }}", "description": "d"},
+                }
+            )
+        else:
+            rules.append(
+                {
+                    "record": f"endpoint:synthetic_{i}:rate5m",
+                    "expr": f'sum by (job, endpoint) (rate(emoti_voice_tts_requests_total{{emotion="{emotion}",status=~"5.."}}[5m]))',
+                }
+            )
+    rules.append(
+        {
+            "record": "emotion:emoti_voice_tts_requests:error_ratio_rate5m",
+            "expr": "sum by (job, emotion) (rate(emoti_voice_tts_requests_total[5m]))",
+        }
+    )
+    return {
+        "groups": [{"name": f"g{j}", "rules": rules[j * 500 : (j + 1) * 500]} for j in range(len(rules) // 500 + 1)]
+    }
+
+
+def timed(args: list[str], runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def main() -> None:
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="mongen-bench-") as tmp:
@@ -163,6 +206,16 @@ def main() -> None:
             ("ratio large / default spec", f"{large_wall / small_wall:.2f}x wall, {large_rss / small_rss:.2f}x RSS")
         )
         rows.append(("rule generation, 100 SLOs (in process, median of 3)", f"{bench_rules(large) * 1000:.1f} ms"))
+        rules_file = tmp_path / "rules-10k.yml"
+        rules_file.write_text(yaml.safe_dump(synthetic_rules(), sort_keys=False))
+        lint_time = timed([sys.executable, "-m", "mongen", "lint", "--no-promtool", str(rules_file)])
+        promtool_time = timed(["promtool", "check", "rules", str(rules_file)])
+        rows.append(
+            (
+                "lint 10,000 rules (static checks) vs promtool check rules",
+                f"{lint_time:.2f} s vs {promtool_time:.2f} s, ratio {lint_time / promtool_time:.2f} (target <= 2)",
+            )
+        )
         gen, raw = bench_record_request(tmp_path / "small/instrumentation/emotivoice_metrics.py")
         rows.append(
             (

@@ -37,6 +37,7 @@ class Format(str, Enum):
 
 def _print_findings(findings: list[Finding], fmt: Format = Format.text) -> None:
     if fmt is Format.json:
+        # Stable shape (docs/lint-rules.md): a list of {file, line, col, severity, check, message}.
         typer.echo(json.dumps([f.__dict__ for f in findings], indent=2, sort_keys=True))
         return
     for finding in findings:
@@ -93,6 +94,44 @@ def validate(
         raise typer.Exit(1)
     if fmt is Format.text:
         typer.echo(f"{directory}: every check passed")
+
+
+@app.command()
+def lint(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Rule files or directories; default: the spec's generated rules.")
+    ] = None,
+    spec: Annotated[str, typer.Option("--spec", help="Spec the rules are checked against.")] = DEFAULT_SPEC,
+    fmt: Annotated[Format, typer.Option("--format", help="text, json or github (workflow annotations).")] = Format.text,
+    diff_base: Annotated[
+        str | None, typer.Option("--diff-base", help="Only report rules changed since this git revision.")
+    ] = None,
+    no_promtool: Annotated[
+        bool, typer.Option("--no-promtool", help="Skip promtool check/test rules explicitly.")
+    ] = False,
+) -> None:
+    """Check Prometheus rule files against the spec: metrics, labels, values, functions, alert hygiene."""
+    from mongen.lint.runner import lint as run_lint
+    from mongen.spec.build import load_spec
+
+    for path in paths or []:
+        if not path.exists():
+            typer.echo(f"error: {path} does not exist", err=True)
+            raise typer.Exit(2)
+    try:
+        result = run_lint(load_spec(spec), list(paths or []), diff_base, run_promtool=not no_promtool)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    _print_findings(result.findings, fmt)
+    if fmt is Format.text:
+        errors = sum(f.severity == "error" for f in result.findings)
+        typer.echo(
+            f"{result.rules} rules in {result.files} files: {errors} errors, {len(result.findings) - errors} warnings",
+            err=True,
+        )
+    if result.failed:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -258,6 +258,12 @@ class Spec:
     def metric_by_name(self) -> dict[str, Metric]:
         return {metric.name: metric for metric in self.metrics}
 
+    @property
+    def target_labels(self) -> tuple[str, ...]:
+        """Labels the generated scrape config puts on every series of the service (and on `up`)."""
+        k8s = ("namespace", "pod", "container") if self.scrape.k8s_namespaces is not None else ()
+        return ("job", "instance", "service", *k8s)
+
     @cached_property
     def by_role(self) -> dict[str, Metric]:
         return {metric.role: metric for metric in self.metrics if metric.role}

@@ -9,6 +9,10 @@ import yaml
 
 from mongen.errors import Location, SpecError, SpecIssue, YamlPath
 
+# libyaml's parser keeps node positions too and is ~10x faster on large rule files.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR = "tag:yaml.org,2002:str"
+
 
 @dataclass
 class LoadedDocument:
@@ -35,7 +39,7 @@ def load_yaml(text: str, file: str) -> LoadedDocument:
     doc = LoadedDocument(file=file, data=None)
     try:
         # The reader rejects non-printable characters already while constructing.
-        loader = yaml.SafeLoader(text)
+        loader = _LOADER(text)
     except yaml.YAMLError as exc:
         raise SpecError([SpecIssue(Location(file, 1, 1), (), f"invalid YAML: {exc}")]) from None
     try:
@@ -62,7 +66,7 @@ def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: YamlPath, doc: Load
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise SpecError([doc.issue(path, "YAML merge keys (<<) are not supported")])
-            key = loader.construct_object(key_node, deep=True)
+            key = _scalar(loader, key_node)
             if not isinstance(key, str):
                 key_path = (*path, str(key))
                 doc.positions[key_path] = (key_node.start_mark.line, key_node.start_mark.column)
@@ -75,4 +79,10 @@ def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: YamlPath, doc: Load
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_convert(loader, item, (*path, i), doc) for i, item in enumerate(node.value)]
+    return _scalar(loader, node)
+
+
+def _scalar(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    if node.tag == _STR:
+        return node.value  # the common case, without the constructor's overhead
     return loader.construct_object(node, deep=True)

@@ -1,0 +1,374 @@
+"""Lint checks: one class per check, each with an id, a severity, a one-line summary and a doc
+with a bad and a good example (docs/lint-rules.md is generated from these)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import promql_parser as pp
+
+from mongen.lint.context import LintContext, output_labels, walk
+from mongen.lint.rulefiles import Rule
+from mongen.model import COUNTER, GAUGE
+
+Message = tuple[Rule, str]
+_RANGE_FUNCS = ("rate", "irate", "increase")
+_RECORD_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_]+$")
+_LABELS_REF = re.compile(r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)")
+
+
+class Check:
+    id: ClassVar[str]
+    severity: ClassVar[str] = "error"
+    summary: ClassVar[str]
+    bad: ClassVar[str]
+    good: ClassVar[str]
+
+    def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
+        return iter(())
+
+    def rules(self, ctx: LintContext, rules: list[Rule]) -> Iterator[Message]:
+        for rule in rules:
+            if rule.expr is not None:
+                for message in self.rule(ctx, rule):
+                    yield rule, message
+
+
+def _selectors(rule: Rule) -> Iterator[tuple[pp.VectorSelector, tuple[Any, ...]]]:
+    for node, parents in rule.nodes:
+        if isinstance(node, pp.VectorSelector):
+            yield node, parents
+
+
+class UnknownMetric(Check):
+    id = "unknown-metric"
+    summary = "A selector names a metric the spec does not expose, no rule records, and is not declared external."
+    bad = "rate(emoti_voice_tts_request_total[5m])  # the counter is ..._requests_total"
+    good = "rate(emoti_voice_tts_requests_total[5m])"
+
+    def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
+        for node, _ in _selectors(rule):
+            if node.name and ctx.series(node.name) is None:
+                yield f"unknown metric `{node.name}`{ctx.suggest(node.name)}"
+
+
+class UnknownLabel(Check):
+    id = "unknown-label"
+    summary = "A matcher, `by`/`without`, or `on`/`ignoring`/`group_left` names a label the series does not have, so the query returns nothing."
+    bad = 'sum(rate(emoti_voice_tts_requests_total{emotion="angry"}[5m]))  # with a counter labelled method, endpoint, status'
+    good = 'sum(rate(emoti_voice_tts_requests_total{status=~"5.."}[5m]))'
+
+    def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
+        for node, _ in _selectors(rule):
+            info = ctx.series(node.name) if node.name else None
+            if info is None or info.labels is None or info.kind == "recorded":
+                continue
+            for m in node.matchers.matchers:
+                if m.name != "__name__" and m.name not in info.labels and m.value != "":
+                    yield (f"label `{m.name}` is not on `{node.name}`; its labels: {', '.join(sorted(info.labels))}")
+        for node, _ in rule.nodes:
+            if isinstance(node, pp.AggregateExpr) and node.modifier is not None:
+                inner = output_labels(ctx, node.expr)
+                if inner is not None:
+                    for label in node.modifier.labels:
+                        if label not in inner:
+                            yield f"`{node.op} {str(node.modifier.type).rsplit('.', 1)[-1].lower()} ({label})`: the input has no label `{label}`; it has: {', '.join(sorted(inner)) or 'none'}"
+            if isinstance(node, pp.BinaryExpr) and node.modifier is not None and node.modifier.matching is not None:
+                left, right = output_labels(ctx, node.lhs), output_labels(ctx, node.rhs)
+                matching = node.modifier.matching
+                if str(matching.type).endswith("Include"):  # on(...): both sides need the label
+                    for side, label_set in (("left", left), ("right", right)):
+                        for label in matching.labels:
+                            if label_set is not None and label not in label_set:
+                                yield f"`on({label})`: the {side} side has no label `{label}` ({', '.join(sorted(label_set)) or 'no labels'})"
+                elif left is not None and right is not None:  # ignoring(...): pointless if neither side has it
+                    for label in matching.labels:
+                        if label not in left | right:
+                            yield f"`ignoring({label})`: neither side has a label `{label}`"
+                card = str(node.modifier.card)
+                other = output_labels(ctx, node.rhs if card.endswith("ManyToOne") else node.lhs)
+                for label in node.modifier.group_labels or ():
+                    if other is not None and label not in other:
+                        yield f"`group_{'left' if card.endswith('ManyToOne') else 'right'}({label})`: the other side has no label `{label}`"
+
+
+class DroppedLabel(Check):
+    id = "dropped-label"
+    summary = "A selector on a recorded series filters on a label the recording rule aggregated away."
+    bad = 'endpoint:emoti_voice_tts_requests:rate5m{emotion="angry"}  # recorded `sum by (job, endpoint)`'
+    good = 'emotion:emoti_voice_tts_requests:rate5m{emotion="angry"}'
+
+    def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
+        for node, _ in _selectors(rule):
+            info = ctx.series(node.name) if node.name else None
+            if info is None or info.kind != "recorded" or info.labels is None:
+                continue
+            for m in node.matchers.matchers:
+                if m.name != "__name__" and m.name not in info.labels and m.value != "":
+                    yield f"`{node.name}` keeps only {', '.join(sorted(info.labels)) or 'no labels'}; `{m.name}` was aggregated away"
+
+
+class UnknownLabelValue(Check):
+    id = "unknown-label-value"
+    summary = "A matcher compares a bounded label with a value outside its declared values, or a regex that matches none of them."
+    bad = 'emoti_voice_tts_requests_total{emotion="angy"}'
+    good = 'emoti_voice_tts_requests_total{emotion="angry"}'
+
+    def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
+        for node, _ in _selectors(rule):
+            if ctx.series(node.name) is None if node.name else True:
+                continue
+            for m in node.matchers.matchers:
+                label = ctx.spec.label_by_name.get(m.name)
+                if label is None:
+                    continue
+                op = str(m.op).rsplit(".", 1)[-1]
+                if op == "Equal" and m.value not in label.values:
+                    yield f"`{m.name}` is never {m.value!r}; declared values: {', '.join(label.values)}"
+                elif op == "Re":
+                    try:
+                        pattern = re.compile(m.value)
+                    except re.error:
+                        continue
+                    if not any(pattern.fullmatch(v) for v in label.values):
+                        yield f"regex {m.value!r} on `{m.name}` matches none of: {', '.join(label.values)}"
+
+
+class RateOnGauge(Check):
+    id = "rate-on-gauge"
+    summary = "rate/irate/increase on a gauge: a gauge goes down as well as up, so counter-reset handling corrupts the result."
+    bad = "rate(emoti_voice_gpu_memory_usage_bytes[5m])"
+    good = "deriv(emoti_voice_gpu_memory_usage_bytes[5m])"
+
+    def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
+        for node, _ in rule.nodes:
+            if isinstance(node, pp.Call) and node.func.name in _RANGE_FUNCS:
+                for sel, _ in walk(node):
+                    if isinstance(sel, pp.VectorSelector) and ctx.metric_type(sel.name) == GAUGE:
+                        yield f"{node.func.name}() on the gauge `{sel.name}`; use deriv()/delta() or the gauge itself"
+
+
+class GaugeSumOverTime(Check):
+    id = "gauge-sum-over-time"
+    severity = "warning"
+    summary = "sum_over_time on a gauge adds up samples, so the result depends on the scrape interval; a counter was probably meant."
+    bad = "sum_over_time(emoti_voice_tts_requests_in_flight[1h])"
+    good = "avg_over_time(emoti_voice_tts_requests_in_flight[1h])"
+
+    def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
+        for node, _ in rule.nodes:
+            if isinstance(node, pp.Call) and node.func.name == "sum_over_time":
+                for sel, _ in walk(node):
+                    if isinstance(sel, pp.VectorSelector) and ctx.metric_type(sel.name) == GAUGE:
+                        yield f"sum_over_time() of the gauge `{sel.name}` counts samples, not events; use avg/max_over_time"
+
+
+class CounterWithoutRate(Check):
+    id = "counter-without-rate"
+    severity = "warning"
+    summary = "A counter (or histogram _sum/_count/_bucket) used raw: its value is the total since the process started."
+    bad = "emoti_voice_tts_request_duration_seconds_sum / emoti_voice_tts_request_duration_seconds_count"
+    good = "rate(emoti_voice_tts_request_duration_seconds_sum[5m]) / rate(emoti_voice_tts_request_duration_seconds_count[5m])"
+
+    _OK = (
+        "rate",
+        "irate",
+        "increase",
+        "resets",
+        "absent",
+        "absent_over_time",
+        "present_over_time",
+        "count_over_time",
+        "changes",
+        "timestamp",
+        "last_over_time",
+    )
+
+    def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
+        for node, parents in _selectors(rule):
+            kind = ctx.metric_type(node.name) if node.name else None
+            if kind not in (COUNTER, "histogram_sum", "histogram_count", "histogram_bucket"):
+                continue
+            inside = [p for p in parents if isinstance(p, pp.Call)]
+            counting = [p for p in parents if isinstance(p, pp.AggregateExpr) and str(p.op) in ("count", "group")]
+            if not any(p.func.name in self._OK for p in inside) and not counting:
+                yield f"`{node.name}` is a counter; wrap it in rate() or increase()"
+
+
+class HistogramQuantileInput(Check):
+    id = "histogram-quantile-input"
+    summary = "histogram_quantile needs `_bucket` series that still carry `le`; an aggregation without `le` leaves nothing to interpolate."
+    bad = "histogram_quantile(0.95, sum by (endpoint) (rate(emoti_voice_tts_request_duration_seconds_bucket[5m])))"
+    good = "histogram_quantile(0.95, sum by (endpoint, le) (rate(emoti_voice_tts_request_duration_seconds_bucket[5m])))"
+
+    def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
+        for node, _ in rule.nodes:
+            if not (isinstance(node, pp.Call) and node.func.name == "histogram_quantile"):
+                continue
+            arg = node.args[1]
+            labels = output_labels(ctx, arg)
+            if labels is not None and "le" not in labels:
+                yield "histogram_quantile() input has no `le` label (an aggregation dropped it); keep `le` in `by`"
+            for sel, _ in walk(arg):
+                if isinstance(sel, pp.VectorSelector) and sel.name:
+                    kind = ctx.metric_type(sel.name)
+                    if kind in (COUNTER, GAUGE, "histogram_sum", "histogram_count"):
+                        yield f"histogram_quantile() over `{sel.name}`, which is not a `_bucket` series"
+
+
+class ShortRange(Check):
+    id = "short-range"
+    severity = "warning"
+    summary = "A range shorter than 4 scrape intervals: one missed scrape leaves rate() with too few samples, and the graph or alert flaps."
+    bad = "rate(emoti_voice_tts_requests_total[1m])  # scraped every 30s"
+    good = "rate(emoti_voice_tts_requests_total[2m])"
+
+    def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
+        minimum = 4 * ctx.spec.scrape.interval
+        for node, _ in rule.nodes:
+            if isinstance(node, pp.MatrixSelector) and node.range.total_seconds() < minimum:
+                yield f"range [{pp.display_duration(node.range)}] covers fewer than 4 scrape intervals ({minimum}s)"
+
+
+class AlertWithoutFor(Check):
+    id = "alert-without-for"
+    severity = "warning"
+    summary = "An alert without `for` pages on a single bad evaluation."
+    bad = "- alert: X\n  expr: up == 0"
+    good = "- alert: X\n  expr: up == 0\n  for: 2m"
+
+    def rules(self, ctx: LintContext, rules: list[Rule]) -> Iterator[Message]:
+        for rule in rules:
+            if rule.kind == "alert" and not rule.for_:
+                yield rule, f"alert `{rule.name}` has no `for`; use at least two evaluation intervals"
+
+
+class UnroutedSeverity(Check):
+    id = "unrouted-severity"
+    summary = "An alert's `severity` has no Alertmanager route in the spec, so it reaches only the default receiver (or nobody)."
+    bad = "labels: {severity: critical}  # routes: page, ticket"
+    good = "labels: {severity: page}"
+
+    def rules(self, ctx: LintContext, rules: list[Rule]) -> Iterator[Message]:
+        routed = ctx.spec.routing.severities
+        for rule in rules:
+            if rule.kind == "alert" and rule.labels.get("severity") not in routed:
+                yield rule, f"severity {rule.labels.get('severity')!r} has no route; routed: {', '.join(routed)}"
+
+
+class MissingAnnotation(Check):
+    id = "missing-annotation"
+    severity = "warning"
+    summary = "An alert without `summary` and `description` annotations tells the person paged nothing."
+    bad = "annotations: {}"
+    good = "annotations: {summary: ..., description: ...}"
+
+    def rules(self, ctx: LintContext, rules: list[Rule]) -> Iterator[Message]:
+        for rule in rules:
+            if rule.kind == "alert":
+                missing = [a for a in ("summary", "description") if not rule.annotations.get(a)]
+                if missing:
+                    yield rule, f"alert `{rule.name}` has no {' or '.join(missing)} annotation"
+
+
+class AnnotationUnknownLabel(Check):
+    id = "annotation-unknown-label"
+    summary = "An annotation uses `$labels.x` but the alert's expression result has no label `x`; it renders empty."
+    bad = 'expr: sum by (endpoint) (...) > 1\nannotations: {summary: "{{ $labels.emotion }}"}'
+    good = 'expr: sum by (emotion) (...) > 1\nannotations: {summary: "{{ $labels.emotion }}"}'
+
+    def rules(self, ctx: LintContext, rules: list[Rule]) -> Iterator[Message]:
+        for rule in rules:
+            if rule.kind != "alert" or rule.expr is None:
+                continue
+            labels = output_labels(ctx, rule.expr)
+            if labels is None:
+                continue
+            for text in rule.annotations.values():
+                for label in sorted(set(_LABELS_REF.findall(text))):
+                    if label not in labels:
+                        yield (
+                            rule,
+                            f"annotation uses $labels.{label}, but the result only has: {', '.join(sorted(labels)) or 'no labels'}",
+                        )
+
+
+class RecordingRuleName(Check):
+    id = "recording-rule-name"
+    severity = "warning"
+    summary = "Recording rule names follow `level:metric:operations` so readers know what was aggregated and how."
+    bad = "record: emotivoice_qps"
+    good = "record: endpoint:emoti_voice_tts_requests:rate5m"
+
+    def rules(self, ctx: LintContext, rules: list[Rule]) -> Iterator[Message]:
+        for rule in rules:
+            if rule.kind == "record" and not _RECORD_NAME.match(rule.name):
+                yield rule, f"`{rule.name}` is not `level:metric:operations`"
+
+
+class DuplicateRule(Check):
+    id = "duplicate-rule"
+    summary = (
+        "Two rules record the same series (same name and labels) or define the same alert twice; one silently wins."
+    )
+    bad = "two `record: job:x:rate5m` rules without distinguishing labels"
+    good = "one rule per recorded series"
+
+    def rules(self, ctx: LintContext, rules: list[Rule]) -> Iterator[Message]:
+        seen: dict[tuple[str, str, tuple[tuple[str, str], ...]], Rule] = {}
+        for rule in rules:
+            key = (rule.kind, rule.name, tuple(sorted(rule.labels.items())))
+            if key in seen:
+                first = seen[key]
+                yield rule, f"{rule.kind} `{rule.name}` is also defined at {first.file}:{first.line}"
+            else:
+                seen[key] = rule
+
+
+class RecordLabelMismatch(Check):
+    id = "record-label-mismatch"
+    summary = "The same recorded name is produced with different label sets, so queries on it see a mix of shapes."
+    bad = "record: job:x:rate5m, once `sum by (job)` and once `sum by (job, endpoint)`"
+    good = "name the second one endpoint:x:rate5m"
+
+    def rules(self, ctx: LintContext, rules: list[Rule]) -> Iterator[Message]:
+        shapes: dict[str, list[tuple[frozenset[str], Rule]]] = defaultdict(list)
+        for rule in rules:
+            if rule.kind == "record" and rule.expr is not None:
+                labels = output_labels(ctx, rule.expr)
+                if labels is not None:
+                    shapes[rule.name].append((labels | frozenset(rule.labels), rule))
+        for name, items in shapes.items():
+            first_labels, first = items[0]
+            for labels, rule in items[1:]:
+                if labels != first_labels:
+                    yield (
+                        rule,
+                        (
+                            f"`{name}` has labels {', '.join(sorted(labels))} here but {', '.join(sorted(first_labels))} "
+                            f"at {first.file}:{first.line}"
+                        ),
+                    )
+
+
+CHECKS: tuple[Check, ...] = (
+    UnknownMetric(),
+    UnknownLabel(),
+    DroppedLabel(),
+    UnknownLabelValue(),
+    RateOnGauge(),
+    GaugeSumOverTime(),
+    CounterWithoutRate(),
+    HistogramQuantileInput(),
+    ShortRange(),
+    AlertWithoutFor(),
+    UnroutedSeverity(),
+    MissingAnnotation(),
+    AnnotationUnknownLabel(),
+    RecordingRuleName(),
+    DuplicateRule(),
+    RecordLabelMismatch(),
+)
