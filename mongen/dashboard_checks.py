@@ -19,6 +19,8 @@ def dashboard_problems(dashboard: dict[str, Any]) -> list[str]:
     problems = []
     if not dashboard.get("uid"):
         problems.append("dashboard has no uid")
+    if dashboard.get("schemaVersion", 0) < 36:
+        problems.append(f"schemaVersion {dashboard.get('schemaVersion')} makes Grafana replay old migrations on import")
     panels = _panels(dashboard)
     ids = [p.get("id") for p in panels]
     if len(ids) != len(set(ids)) or None in ids:
@@ -37,11 +39,12 @@ def dashboard_problems(dashboard: dict[str, Any]) -> list[str]:
             break
         if panel.get("type") == "row":
             continue
-        unit = (
-            (panel.get("fieldConfig", {}).get("defaults", {}).get("unit"))
-            or (panel.get("yAxis") or {}).get("format")
-            or ((panel.get("yaxes") or [{}])[0].get("format"))
-        )
+        if panel.get("type") == "heatmap" and not panel.get("options"):
+            problems.append(
+                f"heatmap {panel.get('title')!r} has no React options; Grafana would rebuild it from angular settings"
+            )
+        options: dict[str, Any] = panel["options"] if isinstance(panel.get("options"), dict) else {}
+        unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit") or options.get("yAxis", {}).get("unit")
         if not unit:
             problems.append(f"panel {panel.get('title')!r} has no unit")
         for target in panel.get("targets", []):

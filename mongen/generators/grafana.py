@@ -39,15 +39,25 @@ class PanelSpec:
     description: str = ""
 
 
-def _job() -> str:
-    return 'job=~"$job"'
+VARIABLE_LABELS = ("endpoint", "emotion")
 
 
-def _quantile_queries(metric: Metric, group: tuple[str, ...], window: int) -> tuple[tuple[str, str], ...]:
+def variable_labels(spec: Spec) -> tuple[str, ...]:
+    """Labels that get a dashboard variable: those of VARIABLE_LABELS the request counter has."""
+    requests = spec.by_role.get("requests")
+    return tuple(label for label in VARIABLE_LABELS if requests and label in requests.labels)
+
+
+def _filter(spec: Spec, group: tuple[str, ...] = ()) -> str:
+    """`job=~"$job"` plus the variable of every label the series keeps, so the dropdowns filter."""
+    return ",".join(['job=~"$job"', *(f'{label}=~"${label}"' for label in group if label in variable_labels(spec))])
+
+
+def _quantile_queries(spec: Spec, metric: Metric, group: tuple[str, ...], window: int) -> tuple[tuple[str, str], ...]:
     """P50/P95/P99 from the recorded quantiles, one legend entry per quantile (and group value)."""
     suffix = "".join(f" {{{{{label}}}}}" for label in group)
     return tuple(
-        (f"{quantile_name(metric, group, q, window)}{{{_job()}}}", f"P{format_number(q * 100)}{suffix}")
+        (f"{quantile_name(metric, group, q, window)}{{{_filter(spec, group)}}}", f"P{format_number(q * 100)}{suffix}")
         for q in DEFAULT_QUANTILES
     )
 
@@ -70,7 +80,12 @@ def panels(spec: Spec) -> list[tuple[str, list[PanelSpec]]]:
         traffic.append(
             PanelSpec(
                 "QPS by endpoint" if group else "QPS",
-                ((f"{rate_name(requests, group, w)}{{{_job()}}}", "{{endpoint}}" if group else "{{job}}"),),
+                (
+                    (
+                        f"{rate_name(requests, group, w)}{{{_filter(spec, group)}}}",
+                        "{{endpoint}}" if group else "{{job}}",
+                    ),
+                ),
                 "reqps",
             )
         )
@@ -83,7 +98,12 @@ def panels(spec: Spec) -> list[tuple[str, list[PanelSpec]]]:
                     errors.append(
                         PanelSpec(
                             f"Error ratio by {label}",
-                            ((f"{error_ratio_name(requests, (label,), w)}{{{_job()}}}", "{{%s}}" % label),),
+                            (
+                                (
+                                    f"{error_ratio_name(requests, (label,), w)}{{{_filter(spec, (label,))}}}",
+                                    "{{%s}}" % label,
+                                ),
+                            ),
                             "percentunit",
                             thresholds=_red_line(threshold),
                         )
@@ -93,7 +113,7 @@ def panels(spec: Spec) -> list[tuple[str, list[PanelSpec]]]:
         traffic.append(
             PanelSpec(
                 "Emotion share",
-                ((f"{share_name(usage, ('emotion',), w)}{{{_job()}}}", "{{emotion}}"),),
+                ((f"{share_name(usage, ('emotion',), w)}{{{_filter(spec, ('emotion',))}}}", "{{emotion}}"),),
                 "percentunit",
                 stacking="percent",
             )
@@ -101,7 +121,7 @@ def panels(spec: Spec) -> list[tuple[str, list[PanelSpec]]]:
     duration = roles.get("request_duration")
     if duration:
         group = ("endpoint",) if ("endpoint",) in duration.record_by else ()
-        queries = _quantile_queries(duration, group, w)
+        queries = _quantile_queries(spec, duration, group, w)
         threshold = next(
             (a.threshold for a in spec.alerts if a.kind == "latency_quantile" and a.metric == duration.name), None
         )
@@ -109,7 +129,7 @@ def panels(spec: Spec) -> list[tuple[str, list[PanelSpec]]]:
         latency.append(
             PanelSpec(
                 "Latency distribution (heatmap)",
-                ((f"sum by (le) ({rate_name(duration, (), w, '_bucket')}{{{_job()}}})", "{{le}}"),),
+                ((f"sum by (le) ({rate_name(duration, (), w, '_bucket')}{{{_filter(spec)}}})", "{{le}}"),),
                 "s",
                 kind="heatmap",
                 description="Where requests pile up: a few slow buckets filling means a latency regression.",
@@ -120,7 +140,7 @@ def panels(spec: Spec) -> list[tuple[str, list[PanelSpec]]]:
         latency.append(
             PanelSpec(
                 "Model inference time",
-                _quantile_queries(inference, (), w),
+                _quantile_queries(spec, inference, (), w),
                 "s",
             )
         )
@@ -129,7 +149,7 @@ def panels(spec: Spec) -> list[tuple[str, list[PanelSpec]]]:
         latency.append(
             PanelSpec(
                 "Input text length",
-                _quantile_queries(length, (), w),
+                _quantile_queries(spec, length, (), w),
                 "none",
                 description="Latency grows sharply past ~120 characters; compare with the latency panel.",
             )
@@ -141,7 +161,10 @@ def panels(spec: Spec) -> list[tuple[str, list[PanelSpec]]]:
             saturation.append(
                 PanelSpec(
                     title,
-                    ((f"job:{metric.name}:max{{{_job()}}}", "max"), (f"job:{metric.name}:avg{{{_job()}}}", "avg")),
+                    (
+                        (f"job:{metric.name}:max{{{_filter(spec)}}}", "max"),
+                        (f"job:{metric.name}:avg{{{_filter(spec)}}}", "avg"),
+                    ),
                     unit,
                 )
             )
@@ -171,18 +194,18 @@ def panels(spec: Spec) -> list[tuple[str, list[PanelSpec]]]:
                 description=f"Pages: {slo_alert_name(spec, slo, 'page')}; tickets: {slo_alert_name(spec, slo, 'ticket')}.",
             )
         )
-    instances = [PanelSpec("Targets up", ((f'up{{{_job()},instance=~"$instance"}}', "{{instance}}"),), "none")]
+    instances = [PanelSpec("Targets up", ((f'up{{{_filter(spec)},instance=~"$instance"}}', "{{instance}}"),), "none")]
     if requests:
         instances.append(
             PanelSpec(
                 "QPS by instance (max / avg)",
                 (
                     (
-                        f'max(sum by (instance) (rate({requests.exposed_name}{{{_job()},instance=~"$instance"}}[{format_duration(w)}])))',
+                        f'max(sum by (instance) (rate({requests.exposed_name}{{{_filter(spec)},instance=~"$instance"}}[{format_duration(w)}])))',
                         "max",
                     ),
                     (
-                        f'avg(sum by (instance) (rate({requests.exposed_name}{{{_job()},instance=~"$instance"}}[{format_duration(w)}])))',
+                        f'avg(sum by (instance) (rate({requests.exposed_name}{{{_filter(spec)},instance=~"$instance"}}[{format_duration(w)}])))',
                         "avg",
                     ),
                 ),
@@ -287,9 +310,8 @@ def dashboard(spec: Spec) -> dict[str, Any]:
         ),
         _variable("instance", 'label_values(up{job=~"$job"}, instance)', "Instance"),
     ]
-    for label in ("endpoint", "emotion"):
-        if requests and label in requests.labels:
-            variables.append(_variable(label, f'label_values({series}{{job=~"$job"}}, {label})', label.capitalize()))
+    for label in variable_labels(spec):
+        variables.append(_variable(label, f'label_values({series}{{job=~"$job"}}, {label})', label.capitalize()))
     board = g.Dashboard(
         title=f"{spec.service} service",
         uid=f"mongen-{spec.service}"[:40],
@@ -302,6 +324,86 @@ def dashboard(spec: Spec) -> dict[str, Any]:
         description=f"Generated by mongen from {spec.source}. Do not edit: change the spec and regenerate.",
     ).auto_panel_ids()
     data: dict[str, Any] = json.loads(json.dumps(board.to_json_data(), cls=DashboardEncoder))
+    return modernize(data)
+
+
+# grafanalib writes schemaVersion 12 with angular-era fields. Grafana's DashboardMigrator
+# then replays every migration from 13 on, and the heatmap panel's migration handler
+# treats a heatmap with empty `options` as an angular heatmap and rebuilds it
+# (angularToReactHeatmap), dropping its fieldConfig. We emit the schema Grafana 10.x/11
+# writes itself (39) and the React heatmap options, so nothing is migrated on import.
+SCHEMA_VERSION = 39
+PLUGIN_VERSION = "11.0.0"
+_LEGACY_DASHBOARD_KEYS = ("rows", "sharedCrosshair", "hideControls", "style", "gnetId", "__inputs")
+_LEGACY_HEATMAP_KEYS = (
+    "cards",
+    "color",
+    "dataFormat",
+    "heatmap",
+    "hideZeroBuckets",
+    "highlightCards",
+    "legend",
+    "reverseYBuckets",
+    "tooltip",
+    "xAxis",
+    "yAxis",
+    "xBucketNumber",
+    "xBucketSize",
+    "yBucketBound",
+    "yBucketNumber",
+    "yBucketSize",
+    "height",
+    "span",
+    "minSpan",
+)
+
+
+def heatmap_options(unit: str) -> dict[str, Any]:
+    """React heatmap options for pre-bucketed Prometheus histograms (format: heatmap)."""
+    return {
+        "calculate": False,  # the buckets come from the histogram, not from Grafana
+        "cellGap": 1,
+        "color": {
+            "mode": "scheme",
+            "scheme": "Oranges",
+            "steps": 64,
+            "exponent": 0.5,
+            "scale": "exponential",
+            "fill": "dark-orange",
+            "reverse": False,
+        },
+        "filterValues": {"le": 1e-9},  # hide empty buckets
+        "legend": {"show": True},
+        "rowsFrame": {"layout": "le"},  # Prometheus `le` is each bucket's upper bound
+        "showValue": "never",
+        "tooltip": {"mode": "single", "yHistogram": True, "showColorScale": False},
+        "yAxis": {"axisPlacement": "left", "reverse": False, "unit": unit},
+        "cellValues": {"unit": "reqps"},
+        "exemplars": {"color": "rgba(255,0,255,0.7)"},
+    }
+
+
+def modernize(data: dict[str, Any]) -> dict[str, Any]:
+    for key in _LEGACY_DASHBOARD_KEYS:
+        data.pop(key, None)
+    data["schemaVersion"] = SCHEMA_VERSION
+    for panel in data["panels"]:
+        if panel["type"] == "heatmap":
+            unit = (panel.get("yAxis") or {}).get("format") or "short"
+            for key in _LEGACY_HEATMAP_KEYS:
+                panel.pop(key, None)
+            panel["options"] = heatmap_options(unit)
+            panel["fieldConfig"] = {
+                "defaults": {
+                    "custom": {
+                        "hideFrom": {"legend": False, "tooltip": False, "viz": False},
+                        "scaleDistribution": {"type": "linear"},
+                    }
+                },
+                "overrides": [],
+            }
+        if panel["type"] != "row":
+            panel["pluginVersion"] = PLUGIN_VERSION
     return data
 
 
