@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from mongen import __version__, pipeline
+from mongen import __version__
 from mongen.errors import Finding, SpecError, ToolMissingError
 from mongen.writer import OutputError
 
@@ -61,6 +61,8 @@ def generate(
     ] = False,
 ) -> None:
     """Generate every artifact for SPEC into OUT, validate it, then replace OUT atomically."""
+    from mongen import pipeline
+
     result = pipeline.generate(spec, out, validate=not no_validate, check=check)
     if check:
         if result.diff:

@@ -275,3 +275,19 @@ def test_metric_name_check(tmp_path: Path) -> None:
 def test_cardinality_budget_check(tmp_path: Path) -> None:
     found = _spec_checks(tmp_path, "max_series_per_instance: 1000", "max_series_per_instance: 350")
     assert [f.split(":")[0] for f in found] == ["cardinality-budget"]
+
+
+def test_by_on_a_label_an_inner_aggregation_dropped(tmp_path: Path) -> None:
+    inner = "sum by (job, endpoint) (rate(emoti_voice_tts_requests_total[5m]))"
+    bad = _lint_rules(tmp_path, [_record(f"sum by (emotion) ({inner})", "emotion:r:sum")])
+    assert [f.check for f in bad] == ["unknown-label"]
+    assert "the input has no label `emotion`" in bad[0].message
+    assert _lint_rules(tmp_path, [_record(f"sum by (endpoint) ({inner})", "endpoint:r:sum")]) == []
+
+
+def test_on_needs_the_label_on_both_sides_but_ignoring_does_not(tmp_path: Path) -> None:
+    part = "sum by (job, emotion) (rate(emoti_voice_tts_requests_total[5m]))"
+    whole = "sum by (job) (rate(emoti_voice_tts_requests_total[5m]))"
+    assert _lint_rules(tmp_path, [_record(f"{part} / ignoring (emotion) group_left {whole}", "emotion:r:share")]) == []
+    bad = _lint_rules(tmp_path, [_record(f"{part} / on (emotion) group_left {whole}", "emotion:r:share")])
+    assert [f.check for f in bad] == ["unknown-label"] and "`on(emotion)`: the right side" in bad[0].message

@@ -284,7 +284,7 @@ class AnnotationUnknownLabel(Check):
         for rule in rules:
             if rule.kind != "alert" or rule.expr is None:
                 continue
-            labels = output_labels(ctx, rule.expr)
+            labels = ctx.result_labels(rule)
             if labels is None:
                 continue
             for text in rule.annotations.values():
@@ -338,7 +338,7 @@ class RecordLabelMismatch(Check):
         shapes: dict[str, list[tuple[frozenset[str], Rule]]] = defaultdict(list)
         for rule in rules:
             if rule.kind == "record" and rule.expr is not None:
-                labels = output_labels(ctx, rule.expr)
+                labels = ctx.result_labels(rule)
                 if labels is not None:
                     shapes[rule.name].append((labels | frozenset(rule.labels), rule))
         for name, items in shapes.items():

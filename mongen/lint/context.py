@@ -74,6 +74,7 @@ class LintContext:
     recorded: dict[str, set[frozenset[str]]] = field(default_factory=dict)  # name -> label sets seen
 
     def __post_init__(self) -> None:
+        self._results: dict[int, Labels] = {}
         self.exposed: dict[str, SeriesInfo] = {}
         for metric in self.spec.metrics:
             for exposed, labels in metric.exposed_series.items():
@@ -104,6 +105,13 @@ class LintContext:
     def suggest(self, name: str) -> str:
         close = difflib.get_close_matches(name, self.known_names(), n=1, cutoff=0.75)
         return f"; did you mean `{close[0]}`?" if close else ""
+
+    def result_labels(self, rule: Any) -> Labels:
+        """output_labels of a whole rule expression, computed once per rule after registration."""
+        key = id(rule)
+        if key not in self._results:
+            self._results[key] = output_labels(self, rule.expr) if rule.expr is not None else None
+        return self._results[key]
 
     def metric_type(self, name: str | None) -> str | None:
         info = self.series(name) if name else None

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import promql_parser
+import yaml
 
 from mongen.errors import SpecError
-from mongen.spec.loader import load_yaml
+from mongen.spec.loader import compose_yaml
 
 # `# mongen-lint: disable=<id>[,<id>] <reason>` on a rule (inside it or right above it).
 _SUPPRESS = re.compile(r"#\s*mongen-lint:\s*disable=([a-z0-9,-]+)(.*)$")
@@ -55,60 +56,74 @@ class RuleFile:
     error_line: int = 1
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+def _mapping(node: Any) -> dict[str, Any]:
+    """A mapping node's string-keyed children (nodes, not values)."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+
+
+def _scalar(node: Any) -> str:
+    return str(node.value) if isinstance(node, yaml.ScalarNode) else ""
+
+
+def _string_map(node: Any) -> dict[str, str]:
+    return {k: _scalar(v) for k, v in _mapping(node).items()}
 
 
 def read_rule_file(path: Path, display: str | None = None) -> RuleFile:
+    """Walk the YAML node tree directly: rule files can hold 10,000s of rules and only a few
+    fields of each matter, with their positions."""
     name = display or str(path)
     text = path.read_text("utf-8")
     try:
-        doc = load_yaml(text, name)
+        root = compose_yaml(text, name)
     except SpecError as exc:
         return RuleFile(name, [], exc.issues[0].message, exc.issues[0].location.line)
-    data = doc.data
-    if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
+    groups = _mapping(root).get("groups")
+    if not isinstance(groups, yaml.SequenceNode):
         return RuleFile(name, [], "not a Prometheus rule file: no `groups` list")
     lines = text.splitlines()
     rules: list[Rule] = []
-    for gi, group in enumerate(data["groups"]):
-        if not isinstance(group, dict):
+    group_nodes = groups.value
+    for gi, group_node in enumerate(group_nodes):
+        group = _mapping(group_node)
+        items = group.get("rules")
+        if not isinstance(items, yaml.SequenceNode):
             continue
-        items = group.get("rules") or []
-        starts = [doc.locate(("groups", gi, "rules", ri)).line for ri in range(len(items))]
-        group_end = doc.locate(("groups", gi + 1)).line - 1 if gi + 1 < len(data["groups"]) else len(lines)
-        for ri, item in enumerate(items):
-            if not isinstance(item, dict):
-                continue
+        group_end = group_nodes[gi + 1].start_mark.line if gi + 1 < len(group_nodes) else len(lines)
+        for ri, item_node in enumerate(items.value):
+            item = _mapping(item_node)
             kind = "alert" if "alert" in item else "record"
-            loc = doc.locate(("groups", gi, "rules", ri, "expr"))
-            expr_line = loc.line
-            expr_text = _text(item.get("expr"))
-            if expr_text and "\n" in expr_text and lines[expr_line - 1].rstrip().endswith(("|", "|-", ">", ">-", "|+")):
+            expr_node = item.get("expr", item_node)
+            expr_text = _scalar(expr_node)
+            expr_line = expr_node.start_mark.line + 1
+            if getattr(expr_node, "style", None) in ("|", ">"):
                 expr_line += 1  # block scalar: point at the first line of the query
-            first = starts[ri]
-            last = (starts[ri + 1] - 1) if ri + 1 < len(starts) else group_end
+            first = item_node.start_mark.line + 1
+            last = items.value[ri + 1].start_mark.line if ri + 1 < len(items.value) else group_end
             rule = Rule(
                 name,
-                _text(group.get("name")),
+                _scalar(group.get("name")),
                 kind,
-                _text(item.get(kind)),
+                _scalar(item.get(kind)),
                 expr_text,
                 expr_line,
-                loc.col,
+                expr_node.start_mark.column + 1,
                 first,
                 last,
-                for_=_text(item.get("for")) or None,
-                labels={str(k): _text(v) for k, v in (item.get("labels") or {}).items()},
-                annotations={str(k): _text(v) for k, v in (item.get("annotations") or {}).items()},
+                for_=_scalar(item.get("for")) or None,
+                labels=_string_map(item.get("labels")),
+                annotations=_string_map(item.get("annotations")),
             )
             above = first - 1
             while above >= 1 and lines[above - 1].strip().startswith("#"):
                 above -= 1
             for line in lines[above:last]:
-                match = _SUPPRESS.search(line)
-                if match:
-                    rule.suppressed.update(match.group(1).split(","))
+                if "mongen-lint" in line:
+                    match = _SUPPRESS.search(line)
+                    if match:
+                        rule.suppressed.update(match.group(1).split(","))
             try:
                 rule.expr = promql_parser.parse(expr_text)
             except (ValueError, TypeError) as exc:

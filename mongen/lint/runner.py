@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mongen.errors import Finding
-from mongen.generators.rule_tests import generate as generate_tests
-from mongen.generators.rules import generate as generate_rules
 from mongen.lint.checks import CHECKS
 from mongen.lint.context import LintContext, output_labels
 from mongen.lint.rulefiles import Rule, RuleFile, collect_files, read_rule_file
@@ -183,6 +181,9 @@ def lint(spec: Spec, paths: list[Path], diff_base: str | None = None, run_promto
     with tempfile.TemporaryDirectory(prefix="mongen-lint-") as tmp:
         if not paths:
             # Default: the spec's own generated rules (and their promtool tests).
+            from mongen.generators.rule_tests import generate as generate_tests
+            from mongen.generators.rules import generate as generate_rules
+
             write_tree(Path(tmp), {**generate_rules(spec), **generate_tests(spec)})
             files = collect_files([Path(tmp) / "prometheus/rules"])
             display = {f: str(f.relative_to(tmp)) for f in files}

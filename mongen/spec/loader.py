@@ -34,19 +34,16 @@ class LoadedDocument:
         return SpecIssue(self.locate(path), tuple(path), message)
 
 
-def load_yaml(text: str, file: str) -> LoadedDocument:
-    """Parse one YAML document, rejecting duplicate keys and non-string keys."""
-    doc = LoadedDocument(file=file, data=None)
+def compose_yaml(text: str, file: str) -> yaml.Node | None:
+    """The node tree of one YAML document (with positions); YAML errors become SpecError."""
     try:
         # The reader rejects non-printable characters already while constructing.
         loader = _LOADER(text)
     except yaml.YAMLError as exc:
         raise SpecError([SpecIssue(Location(file, 1, 1), (), f"invalid YAML: {exc}")]) from None
     try:
-        node = loader.get_single_node()
-        if node is None:
-            raise SpecError([SpecIssue(Location(file, 1, 1), (), "the spec is empty")])
-        doc.data = _convert(loader, node, (), doc)
+        node: yaml.Node | None = loader.get_single_node()
+        return node
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -56,6 +53,25 @@ def load_yaml(text: str, file: str) -> LoadedDocument:
         raise SpecError([SpecIssue(Location(file, 1, 1), (), f"invalid YAML: {exc}")]) from None
     finally:
         loader.dispose()
+
+
+def load_yaml(text: str, file: str) -> LoadedDocument:
+    """Parse one YAML document, rejecting duplicate keys and non-string keys."""
+    doc = LoadedDocument(file=file, data=None)
+    node = compose_yaml(text, file)
+    if node is None:
+        raise SpecError([SpecIssue(Location(file, 1, 1), (), "the spec is empty")])
+    constructor = _LOADER("")
+    try:
+        doc.data = _convert(constructor, node, (), doc)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise SpecError(
+            [SpecIssue(Location(file, line, col), (), f"invalid YAML: {exc.problem or 'invalid value'}")]
+        ) from None
+    finally:
+        constructor.dispose()
     return doc
 
 
