@@ -13,6 +13,7 @@ import contextlib
 import functools
 import json
 import random
+import signal
 import socket
 import subprocess
 import tempfile
@@ -389,12 +390,31 @@ class Scenario:
         return sorted(dict(self.spec.routing.routes).get(severity, ()))
 
 
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM unwind the run (and so stop every server), even where the shell
+    started us with SIGINT ignored (background jobs, CI runners)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def run_verify(spec: Spec, workdir: Path | None = None, mutate: Mutate | None = None) -> VerifyReport:
     """Generate, start everything on 127.0.0.1, drive the phases, stop everything."""
     prometheus, alertmanager = require("prometheus"), require("prometheus-alertmanager")
     report = VerifyReport()
     started = time.monotonic()
-    with contextlib.ExitStack() as stack:
+    with _interruptible(), contextlib.ExitStack() as stack:
         root = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mongen-verify-")))
         write_tree(root, render(spec))
         (root / "verify").mkdir(exist_ok=True)

@@ -58,3 +58,40 @@ def test_verify_names_a_broken_rule(tmp_path: Path) -> None:
     # The rule comes up empty, and so does the dashboard panel that reads it; nothing else.
     assert [e.subject for e in failed] == ["rule endpoint:emoti_voice_tts_requests:rate5m", "panel 'QPS by endpoint' A"]
     assert "no series for endpoint:emoti_voice_tts_requests:rate5m" in failed[0].detail
+
+
+def test_interrupted_verify_stops_every_server() -> None:
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mongen", "verify"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not _servers():
+            time.sleep(0.2)
+        assert _servers(), "verify did not start its servers"
+        time.sleep(2)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr.read()
+    assert (
+        _servers() == []
+        and subprocess.run(["pgrep", "-f", "mongen-verify-"], capture_output=True, check=False).stdout == b""
+    )
+
+
+def _servers() -> list[str]:
+    """PIDs of the Prometheus/Alertmanager processes a verify run started (their paths name its temp dir)."""
+    out = subprocess.run(["pgrep", "-f", "mongen-verify-"], capture_output=True, text=True, check=False).stdout
+    return out.split()
