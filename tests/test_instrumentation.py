@@ -178,3 +178,27 @@ def test_record_request_keeps_series_within_budget(
 
 def test_module_path(default_spec) -> None:
     assert module_path(default_spec) == "instrumentation/emotivoice_metrics.py"
+
+
+def test_multiprocess_mode_aggregates_workers(default_files: dict[str, str], tmp_path: Path) -> None:
+    import os
+
+    module = _write_module(tmp_path, default_files)
+    mp_dir = tmp_path / "mp"
+    mp_dir.mkdir()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(mp_dir)}
+    load = DRIVE.split("m.record_request")[0]
+    worker = (
+        load
+        + "m.record_request(method='POST', endpoint='/synthesize', status=200, emotion='sad', duration_seconds=1.0)\n"
+    )
+    for _ in range(2):  # two workers, two processes
+        subprocess.run([sys.executable, "-c", worker, str(module)], env=env, check=True, timeout=60)
+    scrape = (
+        load
+        + "from prometheus_client import generate_latest\nsys.stdout.write(generate_latest(m._exposition_registry()).decode())\n"
+    )
+    text = subprocess.run(
+        [sys.executable, "-c", scrape, str(module)], env=env, check=True, timeout=60, capture_output=True, text=True
+    ).stdout
+    assert 'emoti_voice_tts_requests_by_emotion_total{emotion="sad"} 2.0' in text

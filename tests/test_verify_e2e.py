@@ -95,3 +95,19 @@ def _servers() -> list[str]:
     """PIDs of the Prometheus/Alertmanager processes a verify run started (their paths name its temp dir)."""
     out = subprocess.run(["pgrep", "-f", "mongen-verify-"], capture_output=True, text=True, check=False).stdout
     return out.split()
+
+
+def test_missing_prometheus_names_the_package(tmp_path: Path) -> None:
+    import os
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "mongen", "verify"],
+        cwd=ROOT,
+        env={**os.environ, "PATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "apt-get install prometheus" in proc.stderr
