@@ -283,6 +283,11 @@ class Spec:
             return combos * (len(metric.buckets) + 1 + 2)  # +Inf bucket, _sum, _count
         return combos
 
+    def largest_metrics(self, count: int = 3) -> str:
+        """`name=series, ...` for the metrics that contribute most to the series count."""
+        top = sorted(self.metrics, key=self.series_count, reverse=True)[:count]
+        return ", ".join(f"{m.exposed_name}={self.series_count(m)}" for m in top)
+
     @cached_property
     def total_series(self) -> int:
         return sum(self.series_count(m) for m in self.metrics)

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import promql_parser as pp
 
-from mongen.lint.context import LintContext, output_labels, walk
+from mongen.lint.context import LintContext, SeriesInfo, output_labels, walk
 from mongen.lint.rulefiles import Rule
 from mongen.model import COUNTER, GAUGE
 
@@ -43,6 +43,19 @@ def _selectors(rule: Rule) -> Iterator[tuple[pp.VectorSelector, tuple[Any, ...]]
             yield node, parents
 
 
+def _matchers_off_series(
+    ctx: LintContext, rule: Rule, recorded: bool
+) -> Iterator[tuple[pp.VectorSelector, SeriesInfo, str]]:
+    """Matchers on a label the selected series does not carry (`recorded`: recorded series only, else the rest)."""
+    for node, _ in _selectors(rule):
+        info = ctx.series(node.name) if node.name else None
+        if info is None or info.labels is None or (info.kind == "recorded") != recorded:
+            continue
+        for m in node.matchers.matchers:
+            if m.name != "__name__" and m.name not in info.labels and m.value != "":
+                yield node, info, m.name
+
+
 class UnknownMetric(Check):
     id = "unknown-metric"
     summary = "A selector names a metric the spec does not expose, no rule records, and is not declared external."
@@ -62,13 +75,8 @@ class UnknownLabel(Check):
     good = 'sum(rate(emoti_voice_tts_requests_total{status=~"5.."}[5m]))'
 
     def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        for node, _ in _selectors(rule):
-            info = ctx.series(node.name) if node.name else None
-            if info is None or info.labels is None or info.kind == "recorded":
-                continue
-            for m in node.matchers.matchers:
-                if m.name != "__name__" and m.name not in info.labels and m.value != "":
-                    yield (f"label `{m.name}` is not on `{node.name}`; its labels: {', '.join(sorted(info.labels))}")
+        for node, info, label in _matchers_off_series(ctx, rule, recorded=False):
+            yield f"label `{label}` is not on `{node.name}`; its labels: {', '.join(sorted(info.labels or ()))}"
         for node, _ in rule.nodes:
             if isinstance(node, pp.AggregateExpr) and node.modifier is not None:
                 inner = output_labels(ctx, node.expr)
@@ -102,13 +110,8 @@ class DroppedLabel(Check):
     good = 'emotion:emoti_voice_tts_requests:rate5m{emotion="angry"}'
 
     def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        for node, _ in _selectors(rule):
-            info = ctx.series(node.name) if node.name else None
-            if info is None or info.kind != "recorded" or info.labels is None:
-                continue
-            for m in node.matchers.matchers:
-                if m.name != "__name__" and m.name not in info.labels and m.value != "":
-                    yield f"`{node.name}` keeps only {', '.join(sorted(info.labels)) or 'no labels'}; `{m.name}` was aggregated away"
+        for node, info, label in _matchers_off_series(ctx, rule, recorded=True):
+            yield f"`{node.name}` keeps only {', '.join(sorted(info.labels or ())) or 'no labels'}; `{label}` was aggregated away"
 
 
 class UnknownLabelValue(Check):

@@ -109,10 +109,6 @@ def spec_findings(spec: Spec) -> list[Finding]:
     share = spec.total_series / spec.max_series
     if share > 0.8:
         loc = doc.locate(("service", "max_series_per_instance"))
-        top = ", ".join(
-            f"{m.exposed_name}={spec.series_count(m)}"
-            for m in sorted(spec.metrics, key=spec.series_count, reverse=True)[:3]
-        )
         out.append(
             Finding(
                 spec.source,
@@ -120,7 +116,7 @@ def spec_findings(spec: Spec) -> list[Finding]:
                 loc.col,
                 "warning",
                 "cardinality-budget",
-                f"{spec.total_series} series per instance use {share:.0%} of the budget of {spec.max_series}; largest: {top}",
+                f"{spec.total_series} series per instance use {share:.0%} of the budget of {spec.max_series}; largest: {spec.largest_metrics()}",
             )
         )
     return out

@@ -131,8 +131,7 @@ class _Builder:
             kubernetes=self._kubernetes(),
         )
         if not self.issues and spec.total_series > spec.max_series:
-            top = sorted(spec.metrics, key=spec.series_count, reverse=True)[:3]
-            detail = ", ".join(f"{m.name}={spec.series_count(m)}" for m in top)
+            detail = spec.largest_metrics()
             self.fail(
                 ("service", "max_series_per_instance"),
                 f"the metrics expose {spec.total_series} series per instance, over the budget "
