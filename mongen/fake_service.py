@@ -164,7 +164,9 @@ def serve(
 
 
 def stop(server: ThreadingHTTPServer) -> None:
-    """Stop answering at once, also on open keep-alive connections (a replica going down)."""
+    """Stop answering at once, also on open keep-alive connections (a replica going down). Idempotent."""
+    if getattr(server, "stopped", False):
+        return
     server.stopped = True  # type: ignore[attr-defined]
     server.shutdown()
     server.server_close()

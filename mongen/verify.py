@@ -424,14 +424,7 @@ def run_verify(spec: Spec, workdir: Path | None = None, mutate: Mutate | None = 
         sink = WebhookSink()
         stack.callback(sink.close)
         server = serve(root / module_path(spec), HOST, service_port, time_scale=0.002)
-        service_up = [True]
-
-        def stop_service() -> None:
-            if service_up[0]:
-                stop(server)
-                service_up[0] = False
-
-        stack.callback(stop_service)
+        stack.callback(stop, server)
         am_config = _alertmanager_config(root, sink.port)
         am_log = root / "verify/alertmanager.log"
         am = stack.enter_context(
@@ -465,7 +458,7 @@ def run_verify(spec: Spec, workdir: Path | None = None, mutate: Mutate | None = 
         scenario = Scenario(spec, f"http://{HOST}:{prom_port}", sink, report)
         emotion = spec.label_by_name.get("emotion")
         stack.enter_context(Traffic(f"http://{HOST}:{service_port}", emotion.values if emotion else ()))
-        _phases(spec, root, scenario, service_port, stop_service)
+        _phases(spec, root, scenario, service_port, functools.partial(stop, server))
     report.seconds = time.monotonic() - started
     return report
 
