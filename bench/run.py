@@ -143,7 +143,7 @@ def synthetic_rules(count: int = 10_000) -> dict[str, object]:
             rules.append(
                 {
                     "alert": f"Synthetic{i}",
-                    "expr": f'emotion:emoti_voice_tts_requests:error_ratio_rate5m{{emotion="{emotion}"}} > 0.{i % 9 + 1}',
+                    "expr": f'emotion:emoti_voice_tts_requests:error_ratio_rate5m{{emotion="{emotion}"}} > {i / count:.6f}',
                     "for": "5m",
                     "labels": {"severity": "page"},
                     "annotations": {"summary": "s {{ $labels.emotion }}", "description": "d"},
@@ -153,7 +153,8 @@ def synthetic_rules(count: int = 10_000) -> dict[str, object]:
             rules.append(
                 {
                     "record": f"endpoint:synthetic_{i}:rate5m",
-                    "expr": f'sum by (job, endpoint) (rate(emoti_voice_tts_requests_total{{emotion="{emotion}",status=~"5.."}}[5m]))',
+                    # `* i` keeps every expression distinct, as in a real file (no parse is shared).
+                    "expr": f'sum by (job, endpoint) (rate(emoti_voice_tts_requests_total{{emotion="{emotion}",status=~"5.."}}[5m])) * {i}',
                 }
             )
     rules.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +26,7 @@ def test_verify_passes_on_the_default_spec() -> None:
     for tool in ("prometheus", "prometheus-alertmanager"):
         need(tool)
     proc = subprocess.run(
-        [sys.executable, "-m", "mongen", "verify", "specs/emotivoice.yaml"],
+        [sys.executable, "-m", "mongen", "verify", "specs/emotivoice.yaml", "--format", "json"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -33,8 +34,20 @@ def test_verify_passes_on_the_default_spec() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert "EmotivoiceEmotionErrorRatioHigh" in proc.stdout
-    assert ", 0 failed in " in proc.stdout
+    report = json.loads(proc.stdout)
+    assert report["passed"] is True and report["seconds"] < 180
+    states = report["alert_states"]
+    assert states["EmotivoiceEmotionErrorRatioHigh"] == {
+        "healthy": "inactive",
+        "angry-errors": "firing",
+        "slow": "inactive",
+        "target-down": "inactive",
+    }
+    assert (
+        states["EmotivoiceP95LatencyHigh"]["slow"] == "firing"
+        and states["EmotivoiceTargetDown"]["target-down"] == "firing"
+    )
+    assert all(count > 0 for count in report["series_counts"].values()) and len(report["series_counts"]) > 80
     leftovers = subprocess.run(["pgrep", "-f", "mongen-verify-"], capture_output=True, text=True, check=False)
     assert leftovers.stdout == "", "verify left processes running"
 
