@@ -291,3 +291,24 @@ def test_on_needs_the_label_on_both_sides_but_ignoring_does_not(tmp_path: Path) 
     assert _lint_rules(tmp_path, [_record(f"{part} / ignoring (emotion) group_left {whole}", "emotion:r:share")]) == []
     bad = _lint_rules(tmp_path, [_record(f"{part} / on (emotion) group_left {whole}", "emotion:r:share")])
     assert [f.check for f in bad] == ["unknown-label"] and "`on(emotion)`: the right side" in bad[0].message
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        (
+            "emoti_voice_tts_request_duration_seconds",
+            "is a histogram: query `emoti_voice_tts_request_duration_seconds_bucket`",
+        ),
+        (
+            "emoti_voice_tts_requests_by_emotion",
+            "the counter is exposed as `emoti_voice_tts_requests_by_emotion_total`",
+        ),
+        ("emoti_voice_tts_requests_created", "turns `_created` series off"),
+        ("emoti_voice_tts_requets_total", "did you mean `emoti_voice_tts_requests_total`?"),
+    ],
+)
+def test_unknown_metric_explains_suffix_mistakes(tmp_path: Path, name: str, hint: str) -> None:
+    findings = _lint_rules(tmp_path, [_record(f"sum by (job) ({name})", "job:x:sum")])
+    messages = [f.message for f in findings if f.check == "unknown-metric"]
+    assert len(messages) == 1 and hint in messages[0], messages

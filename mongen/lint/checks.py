@@ -65,7 +65,20 @@ class UnknownMetric(Check):
     def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
         for node, _ in _selectors(rule):
             if node.name and ctx.series(node.name) is None:
-                yield f"unknown metric `{node.name}`{ctx.suggest(node.name)}"
+                yield f"unknown metric `{node.name}`{self.hint(ctx, node.name)}"
+
+    @staticmethod
+    def hint(ctx: LintContext, name: str) -> str:
+        """Explain the usual suffix mistakes before falling back to "did you mean"."""
+        metric = ctx.spec.metric_by_name.get(name) or ctx.spec.metric_by_name.get(name + "_total")
+        if metric and metric.type == "histogram":
+            return f"; `{name}` is a histogram: query `{name}_bucket`, `{name}_sum` or `{name}_count`"
+        if metric and metric.type == COUNTER:
+            return f"; the counter is exposed as `{metric.exposed_name}`"
+        base = name.removesuffix("_created")
+        if base != name and any(base in (m.base, m.name) for m in ctx.spec.metrics):
+            return "; the generated instrumentation turns `_created` series off (they double the series count)"
+        return ctx.suggest(name)
 
 
 class UnknownLabel(Check):
