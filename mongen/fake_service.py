@@ -71,6 +71,18 @@ class FaultModel:
                 self.latency_factor = float(data["latency_factor"])
 
 
+def request_arguments(metrics: ModuleType, params: set[str], known: dict[str, Any]) -> dict[str, Any]:
+    """record_request() arguments for this spec. Labels the service does not know by name
+    (a `route` or `code` label, say) get whichever request value the label declares."""
+    declared: dict[str, tuple[str, ...]] = getattr(metrics, "_LABEL_VALUES", {})
+    args = {k: v for k, v in known.items() if k in params}
+    for param in params - set(args):
+        values = declared.get(param, ())
+        raw = [known["endpoint"], known["status"], known["method"], known["emotion"]]
+        args[param] = next((v for v in raw if str(v) in values), values[0] if values else "")
+    return args
+
+
 def make_handler(metrics: ModuleType, faults: FaultModel, time_scale: float) -> type[BaseHTTPRequestHandler]:
     # Specs differ in their request labels; pass the ones this module's record_request takes.
     record_params = set(inspect.signature(metrics.record_request).parameters)
@@ -140,7 +152,7 @@ def make_handler(metrics: ModuleType, faults: FaultModel, time_scale: float) -> 
                 "duration_seconds": latency,
                 "text_length": len(text),
             }
-            metrics.record_request(**{k: v for k, v in values.items() if k in record_params})
+            metrics.record_request(**request_arguments(metrics, record_params, values))
             if status == 500:
                 self._send(500, b'{"error": "synthesis failed"}')
             else:
