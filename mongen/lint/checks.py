@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import promql_parser as pp
-
-from mongen.lint.context import LintContext, SeriesInfo, output_labels, walk
+from mongen.lint.ast import Aggregate, Binary, Call, Matrix, Selector, ancestors, descendants
+from mongen.lint.context import LintContext, SeriesInfo, output_labels
 from mongen.lint.rulefiles import Rule
 from mongen.model import COUNTER, GAUGE
 
@@ -37,23 +36,24 @@ class Check:
                     yield rule, message
 
 
-def _selectors(rule: Rule) -> Iterator[tuple[pp.VectorSelector, tuple[Any, ...]]]:
-    for node, parents in rule.nodes:
-        if isinstance(node, pp.VectorSelector):
-            yield node, parents
-
-
-def _matchers_off_series(
-    ctx: LintContext, rule: Rule, recorded: bool
-) -> Iterator[tuple[pp.VectorSelector, SeriesInfo, str]]:
+def _matchers_off_series(ctx: LintContext, rule: Rule, recorded: bool) -> Iterator[tuple[Selector, SeriesInfo, str]]:
     """Matchers on a label the selected series does not carry (`recorded`: recorded series only, else the rest)."""
-    for node, _ in _selectors(rule):
+    for node in rule.selectors:
         info = ctx.series(node.name) if node.name else None
         if info is None or info.labels is None or (info.kind == "recorded") != recorded:
             continue
-        for m in node.matchers.matchers:
+        for m in node.matchers:
             if m.name != "__name__" and m.name not in info.labels and m.value != "":
                 yield node, info, m.name
+
+
+def _gauges_inside(ctx: LintContext, rule: Rule, functions: tuple[str, ...]) -> Iterator[tuple[Selector, Call]]:
+    """Gauge selectors anywhere inside a call to one of `functions`, with that call."""
+    for node in rule.selectors:
+        if ctx.metric_type(node.name) == GAUGE:
+            for parent in ancestors(node):
+                if isinstance(parent, Call) and parent.func in functions:
+                    yield node, parent
 
 
 class UnknownMetric(Check):
@@ -63,7 +63,7 @@ class UnknownMetric(Check):
     good = "rate(emoti_voice_tts_requests_total[5m])"
 
     def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        for node, _ in _selectors(rule):
+        for node in rule.selectors:
             if node.name and ctx.series(node.name) is None:
                 yield f"unknown metric `{node.name}`{self.hint(ctx, node.name)}"
 
@@ -88,32 +88,31 @@ class UnknownLabel(Check):
     good = 'sum(rate(emoti_voice_tts_requests_total{status=~"5.."}[5m]))'
 
     def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        for node, info, label in _matchers_off_series(ctx, rule, recorded=False):
-            yield f"label `{label}` is not on `{node.name}`; its labels: {', '.join(sorted(info.labels or ()))}"
-        for node, _ in rule.nodes:
-            if isinstance(node, pp.AggregateExpr) and node.modifier is not None:
+        for sel, info, label in _matchers_off_series(ctx, rule, recorded=False):
+            yield f"label `{label}` is not on `{sel.name}`; its labels: {', '.join(sorted(info.labels or ()))}"
+        for node in rule.nodes:
+            if isinstance(node, Aggregate) and node.grouping:
                 inner = output_labels(ctx, node.expr)
                 if inner is not None:
-                    for label in node.modifier.labels:
+                    for label in node.labels:
                         if label not in inner:
-                            yield f"`{node.op} {str(node.modifier.type).rsplit('.', 1)[-1].lower()} ({label})`: the input has no label `{label}`; it has: {', '.join(sorted(inner)) or 'none'}"
-            if isinstance(node, pp.BinaryExpr) and node.modifier is not None and node.modifier.matching is not None:
+                            yield f"`{node.op} {node.grouping} ({label})`: the input has no label `{label}`; it has: {', '.join(sorted(inner)) or 'none'}"
+            if isinstance(node, Binary) and node.matching:
                 left, right = output_labels(ctx, node.lhs), output_labels(ctx, node.rhs)
-                matching = node.modifier.matching
-                if str(matching.type).endswith("Include"):  # on(...): both sides need the label
+                if node.matching == "on":  # on(...): both sides need the label
                     for side, label_set in (("left", left), ("right", right)):
-                        for label in matching.labels:
+                        for label in node.matching_labels:
                             if label_set is not None and label not in label_set:
                                 yield f"`on({label})`: the {side} side has no label `{label}` ({', '.join(sorted(label_set)) or 'no labels'})"
                 elif left is not None and right is not None:  # ignoring(...): pointless if neither side has it
-                    for label in matching.labels:
+                    for label in node.matching_labels:
                         if label not in left | right:
                             yield f"`ignoring({label})`: neither side has a label `{label}`"
-                card = str(node.modifier.card)
-                other = output_labels(ctx, node.rhs if card.endswith("ManyToOne") else node.lhs)
-                for label in node.modifier.group_labels or ():
+                many_to_one = node.card == "many-to-one"
+                other = output_labels(ctx, node.rhs if many_to_one else node.lhs)
+                for label in node.group_labels:
                     if other is not None and label not in other:
-                        yield f"`group_{'left' if card.endswith('ManyToOne') else 'right'}({label})`: the other side has no label `{label}`"
+                        yield f"`group_{'left' if many_to_one else 'right'}({label})`: the other side has no label `{label}`"
 
 
 class DroppedLabel(Check):
@@ -134,17 +133,16 @@ class UnknownLabelValue(Check):
     good = 'emoti_voice_tts_requests_total{emotion="angry"}'
 
     def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        for node, _ in _selectors(rule):
+        for node in rule.selectors:
             if ctx.series(node.name) is None if node.name else True:
                 continue
-            for m in node.matchers.matchers:
+            for m in node.matchers:
                 label = ctx.spec.label_by_name.get(m.name)
                 if label is None:
                     continue
-                op = str(m.op).rsplit(".", 1)[-1]
-                if op == "Equal" and m.value not in label.values:
+                if m.op == "=" and m.value not in label.values:
                     yield f"`{m.name}` is never {m.value!r}; declared values: {', '.join(label.values)}"
-                elif op == "Re":
+                elif m.op == "=~":
                     try:
                         pattern = re.compile(m.value)
                     except re.error:
@@ -160,11 +158,8 @@ class RateOnGauge(Check):
     good = "deriv(emoti_voice_gpu_memory_usage_bytes[5m])"
 
     def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        for node, _ in rule.nodes:
-            if isinstance(node, pp.Call) and node.func.name in _RANGE_FUNCS:
-                for sel, _ in walk(node):
-                    if isinstance(sel, pp.VectorSelector) and ctx.metric_type(sel.name) == GAUGE:
-                        yield f"{node.func.name}() on the gauge `{sel.name}`; use deriv()/delta() or the gauge itself"
+        for sel, call in _gauges_inside(ctx, rule, _RANGE_FUNCS):
+            yield f"{call.func}() on the gauge `{sel.name}`; use deriv()/delta() or the gauge itself"
 
 
 class GaugeSumOverTime(Check):
@@ -175,11 +170,8 @@ class GaugeSumOverTime(Check):
     good = "avg_over_time(emoti_voice_tts_requests_in_flight[1h])"
 
     def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        for node, _ in rule.nodes:
-            if isinstance(node, pp.Call) and node.func.name == "sum_over_time":
-                for sel, _ in walk(node):
-                    if isinstance(sel, pp.VectorSelector) and ctx.metric_type(sel.name) == GAUGE:
-                        yield f"sum_over_time() of the gauge `{sel.name}` counts samples, not events; use avg/max_over_time"
+        for sel, _ in _gauges_inside(ctx, rule, ("sum_over_time",)):
+            yield f"sum_over_time() of the gauge `{sel.name}` counts samples, not events; use avg/max_over_time"
 
 
 class CounterWithoutRate(Check):
@@ -204,13 +196,14 @@ class CounterWithoutRate(Check):
     )
 
     def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        for node, parents in _selectors(rule):
-            kind = ctx.metric_type(node.name) if node.name else None
+        for node in rule.selectors:
+            kind = ctx.metric_type(node.name)
             if kind not in (COUNTER, "histogram_sum", "histogram_count", "histogram_bucket"):
                 continue
-            inside = [p for p in parents if isinstance(p, pp.Call)]
-            counting = [p for p in parents if isinstance(p, pp.AggregateExpr) and str(p.op) in ("count", "group")]
-            if not any(p.func.name in self._OK for p in inside) and not counting:
+            parents = list(ancestors(node))
+            inside = [p for p in parents if isinstance(p, Call)]
+            counting = [p for p in parents if isinstance(p, Aggregate) and p.op in ("count", "group")]
+            if not any(p.func in self._OK for p in inside) and not counting:
                 yield f"`{node.name}` is a counter; wrap it in rate() or increase()"
 
 
@@ -221,15 +214,15 @@ class HistogramQuantileInput(Check):
     good = "histogram_quantile(0.95, sum by (endpoint, le) (rate(emoti_voice_tts_request_duration_seconds_bucket[5m])))"
 
     def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        for node, _ in rule.nodes:
-            if not (isinstance(node, pp.Call) and node.func.name == "histogram_quantile"):
+        for node in rule.nodes:
+            if not (isinstance(node, Call) and node.func == "histogram_quantile"):
                 continue
             arg = node.args[1]
             labels = output_labels(ctx, arg)
             if labels is not None and "le" not in labels:
                 yield "histogram_quantile() input has no `le` label (an aggregation dropped it); keep `le` in `by`"
-            for sel, _ in walk(arg):
-                if isinstance(sel, pp.VectorSelector) and sel.name:
+            for sel in descendants(arg):
+                if isinstance(sel, Selector) and sel.name:
                     kind = ctx.metric_type(sel.name)
                     if kind in (COUNTER, GAUGE, "histogram_sum", "histogram_count"):
                         yield f"histogram_quantile() over `{sel.name}`, which is not a `_bucket` series"
@@ -244,9 +237,9 @@ class ShortRange(Check):
 
     def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
         minimum = 4 * ctx.spec.scrape.interval
-        for node, _ in rule.nodes:
-            if isinstance(node, pp.MatrixSelector) and node.range.total_seconds() < minimum:
-                yield f"range [{pp.display_duration(node.range)}] covers fewer than 4 scrape intervals ({minimum}s)"
+        for node in rule.nodes:
+            if isinstance(node, Matrix) and node.seconds < minimum:
+                yield f"range [{node.range_text}] covers fewer than 4 scrape intervals ({minimum}s)"
 
 
 class AlertWithoutFor(Check):
@@ -300,7 +293,7 @@ class AnnotationUnknownLabel(Check):
         for rule in rules:
             if rule.kind != "alert" or rule.expr is None:
                 continue
-            labels = ctx.result_labels(rule)
+            labels = output_labels(ctx, rule.expr)
             if labels is None:
                 continue
             for text in rule.annotations.values():
@@ -354,7 +347,7 @@ class RecordLabelMismatch(Check):
         shapes: dict[str, list[tuple[frozenset[str], Rule]]] = defaultdict(list)
         for rule in rules:
             if rule.kind == "record" and rule.expr is not None:
-                labels = ctx.result_labels(rule)
+                labels = output_labels(ctx, rule.expr)
                 if labels is not None:
                     shapes[rule.name].append((labels | frozenset(rule.labels), rule))
         for name, items in shapes.items():

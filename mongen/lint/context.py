@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
 
-import promql_parser as pp
-
+from mongen.lint.ast import Aggregate, Binary, Call, Matrix, Node, Number, Selector, String, Wrapper, is_scalar
 from mongen.model import HISTOGRAM, Spec
 
 Labels = frozenset[str] | None  # None: not known (external metric without declared labels)
@@ -74,7 +72,6 @@ class LintContext:
     recorded: dict[str, set[frozenset[str]]] = field(default_factory=dict)  # name -> label sets seen
 
     def __post_init__(self) -> None:
-        self._results: dict[int, Labels] = {}
         self.exposed: dict[str, SeriesInfo] = {}
         for metric in self.spec.metrics:
             for exposed, labels in metric.exposed_series.items():
@@ -82,8 +79,29 @@ class LintContext:
                 self.exposed[exposed] = SeriesInfo(
                     exposed, frozenset((*labels, *self.spec.target_labels)), kind, metric.name
                 )
+        self.label_cache: dict[Node, Labels] = {}  # output_labels per node
+        self.reads_recorded: set[Node] = set()  # cached nodes whose labels depend on `recorded`
+        self.read_recorded = False  # set when a lookup hit a recorded series (see runner._register_recorded)
+        self._series: dict[str, SeriesInfo | None] = {}
+
+    def set_recorded(self, recorded: dict[str, set[frozenset[str]]]) -> None:
+        """Replace what the rule files record; lookups and label sets that depended on it are redone."""
+        self.recorded = recorded
+        for node in self.reads_recorded:
+            del self.label_cache[node]
+        self.reads_recorded.clear()
+        self._series.clear()
 
     def series(self, name: str) -> SeriesInfo | None:
+        if name in self._series:
+            info = self._series[name]
+        else:
+            info = self._series[name] = self._lookup(name)
+        if info is not None and info.kind == "recorded":
+            self.read_recorded = True
+        return info
+
+    def _lookup(self, name: str) -> SeriesInfo | None:
         if name in self.exposed:
             return self.exposed[name]
         if name in self.recorded:
@@ -106,127 +124,80 @@ class LintContext:
         close = difflib.get_close_matches(name, self.known_names(), n=1, cutoff=0.75)
         return f"; did you mean `{close[0]}`?" if close else ""
 
-    def result_labels(self, rule: Any) -> Labels:
-        """output_labels of a whole rule expression, computed once per rule after registration."""
-        key = id(rule)
-        if key not in self._results:
-            self._results[key] = output_labels(self, rule.expr) if rule.expr is not None else None
-        return self._results[key]
-
-    def metric_type(self, name: str | None) -> str | None:
+    def metric_type(self, name: str) -> str | None:
         info = self.series(name) if name else None
         return info.kind if info else None
 
 
-def selector_labels(ctx: LintContext, node: pp.VectorSelector) -> Labels:
-    info = ctx.series(node.name) if node.name else None
-    return info.labels if info else None
+def output_labels(ctx: LintContext, node: Node) -> Labels:
+    """Labels every series of the expression's result carries (None when it cannot be known).
+    Memoized per node; set_recorded() drops the nodes whose answer read a recorded series."""
+    if node in ctx.label_cache:
+        if node in ctx.reads_recorded:
+            ctx.read_recorded = True
+        return ctx.label_cache[node]
+    outer, ctx.read_recorded = ctx.read_recorded, False
+    labels = ctx.label_cache[node] = _output_labels(ctx, node)
+    if ctx.read_recorded:
+        ctx.reads_recorded.add(node)
+    ctx.read_recorded |= outer
+    return labels
 
 
-def output_labels(ctx: LintContext, node: Any) -> Labels:
-    """Labels every series of the expression's result carries (None when it cannot be known)."""
-    if isinstance(node, pp.VectorSelector):
-        return selector_labels(ctx, node)
-    if isinstance(node, pp.MatrixSelector):
-        return output_labels(ctx, node.vector_selector)
-    if isinstance(node, (pp.ParenExpr, pp.SubqueryExpr)):
+def _output_labels(ctx: LintContext, node: Node) -> Labels:
+    if isinstance(node, Selector):
+        info = ctx.series(node.name) if node.name else None
+        return info.labels if info else None
+    if isinstance(node, Matrix):
+        return output_labels(ctx, node.selector)
+    if isinstance(node, Wrapper):
         return output_labels(ctx, node.expr)
-    if isinstance(node, pp.UnaryExpr):
-        return output_labels(ctx, node.expr)
-    if isinstance(node, (pp.NumberLiteral, pp.StringLiteral)):
+    if isinstance(node, (Number, String)):
         return frozenset()
-    if isinstance(node, pp.AggregateExpr):
+    if isinstance(node, Aggregate):
         inner = output_labels(ctx, node.expr)
-        modifier = node.modifier
-        if modifier is None:
-            base: Labels = frozenset()
-        elif str(modifier.type).endswith("By"):
-            base = frozenset(modifier.labels)
-        else:
-            base = None if inner is None else inner - frozenset(modifier.labels)
-        if str(node.op) in ("topk", "bottomk", "limitk"):
+        if node.op in ("topk", "bottomk", "limitk"):
             return inner
-        if str(node.op) == "count_values" and base is not None and isinstance(node.param, pp.StringLiteral):
-            return base | {node.param.val}
+        if node.grouping == "by":
+            base: Labels = frozenset(node.labels)
+        elif node.grouping == "without":
+            base = None if inner is None else inner - frozenset(node.labels)
+        else:
+            base = frozenset()
+        if node.op == "count_values" and base is not None and isinstance(node.param, String):
+            return base | {node.param.value}
         return base
-    if isinstance(node, pp.Call):
-        name = node.func.name
-        args = list(node.args)
+    if isinstance(node, Call):
+        name, args = node.func, node.args
         if name in ("vector", "time", "scalar", "pi") or not args:
             return frozenset()
         if name == "histogram_quantile":
             inner = output_labels(ctx, args[1])
             return None if inner is None else inner - {"le"}
         if name in ("absent", "absent_over_time"):
-            target = args[0].vector_selector if isinstance(args[0], pp.MatrixSelector) else args[0]
-            if isinstance(target, pp.VectorSelector):
-                return frozenset(
-                    m.name
-                    for m in target.matchers.matchers
-                    if str(m.op).endswith("Equal") and not str(m.op).endswith("NotEqual")
-                )
+            target = args[0].selector if isinstance(args[0], Matrix) else args[0]
+            if isinstance(target, Selector):
+                return frozenset(m.name for m in target.matchers if m.op == "=")
             return frozenset()
-        if name == "label_replace":
+        if name in ("label_replace", "label_join") and isinstance(args[1], String):
             inner = output_labels(ctx, args[0])
-            return None if inner is None else inner | {args[1].val}
-        if name == "label_join":
-            inner = output_labels(ctx, args[0])
-            return None if inner is None else inner | {args[1].val}
-        vectors = [a for a in args if not isinstance(a, (pp.NumberLiteral, pp.StringLiteral))]
+            return None if inner is None else inner | {args[1].value}
+        vectors = [a for a in args if not isinstance(a, (Number, String))]
         return output_labels(ctx, vectors[0]) if vectors else frozenset()
-    if isinstance(node, pp.BinaryExpr):
+    if isinstance(node, Binary):
         lhs, rhs = output_labels(ctx, node.lhs), output_labels(ctx, node.rhs)
-        op = str(node.op)
-        if op == "or":
+        if node.op == "or":
             return None if lhs is None or rhs is None else lhs & rhs
         if is_scalar(node.lhs):
             return rhs
-        if is_scalar(node.rhs) or op in ("and", "unless"):
+        if is_scalar(node.rhs) or node.op in ("and", "unless"):
             return lhs
-        binmod = node.modifier
-        if binmod is None:
-            return lhs
-        card = str(binmod.card)
-        if card.endswith("OneToMany"):
-            return None if rhs is None else rhs | frozenset(binmod.group_labels or ())
-        if card.endswith("ManyToOne"):
-            return None if lhs is None else lhs | frozenset(binmod.group_labels or ())
-        if binmod.matching is not None and lhs is not None:
-            keep = frozenset(binmod.matching.labels)
-            return lhs & keep if str(binmod.matching.type).endswith("Include") else lhs - keep
+        if node.card == "one-to-many":
+            return None if rhs is None else rhs | frozenset(node.group_labels)
+        if node.card == "many-to-one":
+            return None if lhs is None else lhs | frozenset(node.group_labels)
+        if node.matching and lhs is not None:
+            keep = frozenset(node.matching_labels)
+            return lhs & keep if node.matching == "on" else lhs - keep
         return lhs
     return None
-
-
-def is_scalar(node: Any) -> bool:
-    if isinstance(node, pp.NumberLiteral):
-        return True
-    if isinstance(node, pp.ParenExpr):
-        return is_scalar(node.expr)
-    if isinstance(node, pp.UnaryExpr):
-        return is_scalar(node.expr)
-    if isinstance(node, pp.Call):
-        return node.func.name in ("scalar", "time", "pi")
-    if isinstance(node, pp.BinaryExpr):
-        return is_scalar(node.lhs) and is_scalar(node.rhs)
-    return False
-
-
-def walk(node: Any, parents: tuple[Any, ...] = ()) -> list[tuple[Any, tuple[Any, ...]]]:
-    """Every node with its ancestors (nearest last), depth first."""
-    out = [(node, parents)]
-    here = (*parents, node)
-    children: list[Any] = []
-    if isinstance(node, pp.BinaryExpr):
-        children = [node.lhs, node.rhs]
-    elif isinstance(node, (pp.AggregateExpr,)):
-        children = [node.expr] + ([node.param] if node.param is not None else [])
-    elif isinstance(node, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
-        children = [node.expr]
-    elif isinstance(node, pp.Call):
-        children = list(node.args)
-    elif isinstance(node, pp.MatrixSelector):
-        children = [node.vector_selector]
-    for child in children:
-        out += walk(child, here)
-    return out

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import promql_parser
 import yaml
 
-from mongen.errors import SpecError
-from mongen.spec.loader import compose_yaml
+from mongen.errors import Location, SpecError, SpecIssue
+from mongen.lint.ast import Node, Selector, parse
+from mongen.spec.loader import LOADER as _LOADER
 
 # `# mongen-lint: disable=<id>[,<id>] <reason>` on a rule (inside it or right above it).
 _SUPPRESS = re.compile(r"#\s*mongen-lint:\s*disable=([a-z0-9,-]+)(.*)$")
@@ -29,7 +30,8 @@ class Rule:
     col: int
     first_line: int  # of the rule item
     last_line: int
-    expr: Any = None  # promql_parser AST, None when it does not parse
+    expr: Node | None = None  # None when the expression does not parse
+    nodes: list[Node] = field(default_factory=list)  # every node of expr, shared by all checks
     parse_error: str = ""
     for_: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
@@ -41,11 +43,8 @@ class Rule:
         return self.file, self.line, self.col
 
     @cached_property
-    def nodes(self) -> list[tuple[Any, tuple[Any, ...]]]:
-        """Every AST node with its ancestors, computed once and shared by all checks."""
-        from mongen.lint.context import walk
-
-        return walk(self.expr) if self.expr is not None else []
+    def selectors(self) -> list[Selector]:
+        return [node for node in self.nodes if isinstance(node, Selector)]
 
 
 @dataclass
@@ -56,77 +55,177 @@ class RuleFile:
     error_line: int = 1
 
 
-def _mapping(node: Any) -> dict[str, Any]:
-    """A mapping node's string-keyed children (nodes, not values)."""
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+class _Yaml:
+    """A YAML node reduced to what rule files need: a string, list or string-keyed dict, and its position."""
+
+    __slots__ = ("col", "line", "style", "value")
+
+    def __init__(self, value: str | list[_Yaml] | dict[str, _Yaml], line: int, col: int, style: str) -> None:
+        self.value = value
+        self.line = line  # 0-based, as libyaml reports them
+        self.col = col
+        self.style = style
+
+    def get(self, key: str) -> _Yaml | None:
+        return self.value.get(key) if isinstance(self.value, dict) else None
+
+    @property
+    def text(self) -> str:
+        return self.value if isinstance(self.value, str) else ""
+
+    @property
+    def items(self) -> list[_Yaml]:
+        return self.value if isinstance(self.value, list) else []
+
+    def strings(self) -> dict[str, str]:
+        return {k: v.text for k, v in self.value.items()} if isinstance(self.value, dict) else {}
 
 
-def _scalar(node: Any) -> str:
-    return str(node.value) if isinstance(node, yaml.ScalarNode) else ""
+_NO_KEY = object()  # a mapping frame waiting for its next key
+_SKIP = object()  # a mapping frame whose current key is not a string (the value is dropped)
 
 
-def _string_map(node: Any) -> dict[str, str]:
-    return {k: _scalar(v) for k, v in _mapping(node).items()}
+def _read_yaml(text: str, file: str) -> _Yaml | None:
+    """Build the tree straight from libyaml's event stream. Rule files can hold 10,000s of rules;
+    composing PyYAML nodes (with tag resolution of every scalar) costs 5x more than this."""
+    root: _Yaml | None = None
+    stack: list[tuple[_Yaml, list[object]]] = []  # open collections, each with its pending key
+    anchors: dict[str, _Yaml] = {}
+
+    def attach(node: _Yaml) -> None:
+        nonlocal root
+        if not stack:
+            root = node
+            return
+        parent, key = stack[-1]
+        if isinstance(parent.value, list):
+            parent.value.append(node)
+        elif key[0] is _NO_KEY:
+            key[0] = node.value if isinstance(node.value, str) else _SKIP
+        else:
+            if isinstance(key[0], str) and isinstance(parent.value, dict):
+                parent.value[key[0]] = node
+            key[0] = _NO_KEY
+
+    documents = 0
+    try:
+        events: Iterable[Any] = yaml.parse(text, Loader=_LOADER)
+        for event in events:
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                mark = event.start_mark
+                node = _Yaml(event.value, mark.line, mark.column, event.style or "")
+                if event.anchor:
+                    anchors[event.anchor] = node
+                attach(node)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                mark = event.start_mark
+                value: dict[str, _Yaml] | list[_Yaml] = {} if kind is yaml.MappingStartEvent else []
+                node = _Yaml(value, mark.line, mark.column, "")
+                if event.anchor:
+                    anchors[event.anchor] = node
+                stack.append((node, [_NO_KEY]))
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                attach(stack.pop()[0])
+            elif kind is yaml.AliasEvent:
+                if event.anchor not in anchors:
+                    mark = event.start_mark
+                    raise SpecError(
+                        [
+                            SpecIssue(
+                                Location(file, mark.line + 1, mark.column + 1), (), f"undefined alias {event.anchor!r}"
+                            )
+                        ]
+                    )
+                attach(anchors[event.anchor])
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    mark = event.start_mark
+                    raise SpecError(
+                        [SpecIssue(Location(file, mark.line + 1, 1), (), "expected one YAML document, found more")]
+                    )
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SpecError([SpecIssue(Location(file, line, col), (), f"invalid YAML: {problem}")]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([SpecIssue(Location(file, 1, 1), (), f"invalid YAML: {exc}")]) from None
+    return root
+
+
+def _suppressions(text: str) -> dict[int, list[str]]:
+    """1-based line -> check ids of every `# mongen-lint: disable=` comment in the file."""
+    out: dict[int, list[str]] = {}
+    if "mongen-lint" not in text:
+        return out
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _SUPPRESS.search(line) if "mongen-lint" in line else None
+        if match:
+            out[number] = match.group(1).split(",")
+    return out
 
 
 def read_rule_file(path: Path, display: str | None = None) -> RuleFile:
-    """Walk the YAML node tree directly: rule files can hold 10,000s of rules and only a few
-    fields of each matter, with their positions."""
+    """Read every rule with the positions lint reports and the suppressions that apply to it."""
     name = display or str(path)
     text = path.read_text("utf-8")
     try:
-        root = compose_yaml(text, name)
+        root = _read_yaml(text, name)
     except SpecError as exc:
         return RuleFile(name, [], exc.issues[0].message, exc.issues[0].location.line)
-    groups = _mapping(root).get("groups")
-    if not isinstance(groups, yaml.SequenceNode):
+    groups = root.get("groups") if root is not None else None
+    if groups is None or not isinstance(groups.value, list):
         return RuleFile(name, [], "not a Prometheus rule file: no `groups` list")
-    lines = text.splitlines()
+    suppressions = _suppressions(text)
+    lines = text.splitlines() if suppressions else []
+    end_of_file = text.count("\n") + 1
     rules: list[Rule] = []
-    group_nodes = groups.value
+    group_nodes = groups.items
     for gi, group_node in enumerate(group_nodes):
-        group = _mapping(group_node)
-        items = group.get("rules")
-        if not isinstance(items, yaml.SequenceNode):
+        items = group_node.get("rules")
+        if items is None or not isinstance(items.value, list):
             continue
-        group_end = group_nodes[gi + 1].start_mark.line if gi + 1 < len(group_nodes) else len(lines)
-        for ri, item_node in enumerate(items.value):
-            item = _mapping(item_node)
-            kind = "alert" if "alert" in item else "record"
-            expr_node = item.get("expr", item_node)
-            expr_text = _scalar(expr_node)
-            expr_line = expr_node.start_mark.line + 1
-            if getattr(expr_node, "style", None) in ("|", ">"):
+        group_name = group_node.get("name")
+        group_end = group_nodes[gi + 1].line if gi + 1 < len(group_nodes) else end_of_file
+        item_nodes = items.items
+        for ri, item in enumerate(item_nodes):
+            kind = "alert" if item.get("alert") is not None else "record"
+            expr_node = item.get("expr") or item
+            expr_text = expr_node.text
+            expr_line = expr_node.line + 1
+            if expr_node.style in ("|", ">"):
                 expr_line += 1  # block scalar: point at the first line of the query
-            first = item_node.start_mark.line + 1
-            last = items.value[ri + 1].start_mark.line if ri + 1 < len(items.value) else group_end
+            first = item.line + 1
+            last = item_nodes[ri + 1].line if ri + 1 < len(item_nodes) else group_end
+            kind_node, for_node = item.get(kind), item.get("for")
+            labels, annotations = item.get("labels"), item.get("annotations")
             rule = Rule(
                 name,
-                _scalar(group.get("name")),
+                group_name.text if group_name else "",
                 kind,
-                _scalar(item.get(kind)),
+                kind_node.text if kind_node else "",
                 expr_text,
                 expr_line,
-                expr_node.start_mark.column + 1,
+                expr_node.col + 1,
                 first,
                 last,
-                for_=_scalar(item.get("for")) or None,
-                labels=_string_map(item.get("labels")),
-                annotations=_string_map(item.get("annotations")),
+                for_=(for_node.text if for_node else "") or None,
+                labels=labels.strings() if labels else {},
+                annotations=annotations.strings() if annotations else {},
             )
-            above = first - 1
-            while above >= 1 and lines[above - 1].strip().startswith("#"):
-                above -= 1
-            for line in lines[above:last]:
-                if "mongen-lint" in line:
-                    match = _SUPPRESS.search(line)
-                    if match:
-                        rule.suppressed.update(match.group(1).split(","))
+            if suppressions:
+                # Inside the rule, or in the comment block right above it.
+                above = first - 1
+                while above >= 1 and lines[above - 1].strip().startswith("#"):
+                    above -= 1
+                for number in range(above + 1, last + 1):
+                    rule.suppressed.update(suppressions.get(number, ()))
             try:
-                rule.expr = promql_parser.parse(expr_text)
-            except (ValueError, TypeError) as exc:
+                tree = parse(expr_text)
+                rule.expr, rule.nodes = tree.root, tree.nodes
+            except ValueError as exc:
                 rule.parse_error = str(exc)
             rules.append(rule)
     return RuleFile(name, rules)

@@ -10,7 +10,7 @@ import yaml
 from mongen.errors import Location, SpecError, SpecIssue, YamlPath
 
 # libyaml's parser keeps node positions too and is ~10x faster on large rule files.
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
 
 
@@ -38,7 +38,7 @@ def compose_yaml(text: str, file: str) -> yaml.Node | None:
     """The node tree of one YAML document (with positions); YAML errors become SpecError."""
     try:
         # The reader rejects non-printable characters already while constructing.
-        loader = _LOADER(text)
+        loader = LOADER(text)
     except yaml.YAMLError as exc:
         raise SpecError([SpecIssue(Location(file, 1, 1), (), f"invalid YAML: {exc}")]) from None
     try:
@@ -61,7 +61,7 @@ def load_yaml(text: str, file: str) -> LoadedDocument:
     node = compose_yaml(text, file)
     if node is None:
         raise SpecError([SpecIssue(Location(file, 1, 1), (), "the spec is empty")])
-    constructor = _LOADER("")
+    constructor = LOADER("")
     try:
         doc.data = _convert(constructor, node, (), doc)
     except yaml.MarkedYAMLError as exc:

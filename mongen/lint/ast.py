@@ -1,0 +1,218 @@
+"""The PromQL tree lint works on: promql-parser's AST copied once into plain Python objects.
+
+promql-parser does the parsing (never regexes). Its nodes are Rust objects: every attribute read
+crosses into Rust (70-220 ns, and `str(op)` builds a new string each time), and they cannot be
+pickled. Lint reads each node's facts a dozen times across its checks, so one copy into slotted
+Python objects makes the checks several times faster and lets worker processes hand parsed
+rules back to the parent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import promql_parser as pp
+
+# Matcher operators, as PromQL spells them.
+_MATCH_OPS = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}
+
+
+@dataclass(slots=True, eq=False)
+class Matcher:
+    name: str
+    op: str  # = != =~ !~
+    value: str
+
+
+@dataclass(slots=True, eq=False)
+class Selector:
+    name: str  # "" for {__name__=~"..."} selectors
+    matchers: tuple[Matcher, ...]
+    parent: Node | None = field(default=None, repr=False)
+
+
+@dataclass(slots=True, eq=False)
+class Matrix:
+    selector: Selector
+    seconds: float
+    parent: Node | None = field(default=None, repr=False)
+
+    @property
+    def range_text(self) -> str:
+        return str(pp.display_duration(timedelta(seconds=self.seconds)))
+
+
+@dataclass(slots=True, eq=False)
+class Wrapper:
+    """Parentheses, unary minus and subqueries: the result keeps the inner expression's labels."""
+
+    expr: Node
+    parent: Node | None = field(default=None, repr=False)
+
+
+@dataclass(slots=True, eq=False)
+class Number:
+    value: float
+    parent: Node | None = field(default=None, repr=False)
+
+
+@dataclass(slots=True, eq=False)
+class String:
+    value: str
+    parent: Node | None = field(default=None, repr=False)
+
+
+@dataclass(slots=True, eq=False)
+class Call:
+    func: str
+    args: tuple[Node, ...]
+    parent: Node | None = field(default=None, repr=False)
+
+
+@dataclass(slots=True, eq=False)
+class Aggregate:
+    op: str  # sum, count_values, topk, ...
+    grouping: str  # "by", "without" or "" (no modifier)
+    labels: tuple[str, ...]
+    expr: Node
+    param: Node | None
+    parent: Node | None = field(default=None, repr=False)
+
+
+@dataclass(slots=True, eq=False)
+class Binary:
+    op: str  # +, /, and, or, >, ...
+    lhs: Node
+    rhs: Node
+    card: str  # "" (no modifier), one-to-one, many-to-one, one-to-many, many-to-many
+    matching: str  # "on", "ignoring" or ""
+    matching_labels: tuple[str, ...]
+    group_labels: tuple[str, ...]
+    parent: Node | None = field(default=None, repr=False)
+
+
+Node = Selector | Matrix | Wrapper | Number | String | Call | Aggregate | Binary
+
+_CARD = {
+    "VectorMatchCardinality.OneToOne": "one-to-one",
+    "VectorMatchCardinality.ManyToOne": "many-to-one",
+    "VectorMatchCardinality.OneToMany": "one-to-many",
+    "VectorMatchCardinality.ManyToMany": "many-to-many",
+}
+
+
+@dataclass(slots=True)
+class Tree:
+    """A parsed expression: its root and every node of it (children before their parent)."""
+
+    root: Node
+    nodes: list[Node]
+
+
+def parse(text: str) -> Tree:
+    """Parse with promql-parser and copy the tree; raises ValueError on a syntax error."""
+    try:
+        native = pp.parse(text)
+    except TypeError as exc:  # promql-parser raises TypeError for some type errors
+        raise ValueError(str(exc)) from None
+    nodes: list[Node] = []
+    return Tree(_copy(native, nodes), nodes)
+
+
+def _copy(node: object, out: list[Node]) -> Node:
+    """Copy one promql-parser node and its subtree, appending each copy to `out` and linking parents."""
+    copy: Node
+    if isinstance(node, pp.VectorSelector):
+        copy = _selector(node)
+    elif isinstance(node, pp.BinaryExpr):
+        mod = node.modifier
+        matching = None if mod is None else mod.matching
+        copy = Binary(
+            str(node.op),
+            _copy(node.lhs, out),
+            _copy(node.rhs, out),
+            "" if mod is None else _CARD.get(str(mod.card), "one-to-one"),
+            "" if matching is None else ("on" if str(matching.type).endswith("Include") else "ignoring"),
+            () if matching is None else tuple(matching.labels),
+            () if mod is None else tuple(mod.group_labels or ()),
+        )
+        copy.lhs.parent = copy.rhs.parent = copy
+    elif isinstance(node, pp.Call):
+        copy = Call(node.func.name, tuple(_copy(arg, out) for arg in node.args))
+        for arg in copy.args:
+            arg.parent = copy
+    elif isinstance(node, pp.MatrixSelector):
+        selector = _selector(node.vector_selector)
+        out.append(selector)
+        copy = selector.parent = Matrix(selector, node.range.total_seconds())
+    elif isinstance(node, pp.AggregateExpr):
+        agg = node.modifier
+        copy = Aggregate(
+            str(node.op),
+            "" if agg is None else ("by" if str(agg.type).endswith("By") else "without"),
+            () if agg is None else tuple(agg.labels),
+            _copy(node.expr, out),
+            None if node.param is None else _copy(node.param, out),
+        )
+        copy.expr.parent = copy
+        if copy.param is not None:
+            copy.param.parent = copy
+    elif isinstance(node, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
+        copy = Wrapper(_copy(node.expr, out))
+        copy.expr.parent = copy
+    elif isinstance(node, pp.NumberLiteral):
+        copy = Number(float(node.val))
+    elif isinstance(node, pp.StringLiteral):
+        copy = String(str(node.val))
+    else:
+        raise ValueError(f"unsupported PromQL node {type(node).__name__}")
+    out.append(copy)
+    return copy
+
+
+def _selector(node: pp.VectorSelector) -> Selector:
+    return Selector(
+        node.name or "",
+        tuple(Matcher(m.name, _MATCH_OPS[str(m.op)], m.value) for m in node.matchers.matchers),
+    )
+
+
+def ancestors(node: Node) -> Iterator[Node]:
+    """The node's parent, its parent's parent, ... up to the root."""
+    parent = node.parent
+    while parent is not None:
+        yield parent
+        parent = parent.parent
+
+
+def descendants(node: Node) -> Iterator[Node]:
+    """The node and everything below it."""
+    yield node
+    if isinstance(node, Binary):
+        yield from descendants(node.lhs)
+        yield from descendants(node.rhs)
+    elif isinstance(node, Aggregate):
+        yield from descendants(node.expr)
+        if node.param is not None:
+            yield from descendants(node.param)
+    elif isinstance(node, Wrapper):
+        yield from descendants(node.expr)
+    elif isinstance(node, Call):
+        for arg in node.args:
+            yield from descendants(arg)
+    elif isinstance(node, Matrix):
+        yield node.selector
+
+
+def is_scalar(node: Node) -> bool:
+    if isinstance(node, Number):
+        return True
+    if isinstance(node, Wrapper):
+        return is_scalar(node.expr)
+    if isinstance(node, Call):
+        return node.func in ("scalar", "time", "pi")
+    if isinstance(node, Binary):
+        return is_scalar(node.lhs) and is_scalar(node.rhs)
+    return False
