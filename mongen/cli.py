@@ -111,6 +111,15 @@ def lint(
     no_promtool: Annotated[
         bool, typer.Option("--no-promtool", help="Skip promtool check/test rules explicitly.")
     ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            help="Processes that parse and check rules: 0 = one per CPU (up to 4, 2,000+ rules each); 1 = no workers.",
+        ),
+    ] = 0,
 ) -> None:
     """Check Prometheus rule files against the spec: metrics, labels, values, functions, alert hygiene."""
     from mongen.lint.runner import lint as run_lint
@@ -121,7 +130,7 @@ def lint(
             typer.echo(f"error: {path} does not exist", err=True)
             raise typer.Exit(2)
     try:
-        result = run_lint(load_spec(spec), list(paths or []), diff_base, run_promtool=not no_promtool)
+        result = run_lint(load_spec(spec), list(paths or []), diff_base, run_promtool=not no_promtool, processes=jobs)
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,10 @@ import pytest
 import yaml
 
 from mongen.errors import Finding
+from mongen.lint import runner
 from mongen.lint.checks import CHECKS
-from mongen.lint.runner import lint
+from mongen.lint.rulefiles import RuleFile, read_rule_file
+from mongen.lint.runner import lint, lint_files
 from mongen.spec.build import load_spec
 from tests.conftest import ROOT
 
@@ -312,3 +315,50 @@ def test_unknown_metric_explains_suffix_mistakes(tmp_path: Path, name: str, hint
     findings = _lint_rules(tmp_path, [_record(f"sum by (job) ({name})", "job:x:sum")])
     messages = [f.message for f in findings if f.check == "unknown-metric"]
     assert len(messages) == 1 and hint in messages[0], messages
+
+
+# Rules whose checks cross process boundaries when lint splits a file: recorded series read before
+# and after their definition, a dropped label, a parse error, duplicates, a label-set mismatch.
+_MIXED_RULES: list[dict[str, object]] = [
+    _alert('endpoint:r:rate5m{emotion="angry"} > 1', annotations={"summary": "{{ $labels.endpoint }}"}),
+    _record("sum by (job) (endpoint:r:rate5m)", "job:r:rate5m"),
+    _record("endpoint:r:rate5m / 2", "endpoint:r:half_rate5m"),
+    _alert('endpoint:r:half_rate5m{emotion="angry"} > 1'),
+    _record("sum by (job, endpoint) (rate(emoti_voice_tts_requests_total[5m]))", "endpoint:r:rate5m"),
+    _record("sum by (job, emotion) (rate(emoti_voice_tts_requests_total[1m]))", "emotion:r:rate1m"),
+    _record("sum(rate(emoti_voice_tts_requests_total{emotion=\"angy\"}[5m])) +", "job:broken:sum"),
+    _record("sum by (job) (up)", "job:up:sum"),
+    _record("sum by (job, instance) (up)", "job:up:sum"),
+    _alert('job:r:rate5m{endpoint="/clone"} > 1', annotations={"summary": "{{ $labels.job }}", "description": "d"}),
+    _record("rate(emoti_voice_gpu_memory_usage_bytes[5m])", "gpu_rate"),
+    _alert("emotion:r:rate1m > 1", labels={"severity": "critical"}),
+]
+
+
+def _rule_files(tmp_path: Path, rules: list[dict[str, object]]) -> list[RuleFile]:
+    path = tmp_path / "rules.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": rules}]}, sort_keys=False))
+    return [read_rule_file(path)]
+
+
+@pytest.mark.parametrize("rotate", range(0, len(_MIXED_RULES), 3))
+def test_forked_workers_find_exactly_what_one_process_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rotate: int
+) -> None:
+    spec = load_spec("specs/emotivoice.yaml")
+    rules = _MIXED_RULES[rotate:] + _MIXED_RULES[:rotate]
+    serial = lint_files(spec, _rule_files(tmp_path, rules), processes=1)
+    monkeypatch.setattr(runner, "_RULES_PER_PROCESS", 1)  # split even a handful of rules
+    forked = lint_files(spec, _rule_files(tmp_path, rules), processes=4)
+    assert forked == serial
+    assert {"dropped-label", "promql-parse", "duplicate-rule", "record-label-mismatch", "rate-on-gauge"} <= {
+        f.check for f in serial
+    }
+
+
+def test_a_worker_that_dies_costs_time_not_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = load_spec("specs/emotivoice.yaml")
+    serial = lint_files(spec, _rule_files(tmp_path, _MIXED_RULES), processes=1)
+    monkeypatch.setattr(runner, "_RULES_PER_PROCESS", 1)
+    monkeypatch.setattr(runner, "_work", lambda conn, *args: os._exit(3))
+    assert lint_files(spec, _rule_files(tmp_path, _MIXED_RULES), processes=2) == serial

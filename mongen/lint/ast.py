@@ -1,10 +1,9 @@
 """The PromQL tree lint works on: promql-parser's AST copied once into plain Python objects.
 
 promql-parser does the parsing (never regexes). Its nodes are Rust objects: every attribute read
-crosses into Rust (70-220 ns, and `str(op)` builds a new string each time), and they cannot be
-pickled. Lint reads each node's facts a dozen times across its checks, so one copy into slotted
-Python objects makes the checks several times faster and lets worker processes hand parsed
-rules back to the parent.
+crosses into Rust (70-220 ns; `str(op)` and modifiers are built anew on each read). Lint reads
+each node's facts many times across its checks, so one copy into slotted Python objects, with a
+link to the parent node, makes the checks several times faster.
 """
 
 from __future__ import annotations

@@ -20,20 +20,26 @@ _LABELS_REF = re.compile(r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)")
 
 
 class Check:
+    """A check on one rule at a time: rule() sees the parsed expression (when `needs_expr`, only
+    rules whose expression parsed) and the labels of its result (`rule.result`)."""
+
     id: ClassVar[str]
     severity: ClassVar[str] = "error"
     summary: ClassVar[str]
     bad: ClassVar[str]
     good: ClassVar[str]
+    needs_expr: ClassVar[bool] = True
 
     def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
         return iter(())
 
-    def rules(self, ctx: LintContext, rules: list[Rule]) -> Iterator[Message]:
-        for rule in rules:
-            if rule.expr is not None:
-                for message in self.rule(ctx, rule):
-                    yield rule, message
+
+class SetCheck(Check):
+    """A check across all rules of all files. It sees names, labels and `rule.result`, never the
+    expressions: with many rules, worker processes parse and check shares of them (runner.py)."""
+
+    def rules(self, rules: list[Rule]) -> Iterator[Message]:
+        return iter(())
 
 
 def _matchers_off_series(ctx: LintContext, rule: Rule, recorded: bool) -> Iterator[tuple[Selector, SeriesInfo, str]]:
@@ -249,10 +255,11 @@ class AlertWithoutFor(Check):
     bad = "- alert: X\n  expr: up == 0"
     good = "- alert: X\n  expr: up == 0\n  for: 2m"
 
-    def rules(self, ctx: LintContext, rules: list[Rule]) -> Iterator[Message]:
-        for rule in rules:
-            if rule.kind == "alert" and not rule.for_:
-                yield rule, f"alert `{rule.name}` has no `for`; use at least two evaluation intervals"
+    needs_expr = False
+
+    def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
+        if rule.kind == "alert" and not rule.for_:
+            yield f"alert `{rule.name}` has no `for`; use at least two evaluation intervals"
 
 
 class UnroutedSeverity(Check):
@@ -261,11 +268,12 @@ class UnroutedSeverity(Check):
     bad = "labels: {severity: critical}  # routes: page, ticket"
     good = "labels: {severity: page}"
 
-    def rules(self, ctx: LintContext, rules: list[Rule]) -> Iterator[Message]:
+    needs_expr = False
+
+    def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
         routed = ctx.spec.routing.severities
-        for rule in rules:
-            if rule.kind == "alert" and rule.labels.get("severity") not in routed:
-                yield rule, f"severity {rule.labels.get('severity')!r} has no route; routed: {', '.join(routed)}"
+        if rule.kind == "alert" and rule.labels.get("severity") not in routed:
+            yield f"severity {rule.labels.get('severity')!r} has no route; routed: {', '.join(routed)}"
 
 
 class MissingAnnotation(Check):
@@ -275,12 +283,13 @@ class MissingAnnotation(Check):
     bad = "annotations: {}"
     good = "annotations: {summary: ..., description: ...}"
 
-    def rules(self, ctx: LintContext, rules: list[Rule]) -> Iterator[Message]:
-        for rule in rules:
-            if rule.kind == "alert":
-                missing = [a for a in ("summary", "description") if not rule.annotations.get(a)]
-                if missing:
-                    yield rule, f"alert `{rule.name}` has no {' or '.join(missing)} annotation"
+    needs_expr = False
+
+    def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
+        if rule.kind == "alert":
+            missing = [a for a in ("summary", "description") if not rule.annotations.get(a)]
+            if missing:
+                yield f"alert `{rule.name}` has no {' or '.join(missing)} annotation"
 
 
 class AnnotationUnknownLabel(Check):
@@ -289,20 +298,14 @@ class AnnotationUnknownLabel(Check):
     bad = 'expr: sum by (endpoint) (...) > 1\nannotations: {summary: "{{ $labels.emotion }}"}'
     good = 'expr: sum by (emotion) (...) > 1\nannotations: {summary: "{{ $labels.emotion }}"}'
 
-    def rules(self, ctx: LintContext, rules: list[Rule]) -> Iterator[Message]:
-        for rule in rules:
-            if rule.kind != "alert" or rule.expr is None:
-                continue
-            labels = output_labels(ctx, rule.expr)
-            if labels is None:
-                continue
-            for text in rule.annotations.values():
-                for label in sorted(set(_LABELS_REF.findall(text))):
-                    if label not in labels:
-                        yield (
-                            rule,
-                            f"annotation uses $labels.{label}, but the result only has: {', '.join(sorted(labels)) or 'no labels'}",
-                        )
+    def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
+        labels = rule.result
+        if rule.kind != "alert" or labels is None:
+            return
+        for text in rule.annotations.values():
+            for label in sorted(set(_LABELS_REF.findall(text))):
+                if label not in labels:
+                    yield f"annotation uses $labels.{label}, but the result only has: {', '.join(sorted(labels)) or 'no labels'}"
 
 
 class RecordingRuleName(Check):
@@ -312,13 +315,14 @@ class RecordingRuleName(Check):
     bad = "record: emotivoice_qps"
     good = "record: endpoint:emoti_voice_tts_requests:rate5m"
 
-    def rules(self, ctx: LintContext, rules: list[Rule]) -> Iterator[Message]:
-        for rule in rules:
-            if rule.kind == "record" and not _RECORD_NAME.match(rule.name):
-                yield rule, f"`{rule.name}` is not `level:metric:operations`"
+    needs_expr = False
+
+    def rule(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
+        if rule.kind == "record" and not _RECORD_NAME.match(rule.name):
+            yield f"`{rule.name}` is not `level:metric:operations`"
 
 
-class DuplicateRule(Check):
+class DuplicateRule(SetCheck):
     id = "duplicate-rule"
     summary = (
         "Two rules record the same series (same name and labels) or define the same alert twice; one silently wins."
@@ -326,7 +330,7 @@ class DuplicateRule(Check):
     bad = "two `record: job:x:rate5m` rules without distinguishing labels"
     good = "one rule per recorded series"
 
-    def rules(self, ctx: LintContext, rules: list[Rule]) -> Iterator[Message]:
+    def rules(self, rules: list[Rule]) -> Iterator[Message]:
         seen: dict[tuple[str, str, tuple[tuple[str, str], ...]], Rule] = {}
         for rule in rules:
             key = (rule.kind, rule.name, tuple(sorted(rule.labels.items())))
@@ -337,19 +341,17 @@ class DuplicateRule(Check):
                 seen[key] = rule
 
 
-class RecordLabelMismatch(Check):
+class RecordLabelMismatch(SetCheck):
     id = "record-label-mismatch"
     summary = "The same recorded name is produced with different label sets, so queries on it see a mix of shapes."
     bad = "record: job:x:rate5m, once `sum by (job)` and once `sum by (job, endpoint)`"
     good = "name the second one endpoint:x:rate5m"
 
-    def rules(self, ctx: LintContext, rules: list[Rule]) -> Iterator[Message]:
+    def rules(self, rules: list[Rule]) -> Iterator[Message]:
         shapes: dict[str, list[tuple[frozenset[str], Rule]]] = defaultdict(list)
         for rule in rules:
-            if rule.kind == "record" and rule.expr is not None:
-                labels = output_labels(ctx, rule.expr)
-                if labels is not None:
-                    shapes[rule.name].append((labels | frozenset(rule.labels), rule))
+            if rule.kind == "record" and rule.result is not None:
+                shapes[rule.name].append((rule.result | frozenset(rule.labels), rule))
         for name, items in shapes.items():
             first_labels, first = items[0]
             for labels, rule in items[1:]:
@@ -381,3 +383,5 @@ CHECKS: tuple[Check, ...] = (
     DuplicateRule(),
     RecordLabelMismatch(),
 )
+RULE_CHECKS = tuple(c for c in CHECKS if not isinstance(c, SetCheck))
+SET_CHECKS = tuple(c for c in CHECKS if isinstance(c, SetCheck))

@@ -32,6 +32,7 @@ class Rule:
     last_line: int
     expr: Node | None = None  # None when the expression does not parse
     nodes: list[Node] = field(default_factory=list)  # every node of expr, shared by all checks
+    result: frozenset[str] | None = None  # labels of the expression's result, once known (runner.py)
     parse_error: str = ""
     for_: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
@@ -41,6 +42,16 @@ class Rule:
     @property
     def position(self) -> tuple[str, int, int]:
         return self.file, self.line, self.col
+
+    def parse(self) -> None:
+        """Parse the expression (once; lint parses rules in worker processes when there are many)."""
+        if self.expr is not None or self.parse_error:
+            return
+        try:
+            tree = parse(self.expr_text)
+            self.expr, self.nodes = tree.root, tree.nodes
+        except ValueError as exc:
+            self.parse_error = str(exc)
 
     @cached_property
     def selectors(self) -> list[Selector]:
@@ -168,7 +179,8 @@ def _suppressions(text: str) -> dict[int, list[str]]:
 
 
 def read_rule_file(path: Path, display: str | None = None) -> RuleFile:
-    """Read every rule with the positions lint reports and the suppressions that apply to it."""
+    """Read every rule with the positions lint reports and the suppressions that apply to it
+    (expressions are parsed later, by Rule.parse())."""
     name = display or str(path)
     text = path.read_text("utf-8")
     try:
@@ -222,11 +234,6 @@ def read_rule_file(path: Path, display: str | None = None) -> RuleFile:
                     above -= 1
                 for number in range(above + 1, last + 1):
                     rule.suppressed.update(suppressions.get(number, ()))
-            try:
-                tree = parse(expr_text)
-                rule.expr, rule.nodes = tree.root, tree.nodes
-            except ValueError as exc:
-                rule.parse_error = str(exc)
             rules.append(rule)
     return RuleFile(name, rules)
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import os
 import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import pairwise
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from mongen.errors import Finding
-from mongen.lint.ast import Node
-from mongen.lint.checks import CHECKS
+from mongen.lint.checks import RULE_CHECKS, SET_CHECKS, Check
 from mongen.lint.context import Labels, LintContext, output_labels
 from mongen.lint.rulefiles import Rule, RuleFile, collect_files, read_rule_file
 from mongen.model import Spec
@@ -48,37 +52,6 @@ class LintResult:
     @property
     def failed(self) -> bool:
         return any(f.severity == "error" for f in self.findings)
-
-
-def _register_recorded(ctx: LintContext, rules: list[Rule]) -> None:
-    """Recorded names count as known metrics, with the labels their expressions keep.
-
-    Pass 1 knows every recorded name but none of their labels, so a rule that reads a recorded
-    series gets unknown labels; pass 2 works out again only those rules, with pass 1's label sets
-    (a rule reading a rule defined further down resolves there)."""
-    records = [(r, r.expr) for r in rules if r.kind == "record" and r.expr is not None]
-    ctx.set_recorded({r.name: set() for r in rules if r.kind == "record"})
-    labels: list[Labels] = []
-    reads_recorded: list[bool] = []
-    for _, expr in records:
-        ctx.read_recorded = False
-        labels.append(output_labels(ctx, expr))
-        reads_recorded.append(ctx.read_recorded)
-    ctx.set_recorded({**ctx.recorded, **_shapes(records, labels)})
-    labels = [
-        output_labels(ctx, expr) if again else known
-        for (_, expr), known, again in zip(records, labels, reads_recorded, strict=True)
-    ]
-    ctx.set_recorded({**ctx.recorded, **_shapes(records, labels)})
-
-
-def _shapes(records: list[tuple[Rule, Node]], labels: list[Labels]) -> dict[str, set[frozenset[str]]]:
-    """Recorded name -> the label sets its rules produce (rules with unknown labels left out)."""
-    shapes: dict[str, set[frozenset[str]]] = {}
-    for (rule, _), known in zip(records, labels, strict=True):
-        if known is not None:
-            shapes.setdefault(rule.name, set()).add(known | frozenset(rule.labels))
-    return shapes
 
 
 def changed_lines(base: str, path: Path) -> set[int] | None:
@@ -141,26 +114,195 @@ def spec_findings(spec: Spec) -> list[Finding]:
     return out
 
 
-def lint_files(spec: Spec, files: list[RuleFile], changed: dict[str, set[int] | None] | None = None) -> list[Finding]:
+# Below this many rules per process, forking costs more than it saves.
+_RULES_PER_PROCESS = 2000
+_MAX_PROCESSES = 4
+_WORKER_TIMEOUT = 600.0
+Firsts = list[tuple[int, Labels, bool]]  # rule index, labels of its result, whether they read a recorded series
+
+
+def lint_files(
+    spec: Spec, files: list[RuleFile], changed: dict[str, set[int] | None] | None = None, processes: int = 0
+) -> list[Finding]:
+    """Run every check on the rules of `files`. With many rules, forked worker processes parse and
+    check contiguous shares of them (`processes`: 0 picks one per CPU, 1 stays in this process).
+
+    Recorded names count as known metrics, with the labels their expressions keep. Pass 1 (in every
+    process) knows every recorded name but none of their labels, so a rule reading a recorded
+    series gets unknown labels; pass 2 (here) works those rules out again with pass 1's label sets,
+    so a rule reading a rule defined further down resolves. The workers then check their shares
+    against the final label sets and send back findings and each record rule's result labels for
+    the checks across all rules."""
     rules = [r for f in files for r in f.rules]
     ctx = LintContext(spec)
-    _register_recorded(ctx, rules)
+    ctx.set_recorded({r.name: set() for r in rules if r.kind == "record"})
+    shares = _shares(len(rules), processes or _cpus())
+    workers: list[_Worker] = []
     findings = [Finding(f.path, f.error_line, 1, "error", "rule-file", f.error) for f in files if f.error]
-    findings += [
+    try:
+        workers = [_Worker(ctx, rules, lo, hi, changed) for lo, hi in shares[1:]]
+        lo, hi = shares[0]
+        firsts = _first_pass(ctx, rules, lo, hi)
+        for worker in workers:
+            firsts += worker.receive()
+        recorded = _second_pass(ctx, rules, firsts)
+        for worker in workers:
+            worker.send(recorded)
+        findings += _check_share(ctx, rules, lo, hi, changed)
+        for worker in workers:
+            found, results = worker.receive()
+            findings += found
+            for i, labels in results:
+                rules[i].result = labels
+    except _WorkerLost:
+        return lint_files(spec, files, changed, processes=1)
+    finally:
+        for worker in workers:
+            worker.stop()
+    for check in SET_CHECKS:
+        for rule, message in check.rules(rules):
+            _report(findings, check, rule, message, changed)
+    return sorted(set(findings), key=lambda f: (f.file, f.line, f.col, f.check, f.message))
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _shares(count: int, processes: int) -> list[tuple[int, int]]:
+    """Contiguous [lo, hi) ranges of the rules, one per process; the first is this process's."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        processes = 1
+    n = max(1, min(processes, _MAX_PROCESSES, count // _RULES_PER_PROCESS))
+    bounds = [count * k // n for k in range(n + 1)]
+    return list(pairwise(bounds))
+
+
+def _first_pass(ctx: LintContext, rules: list[Rule], lo: int, hi: int) -> Firsts:
+    """Parse rules[lo:hi] and work out the result labels of its record rules."""
+    out: Firsts = []
+    for i in range(lo, hi):
+        rule = rules[i]
+        rule.parse()
+        if rule.kind == "record" and rule.expr is not None:
+            ctx.read_recorded = False
+            out.append((i, output_labels(ctx, rule.expr), ctx.read_recorded))
+    return out
+
+
+def _second_pass(ctx: LintContext, rules: list[Rule], firsts: Firsts) -> dict[str, set[frozenset[str]]]:
+    """Every recorded name with the label sets its rules produce, for all processes to check against."""
+    ctx.set_recorded({**ctx.recorded, **_shapes(rules, firsts)})
+    seconds: Firsts = []
+    for i, labels, again in firsts:
+        if again:
+            rules[i].parse()  # a worker's rule is parsed here too, only when it reads a recorded series
+            labels = output_labels(ctx, rules[i].expr)  # type: ignore[arg-type]
+        seconds.append((i, labels, False))
+    ctx.set_recorded({**ctx.recorded, **_shapes(rules, seconds)})
+    return ctx.recorded
+
+
+def _shapes(rules: list[Rule], firsts: Firsts) -> dict[str, set[frozenset[str]]]:
+    """Recorded name -> the label sets its rules produce (rules with unknown labels left out)."""
+    shapes: dict[str, set[frozenset[str]]] = {}
+    for i, labels, _ in firsts:
+        if labels is not None:
+            shapes.setdefault(rules[i].name, set()).add(labels | frozenset(rules[i].labels))
+    return shapes
+
+
+def _check_share(
+    ctx: LintContext, rules: list[Rule], lo: int, hi: int, changed: dict[str, set[int] | None] | None
+) -> list[Finding]:
+    share = rules[lo:hi]
+    findings = [
         Finding(r.file, r.line, r.col, "error", "promql-parse", f"expression does not parse: {r.parse_error}")
-        for r in rules
+        for r in share
         if r.parse_error
     ]
-    for check in CHECKS:
-        for rule, message in check.rules(ctx, rules):
-            if check.id in rule.suppressed:
-                continue
-            if changed is not None and rule.file in changed:
-                lines = changed[rule.file]
-                if lines is not None and not lines & set(range(rule.first_line, rule.last_line + 1)):
-                    continue
-            findings.append(Finding(rule.file, rule.line, rule.col, check.severity, check.id, message))
-    return sorted(set(findings), key=lambda f: (f.file, f.line, f.col, f.check, f.message))
+    for rule in share:
+        rule.result = output_labels(ctx, rule.expr) if rule.expr is not None else None
+    for check in RULE_CHECKS:
+        for rule in share:
+            if rule.expr is not None or not check.needs_expr:
+                for message in check.rule(ctx, rule):
+                    _report(findings, check, rule, message, changed)
+    return findings
+
+
+def _report(
+    findings: list[Finding], check: Check, rule: Rule, message: str, changed: dict[str, set[int] | None] | None
+) -> None:
+    """Add the finding unless the rule suppresses the check or lies outside the lines changed."""
+    if check.id in rule.suppressed:
+        return
+    if changed is not None and rule.file in changed:
+        lines = changed[rule.file]
+        if lines is not None and not lines & set(range(rule.first_line, rule.last_line + 1)):
+            return
+    findings.append(Finding(rule.file, rule.line, rule.col, check.severity, check.id, message))
+
+
+class _WorkerLost(Exception):
+    """A worker process died or stopped answering; its parent does all the work itself instead."""
+
+
+class _Worker:
+    """A forked process that parses and checks rules[lo:hi] (see lint_files for the exchange)."""
+
+    def __init__(
+        self, ctx: LintContext, rules: list[Rule], lo: int, hi: int, changed: dict[str, set[int] | None] | None
+    ) -> None:
+        fork = multiprocessing.get_context("fork")
+        self.conn, child = fork.Pipe()
+        self.process = fork.Process(target=_work, args=(child, ctx, rules, lo, hi, changed), daemon=True)
+        self.process.start()
+        child.close()
+
+    def receive(self) -> Any:
+        try:
+            if not self.conn.poll(_WORKER_TIMEOUT):
+                raise _WorkerLost
+            return self.conn.recv()
+        except (EOFError, OSError):
+            raise _WorkerLost from None
+
+    def send(self, value: object) -> None:
+        try:
+            self.conn.send(value)
+        except OSError:
+            raise _WorkerLost from None
+
+    def stop(self) -> None:
+        self.conn.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def _work(
+    conn: Connection,
+    ctx: LintContext,
+    rules: list[Rule],
+    lo: int,
+    hi: int,
+    changed: dict[str, set[int] | None] | None,
+) -> None:
+    """A worker's side of lint_files: first pass, then checks against the parent's label sets."""
+    try:
+        conn.send(_first_pass(ctx, rules, lo, hi))
+        ctx.set_recorded(conn.recv())
+        findings = _check_share(ctx, rules, lo, hi, changed)
+        conn.send((findings, [(i, rules[i].result) for i in range(lo, hi) if rules[i].kind == "record"]))
+    except (Exception, KeyboardInterrupt):
+        pass  # the parent sees the pipe close and does this share itself (or was interrupted too)
+    finally:
+        conn.close()
 
 
 def promtool_findings(paths: list[Path], display: dict[Path, str], generated_root: Path | None) -> list[Finding]:
@@ -206,7 +348,9 @@ def _without_gc() -> Iterator[None]:
             gc.enable()
 
 
-def lint(spec: Spec, paths: list[Path], diff_base: str | None = None, run_promtool: bool = True) -> LintResult:
+def lint(
+    spec: Spec, paths: list[Path], diff_base: str | None = None, run_promtool: bool = True, processes: int = 0
+) -> LintResult:
     with _without_gc(), tempfile.TemporaryDirectory(prefix="mongen-lint-") as tmp:
         if not paths:
             # Default: the spec's own generated rules (and their promtool tests).
@@ -230,7 +374,7 @@ def lint(spec: Spec, paths: list[Path], diff_base: str | None = None, run_promto
             if not rule_file.error:
                 checked.append(path)
         changed = {display[p]: changed_lines(diff_base, p) for p in files} if diff_base else None
-        findings = spec_findings(spec) + lint_files(spec, rule_files, changed)
+        findings = spec_findings(spec) + lint_files(spec, rule_files, changed, processes)
         if run_promtool:
             findings += promtool_findings(checked, display, Path(tmp) if not paths else None)
         return LintResult(findings, len(rule_files), sum(len(f.rules) for f in rule_files))
