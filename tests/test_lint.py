@@ -6,10 +6,13 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mongen.errors import Finding
 from mongen.lint import runner
@@ -326,7 +329,7 @@ _MIXED_RULES: list[dict[str, object]] = [
     _alert('endpoint:r:half_rate5m{emotion="angry"} > 1'),
     _record("sum by (job, endpoint) (rate(emoti_voice_tts_requests_total[5m]))", "endpoint:r:rate5m"),
     _record("sum by (job, emotion) (rate(emoti_voice_tts_requests_total[1m]))", "emotion:r:rate1m"),
-    _record("sum(rate(emoti_voice_tts_requests_total{emotion=\"angy\"}[5m])) +", "job:broken:sum"),
+    _record('sum(rate(emoti_voice_tts_requests_total{emotion="angy"}[5m])) +', "job:broken:sum"),
     _record("sum by (job) (up)", "job:up:sum"),
     _record("sum by (job, instance) (up)", "job:up:sum"),
     _alert('job:r:rate5m{endpoint="/clone"} > 1', annotations={"summary": "{{ $labels.job }}", "description": "d"}),
@@ -362,3 +365,64 @@ def test_a_worker_that_dies_costs_time_not_findings(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(runner, "_RULES_PER_PROCESS", 1)
     monkeypatch.setattr(runner, "_work", lambda conn, *args: os._exit(3))
     assert lint_files(spec, _rule_files(tmp_path, _MIXED_RULES), processes=2) == serial
+
+
+def test_rule_positions_and_yaml_features(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yml"
+    path.write_text(
+        "groups:\n"
+        "- name: g\n"
+        "  rules:\n"
+        "  - record: job:a:sum\n"
+        "    expr: sum by (job) (up)\n"  # line 5, col 11
+        "  - record: job:b:sum\n"
+        "    expr: |\n"
+        "      sum by (job) (up)\n"  # block scalar: the query's own line, 8
+        "    labels: &shard {shard: a}\n"
+        "  - alert: Down\n"
+        '    expr: "up == 0"\n'  # line 11
+        "    labels: *shard\n"
+    )
+    rules = read_rule_file(path).rules
+    assert [(r.name, r.line, r.col) for r in rules] == [("job:a:sum", 5, 11), ("job:b:sum", 8, 11), ("Down", 11, 11)]
+    assert rules[2].labels == {"shard": "a"} and rules[2].kind == "alert"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("groups:\n- name: g\n  rules: [\n", 4, "invalid YAML"),
+        ("groups: []\n---\ngroups: []\n", 2, "expected one YAML document"),
+        ("groups:\n- rules: *nowhere\n", 2, "undefined alias"),
+        ("rules: []\n", 1, "no `groups` list"),
+    ],
+)
+def test_broken_rule_files_are_one_finding_each(tmp_path: Path, text: str, line: int, message: str) -> None:
+    path = tmp_path / "rules.yml"
+    path.write_text(text)
+    findings = lint(load_spec("specs/emotivoice.yaml"), [path], run_promtool=False).findings
+    assert [(f.check, f.line) for f in findings] == [("rule-file", line)] and message in findings[0].message
+
+
+_YAML_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=30)
+    | st.sampled_from(["up", "sum(up)", "rate(x[5m])"]),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(["record", "alert", "expr", "for", "labels", "annotations", "name"]), inner)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(groups=st.lists(st.dictionaries(st.sampled_from(["name", "rules", "interval"]), _YAML_VALUES), max_size=3))
+def test_lint_never_crashes_on_odd_rule_files(groups: list[dict[str, object]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "rules.yml"
+        path.write_text(yaml.safe_dump({"groups": groups}))
+        findings = lint_files(load_spec("specs/emotivoice.yaml"), [read_rule_file(path)], processes=1)
+    assert all(f.severity in ("error", "warning") for f in findings)
