@@ -33,7 +33,7 @@ from typing import Any
 import promql_parser
 import yaml
 
-from mongen.fake_service import ENDPOINTS, serve, stop
+from mongen.fake_service import ENDPOINTS, FaultModel, serve, stop
 from mongen.generators.grafana import dashboard_path
 from mongen.generators.instrumentation import module_path
 from mongen.generators.rules import rule_paths
@@ -222,6 +222,31 @@ class WebhookSink:
         self.server.server_close()
 
 
+def text_length(rng: random.Random) -> int:
+    """The mix of text lengths verify sends: mostly short, 5% long enough to be slow."""
+    return rng.choice((12, 40, 80, 110, 140)) if rng.random() < 0.95 else 200
+
+
+def latency_factors(spec: Spec) -> tuple[float, float]:
+    """Multipliers on the fake service's latency for the healthy and the slow phase, fitted to the
+    spec: healthy traffic stays under every latency SLO threshold and below the latency alert's
+    threshold, and the slow phase puts the alert's quantile at twice its threshold (at least 3x
+    healthy). Worked out from a seeded sample of the service's own latency model, so the same
+    spec always gets the same factors."""
+    rng, faults = random.Random(5), FaultModel(seed=5)
+    samples = sorted(faults.latency(text_length(rng)) for _ in range(20_000))
+    healthy = 1.0
+    for slo in spec.slos:
+        if slo.kind == "latency" and slo.threshold:
+            healthy = min(healthy, 0.8 * slo.threshold / samples[-1])
+    alert = next((a for a in spec.alerts if a.kind == "latency_quantile"), None)
+    if alert is None or not alert.threshold or alert.quantile is None:
+        return healthy, 3 * healthy
+    quantile = samples[min(len(samples) - 1, int(alert.quantile * len(samples)))]
+    healthy = min(healthy, 0.8 * alert.threshold / quantile)
+    return healthy, max(3 * healthy, 2 * alert.threshold / quantile)
+
+
 class Traffic:
     """Bounded background load across emotions, endpoints and text lengths."""
 
@@ -245,7 +270,7 @@ class Traffic:
     def _run(self) -> None:
         deadline = time.monotonic() + 600  # hard bound, whatever happens to the caller
         while not self.stop_event.is_set() and time.monotonic() < deadline:
-            length = self.random.choice((12, 40, 80, 110, 140)) if self.random.random() < 0.95 else 200
+            length = text_length(self.random)
             emotion = self.random.choice(self.emotions)
             endpoint = ENDPOINTS[0] if self.random.random() < 0.8 else ENDPOINTS[1]
             body = json.dumps({"text": "x" * length, "emotion": emotion}).encode()
@@ -425,6 +450,8 @@ def run_verify(spec: Spec, workdir: Path | None = None, mutate: Mutate | None = 
         stack.callback(sink.close)
         server = serve(root / module_path(spec), HOST, service_port, time_scale=0.002)
         stack.callback(stop, server)
+        healthy, slow = latency_factors(spec)
+        _post_faults(service_port, {"latency_factor": healthy})
         am_config = _alertmanager_config(root, sink.port)
         am_log = root / "verify/alertmanager.log"
         am = stack.enter_context(
@@ -458,7 +485,7 @@ def run_verify(spec: Spec, workdir: Path | None = None, mutate: Mutate | None = 
         scenario = Scenario(spec, f"http://{HOST}:{prom_port}", sink, report)
         emotion = spec.label_by_name.get("emotion")
         stack.enter_context(Traffic(f"http://{HOST}:{service_port}", emotion.values if emotion else ()))
-        _phases(spec, root, scenario, service_port, functools.partial(stop, server))
+        _phases(spec, root, scenario, service_port, functools.partial(stop, server), (healthy, slow))
     report.seconds = time.monotonic() - started
     return report
 
@@ -472,7 +499,15 @@ def _post_faults(service_port: int, faults: dict[str, Any]) -> None:
     urllib.request.urlopen(request, timeout=5).close()
 
 
-def _phases(spec: Spec, root: Path, s: Scenario, service_port: int, stop_service: Callable[[], None]) -> None:
+def _phases(
+    spec: Spec,
+    root: Path,
+    s: Scenario,
+    service_port: int,
+    stop_service: Callable[[], None],
+    latency: tuple[float, float],
+) -> None:
+    healthy_latency, slow_latency = latency
     threshold_alerts = {a.name: a for a in spec.alerts}
 
     # Healthy: every recording rule and dashboard query has data, nothing fires.
@@ -501,7 +536,7 @@ def _phases(spec: Spec, root: Path, s: Scenario, service_port: int, stop_service
         phases.append(("angry-errors", {"error_rates": {"angry": 0.5}}, error_alert.name, {"emotion": "angry"}))
     latency_alert = next((a for a in spec.alerts if a.kind == "latency_quantile"), None)
     if latency_alert:
-        phases.append(("slow", {"latency_factor": 3.0}, latency_alert.name, {}))
+        phases.append(("slow", {"latency_factor": slow_latency}, latency_alert.name, {}))
     down_alert = next((a for a in spec.alerts if a.kind == "target_down"), None)
     if down_alert:
         phases.append(("target-down", {}, down_alert.name, {}))
@@ -533,5 +568,5 @@ def _phases(spec: Spec, root: Path, s: Scenario, service_port: int, stop_service
         for name in sorted(guarded - {expected}):
             s.expect(phase, name, "stays quiet", not s.firing(name))
         if phase != "target-down":
-            _post_faults(service_port, {"error_rates": {}, "latency_factor": 1.0})
+            _post_faults(service_port, {"error_rates": {}, "latency_factor": healthy_latency})
             s.wait_for(functools.partial(s.quiet, expected), PHASE_TIMEOUT)

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mongen.fake_service import FaultModel
 from mongen.spec.build import load_spec
-from mongen.verify import compress_expr, run_verify
+from mongen.verify import compress_expr, latency_factors, run_verify
 from tests.conftest import ROOT, need
 
 pytestmark = pytest.mark.e2e
@@ -50,6 +51,26 @@ def test_verify_passes_on_the_default_spec() -> None:
     assert all(count > 0 for count in report["series_counts"].values()) and len(report["series_counts"]) > 80
     leftovers = subprocess.run(["pgrep", "-f", "mongen-verify-"], capture_output=True, text=True, check=False)
     assert leftovers.stdout == "", "verify left processes running"
+
+
+def test_latency_profile_fits_each_spec() -> None:
+    # EmotiVoice's thresholds fit the fake service as it is; the ASR gateway's 1 s SLO and 2 s
+    # P99 alert need it ~6x faster when healthy, and its slow phase puts P99 at ~4 s.
+    assert latency_factors(load_spec("specs/emotivoice.yaml")) == (1.0, 3.0)
+    healthy, slow = latency_factors(load_spec("specs/multi-slo.yaml"))
+    longest = max(FaultModel(seed).latency(200) for seed in range(50))  # the slowest 5% of requests
+    assert healthy * longest < 1.0 and slow * longest * 0.85 / 1.15 > 2.0, (healthy, slow)
+
+
+def test_verify_passes_on_a_second_spec() -> None:
+    """Not tuned to EmotiVoice: another service's SLOs, labels and thresholds, end to end."""
+    for tool in ("prometheus", "prometheus-alertmanager"):
+        need(tool)
+    report = run_verify(load_spec("specs/multi-slo.yaml"))
+    assert report.passed, report.to_text()[-4000:]
+    states = report.alert_states
+    assert states["AsrGatewayP99LatencyHigh"] == {"healthy": "inactive", "slow": "firing", "target-down": "inactive"}
+    assert states["AsrGatewayDown"]["target-down"] == "firing"
 
 
 def test_verify_names_a_broken_rule(tmp_path: Path) -> None:
