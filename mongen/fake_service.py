@@ -6,7 +6,10 @@ It lives in the package because `mongen verify` drives it; examples/ is its entr
 
 POST /synthesize  {"text": "...", "emotion": "happy"} -> {"audio_bytes": N} or a 500
 GET  /metrics     the module's registry (put the generated nginx snippet in front of it)
-POST /admin/faults {"error_rates": {"angry": 0.5}, "latency_factor": 3.0}  (demos and `mongen verify`)
+POST /admin/faults {"error_rates": {"emotion=angry": 0.5}, "latency_factor": 3.0}  (demos, `mongen verify`)
+
+An error-rate key is `label=value[,label=value...]` over the labels the request is recorded
+with (all must match); a bare value (`"angry"`) means `emotion=<value>`.
 
 Latency follows the brief: about 0.9 s for short texts, growing sharply past ~120
 characters. With --time-scale below 1 the service sleeps less than the latency it reports,
@@ -46,7 +49,7 @@ class FaultModel:
     """Latency and per-emotion error rates, changeable at run time."""
 
     def __init__(self, seed: int = 7) -> None:
-        self.error_rates: dict[str, float] = {}
+        self.error_rates: list[tuple[dict[str, str], float]] = []
         self.latency_factor = 1.0
         self.random = random.Random(seed)
         self.lock = threading.Lock()
@@ -59,16 +62,23 @@ class FaultModel:
             jitter = self.random.uniform(0.85, 1.15)
             return base * jitter * self.latency_factor
 
-    def fails(self, emotion: str) -> bool:
+    def fails(self, labels: dict[str, str]) -> bool:
         with self.lock:
-            return self.random.random() < self.error_rates.get(emotion, 0.0)
+            rates = [rate for match, rate in self.error_rates if all(labels.get(k) == v for k, v in match.items())]
+            return self.random.random() < max(rates, default=0.0)
 
     def update(self, data: dict[str, Any]) -> None:
         with self.lock:
             if "error_rates" in data:
-                self.error_rates = {str(k): float(v) for k, v in data["error_rates"].items()}
+                self.error_rates = [(_label_match(str(k)), float(v)) for k, v in data["error_rates"].items()]
             if "latency_factor" in data:
                 self.latency_factor = float(data["latency_factor"])
+
+
+def _label_match(key: str) -> dict[str, str]:
+    if "=" not in key:
+        return {"emotion": key}
+    return {label: value for label, _, value in (part.partition("=") for part in key.split(","))}
 
 
 def request_arguments(metrics: ModuleType, params: set[str], known: dict[str, Any]) -> dict[str, Any]:
@@ -139,19 +149,22 @@ def make_handler(metrics: ModuleType, faults: FaultModel, time_scale: float) -> 
             latency = faults.latency(len(text))
             inference = latency * 0.7
             time.sleep(latency * time_scale)
-            status = 500 if faults.fails(emotion) else 200
-            if hasattr(metrics, "observe_inference"):
-                metrics.observe_inference(inference)
-            if hasattr(metrics, "set_gpu_memory"):
-                metrics.set_gpu_memory(6e9 + 4e6 * len(text))
-            values = {
+            values: dict[str, Any] = {
                 "method": self.command,
                 "endpoint": path,
-                "status": status,
+                "status": 200,
                 "emotion": raw_emotion,
                 "duration_seconds": latency,
                 "text_length": len(text),
             }
+            labels = {k: str(v) for k, v in request_arguments(metrics, record_params, values).items()}
+            if "emotion" in labels:
+                labels["emotion"] = emotion
+            status = values["status"] = 500 if faults.fails(labels) else 200
+            if hasattr(metrics, "observe_inference"):
+                metrics.observe_inference(inference)
+            if hasattr(metrics, "set_gpu_memory"):
+                metrics.set_gpu_memory(6e9 + 4e6 * len(text))
             metrics.record_request(**request_arguments(metrics, record_params, values))
             if status == 500:
                 self._send(500, b'{"error": "synthesis failed"}')

@@ -33,6 +33,7 @@ from typing import Any
 import promql_parser
 import yaml
 
+from mongen.alerting import matching_values
 from mongen.fake_service import ENDPOINTS, FaultModel, serve, stop
 from mongen.generators.grafana import dashboard_path
 from mongen.generators.instrumentation import module_path
@@ -88,9 +89,10 @@ class VerifyReport:
         phases = list(dict.fromkeys(p for states in self.alert_states.values() for p in states))
         lines.append("alert state per phase:")
         aw = max((len(a) for a in self.alert_states), default=10)
-        lines.append(f"  {'alert':<{aw}}  " + "  ".join(f"{p:<12}" for p in phases))
+        pw = {p: max(12, len(p)) for p in phases}
+        lines.append(f"  {'alert':<{aw}}  " + "  ".join(f"{p:<{pw[p]}}" for p in phases))
         for alert, states in self.alert_states.items():
-            lines.append(f"  {alert:<{aw}}  " + "  ".join(f"{states.get(p, '-'):<12}" for p in phases))
+            lines.append(f"  {alert:<{aw}}  " + "  ".join(f"{states.get(p, '-'):<{pw[p]}}" for p in phases))
         lines.append("expectations:")
         for e in self.expectations:
             lines.append(
@@ -405,6 +407,16 @@ class Scenario:
             for a in self.alerts()
         )
 
+    def firing_elsewhere(self, name: str, labels: dict[str, str]) -> list[str]:
+        """Label sets `name` fires with that differ from `labels` (a per-label alert must stay per label)."""
+        return [
+            str({k: a["labels"].get(k) for k in labels})
+            for a in self.alerts()
+            if a["labels"]["alertname"] == name
+            and a["state"] == "firing"
+            and any(a["labels"].get(k) != v for k, v in labels.items())
+        ]
+
     def quiet(self, name: str) -> bool:
         return not self.firing(name)
 
@@ -490,6 +502,30 @@ def run_verify(spec: Spec, workdir: Path | None = None, mutate: Mutate | None = 
     return report
 
 
+def _error_phase(spec: Spec) -> tuple[str, dict[str, Any], str, dict[str, str]] | None:
+    """Server errors on one value of each label the first error-ratio alert groups by (within its
+    `where`): the alert must fire with that value and no other. The value is from the middle of
+    the declared list, not the first, which the fake service gives every request whose value it
+    cannot map (EmotiVoice's `angry`)."""
+    alert = next((a for a in spec.alerts if a.kind == "error_ratio"), None)
+    if alert is None or alert.threshold is None:
+        return None
+    target = matching_values(spec, alert.where)
+    for label in alert.by:
+        if label not in target and label in spec.label_by_name:
+            values = spec.label_by_name[label].values
+            target[label] = values[len(values) // 2]
+    rate = 0.5 if alert.threshold < 0.35 else 1.0
+    key = ",".join(f"{k}={v}" for k, v in sorted(target.items()))
+    name = "-".join("".join(c for c in v if c.isalnum()) or k for k, v in target.items() if k in alert.by) or "all"
+    return (
+        f"{name}-errors",
+        {"error_rates": {key: rate}},
+        alert.name,
+        {k: v for k, v in target.items() if k in alert.by},
+    )
+
+
 def _post_faults(service_port: int, faults: dict[str, Any]) -> None:
     request = urllib.request.Request(
         f"http://{HOST}:{service_port}/admin/faults",
@@ -531,9 +567,9 @@ def _phases(
     s.expect("healthy", "all alerts", "none firing", not firing, ", ".join(firing))
 
     phases: list[tuple[str, dict[str, Any], str, dict[str, str]]] = []
-    error_alert = next((a for a in spec.alerts if a.kind == "error_ratio" and "emotion" in a.by), None)
-    if error_alert and "angry" in (spec.label_by_name["emotion"].values if "emotion" in spec.label_by_name else ()):
-        phases.append(("angry-errors", {"error_rates": {"angry": 0.5}}, error_alert.name, {"emotion": "angry"}))
+    error_phase = _error_phase(spec)
+    if error_phase:
+        phases.append(error_phase)
     latency_alert = next((a for a in spec.alerts if a.kind == "latency_quantile"), None)
     if latency_alert:
         phases.append(("slow", {"latency_factor": slow_latency}, latency_alert.name, {}))
@@ -554,6 +590,9 @@ def _phases(
             _post_faults(service_port, faults)
         fired = s.wait_for(functools.partial(s.firing, expected, labels))
         s.expect(phase, expected, f"fires{' with ' + str(labels) if labels else ''}", fired)
+        if labels:
+            others = s.firing_elsewhere(expected, labels)
+            s.expect(phase, expected, f"fires for {labels} only", not others, "; ".join(others))
         severity = threshold_alerts[expected].severity
         want = s.routed_receivers(severity)
         reached = s.wait_for(functools.partial(s.delivered, expected, labels, want), 20)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from mongen.fake_service import serve
+from mongen.fake_service import FaultModel, serve
 
 
 def _post(url: str, body: dict[str, object]) -> int:
@@ -49,3 +49,13 @@ def test_service_exposes_requests_by_emotion(default_files: dict[str, str], tmp_
         'emoti_voice_tts_requests_total{emotion="angry",endpoint="/synthesize",method="POST",status="500"} 1.0' in text
     )
     assert "process_cpu_seconds_total" not in text
+
+
+def test_faults_match_every_label_of_their_key() -> None:
+    faults = FaultModel()
+    faults.update({"error_rates": {"route=/transcribe,code=200": 1.0, "angry": 1.0}})
+    assert faults.fails({"route": "/transcribe", "code": "200"})
+    assert not faults.fails({"route": "/stream", "code": "200"})  # one label differs
+    assert faults.fails({"emotion": "angry"}) and not faults.fails({"emotion": "happy"})  # bare value: emotion
+    faults.update({"error_rates": {}})
+    assert not faults.fails({"emotion": "angry"})

@@ -69,7 +69,13 @@ def test_verify_passes_on_a_second_spec() -> None:
     report = run_verify(load_spec("specs/multi-slo.yaml"))
     assert report.passed, report.to_text()[-4000:]
     states = report.alert_states
-    assert states["AsrGatewayP99LatencyHigh"] == {"healthy": "inactive", "slow": "firing", "target-down": "inactive"}
+    assert states["AsrGatewayErrorRatioHigh"] == {
+        "healthy": "inactive",
+        "transcribe-errors": "firing",
+        "slow": "inactive",
+        "target-down": "inactive",
+    }
+    assert states["AsrGatewayP99LatencyHigh"]["slow"] == "firing"
     assert states["AsrGatewayDown"]["target-down"] == "firing"
 
 
