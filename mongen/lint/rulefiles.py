@@ -14,6 +14,7 @@ import yaml
 from mongen.errors import Location, SpecError, SpecIssue
 from mongen.lint.ast import Node, Selector, parse
 from mongen.spec.loader import LOADER as _LOADER
+from mongen.spec.loader import yaml_error
 
 # `# mongen-lint: disable=<id>[,<id>] <reason>` on a rule (inside it or right above it).
 _SUPPRESS = re.compile(r"#\s*mongen-lint:\s*disable=([a-z0-9,-]+)(.*)$")
@@ -156,13 +157,8 @@ def _read_yaml(text: str, file: str) -> _Yaml | None:
                     raise SpecError(
                         [SpecIssue(Location(file, mark.line + 1, 1), (), "expected one YAML document, found more")]
                     )
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError([SpecIssue(Location(file, line, col), (), f"invalid YAML: {problem}")]) from None
     except yaml.YAMLError as exc:
-        raise SpecError([SpecIssue(Location(file, 1, 1), (), f"invalid YAML: {exc}")]) from None
+        raise yaml_error(exc, file) from None
     return root
 
 

@@ -34,23 +34,29 @@ class LoadedDocument:
         return SpecIssue(self.locate(path), tuple(path), message)
 
 
+def yaml_error(exc: yaml.YAMLError, file: str, default: str = "invalid YAML") -> SpecError:
+    """A PyYAML error as a SpecError at the position it marks (or the top of the file)."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return SpecError(
+            [SpecIssue(Location(file, line, col), (), f"invalid YAML: {exc.problem or exc.context or default}")]
+        )
+    return SpecError([SpecIssue(Location(file, 1, 1), (), f"invalid YAML: {exc}")])
+
+
 def compose_yaml(text: str, file: str) -> yaml.Node | None:
     """The node tree of one YAML document (with positions); YAML errors become SpecError."""
     try:
         # The reader rejects non-printable characters already while constructing.
         loader = LOADER(text)
     except yaml.YAMLError as exc:
-        raise SpecError([SpecIssue(Location(file, 1, 1), (), f"invalid YAML: {exc}")]) from None
+        raise yaml_error(exc, file) from None
     try:
         node: yaml.Node | None = loader.get_single_node()
         return node
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError([SpecIssue(Location(file, line, col), (), f"invalid YAML: {problem}")]) from None
     except yaml.YAMLError as exc:
-        raise SpecError([SpecIssue(Location(file, 1, 1), (), f"invalid YAML: {exc}")]) from None
+        raise yaml_error(exc, file) from None
     finally:
         loader.dispose()
 
@@ -65,11 +71,7 @@ def load_yaml(text: str, file: str) -> LoadedDocument:
     try:
         doc.data = _convert(constructor, node, (), doc)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise SpecError(
-            [SpecIssue(Location(file, line, col), (), f"invalid YAML: {exc.problem or 'invalid value'}")]
-        ) from None
+        raise yaml_error(exc, file, "invalid value") from None
     finally:
         constructor.dispose()
     return doc
