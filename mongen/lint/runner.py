@@ -199,8 +199,9 @@ def _second_pass(ctx: LintContext, rules: list[Rule], firsts: Firsts) -> dict[st
     seconds: Firsts = []
     for i, labels, again in firsts:
         if again:
-            rules[i].parse()  # a worker's rule is parsed here too, only when it reads a recorded series
-            labels = output_labels(ctx, rules[i].expr)  # type: ignore[arg-type]
+            rule = rules[i]
+            rule.parse()  # a worker's rule is parsed here too, only when it reads a recorded series
+            labels = output_labels(ctx, rule.expr) if rule.expr is not None else None
         seconds.append((i, labels, False))
     ctx.set_recorded({**ctx.recorded, **_shapes(rules, seconds)})
     return ctx.recorded
