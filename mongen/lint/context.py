@@ -81,7 +81,7 @@ class LintContext:
                 )
         self.label_cache: dict[Node, Labels] = {}  # output_labels per node
         self.reads_recorded: set[Node] = set()  # cached nodes whose labels depend on `recorded`
-        self.read_recorded = False  # set when a lookup hit a recorded series (see runner._register_recorded)
+        self.read_recorded = False  # set when a lookup hit a recorded series (see runner._first_pass)
         self._series: dict[str, SeriesInfo | None] = {}
 
     def set_recorded(self, recorded: dict[str, set[frozenset[str]]]) -> None:
