@@ -67,6 +67,10 @@ class FaultModel:
             rates = [rate for match, rate in self.error_rates if all(labels.get(k) == v for k, v in match.items())]
             return self.random.random() < max(rates, default=0.0)
 
+    def draw(self) -> float:
+        with self.lock:
+            return self.random.random()
+
     def update(self, data: dict[str, Any]) -> None:
         with self.lock:
             if "error_rates" in data:
@@ -81,15 +85,20 @@ def _label_match(key: str) -> dict[str, str]:
     return {label: value for label, _, value in (part.partition("=") for part in key.split(","))}
 
 
-def request_arguments(metrics: ModuleType, params: set[str], known: dict[str, Any]) -> dict[str, Any]:
+def request_arguments(
+    metrics: ModuleType, params: set[str], known: dict[str, Any], spread: float = 0.0
+) -> dict[str, Any]:
     """record_request() arguments for this spec. Labels the service does not know by name
-    (a `route` or `code` label, say) get whichever request value the label declares."""
+    (a `route` or `code` label, say) get whichever request value the label declares (a `code`
+    label declaring "200" and "500" follows the status), else the declared value at `spread`
+    (0 <= spread < 1, drawn once per request), so every declared value sees traffic."""
     declared: dict[str, tuple[str, ...]] = getattr(metrics, "_LABEL_VALUES", {})
     args = {k: v for k, v in known.items() if k in params}
     for param in params - set(args):
         values = declared.get(param, ())
         raw = [known["endpoint"], known["status"], known["method"], known["emotion"]]
-        args[param] = next((v for v in raw if str(v) in values), values[0] if values else "")
+        fallback = values[int(spread * len(values))] if values else ""
+        args[param] = next((v for v in raw if str(v) in values), fallback)
     return args
 
 
@@ -157,7 +166,8 @@ def make_handler(metrics: ModuleType, faults: FaultModel, time_scale: float) -> 
                 "duration_seconds": latency,
                 "text_length": len(text),
             }
-            labels = {k: str(v) for k, v in request_arguments(metrics, record_params, values).items()}
+            spread = faults.draw()
+            labels = {k: str(v) for k, v in request_arguments(metrics, record_params, values, spread).items()}
             if "emotion" in labels:
                 labels["emotion"] = emotion
             status = values["status"] = 500 if faults.fails(labels) else 200
@@ -165,7 +175,7 @@ def make_handler(metrics: ModuleType, faults: FaultModel, time_scale: float) -> 
                 metrics.observe_inference(inference)
             if hasattr(metrics, "set_gpu_memory"):
                 metrics.set_gpu_memory(6e9 + 4e6 * len(text))
-            metrics.record_request(**request_arguments(metrics, record_params, values))
+            metrics.record_request(**request_arguments(metrics, record_params, values, spread))
             if status == 500:
                 self._send(500, b'{"error": "synthesis failed"}')
             else:

@@ -503,10 +503,9 @@ def run_verify(spec: Spec, workdir: Path | None = None, mutate: Mutate | None = 
 
 
 def _error_phase(spec: Spec) -> tuple[str, dict[str, Any], str, dict[str, str]] | None:
-    """Server errors on one value of each label the first error-ratio alert groups by (within its
-    `where`): the alert must fire with that value and no other. The value is from the middle of
-    the declared list, not the first, which the fake service gives every request whose value it
-    cannot map (EmotiVoice's `angry`)."""
+    """Server errors on one value of each label the first error-ratio alert groups by (the first
+    its `where` accepts, else the middle declared value: EmotiVoice's `angry`): the alert must
+    fire with that value and no other. The fake service sends every declared value."""
     alert = next((a for a in spec.alerts if a.kind == "error_ratio"), None)
     if alert is None or alert.threshold is None:
         return None
@@ -515,7 +514,7 @@ def _error_phase(spec: Spec) -> tuple[str, dict[str, Any], str, dict[str, str]] 
         if label not in target and label in spec.label_by_name:
             values = spec.label_by_name[label].values
             target[label] = values[len(values) // 2]
-    rate = 0.5 if alert.threshold < 0.35 else 1.0
+    rate = 0.5 if alert.threshold < 0.35 else 1.0  # well above the alert's error ratio either way
     key = ",".join(f"{k}={v}" for k, v in sorted(target.items()))
     name = "-".join("".join(c for c in v if c.isalnum()) or k for k, v in target.items() if k in alert.by) or "all"
     return (

@@ -6,10 +6,11 @@ import json
 import urllib.error
 import urllib.request
 from pathlib import Path
+from types import ModuleType
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from mongen.fake_service import FaultModel, serve
+from mongen.fake_service import FaultModel, request_arguments, serve
 
 
 def _post(url: str, body: dict[str, object]) -> int:
@@ -59,3 +60,12 @@ def test_faults_match_every_label_of_their_key() -> None:
     assert faults.fails({"emotion": "angry"}) and not faults.fails({"emotion": "happy"})  # bare value: emotion
     faults.update({"error_rates": {}})
     assert not faults.fails({"emotion": "angry"})
+
+
+def test_labels_the_service_does_not_know_get_every_declared_value() -> None:
+    module = ModuleType("asr_metrics")
+    module._LABEL_VALUES = {"route": ("/transcribe", "/stream", "other"), "code": ("200", "500", "other")}  # type: ignore[attr-defined]
+    known = {"method": "POST", "endpoint": "/synthesize", "status": 500, "emotion": "happy"}
+    routes = {request_arguments(module, {"route", "code"}, known, spread)["route"] for spread in (0.0, 0.4, 0.9)}
+    assert routes == {"/transcribe", "/stream", "other"}
+    assert request_arguments(module, {"route", "code"}, known, 0.9)["code"] == 500  # follows the status
