@@ -60,3 +60,19 @@ def test_wheel_installs_and_generates(tmp_path: Path) -> None:
         ROOT / "tests/golden/emotivoice/instrumentation/emotivoice_metrics.py"
     ).read_text()
     assert (work / "out/nginx/emotivoice-metrics.conf").exists()
+    lint = subprocess.run(
+        [
+            str(env_dir / "bin" / "mongen"),
+            "lint",
+            "--no-promtool",
+            "--spec",
+            "specs/emotivoice.yaml",
+            "out/prometheus/rules",
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert lint.returncode == 0 and "0 errors, 0 warnings" in lint.stderr, lint.stdout + lint.stderr
