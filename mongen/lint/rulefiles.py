@@ -40,10 +40,6 @@ class Rule:
     annotations: dict[str, str] = field(default_factory=dict)
     suppressed: set[str] = field(default_factory=set)
 
-    @property
-    def position(self) -> tuple[str, int, int]:
-        return self.file, self.line, self.col
-
     def parse(self) -> None:
         """Parse the expression (once; lint parses rules in worker processes when there are many)."""
         if self.expr is not None or self.parse_error:
@@ -162,12 +158,10 @@ def _read_yaml(text: str, file: str) -> _Yaml | None:
     return root
 
 
-def _suppressions(text: str) -> dict[int, list[str]]:
+def _suppressions(lines: list[str]) -> dict[int, list[str]]:
     """1-based line -> check ids of every `# mongen-lint: disable=` comment in the file."""
     out: dict[int, list[str]] = {}
-    if "mongen-lint" not in text:
-        return out
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(lines, 1):
         match = _SUPPRESS.search(line) if "mongen-lint" in line else None
         if match:
             out[number] = match.group(1).split(",")
@@ -186,8 +180,8 @@ def read_rule_file(path: Path, display: str | None = None) -> RuleFile:
     groups = root.get("groups") if root is not None else None
     if groups is None or not isinstance(groups.value, list):
         return RuleFile(name, [], "not a Prometheus rule file: no `groups` list")
-    suppressions = _suppressions(text)
-    lines = text.splitlines() if suppressions else []
+    lines = text.splitlines() if "mongen-lint" in text else []  # only needed for suppressions
+    suppressions = _suppressions(lines)
     end_of_file = text.count("\n") + 1
     rules: list[Rule] = []
     group_nodes = groups.items

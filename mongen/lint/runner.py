@@ -139,6 +139,7 @@ def lint_files(
     shares = _shares(len(rules), processes or _cpus())
     workers: list[_Worker] = []
     findings = [Finding(f.path, f.error_line, 1, "error", "rule-file", f.error) for f in files if f.error]
+    lost = False
     try:
         workers = [_Worker(ctx, rules, lo, hi, changed) for lo, hi in shares[1:]]
         lo, hi = shares[0]
@@ -155,10 +156,12 @@ def lint_files(
             for i, labels in results:
                 rules[i].result = labels
     except _WorkerLost:
-        return lint_files(spec, files, changed, processes=1)
+        lost = True
     finally:
         for worker in workers:
             worker.stop()
+    if lost:  # every worker is stopped before this process redoes all the work
+        return lint_files(spec, files, changed, processes=1)
     for check in SET_CHECKS:
         for rule, message in check.rules(rules):
             _report(findings, check, rule, message, changed)
