@@ -11,9 +11,17 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from mongen.model import Alert, Matcher, Metric, Slo, SloWindow, Spec, format_duration, format_number
+from mongen.model import Alert, BurnSeverity, Matcher, Metric, Slo, SloWindow, Spec
 from mongen.promql import by_clause, le_value, matcher_text, quote, selector
-from mongen.recording import error_ratio_name, quantile_name, sli_error_name, slo_labels
+from mongen.rules.naming import (
+    error_ratio_name,
+    quantile_name,
+    sli_error_name,
+    slo_alert_name,
+    slo_labels,
+    slo_selector,
+)
+from mongen.units import format_duration, format_number
 
 # Test inputs are sampled every minute; rate windows in the rules are >= 4 scrape intervals.
 TEST_INTERVAL = 60
@@ -472,12 +480,6 @@ BUILDERS = {
 # --- SLO burn-rate alerts --------------------------------------------------------------
 
 
-def slo_alert_name(spec: Spec, slo: Slo, severity: str) -> str:
-    words = f"{spec.service}-{slo.name}".replace("_", "-").split("-")
-    kind = "Page" if severity == "page" else "Ticket"
-    return "".join(w.capitalize() for w in words if w) + "ErrorBudgetBurn" + kind
-
-
 def _condition(slo: Slo, window: SloWindow, this: str) -> str:
     factor = format_number(window.burn_factor)
     budget = format_number(slo.error_budget)
@@ -486,9 +488,8 @@ def _condition(slo: Slo, window: SloWindow, this: str) -> str:
     return f"(\n  {long}\n  and\n  {short}\n)"
 
 
-def slo_alert(spec: Spec, slo: Slo, severity: str) -> AlertRule:
-    labels = slo_labels(spec, slo)
-    this = "{" + ",".join(f"{k}={quote(v)}" for k, v in labels) + "}"
+def slo_alert(spec: Spec, slo: Slo, severity: BurnSeverity) -> AlertRule:
+    this = slo_selector(spec, slo)
     windows = [w for w in slo.windows if w.severity == severity]
     expr = "\nor\n".join(_condition(slo, w, this) for w in windows)
     first = windows[0]

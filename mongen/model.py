@@ -9,32 +9,33 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Final, Literal
 
-COUNTER = "counter"
-GAUGE = "gauge"
-HISTOGRAM = "histogram"
+MetricType = Literal["counter", "gauge", "histogram"]
+COUNTER: Final = "counter"
+GAUGE: Final = "gauge"
+HISTOGRAM: Final = "histogram"
+METRIC_TYPES: tuple[MetricType, ...] = (COUNTER, GAUGE, HISTOGRAM)
 
+# What a metric measures; drives the one-call helpers and the role-specific dashboard panels.
+Role = Literal[
+    "requests", "request_duration", "emotion_usage", "input_length", "inference_duration", "gpu_memory", "in_flight"
+]
+ROLE_TYPES: dict[Role, MetricType] = {
+    "requests": COUNTER,
+    "emotion_usage": COUNTER,
+    "request_duration": HISTOGRAM,
+    "input_length": HISTOGRAM,
+    "inference_duration": HISTOGRAM,
+    "gpu_memory": GAUGE,
+    "in_flight": GAUGE,
+}
 
-def format_duration(seconds: int) -> str:
-    """Prometheus duration text for a whole number of seconds (`1h30m`, `3d`)."""
-    if seconds <= 0:
-        return "0s"
-    out = ""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        count, seconds = divmod(seconds, size)
-        if count:
-            out += f"{count}{unit}"
-    return out
-
-
-def format_number(value: float) -> str:
-    """Shortest stable text for a number: 0.5, 10, 1e-05 -> 0.00001 style kept exact."""
-    if float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    text = repr(float(value))
-    if "e" in text:
-        text = f"{value:.15f}".rstrip("0").rstrip(".")
-    return text
+SloKind = Literal["ratio", "latency"]
+# Names of the alert kinds; mongen.rules.alert_kinds registers one module per name (a test ties them).
+AlertKindName = Literal["latency_quantile", "error_ratio", "target_down", "absent", "gauge_threshold"]
+BurnSeverity = Literal["page", "ticket"]
+BurnSpeed = Literal["quick", "slow"]
 
 
 @dataclass(frozen=True)
@@ -68,14 +69,14 @@ class Matcher:
 @dataclass(frozen=True)
 class Metric:
     name: str  # as written in the spec
-    type: str
+    type: MetricType
     help: str
     labels: tuple[str, ...]
     unit: str | None = None
     buckets: tuple[float, ...] = ()
     errors: tuple[Matcher, ...] = ()
     record_by: tuple[tuple[str, ...], ...] = ((),)
-    role: str | None = None
+    role: Role | None = None
 
     @property
     def base(self) -> str:
@@ -107,8 +108,8 @@ class Metric:
 class SloWindow:
     """One multi-window multi-burn-rate alert condition (SRE workbook, ch. 5)."""
 
-    severity: str  # page | ticket
-    speed: str  # quick | slow
+    severity: BurnSeverity
+    speed: BurnSpeed
     long: int  # seconds
     short: int  # seconds
     budget_percent: float  # share of the period's budget consumed over `long`
@@ -118,7 +119,7 @@ class SloWindow:
 # Google SRE workbook "Alerting on SLOs", table 5-8, as Sloth ships them: the windows stay
 # fixed; the burn factor follows from the period (Sloth's getBurnRateFactor):
 #   factor = budget_percent / 100 * period / long_window
-SLO_WINDOW_SPECS: tuple[tuple[str, str, int, int, float], ...] = (
+SLO_WINDOW_SPECS: tuple[tuple[BurnSeverity, BurnSpeed, int, int, float], ...] = (
     ("page", "quick", 3600, 300, 2.0),
     ("page", "slow", 6 * 3600, 1800, 5.0),
     ("ticket", "quick", 86400, 7200, 10.0),
@@ -132,7 +133,7 @@ class Slo:
     description: str
     objective: float  # percent
     period: int  # seconds
-    kind: str  # ratio | latency
+    kind: SloKind
     metric: str
     errors: tuple[Matcher, ...] = ()
     total: tuple[Matcher, ...] = ()
@@ -159,7 +160,7 @@ class Slo:
 @dataclass(frozen=True)
 class Alert:
     name: str
-    kind: str
+    kind: AlertKindName
     severity: str
     for_seconds: int
     metric: str | None = None
@@ -265,7 +266,7 @@ class Spec:
         return ("job", "instance", "service", *k8s)
 
     @cached_property
-    def by_role(self) -> dict[str, Metric]:
+    def by_role(self) -> dict[Role, Metric]:
         return {metric.role: metric for metric in self.metrics if metric.role}
 
     @cached_property

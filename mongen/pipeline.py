@@ -7,11 +7,12 @@ from pathlib import Path
 
 from mongen.errors import Finding
 from mongen.generators import generate_all
+from mongen.layout import MARKER
 from mongen.model import Spec
 from mongen.serialize import header
 from mongen.spec.build import load_spec
 from mongen.validate import validate_dir
-from mongen.writer import MARKER, atomic_replace, diff_tree
+from mongen.writer import atomic_replace, diff_tree
 
 
 @dataclass

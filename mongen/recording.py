@@ -10,8 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from mongen.model import COUNTER, GAUGE, HISTOGRAM, Metric, Slo, Spec, format_duration, format_number
+from mongen.model import COUNTER, GAUGE, HISTOGRAM, Metric, Slo, Spec
 from mongen.promql import by_clause, le_value, quote, selector
+from mongen.rules import naming
+from mongen.rules.naming import (
+    error_ratio_name,
+    quantile_name,
+    rate_name,
+    share_name,
+    sli_error_name,
+    slo_labels,
+)
+from mongen.units import format_duration, format_number
 
 DEFAULT_QUANTILES = (0.5, 0.95, 0.99)
 
@@ -29,34 +39,6 @@ class RecordingGroup:
     name: str
     interval: int
     rules: tuple[RecordingRule, ...]
-
-
-def level(group: tuple[str, ...]) -> str:
-    return "_".join(group) if group else "job"
-
-
-def quantile_op(quantile: float) -> str:
-    return "p" + format_number(round(quantile * 100, 6)).replace(".", "_")
-
-
-def rate_name(metric: Metric, group: tuple[str, ...], window: int, series: str = "") -> str:
-    return f"{level(group)}:{metric.base}{series}:rate{format_duration(window)}"
-
-
-def error_ratio_name(metric: Metric, group: tuple[str, ...], window: int) -> str:
-    return f"{level(group)}:{metric.base}:error_ratio_rate{format_duration(window)}"
-
-
-def share_name(metric: Metric, group: tuple[str, ...], window: int) -> str:
-    return f"{level(group)}:{metric.base}:share_rate{format_duration(window)}"
-
-
-def quantile_name(metric: Metric, group: tuple[str, ...], quantile: float, window: int) -> str:
-    return f"{level(group)}:{metric.name}:{quantile_op(quantile)}_rate{format_duration(window)}"
-
-
-def sli_error_name(window: int) -> str:
-    return f"slo:sli_error:ratio_rate{format_duration(window)}"
 
 
 def metric_groups(spec: Spec, metric: Metric) -> tuple[tuple[str, ...], ...]:
@@ -137,7 +119,7 @@ def _histogram_rules(spec: Spec, metric: Metric) -> list[RecordingRule]:
                 )
             )
         mean = f"{rate_name(metric, group, spec.rate_window, '_sum')}\n/\n{rate_name(metric, group, spec.rate_window, '_count')}"
-        rules.append(RecordingRule(f"{level(group)}:{metric.name}:mean_rate{window}", mean, out))
+        rules.append(RecordingRule(naming.mean_name(metric, group, spec.rate_window), mean, out))
     return rules
 
 
@@ -147,7 +129,7 @@ def _gauge_rules(spec: Spec, metric: Metric) -> list[RecordingRule]:
         out = ("job", *group)
         for op in ("max", "avg"):
             rules.append(
-                RecordingRule(f"{level(group)}:{metric.name}:{op}", f"{op} {by_clause(out)} ({metric.name})", out)
+                RecordingRule(naming.gauge_name(metric, group, op), f"{op} {by_clause(out)} ({metric.name})", out)
             )
     return rules
 
@@ -171,10 +153,6 @@ def sli_error_expr(spec: Spec, slo: Slo, window: int) -> str:
     return f"(\n  {count}\n  -\n  {fast}\n)\n/\n{count}"
 
 
-def slo_labels(spec: Spec, slo: Slo) -> tuple[tuple[str, str], ...]:
-    return (("service", spec.service), ("slo", slo.name))
-
-
 def _slo_rules(spec: Spec, slo: Slo) -> list[RecordingRule]:
     labels = slo_labels(spec, slo)
     out = ("service", "slo")
@@ -192,16 +170,16 @@ def _slo_rules(spec: Spec, slo: Slo) -> list[RecordingRule]:
         )
     )
     budget = format_number(slo.error_budget)
-    this = "{" + ",".join(f"{k}={quote(v)}" for k, v in labels) + "}"
+    this = naming.slo_selector(spec, slo)
     rules += [
-        RecordingRule("slo:objective:ratio", f"vector({format_number(slo.objective / 100)})", out, labels),
-        RecordingRule("slo:error_budget:ratio", f"vector({budget})", out, labels),
-        RecordingRule("slo:time_period:days", f"vector({format_number(slo.period / 86400)})", out, labels),
+        RecordingRule(naming.SLO_OBJECTIVE, f"vector({format_number(slo.objective / 100)})", out, labels),
+        RecordingRule(naming.SLO_ERROR_BUDGET, f"vector({budget})", out, labels),
+        RecordingRule(naming.SLO_PERIOD_DAYS, f"vector({format_number(slo.period / 86400)})", out, labels),
         RecordingRule(
-            "slo:current_burn_rate:ratio", f"{sli_error_name(spec.rate_window)}{this}\n/ {budget}", out, labels
+            naming.SLO_CURRENT_BURN_RATE, f"{sli_error_name(spec.rate_window)}{this}\n/ {budget}", out, labels
         ),
-        RecordingRule("slo:period_burn_rate:ratio", f"{sli_error_name(slo.period)}{this}\n/ {budget}", out, labels),
-        RecordingRule("slo:period_error_budget_remaining:ratio", f"1 - slo:period_burn_rate:ratio{this}", out, labels),
+        RecordingRule(naming.SLO_PERIOD_BURN_RATE, f"{sli_error_name(slo.period)}{this}\n/ {budget}", out, labels),
+        RecordingRule(naming.SLO_BUDGET_REMAINING, f"1 - {naming.SLO_PERIOD_BURN_RATE}{this}", out, labels),
     ]
     return rules
 
@@ -217,9 +195,9 @@ def recording_groups(spec: Spec) -> tuple[RecordingGroup, ...]:
             rules += _histogram_rules(spec, metric)
         elif metric.type == GAUGE:
             rules += _gauge_rules(spec, metric)
-    groups = [RecordingGroup(f"{spec.service}-recording", spec.scrape.evaluation_interval, tuple(rules))]
+    groups = [RecordingGroup(naming.recording_group_name(spec), spec.scrape.evaluation_interval, tuple(rules))]
     for slo in spec.slos:
         groups.append(
-            RecordingGroup(f"{spec.service}-slo-{slo.name}", slo_interval(spec), tuple(_slo_rules(spec, slo)))
+            RecordingGroup(naming.slo_group_name(spec, slo), slo_interval(spec), tuple(_slo_rules(spec, slo)))
         )
     return tuple(groups)

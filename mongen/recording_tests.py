@@ -12,19 +12,12 @@ from collections import defaultdict
 from typing import Any
 
 from mongen.alerting import TEST_INTERVAL, matching_values, slo_input
-from mongen.model import COUNTER, GAUGE, HISTOGRAM, Metric, Spec, format_duration, format_number
+from mongen.model import COUNTER, GAUGE, HISTOGRAM, Metric, Spec
 from mongen.promql import le_value, quote
-from mongen.recording import (
-    error_ratio_name,
-    level,
-    metric_groups,
-    quantile_name,
-    quantiles,
-    rate_name,
-    share_name,
-    sli_error_name,
-    slo_labels,
-)
+from mongen.recording import metric_groups, quantiles
+from mongen.rules import naming
+from mongen.rules.naming import error_ratio_name, quantile_name, rate_name, share_name, sli_error_name, slo_labels
+from mongen.units import format_duration, format_number
 
 EVAL_MINUTES = 10
 ROUND_TO = 1e6
@@ -151,7 +144,7 @@ def _histogram_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], 
                     quantile_name(metric, group, q, spec.rate_window), keep, {key: histogram_quantile(q, cumulative)}
                 )
             )
-        mean = f"{level(group)}:{metric.name}:mean_rate{format_duration(spec.rate_window)}"
+        mean = naming.mean_name(metric, group, spec.rate_window)
         tests.append(_expr_test(mean, keep, {key: sum_rate / 4.0}))
     return inputs, tests
 
@@ -167,8 +160,8 @@ def _gauge_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], list
     for group in metric_groups(spec, metric):
         keep = ("job", *group)
         key = tuple(base[k] for k in keep)
-        tests.append(_expr_test(f"{level(group)}:{metric.name}:max", keep, {key: 5.0}))
-        tests.append(_expr_test(f"{level(group)}:{metric.name}:avg", keep, {key: 4.0}))
+        tests.append(_expr_test(naming.gauge_name(metric, group, "max"), keep, {key: 5.0}))
+        tests.append(_expr_test(naming.gauge_name(metric, group, "avg"), keep, {key: 4.0}))
     return inputs, tests
 
 
@@ -193,10 +186,10 @@ def _slo_tests(spec: Spec) -> list[dict[str, Any]]:
         this = f"{{slo={quote(slo.name)}}}"
         exprs = [
             _expr_test(sli_error_name(spec.rate_window) + this, keep, {key: 0.25}),
-            _expr_test("slo:objective:ratio" + this, keep, {key: slo.objective / 100}),
-            _expr_test("slo:error_budget:ratio" + this, keep, {key: budget}),
-            _expr_test("slo:current_burn_rate:ratio" + this, keep, {key: 0.25 / budget}),
-            _expr_test("slo:period_error_budget_remaining:ratio" + this, keep, {key: 1 - 0.25 / budget}),
+            _expr_test(naming.SLO_OBJECTIVE + this, keep, {key: slo.objective / 100}),
+            _expr_test(naming.SLO_ERROR_BUDGET + this, keep, {key: budget}),
+            _expr_test(naming.SLO_CURRENT_BURN_RATE + this, keep, {key: 0.25 / budget}),
+            _expr_test(naming.SLO_BUDGET_REMAINING + this, keep, {key: 1 - 0.25 / budget}),
         ]
         tests.append(
             {

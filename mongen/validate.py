@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from mongen import layout
 from mongen.errors import Finding, ToolMissingError
 
 # Binary -> Debian package that ships it.
@@ -66,7 +67,7 @@ def promtool_supports_kubernetes() -> bool:
 def check_prometheus_config(root: Path) -> list[Finding]:
     findings: list[Finding] = []
     promtool = require("promtool")
-    for path in _files(root, "prometheus/*.yml"):
+    for path in _files(root, layout.PROMETHEUS_CONFIGS_GLOB):
         rel = str(path.relative_to(root))
         data = yaml.safe_load(path.read_text())
         target = path
@@ -100,18 +101,18 @@ def check_prometheus_config(root: Path) -> list[Finding]:
 
 def check_rules(root: Path) -> list[Finding]:
     promtool = require("promtool")
-    files = _files(root, "prometheus/rules/*.yml")
+    files = _files(root, layout.RULES_GLOB)
     if not files:
-        return [Finding("prometheus/rules", 1, 1, "error", "promtool-rules", "no rule files found")]
+        return [Finding(layout.RULES_DIR, 1, 1, "error", "promtool-rules", "no rule files found")]
     proc = _run([promtool, "check", "rules", *(str(f.relative_to(root)) for f in files)], cwd=root)
-    return _tool_finding("prometheus/rules", "promtool-rules", proc)
+    return _tool_finding(layout.RULES_DIR, "promtool-rules", proc)
 
 
 def check_kubernetes_rules(root: Path) -> list[Finding]:
     """The rules inside a PrometheusRule go through `promtool check rules` like the plain files."""
     promtool = require("promtool")
     findings: list[Finding] = []
-    for path in _files(root, "kubernetes/*.yml"):
+    for path in _files(root, layout.KUBERNETES_GLOB):
         manifest = yaml.safe_load(path.read_text())
         if not isinstance(manifest, dict) or manifest.get("kind") != "PrometheusRule":
             continue
@@ -126,7 +127,7 @@ def check_kubernetes_rules(root: Path) -> list[Finding]:
 
 def check_rule_tests(root: Path) -> list[Finding]:
     promtool = require("promtool")
-    files = _files(root, "prometheus/tests/*.yml")
+    files = _files(root, layout.RULE_TESTS_GLOB)
 
     def one(path: Path) -> list[Finding]:
         proc = _run([promtool, "test", "rules", path.name], cwd=path.parent)
@@ -138,12 +139,12 @@ def check_rule_tests(root: Path) -> list[Finding]:
 
 def check_alertmanager(root: Path) -> list[Finding]:
     amtool = require("amtool")
-    config = root / "alertmanager/alertmanager.yml"
+    config = root / layout.ALERTMANAGER_CONFIG
     if not config.exists():
         return []
     rel = str(config.relative_to(root))
     findings = _tool_finding(rel, "amtool-config", _run([amtool, "check-config", str(config)]))
-    cases_file = root / "alertmanager/routes.test.yml"
+    cases_file = root / layout.ROUTES_TEST
     if findings or not cases_file.exists():
         return findings
     for case in yaml.safe_load(cases_file.read_text())["cases"]:
@@ -185,7 +186,7 @@ def nginx_conf(prefix: Path, snippet: Path, extra_http: str = "") -> str:
 
 def check_nginx(root: Path) -> list[Finding]:
     findings = []
-    for snippet in _files(root, "nginx/*.conf"):
+    for snippet in _files(root, layout.NGINX_GLOB):
         findings += _tool_finding(str(snippet.relative_to(root)), "nginx-t", nginx_test(snippet))
     return findings
 
@@ -194,7 +195,7 @@ def check_grafana(root: Path) -> list[Finding]:
     from mongen.dashboard_checks import dashboard_problems
 
     findings = []
-    for path in _files(root, "grafana/dashboards/*.json"):
+    for path in _files(root, layout.DASHBOARDS_GLOB):
         rel = str(path.relative_to(root))
         try:
             dashboard = json.loads(path.read_text())
@@ -220,7 +221,7 @@ assert text, "the registry exposes nothing"
 
 def check_instrumentation(root: Path) -> list[Finding]:
     findings = []
-    for path in _files(root, "instrumentation/*.py"):
+    for path in _files(root, layout.INSTRUMENTATION_GLOB):
         rel = str(path.relative_to(root))
         source = path.read_text()
         try:

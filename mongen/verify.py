@@ -33,14 +33,13 @@ from typing import Any
 import promql_parser
 import yaml
 
+from mongen import layout
 from mongen.alerting import matching_values
 from mongen.fake_service import ENDPOINTS, FaultModel, serve, stop
-from mongen.generators.grafana import dashboard_path
-from mongen.generators.instrumentation import module_path
-from mongen.generators.rules import rule_paths
-from mongen.model import Spec, format_duration
+from mongen.model import Spec
 from mongen.pipeline import render
 from mongen.recording import recording_groups
+from mongen.units import format_duration
 from mongen.validate import require
 from mongen.writer import write_tree
 
@@ -297,13 +296,13 @@ Mutate = Callable[[Path], None]
 
 def _prometheus_config(spec: Spec, root: Path, service_port: int, am_port: int) -> Path:
     rules = []
-    for rel in rule_paths(spec).values():
+    for rel in layout.rule_files(spec.service).values():
         doc = compress_rules(yaml.safe_load((root / rel).read_text()))
         target = root / "verify" / Path(rel).name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(yaml.safe_dump(doc, sort_keys=False))
         rules.append(str(target))
-    config = yaml.safe_load((root / "prometheus/prometheus.yml").read_text())
+    config = yaml.safe_load((root / layout.PROMETHEUS_CONFIG).read_text())
     config["global"].update({"scrape_interval": "1s", "scrape_timeout": "900ms", "evaluation_interval": "1s"})
     job = config["scrape_configs"][0]
     for key in ("static_configs", "kubernetes_sd_configs", "file_sd_configs", "relabel_configs"):
@@ -323,7 +322,7 @@ def _prometheus_config(spec: Spec, root: Path, service_port: int, am_port: int) 
 
 
 def _alertmanager_config(root: Path, sink_port: int) -> Path:
-    config = yaml.safe_load((root / "alertmanager/alertmanager.yml").read_text())
+    config = yaml.safe_load((root / layout.ALERTMANAGER_CONFIG).read_text())
     config.pop("global", None)
 
     def shorten(route: dict[str, Any]) -> None:
@@ -347,7 +346,7 @@ def _alertmanager_config(root: Path, sink_port: int) -> Path:
 
 
 def _dashboard_queries(spec: Spec, root: Path) -> list[tuple[str, str]]:
-    board = json.loads((root / dashboard_path(spec)).read_text())
+    board = json.loads((root / layout.dashboard(spec.service)).read_text())
     out = []
     for panel in board["panels"]:
         for target in panel.get("targets", []):
@@ -461,7 +460,7 @@ def run_verify(spec: Spec, workdir: Path | None = None, mutate: Mutate | None = 
         service_port, prom_port, am_port = free_port(), free_port(), free_port()
         sink = WebhookSink()
         stack.callback(sink.close)
-        server = serve(root / module_path(spec), HOST, service_port, time_scale=0.002)
+        server = serve(root / layout.instrumentation_module(spec.service), HOST, service_port, time_scale=0.002)
         stack.callback(stop, server)
         healthy, slow = latency_factors(spec)
         _post_faults(service_port, {"latency_factor": healthy})

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-MARKER = ".mongen"
+from mongen.layout import MARKER
 
 
 class OutputError(Exception):

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mongen import layout
 from mongen.dashboard_checks import dashboard_problems
-from mongen.generators.grafana import SCHEMA_VERSION, dashboard, dashboard_path
+from mongen.generators.grafana import SCHEMA_VERSION, dashboard
 from mongen.lint.runner import lint
 from mongen.pipeline import render
 from mongen.spec.build import load_spec
@@ -35,7 +36,7 @@ def _queries(board: dict) -> list[tuple[str, str]]:
 def test_every_panel_query_names_only_spec_metrics_and_recorded_series(spec_path: str, tmp_path: Path) -> None:
     spec = load_spec(spec_path)
     write_tree(tmp_path, render(spec))
-    board = json.loads((tmp_path / dashboard_path(spec)).read_text())
+    board = json.loads((tmp_path / layout.dashboard(spec.service)).read_text())
     rules = []
     for i, (_, expr) in enumerate(_queries(board)):
         for var in ("job", "instance", "endpoint", "emotion"):

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mongen.generators.instrumentation import module_path
+from mongen import layout
 
 DRIVE = r"""
 import importlib.util, sys
@@ -177,7 +177,7 @@ def test_record_request_keeps_series_within_budget(
 
 
 def test_module_path(default_spec) -> None:
-    assert module_path(default_spec) == "instrumentation/emotivoice_metrics.py"
+    assert layout.instrumentation_module(default_spec.service) == "instrumentation/emotivoice_metrics.py"
 
 
 def test_multiprocess_mode_aggregates_workers(default_files: dict[str, str], tmp_path: Path) -> None:

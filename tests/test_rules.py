@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from mongen.alerting import alert_rules
-from mongen.model import format_number
 from mongen.pipeline import render
 from mongen.spec.build import load_spec
+from mongen.units import format_number
 from mongen.writer import write_tree
 from tests.conftest import need
 

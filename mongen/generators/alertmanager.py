@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mongen import layout
 from mongen.model import Receiver, Spec
 from mongen.serialize import to_yaml
-
-PATH = "alertmanager/alertmanager.yml"
-ROUTES_TEST_PATH = "alertmanager/routes.test.yml"
 
 
 def _receiver(receiver: Receiver) -> dict[str, Any]:
@@ -78,6 +76,6 @@ def route_cases(spec: Spec) -> list[dict[str, Any]]:
 
 def generate(spec: Spec) -> dict[str, str]:
     return {
-        PATH: to_yaml(config(spec), spec.source),
-        ROUTES_TEST_PATH: to_yaml({"cases": route_cases(spec)}, spec.source),
+        layout.ALERTMANAGER_CONFIG: to_yaml(config(spec), spec.source),
+        layout.ROUTES_TEST: to_yaml({"cases": route_cases(spec)}, spec.source),
     }

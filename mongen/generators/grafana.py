@@ -14,11 +14,14 @@ from typing import Any
 import grafanalib.core as g
 from grafanalib._gen import DashboardEncoder
 
-from mongen.alerting import slo_alert_name
-from mongen.model import Metric, Spec, format_duration, format_number
+from mongen import layout
+from mongen.model import Metric, Role, Spec
 from mongen.promql import quote
-from mongen.recording import DEFAULT_QUANTILES, error_ratio_name, quantile_name, rate_name, share_name, sli_error_name
+from mongen.recording import DEFAULT_QUANTILES
+from mongen.rules import naming
+from mongen.rules.naming import error_ratio_name, quantile_name, rate_name, share_name, sli_error_name, slo_alert_name
 from mongen.serialize import to_json, to_yaml
+from mongen.units import format_duration, format_number
 
 DATASOURCE_UID = "mongen-prometheus"
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -155,15 +158,19 @@ def panels(spec: Spec) -> list[tuple[str, list[PanelSpec]]]:
             )
         )
     saturation: list[PanelSpec] = []
-    for role, title, unit in (("gpu_memory", "GPU memory", "bytes"), ("in_flight", "Requests in flight", "none")):
+    gauges: tuple[tuple[Role, str, str], ...] = (
+        ("gpu_memory", "GPU memory", "bytes"),
+        ("in_flight", "Requests in flight", "none"),
+    )
+    for role, title, unit in gauges:
         metric = roles.get(role)
         if metric:
             saturation.append(
                 PanelSpec(
                     title,
                     (
-                        (f"job:{metric.name}:max{{{_filter(spec)}}}", "max"),
-                        (f"job:{metric.name}:avg{{{_filter(spec)}}}", "avg"),
+                        (f"{naming.gauge_name(metric, (), 'max')}{{{_filter(spec)}}}", "max"),
+                        (f"{naming.gauge_name(metric, (), 'avg')}{{{_filter(spec)}}}", "avg"),
                     ),
                     unit,
                 )
@@ -174,7 +181,7 @@ def panels(spec: Spec) -> list[tuple[str, list[PanelSpec]]]:
         slos.append(
             PanelSpec(
                 f"SLO {slo.name}: error budget remaining ({format_duration(slo.period)})",
-                ((f"slo:period_error_budget_remaining:ratio{this}", "remaining"),),
+                ((f"{naming.SLO_BUDGET_REMAINING}{this}", "remaining"),),
                 "percentunit",
                 thresholds=((0.0, "red"),),
             )
@@ -407,10 +414,6 @@ def modernize(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def dashboard_path(spec: Spec) -> str:
-    return f"grafana/dashboards/{spec.service}.json"
-
-
 def generate(spec: Spec) -> dict[str, str]:
     provider = {
         "apiVersion": 1,
@@ -438,7 +441,7 @@ def generate(spec: Spec) -> dict[str, str]:
         ],
     }
     return {
-        dashboard_path(spec): to_json(dashboard(spec)),
-        f"grafana/provisioning/dashboards/{spec.service}.yml": to_yaml(provider, spec.source),
-        "grafana/provisioning/datasources/prometheus.yml": to_yaml(datasource, spec.source),
+        layout.dashboard(spec.service): to_json(dashboard(spec)),
+        layout.dashboard_provider(spec.service): to_yaml(provider, spec.source),
+        layout.GRAFANA_DATASOURCE: to_yaml(datasource, spec.source),
     }

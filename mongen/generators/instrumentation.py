@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from mongen import layout
 from mongen.model import COUNTER, Spec
 from mongen.templating import render_template
 
@@ -37,10 +38,6 @@ def label_code(spec: Spec, name: str) -> LabelCode:
     return LabelCode(name, label.values, label.fallback, tuple(sorted(lookup.items())), enum_class, members)
 
 
-def module_path(spec: Spec) -> str:
-    return f"instrumentation/{spec.service.replace('-', '_')}_metrics.py"
-
-
 def generate(spec: Spec) -> dict[str, str]:
     used = sorted({label for metric in spec.metrics for label in metric.labels})
     roles = spec.by_role
@@ -65,4 +62,4 @@ def generate(spec: Spec) -> dict[str, str]:
         error_status=error_status,
         has_status="status" in request_labels,
     )
-    return {module_path(spec): text}
+    return {layout.instrumentation_module(spec.service): text}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from mongen import layout
 from mongen.generators.rules import rule_groups
-from mongen.model import Spec, format_duration
+from mongen.model import Spec
 from mongen.serialize import to_yaml
+from mongen.units import format_duration
 
 
 def _metadata(spec: Spec, name: str) -> dict[str, Any]:
@@ -43,6 +45,6 @@ def generate(spec: Spec) -> dict[str, str]:
     if spec.scrape.k8s_namespaces:
         monitor["spec"]["namespaceSelector"] = {"matchNames": list(spec.scrape.k8s_namespaces)}
     return {
-        f"kubernetes/{spec.service}-prometheusrule.yml": to_yaml(rule, spec.source),
-        f"kubernetes/{spec.service}-podmonitor.yml": to_yaml(monitor, spec.source),
+        layout.prometheus_rule(spec.service): to_yaml(rule, spec.source),
+        layout.pod_monitor(spec.service): to_yaml(monitor, spec.source),
     }

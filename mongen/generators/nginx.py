@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
+from mongen import layout
 from mongen.model import Spec
 from mongen.templating import render_template
 
 
-def path(spec: Spec) -> str:
-    return f"nginx/{spec.service}-metrics.conf"
-
-
 def generate(spec: Spec) -> dict[str, str]:
-    return {path(spec): render_template("nginx-metrics.conf.j2", spec=spec)}
+    return {layout.nginx_snippet(spec.service): render_template("nginx-metrics.conf.j2", spec=spec)}

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import posixpath
 from typing import Any
 
-from mongen.generators.rules import rule_paths
-from mongen.model import Spec, format_duration
+from mongen import layout
+from mongen.model import Spec
 from mongen.serialize import to_yaml
-
-PATH = "prometheus/prometheus.yml"
+from mongen.units import format_duration
 
 
 def kubernetes_relabeling(spec: Spec) -> list[dict[str, Any]]:
@@ -58,18 +56,17 @@ def scrape_job(spec: Spec) -> dict[str, Any]:
 
 def config(spec: Spec) -> dict[str, Any]:
     scrape = spec.scrape
-    rules_dir = posixpath.dirname(PATH)
     return {
         "global": {
             "scrape_interval": format_duration(scrape.interval),
             "scrape_timeout": format_duration(scrape.timeout),
             "evaluation_interval": format_duration(scrape.evaluation_interval),
         },
-        "rule_files": [posixpath.relpath(p, rules_dir) for p in rule_paths(spec).values()],
+        "rule_files": [layout.relative(p, layout.PROMETHEUS_CONFIG) for p in layout.rule_files(spec.service).values()],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": list(scrape.alertmanagers)}]}]},
         "scrape_configs": [scrape_job(spec)],
     }
 
 
 def generate(spec: Spec) -> dict[str, str]:
-    return {PATH: to_yaml(config(spec), spec.source)}
+    return {layout.PROMETHEUS_CONFIG: to_yaml(config(spec), spec.source)}

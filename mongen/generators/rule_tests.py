@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import posixpath
 from typing import Any
 
+from mongen import layout
 from mongen.alerting import AlertCase, alert_rules
-from mongen.generators.rules import rule_paths
-from mongen.model import Spec, format_duration
+from mongen.layout import RuleFileKind
+from mongen.model import Spec
 from mongen.recording_tests import recording_tests
 from mongen.serialize import to_yaml
+from mongen.units import format_duration
 
 
-def test_path(spec: Spec, kind: str) -> str:
-    return f"prometheus/tests/{spec.service}-{kind}.test.yml"
-
-
-def _file(spec: Spec, kind: str, tests: list[dict[str, Any]], rule_kinds: tuple[str, ...]) -> tuple[str, str]:
-    path = test_path(spec, kind)
-    paths = rule_paths(spec)
-    rule_files = [posixpath.relpath(paths[k], posixpath.dirname(path)) for k in rule_kinds]
+def _file(spec: Spec, kind: str, tests: list[dict[str, Any]], rule_kinds: tuple[RuleFileKind, ...]) -> tuple[str, str]:
+    path = layout.rule_test_file(spec.service, kind)
+    paths = layout.rule_files(spec.service)
+    rule_files = [layout.relative(paths[k], path) for k in rule_kinds]
     doc = {
         "rule_files": rule_files,
         "evaluation_interval": format_duration(spec.scrape.evaluation_interval),
@@ -34,7 +31,7 @@ def _cases(cases: list[AlertCase]) -> list[dict[str, Any]]:
 
 def generate(spec: Spec) -> dict[str, str]:
     _, cases, _, slo_cases = alert_rules(spec)
-    every = ("recording", "slos", "alerts")
+    every = layout.RULE_FILE_KINDS
     files = dict([_file(spec, "alerts", _cases(cases), every), _file(spec, "recording", recording_tests(spec), every)])
     # SLO tests span hours of samples: one file per SLO lets validation run them in
     # parallel, and leaving out the per-metric recording group (SLO rules never read it)

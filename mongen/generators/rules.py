@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from mongen import layout
 from mongen.alerting import AlertRule, alert_rules
-from mongen.model import Spec, format_duration
+from mongen.layout import RuleFileKind
+from mongen.model import Spec
 from mongen.recording import RecordingGroup, recording_groups, slo_interval
 from mongen.serialize import to_yaml
-
-
-def rule_paths(spec: Spec) -> dict[str, str]:
-    return {
-        "recording": f"prometheus/rules/{spec.service}-recording.yml",
-        "slos": f"prometheus/rules/{spec.service}-slos.yml",
-        "alerts": f"prometheus/rules/{spec.service}-alerts.yml",
-    }
+from mongen.units import format_duration
 
 
 def recording_group(group: RecordingGroup) -> dict[str, Any]:
@@ -38,12 +33,12 @@ def alert_entry(rule: AlertRule) -> dict[str, Any]:
     }
 
 
-def rule_groups(spec: Spec) -> dict[str, list[dict[str, Any]]]:
+def rule_groups(spec: Spec) -> dict[RuleFileKind, list[dict[str, Any]]]:
     """Rule file kind -> its groups, as data (shared with the Kubernetes PrometheusRule)."""
     groups = recording_groups(spec)
     alerts, _, slo_alerts, _ = alert_rules(spec)
     interval = format_duration(spec.scrape.evaluation_interval)
-    out: dict[str, list[dict[str, Any]]] = {"recording": [recording_group(groups[0])]}
+    out: dict[RuleFileKind, list[dict[str, Any]]] = {"recording": [recording_group(groups[0])]}
     out["slos"] = [recording_group(g) for g in groups[1:]]
     alert_groups = []
     if alerts:
@@ -63,5 +58,5 @@ def rule_groups(spec: Spec) -> dict[str, list[dict[str, Any]]]:
 
 
 def generate(spec: Spec) -> dict[str, str]:
-    paths = rule_paths(spec)
+    paths = layout.rule_files(spec.service)
     return {paths[kind]: to_yaml({"groups": groups}, spec.source) for kind, groups in rule_groups(spec).items()}

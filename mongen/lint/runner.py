@@ -16,6 +16,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from mongen import layout
 from mongen.errors import Finding
 from mongen.lint.checks import RULE_CHECKS, SET_CHECKS, Check
 from mongen.lint.context import Labels, LintContext, output_labels
@@ -362,7 +363,7 @@ def lint(
             from mongen.generators.rules import generate as generate_rules
 
             write_tree(Path(tmp), {**generate_rules(spec), **generate_tests(spec)})
-            files = collect_files([Path(tmp) / "prometheus/rules"])
+            files = collect_files([Path(tmp) / layout.RULES_DIR])
             display = {f: str(f.relative_to(tmp)) for f in files}
         else:
             files = collect_files(paths)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import keyword
-import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -16,8 +15,8 @@ import jsonschema
 from mongen.errors import Location, SpecError, SpecIssue, YamlPath
 from mongen.model import (
     COUNTER,
-    GAUGE,
     HISTOGRAM,
+    ROLE_TYPES,
     Alert,
     EnumDef,
     Exposure,
@@ -33,22 +32,12 @@ from mongen.model import (
     Spec,
 )
 from mongen.spec.loader import LoadedDocument, load_yaml
+from mongen.units import parse_duration
 
-_DURATION_PART = re.compile(r"([0-9]+)(ms|s|m|h|d|w|y)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 # Suffixes that say "this is a counter/histogram"; a gauge or base name must not carry them.
 _RESERVED_SUFFIXES = ("_bucket", "_sum", "_count", "_created", "_info")
 # Parameters of the generated record_request()/track_request() besides the labels.
 _HELPER_ARGS = ("duration_seconds", "text", "text_length", "self", "raw")
-_ROLE_TYPES = {
-    "requests": COUNTER,
-    "emotion_usage": COUNTER,
-    "request_duration": HISTOGRAM,
-    "input_length": HISTOGRAM,
-    "inference_duration": HISTOGRAM,
-    "gpu_memory": GAUGE,
-    "in_flight": GAUGE,
-}
 
 
 @cache
@@ -56,12 +45,6 @@ def spec_schema() -> dict[str, Any]:
     text = resources.files("mongen.schema").joinpath("spec.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
-
-
-def parse_duration(text: str) -> int:
-    """Prometheus duration -> whole seconds (schema guarantees the syntax)."""
-    total = sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(text))
-    return int(total)
 
 
 def load_spec(path: str | Path) -> Spec:
@@ -299,8 +282,8 @@ class _Builder:
                         (*path, "role"), f"role `{role}` is already taken by {roles[role]}; each role names one metric"
                     )
                 roles[role] = name
-                if kind != _ROLE_TYPES[role]:
-                    self.fail((*path, "role"), f"a `{role}` metric must be a {_ROLE_TYPES[role]}, `{name}` is a {kind}")
+                if kind != ROLE_TYPES[role]:
+                    self.fail((*path, "role"), f"a `{role}` metric must be a {ROLE_TYPES[role]}, `{name}` is a {kind}")
             out.append(Metric(name, kind, raw["help"], metric_labels, unit, buckets, errors, record_by, role))
         return out
 

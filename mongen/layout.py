@@ -1,0 +1,83 @@
+"""Where every output file lives, relative to the output directory. The one place paths are spelled.
+
+Generators ask for a spec's paths; `mongen validate` and lint, which see a directory and no spec,
+use the folder patterns. A change of layout is a change of this file only.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Literal
+
+RuleFileKind = Literal["recording", "slos", "alerts"]
+RULE_FILE_KINDS: tuple[RuleFileKind, ...] = ("recording", "slos", "alerts")
+
+MARKER = ".mongen"  # marks a directory as written by mongen
+
+PROMETHEUS_DIR = "prometheus"
+PROMETHEUS_CONFIG = "prometheus/prometheus.yml"
+RULES_DIR = "prometheus/rules"
+RULE_TESTS_DIR = "prometheus/tests"
+ALERTMANAGER_CONFIG = "alertmanager/alertmanager.yml"
+ROUTES_TEST = "alertmanager/routes.test.yml"
+DASHBOARDS_DIR = "grafana/dashboards"
+GRAFANA_DATASOURCE = "grafana/provisioning/datasources/prometheus.yml"
+NGINX_DIR = "nginx"
+KUBERNETES_DIR = "kubernetes"
+INSTRUMENTATION_DIR = "instrumentation"
+
+# Patterns for tools that see only a directory (validate, lint).
+PROMETHEUS_CONFIGS_GLOB = "prometheus/*.yml"
+RULES_GLOB = "prometheus/rules/*.yml"
+RULE_TESTS_GLOB = "prometheus/tests/*.yml"
+DASHBOARDS_GLOB = "grafana/dashboards/*.json"
+NGINX_GLOB = "nginx/*.conf"
+KUBERNETES_GLOB = "kubernetes/*.yml"
+INSTRUMENTATION_GLOB = "instrumentation/*.py"
+
+
+def python_module_name(service: str) -> str:
+    """The generated module's import name: `emotivoice_metrics` (service names may hold `-`)."""
+    return f"{service.replace('-', '_')}_metrics"
+
+
+def instrumentation_module(service: str) -> str:
+    return f"{INSTRUMENTATION_DIR}/{python_module_name(service)}.py"
+
+
+def rule_file(service: str, kind: RuleFileKind) -> str:
+    return f"{RULES_DIR}/{service}-{kind}.yml"
+
+
+def rule_files(service: str) -> dict[RuleFileKind, str]:
+    return {kind: rule_file(service, kind) for kind in RULE_FILE_KINDS}
+
+
+def rule_test_file(service: str, name: str) -> str:
+    """`name` is `alerts`, `recording` or `slo-<slo name>`."""
+    return f"{RULE_TESTS_DIR}/{service}-{name}.test.yml"
+
+
+def dashboard(service: str) -> str:
+    return f"{DASHBOARDS_DIR}/{service}.json"
+
+
+def dashboard_provider(service: str) -> str:
+    return f"grafana/provisioning/dashboards/{service}.yml"
+
+
+def nginx_snippet(service: str) -> str:
+    return f"{NGINX_DIR}/{service}-metrics.conf"
+
+
+def prometheus_rule(service: str) -> str:
+    return f"{KUBERNETES_DIR}/{service}-prometheusrule.yml"
+
+
+def pod_monitor(service: str) -> str:
+    return f"{KUBERNETES_DIR}/{service}-podmonitor.yml"
+
+
+def relative(path: str, start: str) -> str:
+    """`path` as seen from the file `start` (both relative to the output directory)."""
+    return posixpath.relpath(path, posixpath.dirname(start))
