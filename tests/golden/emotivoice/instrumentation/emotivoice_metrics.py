@@ -249,6 +249,8 @@ _LABEL_VALUES: dict[str, tuple[str, ...]] = {
     "method": ("POST", "GET", "other"),
     "status": ("200", "400", "429", "500", "503", "other"),
 }
+# Public: every label's declared values, for tools that drive the service (mongen verify).
+LABEL_VALUES: dict[str, tuple[str, ...]] = dict(_LABEL_VALUES)
 
 
 def _children(metric: Any, labelnames: tuple[str, ...]) -> dict[tuple[str, ...], Any]:

@@ -133,6 +133,8 @@ _LABEL_VALUES: dict[str, tuple[str, ...]] = {
     "code": ("200", "400", "500", "503", "other"),
     "route": ("/transcribe", "/stream", "other"),
 }
+# Public: every label's declared values, for tools that drive the service (mongen verify).
+LABEL_VALUES: dict[str, tuple[str, ...]] = dict(_LABEL_VALUES)
 
 
 def _children(metric: Any, labelnames: tuple[str, ...]) -> dict[tuple[str, ...], Any]:
