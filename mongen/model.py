@@ -277,6 +277,14 @@ class Spec:
             out.update(metric.exposed_series)
         return out
 
+    def values_matching(self, matchers: tuple[Matcher, ...], matching: bool = True) -> dict[str, str]:
+        """For each matcher, the first declared value of its label it accepts (matching=False: rejects).
+        The spec checks guarantee every matcher accepts some declared value and rejects another."""
+        return {
+            m.label: next(v for v in self.label_by_name[m.label].values if ((v in m.values) != m.negate) == matching)
+            for m in matchers
+        }
+
     def series_count(self, metric: Metric) -> int:
         """Exact series one instance exposes for `metric` once every combination is seen."""
         combos = math.prod(len(self.label_by_name[name].values) for name in metric.labels)

@@ -34,11 +34,10 @@ import promql_parser
 import yaml
 
 from mongen import layout
-from mongen.alerting import matching_values
 from mongen.fake_service import ENDPOINTS, FaultModel, serve, stop
 from mongen.model import Spec
 from mongen.pipeline import render
-from mongen.recording import recording_groups
+from mongen.rules.ruleset import rule_set
 from mongen.units import format_duration
 from mongen.validate import require
 from mongen.writer import write_tree
@@ -381,10 +380,7 @@ class Scenario:
             self.report.alert_states.setdefault(name, {})[phase] = states.get(name, "inactive")
 
     def alert_names(self) -> list[str]:
-        from mongen.alerting import alert_rules
-
-        rules, _, slo_rules, _ = alert_rules(self.spec)
-        return [r.name for r in rules + slo_rules]
+        return [r.name for r in rule_set(self.spec).all_alerts]
 
     def expect(self, phase: str, subject: str, check: str, ok: bool, detail: str = "") -> None:
         self.report.expectations.append(Expectation(phase, subject, check, ok, detail))
@@ -509,7 +505,7 @@ def _error_phase(spec: Spec) -> tuple[str, dict[str, Any], str, dict[str, str]] 
     alert = next((a for a in spec.alerts if a.kind == "error_ratio"), None)
     if alert is None or alert.threshold is None:
         return None
-    target = matching_values(spec, alert.where)
+    target = spec.values_matching(alert.where)
     for label in alert.by:
         if label not in target and label in spec.label_by_name:
             values = spec.label_by_name[label].values
@@ -553,7 +549,7 @@ def _phases(
             f"rule {r.record}" + (f"{{slo={r.labels[1][1]}}}" if r.labels else ""),
             r.record + ("{" + ",".join(f'{k}="{v}"' for k, v in r.labels) + "}" if r.labels else ""),
         )
-        for g in recording_groups(spec)
+        for g in rule_set(spec).recording_groups
         for r in g.rules
     ]
     queries += _dashboard_queries(spec, root)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mongen.alerting import alert_rules
 from mongen.pipeline import render
+from mongen.rules.ruleset import rule_set
 from mongen.spec.build import load_spec
 from mongen.units import format_number
 from mongen.writer import write_tree
@@ -18,7 +18,7 @@ from tests.conftest import need
 
 
 def test_sloth_burn_factors_for_999_over_30d(default_spec) -> None:
-    _, _, slo_rules, _ = alert_rules(default_spec)
+    slo_rules = rule_set(default_spec).slo_alerts
     page = next(r for r in slo_rules if r.name == "EmotivoiceAvailabilityErrorBudgetBurnPage")
     ticket = next(r for r in slo_rules if r.name == "EmotivoiceAvailabilityErrorBudgetBurnTicket")
     pairs = lambda expr: re.findall(r"ratio_rate(\w+)\{[^}]*\} > \(([\d.]+) \* ([\d.]+)\)", expr)  # noqa: E731
@@ -52,7 +52,7 @@ def test_other_periods_scale_the_factor_like_sloth() -> None:
 
 
 def test_every_alert_has_hygiene(default_spec) -> None:
-    rules, _, slo_rules, _ = alert_rules(default_spec)
+    rules, slo_rules = rule_set(default_spec).alerts, rule_set(default_spec).slo_alerts
     severities = default_spec.routing.severities
     for rule in rules + slo_rules:
         labels = dict(rule.labels)
@@ -66,9 +66,9 @@ def test_every_alert_has_hygiene(default_spec) -> None:
 
 
 def test_every_alert_has_a_firing_and_a_quiet_case(default_spec) -> None:
-    rules, cases, slo_rules, slo_cases = alert_rules(default_spec)
-    for rule in rules + slo_rules:
-        mine = [c for c in cases + slo_cases if c.alert.name == rule.name]
+    rules = rule_set(default_spec)
+    for rule in rules.all_alerts:
+        mine = [c for c in rules.alert_cases + rules.slo_cases if c.alert.name == rule.name]
         assert {c.firing for c in mine} == {True, False}, rule.name
 
 

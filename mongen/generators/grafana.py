@@ -17,9 +17,9 @@ from grafanalib._gen import DashboardEncoder
 from mongen import layout
 from mongen.model import Metric, Role, Spec
 from mongen.promql import quote
-from mongen.recording import DEFAULT_QUANTILES
 from mongen.rules import naming
 from mongen.rules.naming import error_ratio_name, quantile_name, rate_name, share_name, sli_error_name, slo_alert_name
+from mongen.rules.recording import DEFAULT_QUANTILES
 from mongen.serialize import to_json, to_yaml
 from mongen.units import format_duration, format_number
 

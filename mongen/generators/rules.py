@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from mongen import layout
-from mongen.alerting import AlertRule, alert_rules
 from mongen.layout import RuleFileKind
 from mongen.model import Spec
-from mongen.recording import RecordingGroup, recording_groups, slo_interval
+from mongen.rules import naming
+from mongen.rules.ruleset import rule_set
+from mongen.rules.slo import slo_interval
+from mongen.rules.types import AlertRule, RecordingGroup
 from mongen.serialize import to_yaml
 from mongen.units import format_duration
 
@@ -33,28 +35,23 @@ def alert_entry(rule: AlertRule) -> dict[str, Any]:
     }
 
 
+def _alert_group(name: str, interval: int, rules: tuple[AlertRule, ...]) -> dict[str, Any]:
+    return {"name": name, "interval": format_duration(interval), "rules": [alert_entry(a) for a in rules]}
+
+
 def rule_groups(spec: Spec) -> dict[RuleFileKind, list[dict[str, Any]]]:
     """Rule file kind -> its groups, as data (shared with the Kubernetes PrometheusRule)."""
-    groups = recording_groups(spec)
-    alerts, _, slo_alerts, _ = alert_rules(spec)
-    interval = format_duration(spec.scrape.evaluation_interval)
-    out: dict[RuleFileKind, list[dict[str, Any]]] = {"recording": [recording_group(groups[0])]}
-    out["slos"] = [recording_group(g) for g in groups[1:]]
+    rules = rule_set(spec)
     alert_groups = []
-    if alerts:
-        alert_groups.append(
-            {"name": f"{spec.service}-alerts", "interval": interval, "rules": [alert_entry(a) for a in alerts]}
-        )
-    if slo_alerts:
-        alert_groups.append(
-            {
-                "name": f"{spec.service}-slo-alerts",
-                "interval": format_duration(slo_interval(spec)),
-                "rules": [alert_entry(a) for a in slo_alerts],
-            }
-        )
-    out["alerts"] = alert_groups
-    return out
+    if rules.alerts:
+        alert_groups.append(_alert_group(naming.alert_group_name(spec), spec.scrape.evaluation_interval, rules.alerts))
+    if rules.slo_alerts:
+        alert_groups.append(_alert_group(naming.slo_alert_group_name(spec), slo_interval(spec), rules.slo_alerts))
+    return {
+        "recording": [recording_group(rules.recording)],
+        "slos": [recording_group(g) for g in rules.slo_groups],
+        "alerts": alert_groups,
+    }
 
 
 def generate(spec: Spec) -> dict[str, str]:

@@ -31,6 +31,7 @@ from mongen.model import (
     Slo,
     Spec,
 )
+from mongen.rules import alert_kinds
 from mongen.spec.loader import LoadedDocument, load_yaml
 from mongen.units import parse_duration
 
@@ -373,94 +374,81 @@ class _Builder:
     ) -> tuple[Alert, ...]:
         out = []
         names: set[str] = set()
-        min_for = 2 * scrape.evaluation_interval
         for i, raw in enumerate(self.data.get("alerts", [])):
             path: YamlPath = ("alerts", i)
-            name, kind = raw["name"], raw["kind"]
-            if name in names:
-                self.fail((*path, "name"), f"duplicate alert name `{name}`")
-            names.add(name)
-            if raw["severity"] not in routing.severities:
-                self.fail(
-                    (*path, "severity"),
-                    f"severity `{raw['severity']}` has no route; routed severities: {', '.join(routing.severities)}",
-                )
-            for_seconds = parse_duration(raw.get("for", "5m"))
-            if for_seconds < min_for:
-                self.fail(
-                    (*path, "for"),
-                    f"`for` must be at least two evaluation intervals ({min_for}s) so one bad evaluation does not page",
-                )
-            needs = {
-                "latency_quantile": (HISTOGRAM,),
-                "error_ratio": (COUNTER,),
-                "absent": (COUNTER, HISTOGRAM, "gauge"),
-                "gauge_threshold": ("gauge",),
-            }
-            metric = None
-            if kind in needs:
-                if "metric" not in raw:
-                    self.fail(path, f"alerts of kind `{kind}` need a `metric`")
-                    continue
-                metric = self._metric_ref(raw["metric"], (*path, "metric"), metrics, needs[kind])
-                if metric is None:
-                    continue
-            if kind in ("latency_quantile", "error_ratio", "gauge_threshold") and "threshold" not in raw:
-                self.fail(path, f"alerts of kind `{kind}` need a `threshold`")
-                continue
-            by = tuple(raw.get("by", []))
-            where: tuple[Matcher, ...] = ()
-            if metric is not None:
-                for j, label in enumerate(by):
-                    if label not in metric.labels:
-                        self.fail(
-                            (*path, "by", j),
-                            f"label `{label}` is not on metric `{metric.name}`; its labels: {', '.join(metric.labels) or 'none'}",
-                        )
-                where = self._matchers(raw.get("where", {}), (*path, "where"), metric.labels, labels)
-                if kind in ("latency_quantile", "error_ratio"):
-                    # These alerts read a recording rule that keeps only `job` and `by`;
-                    # filtering it on any other label would select nothing, forever.
-                    for m in where:
-                        if m.label not in by:
-                            self.fail(
-                                (*path, "where", m.label),
-                                f"`where` filters on `{m.label}`, which is not in `by` ({', '.join(by) or 'none'}); "
-                                "the recorded series this alert reads has no such label, so it could never fire",
-                            )
-            if kind == "error_ratio" and metric is not None and not metric.errors:
-                self.fail(
-                    (*path, "metric"), f"metric `{metric.name}` declares no `errors` selector, so it has no error ratio"
-                )
-            if kind == "latency_quantile" and metric is not None:
-                threshold = float(raw["threshold"])
-                if not metric.buckets[0] < threshold < metric.buckets[-1]:
-                    self.fail(
-                        (*path, "threshold"),
-                        f"a quantile can only be told apart between the first and last bucket ({metric.buckets[0]:g}..{metric.buckets[-1]:g}); got {threshold:g}",
-                    )
-                if "quantile" not in raw:
-                    self.fail(path, "alerts of kind `latency_quantile` need a `quantile`")
-                    continue
-            window = parse_duration(raw.get("window", "5m"))
-            if window < 4 * scrape.interval:
-                self.fail((*path, "window"), f"window must cover at least 4 scrape intervals ({4 * scrape.interval}s)")
-            out.append(
-                Alert(
-                    name,
-                    kind,
-                    raw["severity"],
-                    for_seconds,
-                    metric.name if metric else None,
-                    raw.get("quantile"),
-                    by,
-                    where,
-                    raw.get("threshold"),
-                    window,
-                    raw.get("description", ""),
-                )
-            )
+            if raw["name"] in names:
+                self.fail((*path, "name"), f"duplicate alert name `{raw['name']}`")
+            names.add(raw["name"])
+            alert = self._alert(raw, path, labels, metrics, routing, scrape)
+            if alert is not None:
+                out.append(alert)
         return tuple(out)
+
+    def _alert(
+        self,
+        raw: dict[str, Any],
+        path: YamlPath,
+        labels: dict[str, LabelDef],
+        metrics: dict[str, Metric],
+        routing: Routing,
+        scrape: Scrape,
+    ) -> Alert | None:
+        """Checks every alert has (fields, severity, `for`, metric and labels), then its kind's own."""
+        kind = alert_kinds.BY_NAME[raw["kind"]]
+        usable = True
+        for key in sorted(set(raw) - alert_kinds.COMMON_FIELDS - kind.fields):
+            allowed = ", ".join(sorted(kind.fields)) or "none besides name, kind, severity, for, description"
+            self.fail((*path, key), f"`{key}` has no meaning for alerts of kind `{kind.name}`; its fields: {allowed}")
+            usable = False
+        for key in kind.required:
+            if key not in raw:
+                self.fail(path, f"alerts of kind `{kind.name}` need a `{key}`")
+                usable = False
+        if raw["severity"] not in routing.severities:
+            self.fail(
+                (*path, "severity"),
+                f"severity `{raw['severity']}` has no route; routed severities: {', '.join(routing.severities)}",
+            )
+        for_seconds = parse_duration(raw.get("for", "5m"))
+        min_for = 2 * scrape.evaluation_interval
+        if for_seconds < min_for:
+            self.fail(
+                (*path, "for"),
+                f"`for` must be at least two evaluation intervals ({min_for}s) so one bad evaluation does not page",
+            )
+        window = parse_duration(raw.get("window", "5m"))
+        if window < 4 * scrape.interval:
+            self.fail((*path, "window"), f"window must cover at least 4 scrape intervals ({4 * scrape.interval}s)")
+        metric = None
+        if usable and kind.metric_types:
+            metric = self._metric_ref(raw["metric"], (*path, "metric"), metrics, kind.metric_types)
+        if not usable or (kind.metric_types and metric is None):
+            return None
+        by = tuple(raw.get("by", []))
+        where: tuple[Matcher, ...] = ()
+        if metric is not None:
+            for j, label in enumerate(by):
+                if label not in metric.labels:
+                    self.fail(
+                        (*path, "by", j),
+                        f"label `{label}` is not on metric `{metric.name}`; its labels: {', '.join(metric.labels) or 'none'}",
+                    )
+            where = self._matchers(raw.get("where", {}), (*path, "where"), metric.labels, labels)
+        alert = Alert(
+            raw["name"],
+            kind.name,
+            raw["severity"],
+            for_seconds,
+            metric.name if metric else None,
+            raw.get("quantile"),
+            by,
+            where,
+            raw.get("threshold"),
+            window,
+            raw.get("description", ""),
+        )
+        kind.check(self, alert, path, metric)
+        return alert
 
     def _scrape(self, service: str) -> Scrape:
         raw = self.data.get("scrape", {})

@@ -1,4 +1,4 @@
-"""The recording rules a spec implies, computed once and shared by rules, tests and dashboards.
+"""The per-metric recording rules a spec implies, shared by alerts, tests and dashboards.
 
 Names follow the Prometheus convention `level:metric:operations`: `level` lists the labels
 the result keeps (besides `job`, which every rule keeps), `metric` drops a counter's
@@ -7,38 +7,19 @@ the result keeps (besides `job`, which every rule keeps), `metric` drops a count
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
-
-from mongen.model import COUNTER, GAUGE, HISTOGRAM, Metric, Slo, Spec
-from mongen.promql import by_clause, le_value, quote, selector
+from mongen.model import COUNTER, GAUGE, HISTOGRAM, Metric, Spec
+from mongen.promql import by_clause, selector
 from mongen.rules import naming
 from mongen.rules.naming import (
     error_ratio_name,
     quantile_name,
     rate_name,
     share_name,
-    sli_error_name,
-    slo_labels,
 )
+from mongen.rules.types import RecordingGroup, RecordingRule
 from mongen.units import format_duration, format_number
 
 DEFAULT_QUANTILES = (0.5, 0.95, 0.99)
-
-
-@dataclass(frozen=True)
-class RecordingRule:
-    record: str
-    expr: str
-    output_labels: tuple[str, ...]  # label names every result series carries
-    labels: tuple[tuple[str, str], ...] = ()  # static labels the rule adds
-
-
-@dataclass(frozen=True)
-class RecordingGroup:
-    name: str
-    interval: int
-    rules: tuple[RecordingRule, ...]
 
 
 def metric_groups(spec: Spec, metric: Metric) -> tuple[tuple[str, ...], ...]:
@@ -134,59 +115,8 @@ def _gauge_rules(spec: Spec, metric: Metric) -> list[RecordingRule]:
     return rules
 
 
-def slo_interval(spec: Spec) -> int:
-    """SLO windows are 5m to 30d; evaluating them more often than once a minute buys nothing."""
-    return max(spec.scrape.evaluation_interval, 60)
-
-
-def sli_error_expr(spec: Spec, slo: Slo, window: int) -> str:
-    metric = spec.metric_by_name[slo.metric]
-    w = format_duration(window)
-    if slo.kind == "ratio":
-        errors = f"sum(rate({selector(metric.exposed_name, slo.errors + slo.total)}[{w}]))"
-        total = f"sum(rate({selector(metric.exposed_name, slo.total)}[{w}]))"
-        return f"{errors}\n/\n{total}"
-    assert slo.threshold is not None
-    count = f"sum(rate({selector(metric.name + '_count', slo.total)}[{w}]))"
-    le = f"le={quote(le_value(slo.threshold))}"
-    fast = f"sum(rate({selector(metric.name + '_bucket', slo.total, (le,))}[{w}]))"
-    return f"(\n  {count}\n  -\n  {fast}\n)\n/\n{count}"
-
-
-def _slo_rules(spec: Spec, slo: Slo) -> list[RecordingRule]:
-    labels = slo_labels(spec, slo)
-    out = ("service", "slo")
-    rules = [
-        RecordingRule(sli_error_name(w), sli_error_expr(spec, slo, w), out, labels) for w in slo.window_seconds[:-1]
-    ]
-    short = selector(sli_error_name(spec.rate_window), extra=(f"{k}={quote(v)}" for k, v in labels))
-    period = format_duration(slo.period)
-    rules.append(
-        RecordingRule(
-            sli_error_name(slo.period),
-            f"sum_over_time({short}[{period}])\n/ ignoring ()\ncount_over_time({short}[{period}])",
-            out,
-            labels,
-        )
-    )
-    budget = format_number(slo.error_budget)
-    this = naming.slo_selector(spec, slo)
-    rules += [
-        RecordingRule(naming.SLO_OBJECTIVE, f"vector({format_number(slo.objective / 100)})", out, labels),
-        RecordingRule(naming.SLO_ERROR_BUDGET, f"vector({budget})", out, labels),
-        RecordingRule(naming.SLO_PERIOD_DAYS, f"vector({format_number(slo.period / 86400)})", out, labels),
-        RecordingRule(
-            naming.SLO_CURRENT_BURN_RATE, f"{sli_error_name(spec.rate_window)}{this}\n/ {budget}", out, labels
-        ),
-        RecordingRule(naming.SLO_PERIOD_BURN_RATE, f"{sli_error_name(slo.period)}{this}\n/ {budget}", out, labels),
-        RecordingRule(naming.SLO_BUDGET_REMAINING, f"1 - {naming.SLO_PERIOD_BURN_RATE}{this}", out, labels),
-    ]
-    return rules
-
-
-@cache
-def recording_groups(spec: Spec) -> tuple[RecordingGroup, ...]:
-    """Every recording rule group for the spec, in a stable order."""
+def recording_group(spec: Spec) -> RecordingGroup:
+    """The per-metric recording rules (rates, error ratios, shares, quantiles, gauge max/avg)."""
     rules: list[RecordingRule] = []
     for metric in spec.metrics:
         if metric.type == COUNTER:
@@ -195,9 +125,4 @@ def recording_groups(spec: Spec) -> tuple[RecordingGroup, ...]:
             rules += _histogram_rules(spec, metric)
         elif metric.type == GAUGE:
             rules += _gauge_rules(spec, metric)
-    groups = [RecordingGroup(naming.recording_group_name(spec), spec.scrape.evaluation_interval, tuple(rules))]
-    for slo in spec.slos:
-        groups.append(
-            RecordingGroup(naming.slo_group_name(spec, slo), slo_interval(spec), tuple(_slo_rules(spec, slo)))
-        )
-    return tuple(groups)
+    return RecordingGroup(naming.recording_group_name(spec), spec.scrape.evaluation_interval, tuple(rules))

@@ -11,21 +11,18 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from mongen.alerting import TEST_INTERVAL, matching_values, slo_input
 from mongen.model import COUNTER, GAUGE, HISTOGRAM, Metric, Spec
 from mongen.promql import le_value, quote
-from mongen.recording import metric_groups, quantiles
 from mongen.rules import naming
 from mongen.rules.naming import error_ratio_name, quantile_name, rate_name, share_name, sli_error_name, slo_labels
+from mongen.rules.recording import metric_groups, quantiles
+from mongen.synth.histograms import histogram_quantile
+from mongen.synth.series import TEST_INSTANCE, TEST_INTERVAL, Labels, spaced_series
+from mongen.synth.slo_cases import slo_input
 from mongen.units import format_duration, format_number
 
 EVAL_MINUTES = 10
 ROUND_TO = 1e6
-Labels = dict[str, str]
-
-
-def _series_text(name: str, labels: Labels) -> str:
-    return f"{name}{{{', '.join(f'{k}={quote(v)}' for k, v in labels.items())}}}"
 
 
 def _rounded(value: float) -> float | int:
@@ -43,7 +40,7 @@ def _group(rows: list[tuple[Labels, float]], keep: tuple[str, ...]) -> dict[tupl
 
 def _samples(keep: tuple[str, ...], values: dict[tuple[str, ...], float]) -> list[dict[str, Any]]:
     return [
-        {"labels": _series_text("", dict(zip(keep, key, strict=True))), "value": _rounded(v)}
+        {"labels": spaced_series("", dict(zip(keep, key, strict=True))), "value": _rounded(v)}
         for key, v in sorted(values.items())
     ]
 
@@ -54,10 +51,10 @@ def _matches(labels: Labels, matchers: Any) -> bool:
 
 def _counter_inputs(spec: Spec, metric: Metric) -> list[tuple[Labels, float]]:
     """(labels, per-second rate) of the input series: an error series and two healthy ones."""
-    base = {"job": spec.scrape.job, "instance": "replica-1:8001"}
+    base = {"job": spec.scrape.job, "instance": TEST_INSTANCE}
     first = {name: spec.label_by_name[name].values[0] for name in metric.labels}
-    err = {**first, **matching_values(spec, metric.errors)}
-    ok = {**first, **matching_values(spec, metric.errors, matching=False)}
+    err = {**first, **spec.values_matching(metric.errors)}
+    ok = {**first, **spec.values_matching(metric.errors, matching=False)}
     other = {
         name: (spec.label_by_name[name].values[1:] or spec.label_by_name[name].values)[0] for name in metric.labels
     }
@@ -70,7 +67,7 @@ def _counter_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], li
     rows = _counter_inputs(spec, metric)
     inputs = [
         {
-            "series": _series_text(metric.exposed_name, labels),
+            "series": spaced_series(metric.exposed_name, labels),
             "values": f"0+{format_number(rate * 60)}x{EVAL_MINUTES + 5}",
         }
         for labels, rate in rows
@@ -91,23 +88,8 @@ def _counter_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], li
     return inputs, [_expr_test(name, keep, values) for name, keep, values in tests]
 
 
-def histogram_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
-    """Prometheus' classic histogram_quantile, same float operations in the same order."""
-    total = buckets[-1][1]
-    rank = q * total
-    b = next(i for i, (_, c) in enumerate(buckets) if c >= rank)
-    if b == len(buckets) - 1:
-        return buckets[-2][0]
-    start, end, count = 0.0, buckets[b][0], buckets[b][1]
-    if b > 0:
-        start = buckets[b - 1][0]
-        count -= buckets[b - 1][1]
-        rank -= buckets[b - 1][1]
-    return start + (end - start) * (rank / count)
-
-
 def _histogram_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
-    labels = {"job": spec.scrape.job, "instance": "replica-1:8001"}
+    labels = {"job": spec.scrape.job, "instance": TEST_INSTANCE}
     labels.update({name: spec.label_by_name[name].values[0] for name in metric.labels})
     low = 1 if len(metric.buckets) > 1 else 0
     cumulative = [
@@ -118,17 +100,17 @@ def _histogram_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], 
     sum_rate = 7.0
     inputs = [
         {
-            "series": _series_text(
+            "series": spaced_series(
                 metric.name + "_bucket", {**labels, "le": le_value(b) if b != float("inf") else "+Inf"}
             ),
             "values": f"0+{format_number(c * 60)}x{EVAL_MINUTES + 5}",
         }
         for b, c in cumulative
     ]
-    inputs.append({"series": _series_text(metric.name + "_count", labels), "values": f"0+240x{EVAL_MINUTES + 5}"})
+    inputs.append({"series": spaced_series(metric.name + "_count", labels), "values": f"0+240x{EVAL_MINUTES + 5}"})
     inputs.append(
         {
-            "series": _series_text(metric.name + "_sum", labels),
+            "series": spaced_series(metric.name + "_sum", labels),
             "values": f"0+{format_number(sum_rate * 60)}x{EVAL_MINUTES + 5}",
         }
     )
@@ -151,9 +133,9 @@ def _histogram_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], 
 
 def _gauge_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
     base = {"job": spec.scrape.job, **{name: spec.label_by_name[name].values[0] for name in metric.labels}}
-    rows = [({**base, "instance": "replica-1:8001"}, 3.0), ({**base, "instance": "replica-2:8001"}, 5.0)]
+    rows = [({**base, "instance": TEST_INSTANCE}, 3.0), ({**base, "instance": "replica-2:8001"}, 5.0)]
     inputs = [
-        {"series": _series_text(metric.name, labels), "values": f"{format_number(v)}x{EVAL_MINUTES + 5}"}
+        {"series": spaced_series(metric.name, labels), "values": f"{format_number(v)}x{EVAL_MINUTES + 5}"}
         for labels, v in rows
     ]
     tests = []

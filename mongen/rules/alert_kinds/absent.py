@@ -1,0 +1,70 @@
+"""`absent`: the service's job exposes none of a metric's series (instrumentation or scrape broken)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from mongen.model import COUNTER, GAUGE, HISTOGRAM, Alert, AlertKindName, MetricType, Spec
+from mongen.promql import quote
+from mongen.rules.alert_kinds.base import AlertKind, common_labels, extra_description, runbook_url
+from mongen.rules.annotations import LabelRef
+from mongen.rules.types import AlertRule
+from mongen.synth.cases import AlertCase
+from mongen.synth.series import TEST_INSTANCE, base_labels, series
+from mongen.units import format_duration
+
+
+class Absent(AlertKind):
+    name: ClassVar[AlertKindName] = "absent"
+    metric_types: ClassVar[tuple[MetricType, ...]] = (COUNTER, HISTOGRAM, GAUGE)
+    fields = frozenset({"metric"})
+    required = ("metric",)
+    # While the service is down its metrics are absent too; verify does not hold it quiet then.
+    guarded = False
+
+    def rule(self, spec: Spec, alert: Alert) -> AlertRule:
+        metric = spec.metric_by_name[alert.metric or ""]
+        name = next(iter(metric.exposed_series))
+        return AlertRule(
+            name=alert.name,
+            expr=f"absent({name}{{job={quote(spec.scrape.job)}}})",
+            for_seconds=alert.for_seconds,
+            labels=common_labels(spec, alert),
+            summary=(f"{spec.service} exposes no {name}",),
+            description=(
+                f"No series of {name} for job ",
+                LabelRef("job"),
+                f" for {format_duration(alert.for_seconds)}: "
+                "the instrumentation or the scrape config is broken, so the other alerts on it cannot fire.",
+                *extra_description(alert),
+            ),
+            runbook_url=runbook_url(spec, alert.name),
+            output_labels=("job",),
+            threshold=None,
+        )
+
+    def cases(self, spec: Spec, alert: Alert, rule: AlertRule) -> list[AlertCase]:
+        metric = spec.metric_by_name[alert.metric or ""]
+        name = next(iter(metric.exposed_series))
+        minutes = alert.for_seconds // 60 + 5
+        job = spec.scrape.job
+        up = series("up", {"job": job, "instance": TEST_INSTANCE})
+        present = series(name, base_labels(spec, metric, {}))
+        return [
+            AlertCase(
+                f"{alert.name} fires when only up is there",
+                rule,
+                [(up, f"1x{minutes}")],
+                minutes * 60,
+                True,
+                {"job": job},
+                1,
+            ),
+            AlertCase(
+                f"{alert.name} stays quiet when the metric is exposed",
+                rule,
+                [(present, f"0x{minutes}")],
+                minutes * 60,
+                False,
+            ),
+        ]

@@ -1,0 +1,122 @@
+"""What an alert kind is: one class that owns its spec checks, its rule, its promtool cases and how
+`mongen verify` makes it fire. Each kind lives in its own module and is registered in __init__.py.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+from mongen.errors import YamlPath
+from mongen.model import Alert, AlertKindName, Matcher, Metric, MetricType, Spec
+from mongen.promql import matcher_text
+from mongen.rules.annotations import LabelRef, Part
+from mongen.rules.types import AlertRule
+from mongen.synth.cases import AlertCase
+
+# Fields every alert has; a kind lists the others it uses in `fields`, and the spec is rejected
+# when it sets one the kind would ignore (a `window` on a gauge alert changes nothing).
+COMMON_FIELDS = frozenset({"name", "kind", "severity", "for", "description"})
+
+
+class IssueSink(Protocol):
+    """Where a kind reports what is wrong with an alert in the spec (the spec builder)."""
+
+    def fail(self, path: YamlPath, message: str) -> None: ...
+
+
+# --- how verify makes an alert fire -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerErrors:
+    """A share of the requests whose labels match `labels` fail with a server error."""
+
+    metric: str
+    labels: tuple[tuple[str, str], ...]
+    share: float
+
+
+@dataclass(frozen=True)
+class SlowRequests:
+    """Requests slow down until `quantile` of `metric` is well above `threshold` seconds."""
+
+    metric: str
+    quantile: float
+    threshold: float
+
+
+@dataclass(frozen=True)
+class TargetGone:
+    """The service stops answering scrapes."""
+
+
+Fault = ServerErrors | SlowRequests | TargetGone
+
+
+class AlertKind(ABC):
+    name: ClassVar[AlertKindName]
+    # The metric types an alert of this kind may watch; () when it watches no metric of the spec.
+    metric_types: ClassVar[tuple[MetricType, ...]] = ()
+    # Fields besides COMMON_FIELDS that this kind uses; `required` of them must be present.
+    fields: ClassVar[frozenset[str]] = frozenset()
+    required: ClassVar[tuple[str, ...]] = ()
+    # Whether verify checks that this alert stays quiet while another alert's fault is injected.
+    guarded: ClassVar[bool] = True
+
+    def check(  # noqa: B027 - a hook: kinds with nothing to add inherit it
+        self, spec_issues: IssueSink, alert: Alert, path: YamlPath, metric: Metric | None
+    ) -> None:
+        """Kind-specific spec checks, after the common ones (fields, metric type, labels) passed."""
+
+    @abstractmethod
+    def rule(self, spec: Spec, alert: Alert) -> AlertRule: ...
+
+    @abstractmethod
+    def cases(self, spec: Spec, alert: Alert, rule: AlertRule) -> list[AlertCase]:
+        """promtool cases: at least one that makes the alert fire with exact labels and
+        annotations, and one that keeps it quiet."""
+
+    def fault(self, spec: Spec, alert: Alert) -> Fault | None:
+        """What verify injects to make this alert fire; None when verify does not drive it."""
+        return None
+
+
+# --- helpers the kinds share -------------------------------------------------------------------
+
+
+def common_labels(spec: Spec, alert: Alert) -> tuple[tuple[str, str], ...]:
+    return (("service", spec.service), ("severity", alert.severity))
+
+
+def runbook_url(spec: Spec, name: str) -> str | None:
+    return f"{spec.runbook_base}/{name}" if spec.runbook_base else None
+
+
+def where_filter(alert: Alert) -> str:
+    """`{label="v",...}` for the alert's `where`, or "" (a selector suffix on a recorded series)."""
+    return "{" + ",".join(matcher_text(m) for m in alert.where) + "}" if alert.where else ""
+
+
+def by_parts(alert: Alert) -> tuple[Part, ...]:
+    """` (endpoint <value>)` for each label the alert groups by."""
+    parts: tuple[Part, ...] = ()
+    for label in alert.by:
+        parts += (f" ({label} ", LabelRef(label), ")")
+    return parts
+
+
+def extra_description(alert: Alert) -> tuple[Part, ...]:
+    return (" " + alert.description,) if alert.description else ()
+
+
+def check_where_in_by(spec_issues: IssueSink, path: YamlPath, where: tuple[Matcher, ...], by: tuple[str, ...]) -> None:
+    """Alerts that read a recording rule which keeps only `job` and `by` cannot filter on other labels."""
+    for m in where:
+        if m.label not in by:
+            spec_issues.fail(
+                (*path, "where", m.label),
+                f"`where` filters on `{m.label}`, which is not in `by` ({', '.join(by) or 'none'}); "
+                "the recorded series this alert reads has no such label, so it could never fire",
+            )

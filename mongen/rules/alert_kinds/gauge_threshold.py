@@ -1,0 +1,59 @@
+"""`gauge_threshold`: a gauge's maximum per instance (and `by` group) above a threshold."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from mongen.model import GAUGE, Alert, AlertKindName, MetricType, Spec
+from mongen.promql import by_clause, selector
+from mongen.rules.alert_kinds.base import AlertKind, common_labels, extra_description, runbook_url
+from mongen.rules.annotations import LabelRef, ValueRef, humanize
+from mongen.rules.types import AlertRule
+from mongen.synth.cases import AlertCase, threshold_case
+from mongen.synth.series import base_labels, series
+from mongen.units import format_number
+
+
+class GaugeThreshold(AlertKind):
+    name: ClassVar[AlertKindName] = "gauge_threshold"
+    metric_types: ClassVar[tuple[MetricType, ...]] = (GAUGE,)
+    fields = frozenset({"metric", "by", "where", "threshold"})
+    required = ("metric", "threshold")
+
+    @staticmethod
+    def _keep(alert: Alert) -> tuple[str, ...]:
+        return ("job", "instance", *alert.by)
+
+    def rule(self, spec: Spec, alert: Alert) -> AlertRule:
+        metric = spec.metric_by_name[alert.metric or ""]
+        threshold = alert.threshold or 0.0
+        return AlertRule(
+            name=alert.name,
+            expr=f"max {by_clause(self._keep(alert))} ({selector(metric.name, alert.where)}) > {format_number(threshold)}",
+            for_seconds=alert.for_seconds,
+            labels=common_labels(spec, alert),
+            summary=(f"{metric.name} above {humanize(threshold)} on ", LabelRef("instance")),
+            description=(
+                f"{metric.name} is ",
+                ValueRef("humanize"),
+                " on ",
+                LabelRef("instance"),
+                f" (threshold {humanize(threshold)}).",
+                *extra_description(alert),
+            ),
+            runbook_url=runbook_url(spec, alert.name),
+            output_labels=self._keep(alert),
+            threshold=threshold,
+        )
+
+    def cases(self, spec: Spec, alert: Alert, rule: AlertRule) -> list[AlertCase]:
+        metric = spec.metric_by_name[alert.metric or ""]
+        threshold = alert.threshold or 0.0
+        minutes = alert.for_seconds // 60 + 5
+        labels = base_labels(spec, metric, spec.values_matching(alert.where))
+        result = {k: labels[k] for k in self._keep(alert)}
+        cases = []
+        for firing, value in ((True, threshold * 1.05), (False, threshold * 0.95)):
+            inputs = [(series(metric.name, labels), f"{format_number(value)}x{minutes}")]
+            cases.append(threshold_case(rule, firing, humanize(value), inputs, minutes * 60, result, value))
+        return cases

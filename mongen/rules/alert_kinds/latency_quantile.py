@@ -1,0 +1,119 @@
+"""`latency_quantile`: a quantile of a histogram, read from its recording rule, above a threshold."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from mongen.errors import YamlPath
+from mongen.model import HISTOGRAM, Alert, AlertKindName, Metric, MetricType, Spec
+from mongen.rules.alert_kinds.base import (
+    AlertKind,
+    Fault,
+    IssueSink,
+    SlowRequests,
+    by_parts,
+    check_where_in_by,
+    common_labels,
+    extra_description,
+    runbook_url,
+    where_filter,
+)
+from mongen.rules.annotations import LabelRef, ValueRef
+from mongen.rules.naming import quantile_name
+from mongen.rules.types import AlertRule
+from mongen.synth.cases import AlertCase, threshold_case
+from mongen.synth.histograms import histogram_for_quantile, quantile_untestable, straddle_targets
+from mongen.synth.series import base_labels, counter_values, series
+from mongen.units import format_duration, format_number
+
+# Beyond P99.9 a classic histogram over a 5m window is decided by less than one request at TTS
+# rates (a few requests a second): the alert would flap on single requests.
+QUANTILE_RANGE = (0.001, 0.999)
+
+
+def _percentile(q: float) -> str:
+    return format_number(round(q * 100, 6))
+
+
+class LatencyQuantile(AlertKind):
+    name: ClassVar[AlertKindName] = "latency_quantile"
+    metric_types: ClassVar[tuple[MetricType, ...]] = (HISTOGRAM,)
+    fields = frozenset({"metric", "quantile", "by", "where", "threshold"})
+    required = ("metric", "quantile", "threshold")
+
+    def check(self, spec_issues: IssueSink, alert: Alert, path: YamlPath, metric: Metric | None) -> None:
+        check_where_in_by(spec_issues, path, alert.where, alert.by)
+        if metric is None or alert.quantile is None or alert.threshold is None:
+            return
+        q, threshold = alert.quantile, alert.threshold
+        low, high = QUANTILE_RANGE
+        if not low <= q <= high:
+            spec_issues.fail(
+                (*path, "quantile"),
+                f"quantile {q:g} is outside {low:g}..{high:g}: over a 5m rate window a histogram "
+                "this extreme is decided by a single request, so the alert would flap; alert on P99.9 or below",
+            )
+            return
+        if not metric.buckets[0] < threshold < metric.buckets[-1]:
+            spec_issues.fail(
+                (*path, "threshold"),
+                f"a quantile can only be told apart between the first and last bucket "
+                f"({metric.buckets[0]:g}..{metric.buckets[-1]:g}); got {threshold:g}",
+            )
+            return
+        problem = quantile_untestable(metric, q, threshold)
+        if problem:
+            spec_issues.fail((*path, "threshold"), f"P{_percentile(q)} of `{metric.name}`: {problem}")
+
+    def rule(self, spec: Spec, alert: Alert) -> AlertRule:
+        metric = spec.metric_by_name[alert.metric or ""]
+        q, threshold = alert.quantile or 0.0, alert.threshold or 0.0
+        pct = _percentile(q)
+        record = quantile_name(metric, alert.by, q, spec.rate_window)
+        where = by_parts(alert)
+        return AlertRule(
+            name=alert.name,
+            expr=f"{record}{where_filter(alert)} > {format_number(threshold)}",
+            for_seconds=alert.for_seconds,
+            labels=common_labels(spec, alert),
+            summary=(f"{spec.service} P{pct} latency above {format_number(threshold)}s", *where),
+            description=(
+                f"P{pct} latency of {spec.service}",
+                *where,
+                " is ",
+                ValueRef("seconds"),
+                f" over the last {format_duration(spec.rate_window)} (threshold {format_number(threshold)}s, job ",
+                LabelRef("job"),
+                ").",
+                *extra_description(alert),
+            ),
+            runbook_url=runbook_url(spec, alert.name),
+            output_labels=("job", *alert.by),
+            threshold=threshold,
+        )
+
+    def cases(self, spec: Spec, alert: Alert, rule: AlertRule) -> list[AlertCase]:
+        metric = spec.metric_by_name[alert.metric or ""]
+        q, threshold = alert.quantile or 0.0, alert.threshold or 0.0
+        minutes = (alert.for_seconds + spec.rate_window) // 60 + 5
+        labels = base_labels(spec, metric, spec.values_matching(alert.where))
+        result = {"job": labels["job"], **{b: labels[b] for b in alert.by}}
+        cases = []
+        # Inside the buckets: just above the threshold fires, just below stays quiet (the spec
+        # check `quantile_untestable` guarantees both can be placed).
+        for firing, target in zip((True, False), straddle_targets(metric, threshold), strict=True):
+            made = histogram_for_quantile(metric, q, target)
+            assert made is not None and (made[1] > threshold) == firing, "rejected by LatencyQuantile.check"
+            counts, value = made
+            inputs = [
+                (series(metric.name + "_bucket", {**labels, "le": le}), counter_values(c, minutes)) for le, c in counts
+            ]
+            total = counts[-1][1]
+            inputs.append((series(metric.name + "_count", labels), counter_values(total, minutes)))
+            inputs.append((series(metric.name + "_sum", labels), counter_values(round(total * target), minutes)))
+            what = f"P{_percentile(q)} {value:g}s"
+            cases.append(threshold_case(rule, firing, what, inputs, minutes * 60, result, value))
+        return cases
+
+    def fault(self, spec: Spec, alert: Alert) -> Fault | None:
+        return SlowRequests(alert.metric or "", alert.quantile or 0.0, alert.threshold or 0.0)

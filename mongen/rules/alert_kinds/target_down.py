@@ -1,0 +1,50 @@
+"""`target_down`: Prometheus cannot scrape a target of the service's job."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from mongen.model import Alert, AlertKindName, Spec
+from mongen.promql import quote
+from mongen.rules.alert_kinds.base import AlertKind, Fault, TargetGone, common_labels, extra_description, runbook_url
+from mongen.rules.annotations import LabelRef
+from mongen.rules.types import AlertRule
+from mongen.synth.cases import AlertCase
+from mongen.synth.series import TEST_INSTANCE, series
+from mongen.units import format_duration
+
+
+class TargetDown(AlertKind):
+    name: ClassVar[AlertKindName] = "target_down"
+
+    def rule(self, spec: Spec, alert: Alert) -> AlertRule:
+        return AlertRule(
+            name=alert.name,
+            expr=f"up{{job={quote(spec.scrape.job)}}} == 0",
+            for_seconds=alert.for_seconds,
+            labels=common_labels(spec, alert),
+            summary=(f"{spec.service} target ", LabelRef("instance"), " is down"),
+            description=(
+                "Prometheus cannot scrape ",
+                LabelRef("instance"),
+                " of job ",
+                LabelRef("job"),
+                f" for {format_duration(alert.for_seconds)}: the replica is down or /metrics is blocked.",
+                *extra_description(alert),
+            ),
+            runbook_url=runbook_url(spec, alert.name),
+            output_labels=("job", "instance"),
+            threshold=None,
+        )
+
+    def cases(self, spec: Spec, alert: Alert, rule: AlertRule) -> list[AlertCase]:
+        minutes = alert.for_seconds // 60 + 5
+        labels = {"job": spec.scrape.job, "instance": TEST_INSTANCE}
+        up = series("up", labels)
+        return [
+            AlertCase(f"{alert.name} fires when up is 0", rule, [(up, f"0x{minutes}")], minutes * 60, True, labels, 0),
+            AlertCase(f"{alert.name} stays quiet when up is 1", rule, [(up, f"1x{minutes}")], minutes * 60, False),
+        ]
+
+    def fault(self, spec: Spec, alert: Alert) -> Fault | None:
+        return TargetGone()
