@@ -71,12 +71,13 @@ def test_dashboard_queries_leave_no_variable(spec_path: str, tmp_path: Path) -> 
 
 
 @e2e
-def test_verify_passes_on_the_default_spec() -> None:
+def test_verify_passes_on_the_default_spec(tmp_path: Path) -> None:
     for tool in ("prometheus", "prometheus-alertmanager"):
         need(tool)
     proc = subprocess.run(
         [sys.executable, "-m", "mongen", "verify", "specs/emotivoice.yaml", "--format", "json"],
         cwd=ROOT,
+        env=_own_tmpdir(tmp_path),
         capture_output=True,
         text=True,
         timeout=240,
@@ -97,8 +98,7 @@ def test_verify_passes_on_the_default_spec() -> None:
         and states["EmotivoiceTargetDown"]["target-down"] == "firing"
     )
     assert all(count > 0 for count in report["series_counts"].values()) and len(report["series_counts"]) > 80
-    leftovers = subprocess.run(["pgrep", "-f", "mongen-verify-"], capture_output=True, text=True, check=False)
-    assert leftovers.stdout == "", "verify left processes running"
+    assert _servers(tmp_path) == [], "verify left processes running"
 
 
 def test_latency_profile_fits_each_spec() -> None:
@@ -151,13 +151,14 @@ def test_verify_names_a_broken_rule(tmp_path: Path) -> None:
 
 
 @e2e
-def test_interrupted_verify_stops_every_server() -> None:
+def test_interrupted_verify_stops_every_server(tmp_path: Path) -> None:
     import signal
     import time
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "mongen", "verify"],
         cwd=ROOT,
+        env=_own_tmpdir(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -165,9 +166,9 @@ def test_interrupted_verify_stops_every_server() -> None:
     )
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not _servers():
+        while time.monotonic() < deadline and not _servers(tmp_path):
             time.sleep(0.2)
-        assert _servers(), "verify did not start its servers"
+        assert _servers(tmp_path), "verify did not start its servers"
         time.sleep(2)
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
@@ -176,15 +177,22 @@ def test_interrupted_verify_stops_every_server() -> None:
             proc.kill()
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr.read()
-    assert (
-        _servers() == []
-        and subprocess.run(["pgrep", "-f", "mongen-verify-"], capture_output=True, check=False).stdout == b""
-    )
+    assert _servers(tmp_path) == []
 
 
-def _servers() -> list[str]:
-    """PIDs of the Prometheus/Alertmanager processes a verify run started (their paths name its temp dir)."""
-    out = subprocess.run(["pgrep", "-f", "mongen-verify-"], capture_output=True, text=True, check=False).stdout
+def _own_tmpdir(tmp_path: Path) -> dict[str, str]:
+    """The environment of a verify run whose temp dir lies under tmp_path, so its servers can be
+    told from those of other runs on the same machine."""
+    import os
+
+    return {**os.environ, "TMPDIR": str(tmp_path)}
+
+
+def _servers(tmp_path: Path) -> list[str]:
+    """PIDs of the Prometheus/Alertmanager processes of the verify run under tmp_path (their
+    arguments name its temp dir)."""
+    pattern = f"{tmp_path}/mongen-verify-"
+    out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True, check=False).stdout
     return out.split()
 
 
