@@ -10,25 +10,74 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mongen.fake_service import FaultModel
+from mongen.pipeline import render
 from mongen.spec.build import load_spec
-from mongen.verify import compress_expr, latency_factors, run_verify
+from mongen.verify import run_verify
+from mongen.verify.checks import dashboard_queries
+from mongen.verify.phases import ExpectedAlert, Phase, plan_phases
+from mongen.verify.service import FaultModel, Outage, ServerErrors, SlowResponses
+from mongen.verify.timescale import compress_duration, compress_expr
+from mongen.verify.traffic import latency_factors
+from mongen.writer import write_tree
 from tests.conftest import ROOT, need
 
-pytestmark = pytest.mark.e2e
+e2e = pytest.mark.e2e
 
 
 def test_compress_rewrites_ranges_through_the_ast() -> None:
     assert compress_expr('sum by (job) (rate(x_total{a="b"}[5m]))') == 'sum by (job)(rate(x_total{a="b"}[5s]))'
     assert compress_expr("sum_over_time(r[30d])") == "sum_over_time(r{}[12h])"
+    assert (compress_duration("10m"), compress_duration("30s"), compress_duration("1s")) == ("10s", "1s", "1s")
 
 
-def test_verify_passes_on_the_default_spec() -> None:
+def test_phases_of_the_default_spec() -> None:
+    quiet = ("EmotivoiceEmotionErrorRatioHigh", "EmotivoiceGpuMemoryHigh", "EmotivoiceP95LatencyHigh")
+    assert plan_phases(load_spec("specs/emotivoice.yaml")) == [
+        Phase(
+            "angry-errors",
+            ServerErrors((("emotion", "angry"),), 0.5),
+            ExpectedAlert("EmotivoiceEmotionErrorRatioHigh", "page", (("emotion", "angry"),)),
+            ("EmotivoiceGpuMemoryHigh", "EmotivoiceP95LatencyHigh", "EmotivoiceTargetDown"),
+        ),
+        Phase(
+            "slow",
+            SlowResponses(3.0),
+            ExpectedAlert("EmotivoiceP95LatencyHigh", "page"),
+            ("EmotivoiceEmotionErrorRatioHigh", "EmotivoiceGpuMemoryHigh", "EmotivoiceTargetDown"),
+        ),
+        Phase("target-down", Outage(), ExpectedAlert("EmotivoiceTargetDown", "page"), quiet),
+    ]
+
+
+def test_error_phase_targets_the_value_the_alerts_where_accepts() -> None:
+    errors = plan_phases(load_spec("specs/multi-slo.yaml"))[0]
+    assert errors.name == "transcribe-errors"
+    assert errors.fault == ServerErrors((("route", "/transcribe"),), 0.5)
+    assert errors.fires == ExpectedAlert("AsrGatewayErrorRatioHigh", "ticket", (("route", "/transcribe"),))
+    assert [p.name for p in plan_phases(load_spec("specs/multi-slo.yaml"))] == [
+        "transcribe-errors",
+        "slow",
+        "target-down",
+    ]
+
+
+@pytest.mark.parametrize("spec_path", ["specs/emotivoice.yaml", "specs/multi-slo.yaml"])
+def test_dashboard_queries_leave_no_variable(spec_path: str, tmp_path: Path) -> None:
+    spec = load_spec(spec_path)
+    write_tree(tmp_path, render(spec))
+    queries = dashboard_queries(spec, tmp_path)
+    assert queries and all("$" not in expr for _, expr in queries), queries
+    assert all(f'job=~"{spec.scrape.job}"' in expr for _, expr in queries if "job" in expr)
+
+
+@e2e
+def test_verify_passes_on_the_default_spec(tmp_path: Path) -> None:
     for tool in ("prometheus", "prometheus-alertmanager"):
         need(tool)
     proc = subprocess.run(
         [sys.executable, "-m", "mongen", "verify", "specs/emotivoice.yaml", "--format", "json"],
         cwd=ROOT,
+        env=_own_tmpdir(tmp_path),
         capture_output=True,
         text=True,
         timeout=240,
@@ -49,8 +98,7 @@ def test_verify_passes_on_the_default_spec() -> None:
         and states["EmotivoiceTargetDown"]["target-down"] == "firing"
     )
     assert all(count > 0 for count in report["series_counts"].values()) and len(report["series_counts"]) > 80
-    leftovers = subprocess.run(["pgrep", "-f", "mongen-verify-"], capture_output=True, text=True, check=False)
-    assert leftovers.stdout == "", "verify left processes running"
+    assert _servers(tmp_path) == [], "verify left processes running"
 
 
 def test_latency_profile_fits_each_spec() -> None:
@@ -62,6 +110,7 @@ def test_latency_profile_fits_each_spec() -> None:
     assert healthy * longest < 1.0 and slow * longest * 0.85 / 1.15 > 2.0, (healthy, slow)
 
 
+@e2e
 def test_verify_passes_on_a_second_spec() -> None:
     """Not tuned to EmotiVoice: another service's SLOs, labels and thresholds, end to end."""
     for tool in ("prometheus", "prometheus-alertmanager"):
@@ -79,6 +128,7 @@ def test_verify_passes_on_a_second_spec() -> None:
     assert states["AsrGatewayDown"]["target-down"] == "firing"
 
 
+@e2e
 def test_verify_names_a_broken_rule(tmp_path: Path) -> None:
     def sabotage(root: Path) -> None:
         # The brief's own bug: filter on a label the counter does not have.
@@ -100,13 +150,15 @@ def test_verify_names_a_broken_rule(tmp_path: Path) -> None:
     assert "no series for endpoint:emoti_voice_tts_requests:rate5m" in failed[0].detail
 
 
-def test_interrupted_verify_stops_every_server() -> None:
+@e2e
+def test_interrupted_verify_stops_every_server(tmp_path: Path) -> None:
     import signal
     import time
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "mongen", "verify"],
         cwd=ROOT,
+        env=_own_tmpdir(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -114,9 +166,9 @@ def test_interrupted_verify_stops_every_server() -> None:
     )
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not _servers():
+        while time.monotonic() < deadline and not _servers(tmp_path):
             time.sleep(0.2)
-        assert _servers(), "verify did not start its servers"
+        assert _servers(tmp_path), "verify did not start its servers"
         time.sleep(2)
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
@@ -125,18 +177,26 @@ def test_interrupted_verify_stops_every_server() -> None:
             proc.kill()
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr.read()
-    assert (
-        _servers() == []
-        and subprocess.run(["pgrep", "-f", "mongen-verify-"], capture_output=True, check=False).stdout == b""
-    )
+    assert _servers(tmp_path) == []
 
 
-def _servers() -> list[str]:
-    """PIDs of the Prometheus/Alertmanager processes a verify run started (their paths name its temp dir)."""
-    out = subprocess.run(["pgrep", "-f", "mongen-verify-"], capture_output=True, text=True, check=False).stdout
+def _own_tmpdir(tmp_path: Path) -> dict[str, str]:
+    """The environment of a verify run whose temp dir lies under tmp_path, so its servers can be
+    told from those of other runs on the same machine."""
+    import os
+
+    return {**os.environ, "TMPDIR": str(tmp_path)}
+
+
+def _servers(tmp_path: Path) -> list[str]:
+    """PIDs of the Prometheus/Alertmanager processes of the verify run under tmp_path (their
+    arguments name its temp dir)."""
+    pattern = f"{tmp_path}/mongen-verify-"
+    out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True, check=False).stdout
     return out.split()
 
 
+@e2e
 def test_missing_prometheus_names_the_package(tmp_path: Path) -> None:
     import os
 

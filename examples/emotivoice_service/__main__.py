@@ -1,5 +1,5 @@
-"""Entry point of the fake EmotiVoice service (implementation: mongen/fake_service.py)."""
+"""Entry point of the simulated EmotiVoice service (implementation: mongen/verify/service/app.py)."""
 
-from mongen.fake_service import main
+from mongen.verify.service.app import main
 
 main()

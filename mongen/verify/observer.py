@@ -1,0 +1,74 @@
+"""What verify sees of the running monitoring: Prometheus's query and alerts API, and what
+the webhook sink received. Every check's outcome goes into the report."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import urllib.error
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+from mongen.verify.report import VerifyReport
+from mongen.verify.testbed import WebhookSink, get_json
+
+PHASE_TIMEOUT = 40.0  # seconds for a compressed alert (window + `for`) to fire or resolve
+
+
+class Observer:
+    def __init__(self, prom_url: str, sink: WebhookSink, report: VerifyReport, alert_names: list[str]) -> None:
+        self.prom_url, self.sink, self.report, self.alert_names = prom_url, sink, report, alert_names
+
+    def query(self, expr: str) -> list[Any]:
+        url = f"{self.prom_url}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+        result: list[Any] = get_json(url)["data"]["result"]
+        return result
+
+    def alerts(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = get_json(f"{self.prom_url}/api/v1/alerts")["data"]["alerts"]
+        return result
+
+    def record_states(self, phase: str) -> None:
+        """Each alert's state now (firing wins over pending) as the report's column `phase`."""
+        states: dict[str, str] = {}
+        for alert in self.alerts():
+            name = alert["labels"]["alertname"]
+            if states.get(name) != "firing":
+                states[name] = alert["state"]
+        for name in self.alert_names:
+            self.report.alert_states.setdefault(name, {})[phase] = states.get(name, "inactive")
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = PHASE_TIMEOUT) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(urllib.error.URLError, OSError, KeyError):
+                if predicate():
+                    return True
+            time.sleep(0.5)
+        return False
+
+    def firing(self, name: str, labels: dict[str, str] | None = None) -> bool:
+        return any(
+            a["labels"]["alertname"] == name
+            and a["state"] == "firing"
+            and all(a["labels"].get(k) == v for k, v in (labels or {}).items())
+            for a in self.alerts()
+        )
+
+    def active_elsewhere(self, name: str, labels: dict[str, str]) -> list[str]:
+        """Label sets `name` is pending or firing with that differ from `labels` (a per-label alert
+        must stay per label)."""
+        return [
+            f"{a['state']} { ({k: a['labels'].get(k) for k in labels}) }"
+            for a in self.alerts()
+            if a["labels"]["alertname"] == name
+            and a["state"] in ("pending", "firing")
+            and any(a["labels"].get(k) != v for k, v in labels.items())
+        ]
+
+    def quiet(self, name: str) -> bool:
+        return not self.firing(name)
+
+    def delivered(self, name: str, labels: dict[str, str], receivers: list[str]) -> bool:
+        return set(receivers) <= set(self.sink.got(name, labels))

@@ -1,0 +1,204 @@
+"""A simulated inference service (EmotiVoice-shaped), instrumented only through the generated module.
+
+    python -m examples.emotivoice_service --metrics-module out/instrumentation/emotivoice_metrics.py
+
+It lives in the package because `mongen verify` drives it; examples/ is its entry point.
+
+POST /synthesize  {"text": "...", "emotion": "happy"} -> {"audio_bytes": N} or a 500 (also /clone)
+GET  /metrics     the module's registry (put the generated nginx snippet in front of it)
+POST /admin/faults {"error_rates": {"emotion=angry": 0.5}, "latency_factor": 3.0}  (demos; see faults.py)
+
+With --time-scale below 1 the service sleeps less than the latency it reports, so tests can
+produce hours of realistic histograms in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from mongen.verify.service.faults import Fault, FaultModel, Outage
+from mongen.verify.service.instrumentation import (
+    GpuMemoryGauge,
+    InferenceTiming,
+    InstrumentationModule,
+    MetricsModuleError,
+    label_text,
+    load_instrumentation,
+    normalizers,
+    record_parameters,
+    request_arguments,
+)
+
+ENDPOINTS = ("/synthesize", "/clone")
+INFERENCE_SHARE = 0.7  # of a request's latency spent in the model (the rest: queueing, encoding)
+
+
+class SimulatedService:
+    """The service on host:port in background threads; faults change how it answers."""
+
+    def __init__(
+        self, metrics: InstrumentationModule, host: str, port: int, time_scale: float, faults: FaultModel
+    ) -> None:
+        self.metrics, self.time_scale, self.faults = metrics, time_scale, faults
+        self.record_params = record_parameters(metrics)
+        self.normalizers = normalizers(metrics)
+        self.inference = metrics if isinstance(metrics, InferenceTiming) else None
+        self.gpu_memory = metrics if isinstance(metrics, GpuMemoryGauge) else None
+        self.stopped = threading.Event()
+        self.server = ThreadingHTTPServer((host, port), _handler(self))
+        self.server.daemon_threads = True
+        self.port = int(self.server.server_address[1])
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def synthesize(self, method: str, endpoint: str, text: str, raw_emotion: object) -> int:
+        """Simulate one request and record it through the generated module; the HTTP status."""
+        latency = self.faults.latency(len(text))
+        time.sleep(latency * self.time_scale)
+        request: dict[str, Any] = {
+            "method": method,
+            "endpoint": endpoint,
+            "status": 200,
+            "emotion": raw_emotion,
+            "duration_seconds": latency,
+            "text_length": len(text),
+        }
+        spread = self.faults.draw()
+        labels = self._series_labels(request_arguments(self.metrics, self.record_params, request, spread))
+        status = request["status"] = 500 if self.faults.fails(labels) else 200
+        if self.inference is not None:
+            self.inference.observe_inference(latency * INFERENCE_SHARE)
+        if self.gpu_memory is not None:
+            self.gpu_memory.set_gpu_memory(6e9 + 4e6 * len(text))  # a 6 GB model plus activations
+        self.metrics.record_request(**request_arguments(self.metrics, self.record_params, request, spread))
+        return status
+
+    def _series_labels(self, arguments: dict[str, Any]) -> dict[str, str]:
+        """The label values the request's series will carry, which error faults match on."""
+        return {
+            label: label_text(self.normalizers[label](raw) if label in self.normalizers else raw)
+            for label, raw in arguments.items()
+            if label in self.metrics.LABEL_VALUES
+        }
+
+    def inject(self, fault: Fault) -> None:
+        if isinstance(fault, Outage):
+            self.stop()
+        else:
+            self.faults.apply(fault)
+
+    def heal(self) -> None:
+        self.faults.heal()
+
+    def stop(self) -> None:
+        """Stop answering at once, also on open keep-alive connections. Idempotent."""
+        if self.stopped.is_set():
+            return
+        self.stopped.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class ServiceRequestHandler(BaseHTTPRequestHandler):
+    """HTTP in front of a SimulatedService (bound per service by `_handler`)."""
+
+    protocol_version = "HTTP/1.1"
+    service: ClassVar[SimulatedService]
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            data = json.loads(self.rfile.read(length) or b"{}")
+        except json.JSONDecodeError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _stopped(self) -> bool:
+        # Keep-alive connections outlive serve_forever(); a stopped service answers nothing.
+        if self.service.stopped.is_set():
+            self.close_connection = True
+        return self.service.stopped.is_set()
+
+    def do_GET(self) -> None:
+        if self._stopped():
+            return
+        if self.path.split("?")[0] == "/metrics":
+            self._send(200, generate_latest(self.service.metrics.REGISTRY), CONTENT_TYPE_LATEST)
+        else:
+            self._send(404, b'{"error": "not found"}')
+
+    def do_POST(self) -> None:
+        if self._stopped():
+            return
+        path, data = self.path.split("?")[0], self._json()
+        if path == "/admin/faults":
+            self._admin_faults(data)
+        elif path not in ENDPOINTS:
+            self._send(404, b'{"error": "not found"}')
+        else:
+            text = str(data.get("text", ""))
+            status = self.service.synthesize(self.command, path, text, data.get("emotion", "neutral"))
+            if status == 500:
+                self._send(500, b'{"error": "synthesis failed"}')
+            else:
+                self._send(200, json.dumps({"audio_bytes": 3200 * max(1, len(text))}).encode())
+
+    def _admin_faults(self, data: dict[str, Any]) -> None:
+        try:
+            self.service.faults.update(data)
+        except ValueError as exc:
+            self._send(400, json.dumps({"error": str(exc)}).encode())
+            return
+        self._send(200, b'{"ok": true}')
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _handler(service: SimulatedService) -> type[BaseHTTPRequestHandler]:
+    return type("Handler", (ServiceRequestHandler,), {"service": service})
+
+
+def serve(
+    metrics_module: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8001,
+    time_scale: float = 1.0,
+    faults: FaultModel | None = None,
+) -> SimulatedService:
+    """Start the service in background threads (port 0: a free one); call .stop()."""
+    return SimulatedService(load_instrumentation(metrics_module), host, port, time_scale, faults or FaultModel())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "--metrics-module", required=True, help="instrumentation/<service>_metrics.py generated by mongen"
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--time-scale", type=float, default=1.0, help="sleep this fraction of the simulated latency")
+    args = parser.parse_args()
+    try:
+        service = serve(args.metrics_module, args.host, args.port, args.time_scale)
+    except MetricsModuleError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    print(f"fake EmotiVoice on http://{args.host}:{service.port} (Ctrl-C stops)", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        service.stop()

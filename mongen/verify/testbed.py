@@ -1,0 +1,173 @@
+"""The test bed's plumbing: free ports, child processes, readiness, the webhook sink, signals.
+
+Everything here is started inside a `contextlib.ExitStack`, so it is stopped on success, on
+failure and on Ctrl-C/SIGTERM alike (see `interruptible`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+HOST = "127.0.0.1"
+
+
+class VerifyError(RuntimeError):
+    """A server of the test bed did not start; carries the tail of its log."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def process(args: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A child process with its output in `log`, terminated (then killed) when the block ends."""
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise VerifyError(f"{log.stem} exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.2)
+    raise VerifyError(f"{url} did not become ready in {timeout:.0f}s:\n{log.read_text()[-2000:]}")
+
+
+class WebhookSink:
+    """Stands in for every receiver: records which receiver got which alerts."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer((HOST, 0), self._handler())
+        self.port = int(self.server.server_address[1])
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, receiver: str) -> str:
+        return f"http://{HOST}:{self.port}/{receiver}"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                receiver = self.path.strip("/")
+                with sink.lock:
+                    for alert in body.get("alerts", []):
+                        sink.received.append((receiver, alert))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def got(self, alertname: str, labels: dict[str, str]) -> list[str]:
+        """The receivers that got `alertname` firing with `labels`."""
+        with self.lock:
+            return sorted(
+                {
+                    receiver
+                    for receiver, alert in self.received
+                    if alert.get("status") == "firing"
+                    and alert["labels"].get("alertname") == alertname
+                    and all(alert["labels"].get(k) == v for k, v in labels.items())
+                }
+            )
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM unwind the run (and so stop every server), even where the shell
+    started us with SIGINT ignored (background jobs, CI runners)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@dataclass(frozen=True)
+class Server:
+    """A started child process and where it says it is ready."""
+
+    proc: subprocess.Popen[bytes]
+    log: Path
+    ready_url: str
+
+    def wait_ready(self) -> None:
+        wait_ready(self.ready_url, self.proc, self.log)
+
+
+def start_alertmanager(stack: contextlib.ExitStack, binary: str, config: Path, workdir: Path, port: int) -> Server:
+    log = workdir / "alertmanager.log"
+    args = [
+        binary,
+        f"--config.file={config}",
+        f"--storage.path={workdir / 'am-data'}",
+        f"--web.listen-address={HOST}:{port}",
+        "--cluster.listen-address=",  # no gossip port: one instance, nothing else bound
+    ]
+    return Server(stack.enter_context(process(args, log)), log, f"http://{HOST}:{port}/-/ready")
+
+
+def start_prometheus(stack: contextlib.ExitStack, binary: str, config: Path, workdir: Path, port: int) -> Server:
+    log = workdir / "prometheus.log"
+    args = [
+        binary,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={workdir / 'tsdb'}",
+        f"--web.listen-address={HOST}:{port}",
+        "--rules.alert.resend-delay=1s",  # the default 1m would outlast a compressed phase
+    ]
+    return Server(stack.enter_context(process(args, log)), log, f"http://{HOST}:{port}/-/ready")
