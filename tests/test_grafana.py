@@ -38,8 +38,9 @@ def test_every_panel_query_names_only_spec_metrics_and_recorded_series(spec_path
     write_tree(tmp_path, render(spec))
     board = json.loads((tmp_path / layout.dashboard(spec.service)).read_text())
     rules = []
+    variables = [v["name"] for v in board["templating"]["list"]]
     for i, (_, expr) in enumerate(_queries(board)):
-        for var in ("job", "instance", "endpoint", "emotion"):
+        for var in variables:
             expr = expr.replace(f"${var}", ".*")  # Grafana interpolates variables as text
         rules.append({"record": f"dashboard:panel_{i}:query", "expr": expr})
     queries = tmp_path / "dashboard-queries.yml"
