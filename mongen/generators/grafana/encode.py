@@ -155,7 +155,7 @@ def panels_json(rows: tuple[Row, ...]) -> list[dict[str, Any]]:
 
 
 def label_variable(variable: Variable) -> g.Template:
-    """A multi-select dropdown, `All` by default; its values are read when the dashboard loads."""
+    """A multi-select dropdown, `All` by default; its values follow the time range and the job."""
     return g.Template(
         name=variable.label,
         label=variable.title,
@@ -165,8 +165,8 @@ def label_variable(variable: Variable) -> g.Template:
         multi=True,
         allValue=".*",
         default="All",
-        refresh=2,
-        sort=1,
+        refresh=g.REFRESH_ON_TIME_RANGE_CHANGE,
+        sort=g.SORT_ALPHA_ASC,
     )
 
 
@@ -182,7 +182,7 @@ def templating(spec: Spec, variables: tuple[Variable, ...]) -> dict[str, Any]:
             query=f"label_values({TARGET_UP}, {JOB})",
             dataSource=DATASOURCE,
             default=spec.scrape.job,
-            refresh=2,
+            refresh=g.REFRESH_ON_TIME_RANGE_CHANGE,
         ),
         label_variable(Variable(INSTANCE, TARGET_UP)),
     ]

@@ -15,11 +15,11 @@ from mongen.generators.grafana.panels import Panel, Query
 from mongen.generators.grafana.queries import (
     alert_threshold,
     breakdown_labels,
+    dashboard_selector,
     legend,
     legend_suffix,
     main_group,
     recorded,
-    selector,
     value_unit,
     whole_group,
 )
@@ -37,9 +37,13 @@ def titled_by(title: str, group: tuple[str, ...]) -> str:
     return f"{title} by {' and '.join(group)}" if group else title
 
 
+def quantile_legend(quantile: float) -> str:
+    return f"P{format_number(quantile * 100)}"
+
+
 def quantiles_title() -> str:
     """`P50/P95/P99`: the quantiles every histogram is recorded for."""
-    return "/".join(f"P{format_number(q * 100)}" for q in DEFAULT_QUANTILES)
+    return "/".join(quantile_legend(q) for q in DEFAULT_QUANTILES)
 
 
 def rate_panel(spec: Spec, metric: Metric, title: str, unit: str) -> Panel:
@@ -65,7 +69,6 @@ def error_ratio_panels(spec: Spec, metric: Metric) -> tuple[Panel, ...]:
 
 def share_panels(spec: Spec, metric: Metric) -> tuple[Panel, ...]:
     """Each enum value's share of the metric's rate, stacked to 100%."""
-    enum_labels = [label for label in breakdown_labels(metric) if label in spec.label_by_name]
     return tuple(
         Panel(
             f"{label.capitalize()} share",
@@ -73,8 +76,8 @@ def share_panels(spec: Spec, metric: Metric) -> tuple[Panel, ...]:
             "percentunit",
             stacking="percent",
         )
-        for label in enum_labels
-        if spec.label_by_name[label].enum
+        for label in breakdown_labels(metric)
+        if (declared := spec.label_by_name.get(label)) and declared.enum
     )
 
 
@@ -86,7 +89,7 @@ def quantile_panel(spec: Spec, metric: Metric, title: str, description: str = ""
             spec,
             naming.quantile_name(metric, group, q, spec.rate_window),
             group,
-            f"P{format_number(q * 100)}{legend_suffix(group)}",
+            quantile_legend(q) + legend_suffix(group),
         )
         for q in DEFAULT_QUANTILES
     )
@@ -98,7 +101,7 @@ def heatmap_panel(spec: Spec, metric: Metric, title: str, description: str = "")
     """Bucket rates summed to one series per bucket bound (`le`): where observations pile up."""
     group = whole_group(metric)
     buckets = naming.rate_name(metric, group, spec.rate_window, "_bucket")
-    expr = f"sum {by_clause((BUCKET_LABEL,))} ({buckets}{selector(spec, group)})"
+    expr = f"sum {by_clause((BUCKET_LABEL,))} ({buckets}{dashboard_selector(spec, group)})"
     query = Query(expr, legend((BUCKET_LABEL,)))
     return Panel(title, (query,), value_unit(metric), kind="heatmap", description=description)
 

@@ -36,7 +36,8 @@ def main_group(metric: Metric) -> tuple[str, ...]:
 
 
 def whole_group(metric: Metric) -> tuple[str, ...]:
-    """The recorded group that sums over every label: `[]`, or the first recorded group instead."""
+    """The whole job (`[]`) where it is recorded, else the first recorded group (summing that
+    over its labels gives the whole job too)."""
     if () in metric.record_by or not metric.record_by:
         return ()
     return metric.record_by[0]
@@ -50,7 +51,7 @@ def dashboard_variables(spec: Spec) -> tuple[Variable, ...]:
     return tuple(Variable(label, requests.exposed_name) for label in breakdown_labels(requests))
 
 
-def selector(spec: Spec, group: tuple[str, ...] = (), extra: tuple[str, ...] = ()) -> str:
+def dashboard_selector(spec: Spec, group: tuple[str, ...] = (), extra: tuple[str, ...] = ()) -> str:
     """`{job=~"$job",...}` plus the variable of every label the series keeps, so dropdowns filter."""
     variables = {variable.label for variable in dashboard_variables(spec)}
     matchers = [f'{JOB}=~"${JOB}"', *(f'{label}=~"${label}"' for label in group if label in variables), *extra]
@@ -58,7 +59,7 @@ def selector(spec: Spec, group: tuple[str, ...] = (), extra: tuple[str, ...] = (
 
 
 def instance_selector(spec: Spec) -> str:
-    return selector(spec, extra=(f'{INSTANCE}=~"${INSTANCE}"',))
+    return dashboard_selector(spec, extra=(f'{INSTANCE}=~"${INSTANCE}"',))
 
 
 def legend(group: tuple[str, ...]) -> str:
@@ -73,7 +74,7 @@ def legend_suffix(group: tuple[str, ...]) -> str:
 
 def recorded(spec: Spec, series: str, group: tuple[str, ...], legend_text: str) -> Query:
     """A query of one recorded series, filtered by the dashboard's variables."""
-    return Query(f"{series}{selector(spec, group)}", legend_text)
+    return Query(f"{series}{dashboard_selector(spec, group)}", legend_text)
 
 
 def value_unit(metric: Metric) -> str:
