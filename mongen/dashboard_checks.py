@@ -6,6 +6,8 @@ from typing import Any
 
 import promql_parser
 
+GRID_WIDTH = 24  # Grafana's dashboard grid
+
 
 def _panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
@@ -28,6 +30,8 @@ def dashboard_problems(dashboard: dict[str, Any]) -> list[str]:
     cells: dict[tuple[int, int], str] = {}
     for panel in panels:
         pos = panel.get("gridPos") or {}
+        if pos.get("x", 0) + pos.get("w", 0) > GRID_WIDTH:
+            problems.append(f"panel {panel.get('title')!r} reaches past the {GRID_WIDTH}-column grid")
         for x in range(pos.get("x", 0), pos.get("x", 0) + pos.get("w", 0)):
             for y in range(pos.get("y", 0), pos.get("y", 0) + pos.get("h", 0)):
                 if (x, y) in cells:

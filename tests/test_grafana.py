@@ -38,8 +38,9 @@ def test_every_panel_query_names_only_spec_metrics_and_recorded_series(spec_path
     write_tree(tmp_path, render(spec))
     board = json.loads((tmp_path / layout.dashboard(spec.service)).read_text())
     rules = []
+    variables = [v["name"] for v in board["templating"]["list"]]
     for i, (_, expr) in enumerate(_queries(board)):
-        for var in ("job", "instance", "endpoint", "emotion"):
+        for var in variables:
             expr = expr.replace(f"${var}", ".*")  # Grafana interpolates variables as text
         rules.append({"record": f"dashboard:panel_{i}:query", "expr": expr})
     queries = tmp_path / "dashboard-queries.yml"
@@ -57,15 +58,17 @@ def test_dashboard_structure(spec_path: str) -> None:
     assert not {"rows", "sharedCrosshair"} & set(board)
 
 
-def test_structure_check_catches_overlap_missing_unit_and_legacy_heatmap() -> None:
+def test_structure_check_catches_overlap_off_grid_missing_unit_and_legacy_heatmap() -> None:
     board = dashboard(load_spec("specs/emotivoice.yaml"))
     panels = [p for p in board["panels"] if p["type"] != "row"]
     panels[1]["gridPos"] = dict(panels[0]["gridPos"])
     panels[2]["fieldConfig"]["defaults"]["unit"] = ""
     heatmap = next(p for p in panels if p["type"] == "heatmap")
     heatmap["options"] = {}
+    panels[-1]["gridPos"]["x"] = 16
     problems = " ".join(dashboard_problems(board))
     assert "overlaps" in problems and "has no unit" in problems and "no React options" in problems
+    assert f"{panels[-1]['title']!r} reaches past the 24-column grid" in problems
 
 
 def test_heatmap_is_a_react_heatmap_of_prebucketed_data() -> None:
