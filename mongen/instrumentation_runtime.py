@@ -19,6 +19,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from types import TracebackType
 from typing import Any, Generic, ParamSpec, SupportsFloat, TypeVar, cast
 
@@ -121,23 +122,28 @@ class _Feed(Generic[_Metric]):
     Every label combination is created up front, so `rate()` sees 0 instead of nothing and a
     request finds its child with one dict lookup."""
 
-    __slots__ = ("_children", "_metric", "_positions")
+    __slots__ = ("_children", "_key", "_metric")
     _metric: _Metric
-    _positions: tuple[int, ...]
-    _children: dict[tuple[str, ...], _Metric]
+    _key: Callable[[tuple[str, ...]], Any] | None
+    _children: dict[Any, _Metric]
 
     def __init__(self, metric: _Metric, positions: tuple[int, ...], tables: Sequence[_LabelTable]) -> None:
         self._metric = metric
-        self._positions = positions
-        self._children = {combo: metric.labels(*combo) for combo in _combinations(tables)} if positions else {}
+        # itemgetter picks a metric's values out of the helper's: a tuple for several labels, the
+        # value itself for one; the children are keyed the same way.
+        self._key = itemgetter(*positions) if positions else None
+        combos = _combinations(tables) if positions else []
+        self._children = {combo if len(combo) > 1 else combo[0]: metric.labels(*combo) for combo in combos}
 
     def child(self, values: tuple[str, ...]) -> _Metric:
         """The child for the helper's normalized label values (all of them, in helper order)."""
-        if not self._positions:
+        if self._key is None:
             return self._metric
-        key = tuple([values[i] for i in self._positions])
+        key = self._key(values)
         child = self._children.get(key)
-        return child if child is not None else self._metric.labels(*key)
+        if child is None:  # unreachable while normalizers return declared values; kept safe
+            child = self._metric.labels(*key) if isinstance(key, tuple) else self._metric.labels(key)
+        return child
 
 
 def _feed(
@@ -171,7 +177,7 @@ class _Measured:
         if number is None:
             self._dropped.inc()
             return
-        values = tuple([table.normalize(raw) for table, raw in zip(self._tables, raw_labels, strict=True)])
+        values = tuple(map(_LabelTable.normalize, self._tables, raw_labels))
         if self._histogram is not None:
             self._histogram.child(values).observe(number)
         elif self._gauge is not None:
@@ -213,7 +219,7 @@ class _RequestMetrics:
         self.error_status = error_status
 
     def _normalized(self, raw_labels: tuple[object, ...], tables: tuple[_LabelTable, ...]) -> tuple[str, ...]:
-        return tuple([table.normalize(raw) for table, raw in zip(tables, raw_labels, strict=True)])
+        return tuple(map(_LabelTable.normalize, tables, raw_labels))
 
     def record(
         self, raw_labels: tuple[object, ...], duration_seconds: object = None, text_length: object = None
@@ -278,6 +284,8 @@ class TrackedRequest:
         self._in_flight: Gauge | None = None
 
     def __enter__(self) -> TrackedRequest:
+        if self._started is not None:  # entered again while running: still one request
+            return self
         self._in_flight = self._requests.begin(self._values)
         self._started = time.perf_counter()
         return self

@@ -27,13 +27,15 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-# Escapes for the characters a double-quoted Python literal cannot hold as they are.
-_STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# Escapes for the characters a Python string literal cannot hold as they are (the quote aside).
+_STRING_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def _escaped(char: str) -> str:
+def _escaped(char: str, quote: str) -> str:
     if char in _STRING_ESCAPES:
         return _STRING_ESCAPES[char]
+    if char == quote:
+        return "\\" + char
     if char.isprintable():
         return char
     # Line separators, bidi controls, lone surrogates and every other unprintable character are
@@ -43,9 +45,11 @@ def _escaped(char: str) -> str:
 
 
 def python_literal(value: Any) -> str:
-    """A Python literal with double-quoted strings (ruff's style); any text becomes a valid literal."""
+    """A Python literal as ruff's formatter writes it: double quotes unless the text holds more
+    double than single quotes; any text becomes a valid one-line literal."""
     if isinstance(value, str):
-        return '"' + "".join(map(_escaped, value)) + '"'
+        quote = "'" if value.count('"') > value.count("'") else '"'
+        return quote + "".join(_escaped(char, quote) for char in value) + quote
     if isinstance(value, tuple):
         inner = ", ".join(python_literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"

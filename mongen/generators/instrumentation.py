@@ -136,6 +136,19 @@ class RequestCode:
         return _tuple_expression(p.name for p in self.track_params)
 
     @property
+    def record_signature(self) -> str:
+        params = [f"{p.name}: object" for p in self.params]
+        params += [f"{self.duration}: float"] if self.duration else []
+        params += [f"{self.text_length}: int | None = None"] if self.text_length else []
+        return _signature("record_request", params, "None")
+
+    @property
+    def track_signature(self) -> str:
+        params = [f"{p.name}: object" for p in self.track_params]
+        params += [f"{self.text_length}: int | None = None"] if self.text_length else []
+        return _signature("track_request", params, "TrackedRequest")
+
+    @property
     def track_example(self) -> str:
         """track_request's arguments in the module docstring's example."""
         return ", ".join(f"{p.name}=..." for p in self.track_params)
@@ -166,6 +179,13 @@ class MeasurementCode:
     @property
     def label_names(self) -> tuple[str, ...]:
         return tuple(p.label for p in self.params)
+
+
+def _signature(name: str, params: list[str], returns: str) -> str:
+    """A `def` line as ruff formats it: one parameter per line with a trailing comma, or none."""
+    if not params:
+        return f"def {name}() -> {returns}:"
+    return f"def {name}(\n" + "".join(f"    {param},\n" for param in params) + f") -> {returns}:"
 
 
 def _tuple_expression(names: Iterable[str]) -> str:
