@@ -159,7 +159,7 @@ def cardinality(spec: Annotated[str, typer.Argument(help="Spec file.")] = DEFAUL
     from mongen.spec.build import load_spec
 
     model = load_spec(spec)
-    rows = sorted(model.metrics, key=lambda m: (-model.series_count(m), m.name))
+    rows = sorted(model.exposed_metrics, key=lambda m: (-model.series_count(m), m.name))
     width = max(len(m.exposed_name) for m in rows)
     typer.echo(f"{'metric':<{width}}  {'type':<9}  {'series':>6}  labels")
     for metric in rows:

@@ -270,10 +270,26 @@ class Spec:
         return {metric.role: metric for metric in self.metrics if metric.role}
 
     @cached_property
+    def dropped_measurements(self) -> Metric:
+        """The counter the instrumentation module adds to the spec's metrics: measurements it
+        refused to record (NaN, infinite or negative durations, lengths, bytes)."""
+        return Metric(
+            f"{self.namespace}_instrumentation_dropped_total",
+            COUNTER,
+            "Measurements the instrumentation helpers dropped instead of recording: NaN, infinite or negative.",
+            (),
+        )
+
+    @cached_property
+    def exposed_metrics(self) -> tuple[Metric, ...]:
+        """Every metric the instrumentation module exposes: the spec's, then mongen's own."""
+        return (*self.metrics, self.dropped_measurements)
+
+    @cached_property
     def exposed_series(self) -> dict[str, tuple[str, ...]]:
         """Every series name the service exposes -> its label names."""
         out: dict[str, tuple[str, ...]] = {}
-        for metric in self.metrics:
+        for metric in self.exposed_metrics:
             out.update(metric.exposed_series)
         return out
 
@@ -294,9 +310,9 @@ class Spec:
 
     def largest_metrics(self, count: int = 3) -> str:
         """`name=series, ...` for the metrics that contribute most to the series count."""
-        top = sorted(self.metrics, key=self.series_count, reverse=True)[:count]
+        top = sorted(self.exposed_metrics, key=self.series_count, reverse=True)[:count]
         return ", ".join(f"{m.exposed_name}={self.series_count(m)}" for m in top)
 
     @cached_property
     def total_series(self) -> int:
-        return sum(self.series_count(m) for m in self.metrics)
+        return sum(self.series_count(m) for m in self.exposed_metrics)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import math
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import jinja2
+
+from mongen.serialize import header
 
 
 @cache
@@ -21,19 +23,42 @@ def _environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters["py"] = python_literal
-    env.filters["add_suffix"] = lambda name: f"{name}_value"
+    env.filters["header"] = lambda source: header(source).rstrip("\n")
     return env
 
 
+# Escapes for the characters a Python string literal cannot hold as they are (the quote aside).
+_STRING_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(char: str, quote: str) -> str:
+    if char in _STRING_ESCAPES:
+        return _STRING_ESCAPES[char]
+    if char == quote:
+        return "\\" + char
+    if char.isprintable():
+        return char
+    # Line separators, bidi controls, lone surrogates and every other unprintable character are
+    # escaped like repr() does, so the source stays one line per literal and reads as it runs.
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
 def python_literal(value: Any) -> str:
-    """A Python literal with double-quoted strings (ruff's style); JSON string escapes are valid Python."""
+    """A Python literal as ruff's formatter writes it: double quotes unless the text holds more
+    double than single quotes; any text becomes a valid one-line literal."""
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        quote = "'" if value.count('"') > value.count("'") else '"'
+        return quote + "".join(_escaped(char, quote) for char in value) + quote
     if isinstance(value, tuple):
         inner = ", ".join(python_literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, list):
         return "[" + ", ".join(python_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{python_literal(k)}: {python_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f'float("{value!r}")'  # repr() gives `inf`/`nan`, which are names, not literals
     return repr(value)
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
+import inspect
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from types import ModuleType
 
@@ -13,6 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mongen import layout
+from mongen.generators import instrumentation
+from mongen.model import Spec
+from mongen.spec.build import load_spec
+from tests.conftest import ROOT
 
 DRIVE = r"""
 import importlib.util, sys
@@ -108,32 +115,115 @@ def test_debug_collectors_switch(default_files: dict[str, str], tmp_path: Path) 
     assert "python_info" in proc.stdout
 
 
-def test_module_is_clean_under_ruff_and_mypy_strict(default_files: dict[str, str], tmp_path: Path) -> None:
-    path = _write_module(tmp_path, default_files)
-    ruff = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ruff",
-            "check",
-            "--no-cache",
-            "--config",
-            str(Path("pyproject.toml").resolve()),
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert ruff.returncode == 0, ruff.stdout
+SPECS = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "specs").glob("*.yaml"))
+
+
+def generated_module(spec_path: str) -> tuple[Spec, str]:
+    spec = load_spec(spec_path)
+    return spec, instrumentation.generate(spec)[layout.instrumentation_module(spec.service)]
+
+
+def check_with_ruff_and_mypy(*paths: Path) -> None:
+    """ruff (the project's rules, and its formatter) and mypy --strict on generated modules."""
+    config = str(ROOT / "pyproject.toml")
+    names = [str(path) for path in paths]
+    for args in (["check", "--no-cache"], ["format", "--check", "--no-cache"]):
+        ruff = subprocess.run(
+            [sys.executable, "-m", "ruff", *args, "--config", config, *names], capture_output=True, text=True
+        )
+        assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     mypy = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(path)],
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *names],
         capture_output=True,
         text=True,
-        check=False,
-        cwd=tmp_path,
+        cwd=paths[0].parent,
     )
-    assert mypy.returncode == 0, mypy.stdout
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+
+
+@pytest.mark.parametrize("spec_path", SPECS)
+def test_module_is_clean_under_ruff_and_mypy_strict(spec_path: str, tmp_path: Path) -> None:
+    spec, text = generated_module(spec_path)
+    path = tmp_path / f"{layout.python_module_name(spec.service)}.py"
+    path.write_text(text)
+    check_with_ruff_and_mypy(path)
+
+
+def load_generated(text: str, name: str) -> ModuleType:
+    """Import generated source in-process under `name` (registered, so `from name import` works)."""
+    module = ModuleType(name)
+    module.__file__ = f"{name}.py"
+    sys.modules[name] = module
+    exec(compile(text, module.__file__, "exec"), module.__dict__)
+    return module
+
+
+def docstring_example(module: ModuleType) -> str:
+    lines = (module.__doc__ or "").splitlines()
+    indented = [i for i, line in enumerate(lines) if line.startswith("    ")]
+    return textwrap.dedent("\n".join(lines[indented[0] : indented[-1] + 1]))
+
+
+@pytest.mark.parametrize("spec_path", SPECS)
+def test_docstring_example_runs_against_its_own_module(spec_path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec, text = generated_module(spec_path)
+    name = layout.python_module_name(spec.service)
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    module = load_generated(text, name)
+    monkeypatch.setattr(module, "start_metrics_server", lambda: None)  # the example would bind a port
+    example = docstring_example(module)
+    assert f"from {name} import" in example and "record_request(" in example
+    exec(compile(example, "<docstring>", "exec"), {})
+    requests = spec.by_role["requests"]
+    total = sum(
+        sample.value
+        for family in module.REGISTRY.collect()
+        for sample in family.samples
+        if sample.name == requests.exposed_name
+    )
+    assert total == 2.0, "the example's `with` block and its record_request() are one request each"
+
+
+def test_docstring_example_is_generic(default_files: dict[str, str]) -> None:
+    text = default_files["instrumentation/emotivoice_metrics.py"]
+    docstring = text.split('"""')[1]
+    assert "synthesize(" not in docstring and "audio" not in docstring
+    assert "0.0.0.0" not in docstring and "8001" not in docstring, "spec values stay out of docstrings"
+
+
+def signature(spec: Spec, function: str) -> dict[str, inspect.Parameter]:
+    text = instrumentation.generate(spec)[layout.instrumentation_module(spec.service)]
+    module = load_generated(text, "signature_under_test")
+    return dict(inspect.signature(getattr(module, function)).parameters)
+
+
+def without_roles(spec: Spec, *roles: str) -> Spec:
+    return dataclasses.replace(spec, metrics=tuple(m for m in spec.metrics if m.role not in roles))
+
+
+def test_record_request_takes_the_measurements_the_spec_has(default_spec: Spec) -> None:
+    params = signature(default_spec, "record_request")
+    assert list(params) == ["method", "endpoint", "status", "emotion", "duration_seconds", "text_length"]
+    assert params["duration_seconds"].default is inspect.Parameter.empty, "a duration metric needs the duration"
+    assert params["text_length"].default is None
+    assert list(signature(default_spec, "track_request")) == ["method", "endpoint", "emotion", "text_length"]
+
+
+def test_record_request_without_a_duration_metric_takes_no_duration(default_spec: Spec) -> None:
+    spec = without_roles(default_spec, "request_duration")
+    assert list(signature(spec, "record_request")) == ["method", "endpoint", "status", "emotion", "text_length"]
+
+
+def test_record_request_without_a_length_metric_takes_no_text_length(default_spec: Spec) -> None:
+    spec = without_roles(default_spec, "input_length")
+    assert list(signature(spec, "record_request")) == ["method", "endpoint", "status", "emotion", "duration_seconds"]
+    assert list(signature(spec, "track_request")) == ["method", "endpoint", "emotion"]
+
+
+def test_the_status_label_is_the_error_selectors_label() -> None:
+    spec = load_spec("specs/multi-slo.yaml")
+    assert list(signature(spec, "record_request")) == ["route", "code", "duration_seconds"]
+    assert list(signature(spec, "track_request")) == ["route"], "`code` is the outcome, set as .status"
 
 
 @pytest.fixture(scope="module")
@@ -196,7 +286,9 @@ def test_multiprocess_mode_aggregates_workers(default_files: dict[str, str], tmp
         subprocess.run([sys.executable, "-c", worker, str(module)], env=env, check=True, timeout=60)
     scrape = (
         load
-        + "from prometheus_client import generate_latest\nsys.stdout.write(generate_latest(m._exposition_registry()).decode())\n"
+        + "app = m.metrics_wsgi_app()\n"
+        + "environ = {'REQUEST_METHOD': 'GET', 'PATH_INFO': '/metrics', 'QUERY_STRING': ''}\n"
+        + "sys.stdout.write(b''.join(app(environ, lambda status, headers: None)).decode())\n"
     )
     text = subprocess.run(
         [sys.executable, "-c", scrape, str(module)], env=env, check=True, timeout=60, capture_output=True, text=True
