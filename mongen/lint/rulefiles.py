@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from mongen.errors import Location, SpecError, SpecIssue
-from mongen.lint.ast import Node, Selector, parse
+from mongen.lint.promql_tree import Node, Selector, parse
 from mongen.spec.loader import LOADER as _LOADER
 from mongen.spec.loader import yaml_error
 
@@ -169,10 +169,13 @@ def _suppressions(lines: list[str]) -> dict[int, list[str]]:
 
 
 def read_rule_file(path: Path, display: str | None = None) -> RuleFile:
-    """Read every rule with the positions lint reports and the suppressions that apply to it
+    """Read the file at `path` (reported as `display`); see rule_file_from_text."""
+    return rule_file_from_text(path.read_text("utf-8"), display or str(path))
+
+
+def rule_file_from_text(text: str, name: str) -> RuleFile:
+    """Every rule of the file with the positions lint reports and the suppressions that apply to it
     (expressions are parsed later, by Rule.parse())."""
-    name = display or str(path)
-    text = path.read_text("utf-8")
     try:
         root = _read_yaml(text, name)
     except SpecError as exc:
