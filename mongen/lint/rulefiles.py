@@ -23,7 +23,6 @@ _SUPPRESS = re.compile(r"#\s*mongen-lint:\s*disable=([a-z0-9,-]+)(.*)$")
 @dataclass
 class Rule:
     file: str
-    group: str
     kind: str  # record | alert
     name: str
     expr_text: str
@@ -192,7 +191,6 @@ def rule_file_from_text(text: str, name: str) -> RuleFile:
         items = group_node.get("rules")
         if items is None or not isinstance(items.value, list):
             continue
-        group_name = group_node.get("name")
         group_end = group_nodes[gi + 1].line if gi + 1 < len(group_nodes) else end_of_file
         item_nodes = items.items
         for ri, item in enumerate(item_nodes):
@@ -208,7 +206,6 @@ def rule_file_from_text(text: str, name: str) -> RuleFile:
             labels, annotations = item.get("labels"), item.get("annotations")
             rule = Rule(
                 name,
-                group_name.text if group_name else "",
                 kind,
                 kind_node.text if kind_node else "",
                 expr_text,
