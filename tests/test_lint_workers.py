@@ -76,3 +76,23 @@ def test_shares_are_contiguous_and_cover_every_rule(monkeypatch: pytest.MonkeyPa
     assert workers._shares(10_000, 16) == [(0, 2500), (2500, 5000), (5000, 7500), (7500, 10_000)]
     assert workers._shares(3000, 4) == [(0, 3000)]  # fewer than 2,000 rules a process: no workers
     assert workers._shares(0, 4) == [(0, 0)]
+
+
+@pytest.mark.parametrize("processes", [1, 3])
+def test_a_recorded_series_built_on_one_defined_further_down_gets_its_labels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
+) -> None:
+    """Pass 1 cannot know `endpoint:r:half_rate5m`'s labels (it reads a series recorded below it);
+    pass 2 works them out, so the first rule's filter on a dropped label is found."""
+    monkeypatch.setattr(workers, "RULES_PER_PROCESS", 1)
+    rules = [
+        _record('sum by (job) (endpoint:r:half_rate5m{emotion="angry"})', "job:r:angry_half_rate5m"),
+        _record("endpoint:r:rate5m / 2", "endpoint:r:half_rate5m"),
+        _record("sum by (job, endpoint) (rate(emoti_voice_tts_requests_total[5m]))", "endpoint:r:rate5m"),
+    ]
+    files = _rule_files(tmp_path, rules)
+    findings = lint_files(load_spec("specs/emotivoice.yaml"), files, processes=processes)
+    assert [(f.line, f.check, f.message) for f in findings] == [
+        (5, "dropped-label", "`endpoint:r:half_rate5m` keeps only endpoint, job; `emotion` was aggregated away")
+    ]
+    assert [r.result for r in files[0].rules] == [{"job"}, {"job", "endpoint"}, {"job", "endpoint"}]
