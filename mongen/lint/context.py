@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from mongen.lint.ast import Aggregate, Binary, Call, Matrix, Node, Number, Selector, String, Wrapper, is_scalar
-from mongen.model import HISTOGRAM, Spec
+from mongen.lint.promql_tree import (
+    Aggregate,
+    Binary,
+    Call,
+    Matrix,
+    Node,
+    Number,
+    Selector,
+    String,
+    Wrapper,
+    ancestors,
+    is_scalar,
+)
+from mongen.model import GAUGE, HISTOGRAM, Spec
 
 Labels = frozenset[str] | None  # None: not known (external metric without declared labels)
 # Series Prometheus itself writes for every target.
@@ -17,45 +30,6 @@ SYNTHETIC_SERIES = (
     "scrape_samples_post_metric_relabeling",
     "scrape_series_added",
 )
-# Functions whose result keeps the labels of their (first vector) argument.
-_KEEP_LABELS = {
-    "rate",
-    "irate",
-    "increase",
-    "delta",
-    "idelta",
-    "deriv",
-    "resets",
-    "changes",
-    "abs",
-    "ceil",
-    "floor",
-    "round",
-    "exp",
-    "ln",
-    "log2",
-    "log10",
-    "sqrt",
-    "clamp",
-    "clamp_max",
-    "clamp_min",
-    "sort",
-    "sort_desc",
-    "avg_over_time",
-    "min_over_time",
-    "max_over_time",
-    "sum_over_time",
-    "count_over_time",
-    "last_over_time",
-    "quantile_over_time",
-    "stddev_over_time",
-    "stdvar_over_time",
-    "present_over_time",
-    "predict_linear",
-    "holt_winters",
-    "timestamp",
-    "sgn",
-}
 
 
 @dataclass(frozen=True)
@@ -63,7 +37,6 @@ class SeriesInfo:
     name: str
     labels: Labels
     kind: str  # counter | gauge | histogram_bucket | histogram_sum | histogram_count | recorded | external
-    metric: str = ""  # spec metric it comes from
 
 
 @dataclass
@@ -76,12 +49,10 @@ class LintContext:
         for metric in self.spec.metrics:
             for exposed, labels in metric.exposed_series.items():
                 kind = "histogram_" + exposed.rsplit("_", 1)[1] if metric.type == HISTOGRAM else metric.type
-                self.exposed[exposed] = SeriesInfo(
-                    exposed, frozenset((*labels, *self.spec.target_labels)), kind, metric.name
-                )
+                self.exposed[exposed] = SeriesInfo(exposed, frozenset((*labels, *self.spec.target_labels)), kind)
         self.label_cache: dict[Node, Labels] = {}  # output_labels per node
         self.reads_recorded: set[Node] = set()  # cached nodes whose labels depend on `recorded`
-        self.read_recorded = False  # set when a lookup hit a recorded series (see runner._first_pass)
+        self.read_recorded = False  # set when a lookup hit a recorded series (see workers.first_pass)
         self._series: dict[str, SeriesInfo | None] = {}
 
     def set_recorded(self, recorded: dict[str, set[frozenset[str]]]) -> None:
@@ -127,6 +98,30 @@ class LintContext:
     def metric_type(self, name: str) -> str | None:
         info = self.series(name) if name else None
         return info.kind if info else None
+
+
+def matchers_off_series(
+    ctx: LintContext, selectors: list[Selector], recorded: bool
+) -> Iterator[tuple[Selector, SeriesInfo, str]]:
+    """Matchers on a label the selected series does not carry (`recorded`: recorded series only, else the rest)."""
+    for node in selectors:
+        info = ctx.series(node.name) if node.name else None
+        if info is None or info.labels is None or (info.kind == "recorded") != recorded:
+            continue
+        for m in node.matchers:
+            if m.name != "__name__" and m.name not in info.labels and m.value != "":
+                yield node, info, m.name
+
+
+def gauges_inside(
+    ctx: LintContext, selectors: list[Selector], functions: tuple[str, ...]
+) -> Iterator[tuple[Selector, Call]]:
+    """Gauge selectors anywhere inside a call to one of `functions`, with that call."""
+    for node in selectors:
+        if ctx.metric_type(node.name) == GAUGE:
+            for parent in ancestors(node):
+                if isinstance(parent, Call) and parent.func in functions:
+                    yield node, parent
 
 
 def output_labels(ctx: LintContext, node: Node) -> Labels:

@@ -1,94 +1,82 @@
-"""Render docs/lint-rules.md from the checks themselves (`python -m mongen.lint.docs > docs/lint-rules.md`)."""
+"""Render docs/lint-rules.md from the check registry (`python -m mongen.lint.docs > docs/lint-rules.md`)."""
 
 from __future__ import annotations
 
-from mongen.lint.checks import CHECKS
+from mongen.lint.checks import INPUT_CHECKS, RULE_CHECKS, RULE_SET_CHECKS, SPEC_CHECKS
+from mongen.lint.checks.base import EXAMPLE_RULES_FILE, EXAMPLE_SPEC, EXAMPLE_SPEC_FILE, Check, Example
+from mongen.lint.promtool import PROMTOOL_FINDINGS
 
-SPEC_CHECKS = (
+_INTRO = """\
+# mongen lint rules
+
+Generated from the checks in `mongen/lint/checks/` by `python -m mongen.lint.docs > docs/lint-rules.md`;
+a test keeps it in sync. The tests lint every example below and expect exactly the findings shown
+(`python -m mongen.lint.examples [ID]` prints them).
+
+`mongen lint --spec SPEC [PATH ...]` reports `FILE:LINE:COL: <severity> [<id>] message` (the line of the
+expression), exits 1 when any error-level finding remains, 0 otherwise, 2 for usage or spec errors.
+Suppress a check on one rule with a comment inside the rule or right above it:
+`# mongen-lint: disable=<id>[,<id>] <reason>`. `--diff-base REV` reports only rules whose lines changed since REV.
+
+`--format json` prints a list of objects with exactly these keys: `file` (string), `line` and `col`
+(1-based integers), `severity` (`error` or `warning`), `check` (the id below), `message` (string).
+`--format github` prints GitHub Actions workflow annotations.
+"""
+
+
+_SECTIONS: tuple[tuple[str, str, tuple[Check, ...]], ...] = (
     (
-        "metric-name",
-        "warning",
-        "A metric name carries a non-base unit (milliseconds, kilobytes, percent); Prometheus uses seconds, bytes and ratios.",
-        "emoti_voice_tts_request_duration_milliseconds",
-        "emoti_voice_tts_request_duration_seconds",
+        "Rule checks",
+        "Each rule on its own: its parsed expression, the labels of its result, and the spec.",
+        RULE_CHECKS,
     ),
-    (
-        "cardinality-budget",
-        "warning",
-        "The spec's metrics use more than 80% of `max_series_per_instance` (above 100% the spec is rejected). "
-        "`mongen cardinality SPEC` prints the table.",
-        "labels: [user_id, ...]  # unbounded",
-        "labels: [emotion]  # enum-backed, 5 values",
-    ),
-)
-OTHER = (
-    ("promql-parse", "error", "The expression does not parse."),
-    ("rule-file", "error", "The file is not a Prometheus rule file (no `groups`) or not valid YAML."),
-    ("promtool-check", "error", "`promtool check rules` rejected the file; its output is the message."),
-    ("promtool-test", "error", "`promtool test rules` failed on a `*.test.yml` next to the rules (or in `../tests/`)."),
+    ("Rule-set checks", "All rules of all linted files together.", RULE_SET_CHECKS),
+    ("Spec checks", "The spec itself, reported at the line of the spec to change.", SPEC_CHECKS),
+    ("Input checks", "Reported while reading the rule files.", INPUT_CHECKS),
 )
 
 
 def render() -> str:
     out = [
-        "# mongen lint rules",
+        _INTRO,
+        "## The examples' spec",
         "",
-        "Generated from `mongen/lint/checks.py` by `python -m mongen.lint.docs > docs/lint-rules.md`; a test keeps it in sync.",
+        f"Rule-file examples are linted as `{EXAMPLE_RULES_FILE}` against this spec (`{EXAMPLE_SPEC_FILE}`),",
+        "unless they show their own:",
         "",
-        "`mongen lint --spec SPEC [PATH ...]` reports `FILE:LINE:COL: <severity> [<id>] message` (the line of the",
-        "expression), exits 1 when any error-level finding remains, 0 otherwise, 2 for usage or spec errors.",
-        "Suppress a check on one rule with a comment inside the rule or right above it:",
-        "`# mongen-lint: disable=<id>[,<id>] <reason>`. `--diff-base REV` reports only rules whose lines changed since REV.",
-        "",
-        "`--format json` prints a list of objects with exactly these keys: `file` (string), `line` and `col`",
-        "(1-based integers), `severity` (`error` or `warning`), `check` (the id below), `message` (string).",
-        "`--format github` prints GitHub Actions workflow annotations.",
-        "",
-        "## Rule checks",
-        "",
+        *_code("yaml", EXAMPLE_SPEC),
     ]
-    for check in CHECKS:
-        out += [
-            f"### `{check.id}` ({check.severity})",
-            "",
-            check.summary,
-            "",
-            "Bad:",
-            "",
-            "```",
-            check.bad,
-            "```",
-            "",
-            "Good:",
-            "",
-            "```",
-            check.good,
-            "```",
-            "",
-        ]
-    out += ["## Spec checks", ""]
-    for cid, severity, summary, bad, good in SPEC_CHECKS:
-        out += [
-            f"### `{cid}` ({severity})",
-            "",
-            summary,
-            "",
-            "Bad:",
-            "",
-            "```",
-            bad,
-            "```",
-            "",
-            "Good:",
-            "",
-            "```",
-            good,
-            "```",
-            "",
-        ]
-    out += ["## Reported from elsewhere", ""]
-    out += [f"- `{cid}` ({severity}): {summary}" for cid, severity, summary in OTHER]
+    for title, intro, checks in _SECTIONS:
+        out += [f"## {title}", "", intro, ""]
+        for check in checks:
+            out += _check(check)
+    out += ["## Reported by promtool", ""]
+    out += [f"- `{cid}` ({severity}): {summary}" for cid, severity, summary in PROMTOOL_FINDINGS]
     return "\n".join(out) + "\n"
+
+
+def _check(check: Check) -> list[str]:
+    return [
+        f"### `{check.id}` ({check.severity})",
+        "",
+        check.doc,
+        "",
+        *_example("Bad", check.bad),
+        *_code("text", "\n".join(map(str, check.documented_findings())), "Findings"),
+        *_example("Good", check.good),
+    ]
+
+
+def _example(kind: str, example: Example) -> list[str]:
+    """A rule file (after its spec when that is not the examples' spec), or a spec alone."""
+    if not example.rules:
+        return _code("yaml", example.spec, f"{kind} (`{EXAMPLE_SPEC_FILE}`)")
+    out = [] if example.spec == EXAMPLE_SPEC else _code("yaml", example.spec, f"{kind} (`{EXAMPLE_SPEC_FILE}`)")
+    return out + _code("yaml", example.rules, f"{kind} (`{EXAMPLE_RULES_FILE}`)")
+
+
+def _code(language: str, text: str, title: str = "") -> list[str]:
+    return [*([f"{title}:", ""] if title else []), f"```{language}", text.rstrip("\n"), "```", ""]
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from mongen.errors import Location, SpecError, SpecIssue
-from mongen.lint.ast import Node, Selector, parse
+from mongen.lint.promql_tree import Node, Selector, parse
 from mongen.spec.loader import LOADER as _LOADER
 from mongen.spec.loader import yaml_error
 
@@ -23,7 +23,6 @@ _SUPPRESS = re.compile(r"#\s*mongen-lint:\s*disable=([a-z0-9,-]+)(.*)$")
 @dataclass
 class Rule:
     file: str
-    group: str
     kind: str  # record | alert
     name: str
     expr_text: str
@@ -169,10 +168,13 @@ def _suppressions(lines: list[str]) -> dict[int, list[str]]:
 
 
 def read_rule_file(path: Path, display: str | None = None) -> RuleFile:
-    """Read every rule with the positions lint reports and the suppressions that apply to it
+    """Read the file at `path` (reported as `display`); see rule_file_from_text."""
+    return rule_file_from_text(path.read_text("utf-8"), display or str(path))
+
+
+def rule_file_from_text(text: str, name: str) -> RuleFile:
+    """Every rule of the file with the positions lint reports and the suppressions that apply to it
     (expressions are parsed later, by Rule.parse())."""
-    name = display or str(path)
-    text = path.read_text("utf-8")
     try:
         root = _read_yaml(text, name)
     except SpecError as exc:
@@ -189,7 +191,6 @@ def read_rule_file(path: Path, display: str | None = None) -> RuleFile:
         items = group_node.get("rules")
         if items is None or not isinstance(items.value, list):
             continue
-        group_name = group_node.get("name")
         group_end = group_nodes[gi + 1].line if gi + 1 < len(group_nodes) else end_of_file
         item_nodes = items.items
         for ri, item in enumerate(item_nodes):
@@ -205,7 +206,6 @@ def read_rule_file(path: Path, display: str | None = None) -> RuleFile:
             labels, annotations = item.get("labels"), item.get("annotations")
             rule = Rule(
                 name,
-                group_name.text if group_name else "",
                 kind,
                 kind_node.text if kind_node else "",
                 expr_text,

@@ -1,0 +1,64 @@
+"""unknown-label-value: a matcher compares a bounded label with a value it never has."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from mongen.lint.checks.base import Example, Problem, RuleCheck
+from mongen.lint.context import LintContext
+from mongen.lint.rulefiles import Rule
+
+
+class UnknownLabelValue(RuleCheck):
+    """A matcher compares a bounded label (one with declared values in the spec) with a value
+    outside those values, or with a regex that matches none of them. The generated
+    instrumentation normalizes every value into the declared set, so such a matcher selects
+    nothing."""
+
+    id = "unknown-label-value"
+    severity = "error"
+    bad = Example(
+        """\
+        groups:
+          - name: tts
+            rules:
+              - record: job:emoti_voice_tts_angry_requests:rate5m
+                expr: sum by (job) (rate(emoti_voice_tts_requests_total{emotion="angy"}[5m]))
+              - record: job:emoti_voice_tts_client_errors:rate5m
+                expr: sum by (job) (rate(emoti_voice_tts_requests_total{status=~"4.."}[5m]))
+        """
+    )
+    problems = (
+        Problem(5, 15, "`emotion` is never 'angy'; declared values: happy, sad, angry, neutral"),
+        Problem(7, 15, "regex '4..' on `status` matches none of: 200, 500, other"),
+    )
+    good = Example(
+        """\
+        groups:
+          - name: tts
+            rules:
+              - record: job:emoti_voice_tts_angry_requests:rate5m
+                expr: sum by (job) (rate(emoti_voice_tts_requests_total{emotion="angry"}[5m]))
+              - record: job:emoti_voice_tts_server_errors:rate5m
+                expr: sum by (job) (rate(emoti_voice_tts_requests_total{status=~"5.."}[5m]))
+        """
+    )
+
+    def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
+        for node in rule.selectors:
+            if ctx.series(node.name) is None if node.name else True:
+                continue
+            for m in node.matchers:
+                label = ctx.spec.label_by_name.get(m.name)
+                if label is None:
+                    continue
+                if m.op == "=" and m.value not in label.values:
+                    yield f"`{m.name}` is never {m.value!r}; declared values: {', '.join(label.values)}"
+                elif m.op == "=~":
+                    try:
+                        pattern = re.compile(m.value)
+                    except re.error:
+                        continue
+                    if not any(pattern.fullmatch(v) for v in label.values):
+                        yield f"regex {m.value!r} on `{m.name}` matches none of: {', '.join(label.values)}"
