@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,16 @@ def test_wheel_installs_and_generates(tmp_path: Path) -> None:
     )
     assert build.returncode == 0, build.stdout + build.stderr
     wheel = next(dist.glob("mongen-*.whl"))
+    # Every module and data file of the package is in the wheel (an explicit package list once
+    # left out mongen.rules; a system-wide editable install hid it from the import below).
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {name for name in archive.namelist() if name.startswith("mongen/")}
+    source = {
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "mongen").rglob("*")
+        if path.is_file() and path.suffix in (".py", ".j2", ".json") and "__pycache__" not in path.parts
+    }
+    assert source - shipped == set(), "files missing from the wheel"
     env_dir = tmp_path / "venv"
     # System site-packages provide the dependencies offline; mongen itself comes from the wheel.
     venv.EnvBuilder(with_pip=True, system_site_packages=True).create(env_dir)
