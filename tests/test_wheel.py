@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import venv
@@ -16,8 +17,15 @@ from tests.conftest import ROOT
 @pytest.mark.e2e
 def test_wheel_installs_and_generates(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
+    # Build from a clean copy: setuptools reuses a stale build/ in the checkout, which can hold
+    # modules the package list no longer ships.
+    source_tree = tmp_path / "src"
+    source_tree.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source_tree / name)
+    shutil.copytree(ROOT / "mongen", source_tree / "mongen", ignore=shutil.ignore_patterns("__pycache__"))
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(source_tree)],
         capture_output=True,
         text=True,
         timeout=300,
