@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 YamlPath = tuple[str | int, ...]
 
 
 def format_path(path: YamlPath) -> str:
-    """Render a YAML path as `metrics[0].labels`, the form people type in editors."""
+    """Render a YAML path as `metrics[0].labels`, the form people type in editors. A key with
+    unprintable characters (a spec error itself) is shown JSON-quoted, `labels["a\\nb"]`, so an
+    error line stays one line."""
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not part.isprintable() or not part:
+            out += f"[{json.dumps(part)}]"
         else:
             out += f".{part}" if out else part
     return out or "<root>"
