@@ -45,7 +45,7 @@ def plain_address_problem(address: IPAddress) -> str | None:
         if address.scope_id is not None:
             return "an IPv6 scope id (`%...`)"
         if address.ipv4_mapped is not None:
-            return "an IPv4 address written as IPv6 (`::ffff:...`); write it in IPv4 form"
+            return "an IPv4 address written as IPv6 (`::ffff:...`)"
     return None
 
 

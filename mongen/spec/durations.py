@@ -19,19 +19,18 @@ _MILLISECONDS = re.compile(r"([0-9]+)ms")
 
 def read_duration(issues: SpecIssues, text: str, path: YamlPath) -> int | None:
     """Seconds of a schema-valid duration, or None after reporting why mongen cannot use it."""
-    if any(len(number) > _MAX_DIGITS for number in _NUMBERS.findall(text)):
+    # Checked on the digits first: int() refuses numbers of more than 4300 digits.
+    too_long = any(len(number) > _MAX_DIGITS for number in _NUMBERS.findall(text))
+    if not too_long:
+        if sum(int(n) for n in _MILLISECONDS.findall(text)) % 1000:
+            issues.fail(
+                path,
+                f"`{text}` is not a whole number of seconds; mongen scrapes, evaluates and alerts "
+                f"in whole seconds: round it, e.g. `{max(parse_duration(text), 1)}s`",
+            )
+            return None
+        too_long = parse_duration(text) > MAX_SECONDS
+    if too_long:
         issues.fail(path, f"`{text}` is longer than a year; durations in a spec are at most 365d")
         return None
-    milliseconds = sum(int(n) for n in _MILLISECONDS.findall(text))
-    seconds = parse_duration(text)
-    if milliseconds % 1000:
-        issues.fail(
-            path,
-            f"`{text}` is not a whole number of seconds; mongen scrapes, evaluates and alerts "
-            f"in whole seconds: write at least `1s` (e.g. `{max(seconds, 1)}s`)",
-        )
-        return None
-    if seconds > MAX_SECONDS:
-        issues.fail(path, f"`{text}` is longer than a year; durations in a spec are at most 365d")
-        return None
-    return seconds
+    return parse_duration(text)

@@ -91,9 +91,7 @@ def _listen(issues: SpecIssues, value: int | str) -> int | str:
         return value
     path: YamlPath = ("exposure", "nginx", "listen")
     match = _LISTEN.fullmatch(value)
-    if match is None:  # the schema holds the shape; this only guards the groups below
-        issues.fail(path, f"`{value}` is not `port`, `IPv4:port` or `[IPv6]:port`")
-        return value
+    assert match is not None, "the schema holds `listen` to these two shapes"
     port = int(match["v6port"] or match["v4port"])
     try:
         address = ipaddress.ip_address(match["v6"] if match["v6"] is not None else match["v4"])

@@ -50,11 +50,9 @@ class Definitions(Generic[T]):
         """The valid definition, or None (undeclared or rejected) without a word."""
         return self._valid.get(name)
 
-    def resolve(self, issues: SpecIssues, name: str, path: YamlPath, undeclared: str) -> T | None:
-        """The valid definition of `name`; reports `undeclared` at `path` if no such name was declared."""
-        if name not in self._declared:
-            issues.fail(path, undeclared)
-        return self._valid.get(name)
+    def declares(self, name: str) -> bool:
+        """Whether `name` was declared at all (valid or rejected)."""
+        return name in self._declared
 
     def declared(self) -> str:
         """Declared names for a message: `a, b, c`, or `none`."""

@@ -69,8 +69,12 @@ def _label(issues: SpecIssues, name: str, body: dict[str, Any], enums: Definitio
         issues.fail(path, f"label name `{name}` cannot be a parameter of the generated Python helpers; rename it")
         return None
     if "enum" in body:
-        undeclared = f"label `{name}` uses the undefined enum `{body['enum']}`; defined enums: {enums.declared()}"
-        enum = enums.resolve(issues, body["enum"], (*path, "enum"), undeclared)
+        if not enums.declares(body["enum"]):
+            issues.fail(
+                (*path, "enum"),
+                f"label `{name}` uses the undefined enum `{body['enum']}`; defined enums: {enums.declared()}",
+            )
+        enum = enums.get(body["enum"])
         return LabelDef(name, enum.values, enum.fallback, enum.name, enum.aliases) if enum else None
     values = tuple(str(v) for v in body["values"])
     fallback = str(body["fallback"])

@@ -43,15 +43,23 @@ class LoadedDocument:
         return SpecIssue(self.locate(path), tuple(path), message)
 
 
-def yaml_error(exc: yaml.YAMLError, file: str, default: str = "invalid YAML") -> SpecError:
-    """A PyYAML error as a SpecError at the position it marks (or the top of the file)."""
+def yaml_error(exc: yaml.YAMLError, file: str, default: str = "invalid YAML", text: str = "") -> SpecError:
+    """A PyYAML error as a SpecError at the position it marks (or the top of the file). A reader
+    error (a character YAML does not allow) marks a character index in `text`, when given."""
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         return SpecError(
             [SpecIssue(Location(file, line, col), (), f"invalid YAML: {exc.problem or exc.context or default}")]
         )
-    return SpecError([SpecIssue(Location(file, 1, 1), (), f"invalid YAML: {exc}")])
+    line, col = 1, 1
+    position = getattr(exc, "position", None)
+    if isinstance(exc, yaml.reader.ReaderError) and isinstance(position, int) and position <= len(text):
+        line = text.count("\n", 0, position) + 1
+        col = position - text.rfind("\n", 0, position)
+    # The first line only: PyYAML appends `in "<unicode string>", position N` on a second one.
+    reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return SpecError([SpecIssue(Location(file, line, col), (), f"invalid YAML: {reason}")])
 
 
 @dataclass
@@ -122,13 +130,10 @@ def compose_yaml(text: str, file: str) -> yaml.Node | None:
     """The node tree of one YAML document (with positions); YAML errors become SpecError."""
     try:
         check_structure(text, file)
-    except yaml.YAMLError as exc:
-        raise yaml_error(exc, file) from None
-    try:
-        # The reader rejects non-printable characters already while constructing.
         loader = LOADER(text)
     except yaml.YAMLError as exc:
-        raise yaml_error(exc, file) from None
+        # The reader rejects non-printable characters while reading the stream.
+        raise yaml_error(exc, file, text=text) from None
     try:
         node: yaml.Node | None = loader.get_single_node()
         return node

@@ -50,8 +50,12 @@ def _metric(
     metric_labels = tuple(body.get("labels", []))
     usable = True
     for j, label in enumerate(metric_labels):
-        undeclared = f"label `{label}` on metric `{name}` is not declared; declared labels: {labels.declared()}"
-        usable = labels.resolve(issues, label, (*path, "labels", j), undeclared) is not None and usable
+        if not labels.declares(label):
+            issues.fail(
+                (*path, "labels", j),
+                f"label `{label}` on metric `{name}` is not declared; declared labels: {labels.declared()}",
+            )
+        usable = labels.get(label) is not None and usable
     buckets = _buckets(issues, body, path)
     errors: tuple[Matcher, ...] | None = ()
     if "errors" in body:
@@ -125,7 +129,7 @@ def _check_role(issues: SpecIssues, metric: Metric, path: YamlPath, roles: dict[
     roles[role] = metric.name
     if metric.type != ROLE_TYPES[role]:
         issues.fail(
-            (*path, "role"), f"a `{role}` metric must be a {ROLE_TYPES[role]}, `{metric.name}` is a {metric.type}"
+            (*path, "role"), f"the `{role}` metric must be a {ROLE_TYPES[role]}; `{metric.name}` is a {metric.type}"
         )
 
 
@@ -133,8 +137,9 @@ def resolve_metric(
     issues: SpecIssues, metrics: Definitions[Metric], name: str, path: YamlPath, types: tuple[str, ...]
 ) -> Metric | None:
     """The metric an SLO or alert reads, if it is defined, usable and of one of `types`."""
-    undeclared = f"metric `{name}` is not defined in `metrics`; defined: {metrics.declared()}"
-    metric = metrics.resolve(issues, name, path, undeclared)
+    if not metrics.declares(name):
+        issues.fail(path, f"metric `{name}` is not defined in `metrics`; defined: {metrics.declared()}")
+    metric = metrics.get(name)
     if metric is not None and metric.type not in types:
         issues.fail(path, f"metric `{name}` is a {metric.type}; expected a {' or '.join(types)}")
         return None

@@ -8,7 +8,7 @@ from mongen.errors import YamlPath
 from mongen.model import Receiver, Routing
 from mongen.spec.addresses import host_port_problem
 from mongen.spec.issues import SpecIssues
-from mongen.spec.urls import secret_in_url
+from mongen.spec.urls import url_secret_problem
 
 # Without a `routing` section every alert goes to one local webhook (an adapter or a test sink).
 DEFAULT_ROUTING: dict[str, Any] = {
@@ -69,7 +69,7 @@ def _check_webhook(issues: SpecIssues, raw: dict[str, Any], path: YamlPath) -> N
     if "url" not in raw:
         issues.fail(path, "webhook receivers need `url` (a DingTalk/WeCom adapter keeps the robot key)")
         return
-    secret = secret_in_url(raw["url"])
+    secret = url_secret_problem(raw["url"])
     if secret:
         issues.fail(
             (*path, "url"),

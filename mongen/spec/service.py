@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mongen.spec.issues import SpecIssues
-from mongen.spec.urls import secret_in_url
+from mongen.spec.urls import url_secret_problem
 
 DEFAULT_MAX_SERIES = 10000
 
@@ -22,7 +22,7 @@ class Service:
 def read_service(issues: SpecIssues, raw: dict[str, Any]) -> Service:
     runbook_base = raw.get("runbook_base")
     if runbook_base is not None:
-        secret = secret_in_url(runbook_base)
+        secret = url_secret_problem(runbook_base)
         if secret:
             issues.fail(
                 ("service", "runbook_base"),

@@ -105,8 +105,8 @@ def _burn_rates_reachable(issues: SpecIssues, objective: float, period: int, pat
     lowest = math.ceil((1 - 1 / (fastest.burn_factor * _TEST_HEADROOM)) * 10000) / 100
     issues.fail(
         (*path, "objective"),
-        f"with objective {objective:g} over {format_duration(period)}, the {fastest.severity} alert fires at a "
-        f"{fastest.burn_factor:g}x burn rate, an error ratio of {ratio:.0%}, which its promtool test must exceed "
-        f"by 5% and no service can: use an objective of at least {lowest:g}",
+        f"with objective {objective:g} over {format_duration(period)} the {fastest.severity} alert fires at a "
+        f"{fastest.burn_factor:g}x burn rate, an error ratio of {ratio:.0%}: more requests would have to fail "
+        f"than there are (its promtool test needs 5% above that); use an objective of at least {lowest:g}",
     )
     return False

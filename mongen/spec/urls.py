@@ -17,7 +17,7 @@ _SECRET_PARAMETERS = frozenset(
 _SECRET_SUFFIXES = ("_token", "_key", "_secret", "_password", "_signature")
 
 
-def secret_in_url(url: str) -> str | None:
+def url_secret_problem(url: str) -> str | None:
     """What in `url` looks like a credential (`user:password@`, `?access_token=`), or None."""
     parts = urlsplit(url)
     if parts.username is not None or parts.password is not None:
