@@ -61,7 +61,9 @@ def load_cases() -> list[FailureCase]:
             case_id = f"{file.stem}:{name}"
             assert set(body) <= {"patch", "spec", "encoding", "expected", "cli"}, case_id
             text = _spec_text(case_id, body)
-            cases.append(FailureCase(case_id, text, body.get("encoding", "utf-8"), body["expected"], body.get("cli", False)))
+            cases.append(
+                FailureCase(case_id, text, body.get("encoding", "utf-8"), body["expected"], body.get("cli", False))
+            )
     return cases
 
 

@@ -90,12 +90,12 @@ _MISSING = object()
 
 def _get(node: object, path: tuple) -> object:
     for part in path:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        else:
+        found = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        )
+        if not found:
             return _MISSING
+        node = node[part]  # type: ignore[index]
     return node
 
 
