@@ -35,7 +35,7 @@ def _aliases(
     issues: SpecIssues, raw: dict[str, str], values: tuple[str, ...], path: YamlPath
 ) -> tuple[tuple[str, str], ...]:
     """Spelling variant (stripped, case-folded, as the normalizer looks it up) -> value."""
-    out = []
+    out: dict[str, tuple[str, str]] = {}  # key -> (alias as written, target)
     for alias, target in sorted(raw.items()):
         key = alias.strip().casefold()
         if target not in values:
@@ -44,9 +44,16 @@ def _aliases(
             )
         elif key in values:
             issues.fail((*path, "aliases", alias), f"alias `{alias}` shadows the value `{key}`")
+        elif key in out and out[key][1] != target:
+            other, other_target = out[key]
+            issues.fail(
+                (*path, "aliases", alias),
+                f"aliases `{other}` and `{alias}` are one spelling once trimmed and case-folded, "
+                f"but map to `{other_target}` and `{target}`; keep one of them",
+            )
         else:
-            out.append((key, target))
-    return tuple(out)
+            out.setdefault(key, (alias, target))
+    return tuple((key, target) for key, (_, target) in out.items())
 
 
 def read_labels(issues: SpecIssues, raw: dict[str, Any], enums: Definitions[EnumDef]) -> Definitions[LabelDef]:
