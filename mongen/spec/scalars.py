@@ -33,7 +33,7 @@ def scalar_issues(doc: LoadedDocument) -> list[SpecIssue]:
     issues = []
     for path, value, is_key in _walk(doc.data, ()):
         if isinstance(value, str):
-            problem = _text_problem(value)
+            problem = text_problem(value)
             if problem:
                 where = "this key" if is_key else "this text"
                 issues.append(
@@ -65,7 +65,7 @@ def _walk(node: Any, path: YamlPath) -> Iterator[tuple[YamlPath, Any, bool]]:
             yield here, value, False
 
 
-def _text_problem(text: str) -> str | None:
+def text_problem(text: str) -> str | None:
     for char in text:
         if char in _BIDI_CONTROLS or unicodedata.category(char) in _REFUSED_CATEGORIES:
             name = _CHARACTER_NAMES.get(char) or unicodedata.name(char, "control character").lower()

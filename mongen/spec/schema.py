@@ -25,7 +25,7 @@ from jsonschema.protocols import Validator
 
 from mongen.errors import SpecIssue, YamlPath
 from mongen.spec.loader import LoadedDocument
-from mongen.spec.scalars import scalar_issues
+from mongen.spec.scalars import scalar_issues, text_problem
 
 
 @cache
@@ -67,13 +67,16 @@ def _validator() -> Validator:
 
 def schema_issues(doc: LoadedDocument) -> list[SpecIssue]:
     """Refused characters and numbers anywhere, then what the schema says about the rest. A value
-    reported by the first check is not reported again by the schema."""
+    (or key) reported by the first check is not reported again by the schema."""
     issues = scalar_issues(doc)
     reported = {issue.path for issue in issues}
     for error in _validator().iter_errors(doc.data):
         path: YamlPath = tuple(error.absolute_path)
-        if not any(path[: len(done)] == done for done in reported):
-            issues.append(doc.issue(path, schema_message(error)))
+        if any(path[: len(done)] == done for done in reported):
+            continue
+        if isinstance(error.instance, str) and text_problem(error.instance):  # a key, under `propertyNames`
+            continue
+        issues.append(doc.issue(path, schema_message(error)))
     return sorted(issues, key=lambda i: (i.location.line, i.location.col, i.message))
 
 
