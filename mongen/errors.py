@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 
 YamlPath = tuple[str | int, ...]
+# A key shown as is in a path; any other (spaces, dots, quotes, control characters) is JSON-quoted.
+_PLAIN_KEY = re.compile(r"[^\s.\[\]\"'\\]+")
 
 
 def format_path(path: YamlPath) -> str:
-    """Render a YAML path as `metrics[0].labels`, the form people type in editors."""
+    """Render a YAML path as `metrics[0].labels`, the form people type in editors. A key that
+    would be ambiguous there is JSON-quoted (`aliases[" Sad "]`, `labels["app.kubernetes.io/name"]`);
+    so is one with control characters, so that an error line stays one line."""
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not part.isprintable() or not _PLAIN_KEY.fullmatch(part):
+            out += f"[{json.dumps(part)}]"
         else:
             out += f".{part}" if out else part
     return out or "<root>"

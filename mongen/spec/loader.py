@@ -12,6 +12,15 @@ from mongen.errors import Location, SpecError, SpecIssue, YamlPath
 # libyaml's parser keeps node positions too and is ~10x faster on large rule files.
 LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+
+# A spec is a few hundred values nested less than ten levels deep. These limits only stop hostile
+# files before they cost memory or recursion: a 12 KB "billion laughs" expands to millions of
+# values (promtool refuses the same with "excessive aliasing"), and deep nesting exhausts the stack.
+MAX_DEPTH = 64
+MAX_ALIAS_VALUES = 10_000
+# Digits of an integer the reader accepts; the spec checks allow at most 1e15 anyway.
+_MAX_INT_DIGITS = 40
 
 
 @dataclass
@@ -34,24 +43,97 @@ class LoadedDocument:
         return SpecIssue(self.locate(path), tuple(path), message)
 
 
-def yaml_error(exc: yaml.YAMLError, file: str, default: str = "invalid YAML") -> SpecError:
-    """A PyYAML error as a SpecError at the position it marks (or the top of the file)."""
+def yaml_error(exc: yaml.YAMLError, file: str, default: str = "invalid YAML", text: str = "") -> SpecError:
+    """A PyYAML error as a SpecError at the position it marks (or the top of the file). A reader
+    error (a character YAML does not allow) marks a character index in `text`, when given."""
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         return SpecError(
             [SpecIssue(Location(file, line, col), (), f"invalid YAML: {exc.problem or exc.context or default}")]
         )
-    return SpecError([SpecIssue(Location(file, 1, 1), (), f"invalid YAML: {exc}")])
+    line, col = 1, 1
+    position = getattr(exc, "position", None)
+    if isinstance(exc, yaml.reader.ReaderError) and isinstance(position, int) and position <= len(text):
+        line = text.count("\n", 0, position) + 1
+        col = position - text.rfind("\n", 0, position)
+    # The first line only: PyYAML appends `in "<unicode string>", position N` on a second one.
+    reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return SpecError([SpecIssue(Location(file, line, col), (), f"invalid YAML: {reason}")])
+
+
+@dataclass
+class _OpenCollection:
+    anchor: str | None
+    values: int = 1
+    inner_depth: int = 0  # collection levels below this one, aliases expanded
+
+
+def _refuse(mark: Any, file: str, message: str) -> SpecError:
+    """A SpecError at an event's start mark (libyaml's and PyYAML's marks have the same fields)."""
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    return SpecError([SpecIssue(Location(file, line, col), (), message)])
+
+
+def check_structure(text: str, file: str) -> None:
+    """Refuses deep nesting, recursive aliases and alias bombs from libyaml's event stream, before
+    a single node is built: each anchor's size and depth are known when an alias names it."""
+    stack: list[_OpenCollection] = []
+    anchored: dict[str, tuple[int, int]] = {}  # anchor -> (values, collection depth)
+    alias_values = 0
+    for event in yaml.parse(text, Loader=LOADER):
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(stack) >= MAX_DEPTH:
+                raise _refuse(
+                    event.start_mark, file, f"values nest deeper than {MAX_DEPTH} levels; a spec needs fewer than ten"
+                )
+            stack.append(_OpenCollection(event.anchor))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            done = stack.pop()
+            _add(stack, anchored, done.anchor, done.values, done.inner_depth + 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            _add(stack, anchored, event.anchor, 1, 0)
+        elif isinstance(event, yaml.AliasEvent) and event.anchor is not None:
+            if any(open_.anchor == event.anchor for open_ in stack):
+                raise _refuse(
+                    event.start_mark,
+                    file,
+                    f"alias `*{event.anchor}` is inside its own anchor, so its value would be infinite",
+                )
+            values, depth = anchored.get(event.anchor, (1, 0))  # an undefined alias fails when composing
+            alias_values += values
+            if alias_values > MAX_ALIAS_VALUES:
+                raise _refuse(
+                    event.start_mark,
+                    file,
+                    f"the aliases expand to more than {MAX_ALIAS_VALUES} values (excessive aliasing); "
+                    "write the values out instead of nesting aliases",
+                )
+            if len(stack) + depth > MAX_DEPTH:
+                raise _refuse(
+                    event.start_mark, file, f"alias `*{event.anchor}` nests values deeper than {MAX_DEPTH} levels"
+                )
+            _add(stack, {}, None, values, depth)
+
+
+def _add(
+    stack: list[_OpenCollection], anchored: dict[str, tuple[int, int]], anchor: str | None, values: int, depth: int
+) -> None:
+    if anchor is not None:
+        anchored[anchor] = (values, depth)
+    if stack:
+        stack[-1].values += values
+        stack[-1].inner_depth = max(stack[-1].inner_depth, depth)
 
 
 def compose_yaml(text: str, file: str) -> yaml.Node | None:
     """The node tree of one YAML document (with positions); YAML errors become SpecError."""
     try:
-        # The reader rejects non-printable characters already while constructing.
+        check_structure(text, file)
         loader = LOADER(text)
     except yaml.YAMLError as exc:
-        raise yaml_error(exc, file) from None
+        # The reader rejects non-printable characters while reading the stream.
+        raise yaml_error(exc, file, text=text) from None
     try:
         node: yaml.Node | None = loader.get_single_node()
         return node
@@ -84,7 +166,7 @@ def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: YamlPath, doc: Load
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise SpecError([doc.issue(path, "YAML merge keys (<<) are not supported")])
-            key = _scalar(loader, key_node)
+            key = _scalar(loader, key_node, path, doc)
             if not isinstance(key, str):
                 key_path = (*path, str(key))
                 doc.positions[key_path] = (key_node.start_mark.line, key_node.start_mark.column)
@@ -97,10 +179,15 @@ def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: YamlPath, doc: Load
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_convert(loader, item, (*path, i), doc) for i, item in enumerate(node.value)]
-    return _scalar(loader, node)
+    return _scalar(loader, node, path, doc)
 
 
-def _scalar(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+def _scalar(loader: yaml.SafeLoader, node: yaml.Node, path: YamlPath, doc: LoadedDocument) -> Any:
     if node.tag == _STR:
         return node.value  # the common case, without the constructor's overhead
-    return loader.construct_object(node, deep=True)
+    if node.tag == _INT and len(node.value) > _MAX_INT_DIGITS:
+        raise SpecError([doc.issue(path, f"this integer has more than {_MAX_INT_DIGITS} digits")])
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError) as exc:  # e.g. a timestamp with month 13
+        raise SpecError([doc.issue(path, f"cannot read this value: {exc}")]) from None

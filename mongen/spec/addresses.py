@@ -1,0 +1,53 @@
+"""Host names, IP addresses and ports as the spec gives them to Prometheus, Alertmanager and nginx.
+
+Python's ipaddress accepts IPv6 scope ids (`fe80::1%eth0`) with any text after the `%`, quotes
+and newlines included; nothing mongen writes needs one, so they are refused here, as are IPv4
+addresses written as IPv6 (`::ffff:10.0.0.1`), which never match an IPv4 client in nginx.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# RFC 1123 host name labels: letters, digits and inner hyphens, 1 to 63 characters.
+_HOST_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_MAX_HOST = 253
+_PORTS = range(1, 65536)
+
+
+def host_port_problem(text: str) -> str | None:
+    """Why `host:port` (host name or IPv4; the schema holds the shape) is unusable, or None."""
+    host, _, port = text.rpartition(":")
+    if int(port) not in _PORTS:
+        return f"port {int(port)} is outside 1..65535"
+    return host_problem(host)
+
+
+def host_problem(host: str) -> str | None:
+    if all(part.isdigit() for part in host.split(".")):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return f"`{host}` is not an IPv4 address"
+        return None
+    if len(host) > _MAX_HOST or not all(_HOST_LABEL.fullmatch(label) for label in host.split(".")):
+        return f"`{host}` is not a host name (labels of letters, digits and inner hyphens, separated by dots)"
+    return None
+
+
+def plain_address_problem(address: IPAddress) -> str | None:
+    """Why an address is an odd form mongen does not write, or None."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.scope_id is not None:
+            return "an IPv6 scope id (`%...`)"
+        if address.ipv4_mapped is not None:
+            return "an IPv4 address written as IPv6 (`::ffff:...`)"
+    return None
+
+
+def port_in_range(port: int) -> bool:
+    return port in _PORTS

@@ -1,0 +1,135 @@
+"""The `alerts` section: what every alert needs (fields of its kind, a routed severity, a `for`
+long enough, a metric with the labels it names); then the alert kind's own checks
+(mongen.rules.alert_kinds), which report through the same SpecIssues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mongen.errors import YamlPath
+from mongen.model import Alert, LabelDef, Matcher, Metric, Routing, Scrape
+from mongen.rules import alert_kinds
+from mongen.rules.alert_kinds import AlertKind
+from mongen.spec.durations import read_duration
+from mongen.spec.issues import Definitions, SpecIssues
+from mongen.spec.matchers import read_matchers
+from mongen.spec.metrics import resolve_metric
+
+DEFAULT_FOR = "5m"
+DEFAULT_WINDOW = "5m"
+# `for` spans at least two evaluations, so one bad evaluation does not page; a rate window holds
+# at least four scrapes, so one missed scrape does not empty it.
+MIN_FOR_EVALUATIONS = 2
+MIN_WINDOW_SCRAPES = 4
+
+
+def read_alerts(
+    issues: SpecIssues,
+    raw: list[dict[str, Any]],
+    metrics: Definitions[Metric],
+    labels: Definitions[LabelDef],
+    routing: Routing,
+    scrape: Scrape | None,
+) -> tuple[Alert, ...]:
+    out = []
+    names: set[str] = set()
+    for i, body in enumerate(raw):
+        path: YamlPath = ("alerts", i)
+        if body["name"] in names:
+            issues.fail((*path, "name"), f"duplicate alert name `{body['name']}`")
+        names.add(body["name"])
+        alert = _alert(issues, body, path, metrics, labels, routing, scrape)
+        if alert is not None:
+            out.append(alert)
+    return tuple(out)
+
+
+def _alert(
+    issues: SpecIssues,
+    body: dict[str, Any],
+    path: YamlPath,
+    metrics: Definitions[Metric],
+    labels: Definitions[LabelDef],
+    routing: Routing,
+    scrape: Scrape | None,
+) -> Alert | None:
+    kind = alert_kinds.BY_NAME[body["kind"]]
+    usable = _has_the_fields_of_its_kind(issues, body, path, kind)
+    if body["severity"] not in routing.severities:
+        issues.fail(
+            (*path, "severity"),
+            f"severity `{body['severity']}` has no route; routed severities: {', '.join(routing.severities)}",
+        )
+    for_seconds, window = _timing(issues, body, path, kind, scrape)
+    if not usable or for_seconds is None or window is None:
+        return None
+    metric = None
+    if kind.metric_types:
+        metric = resolve_metric(issues, metrics, body["metric"], (*path, "metric"), kind.metric_types)
+        if metric is None:
+            return None
+    by = tuple(body.get("by", []))
+    where = _labels_on_metric(issues, body, path, metric, labels) if metric else ()
+    if where is None:
+        return None
+    alert = Alert(
+        body["name"],
+        kind.name,
+        body["severity"],
+        for_seconds,
+        metric.name if metric else None,
+        body.get("quantile"),
+        by,
+        where,
+        body.get("threshold"),
+        window,
+        body.get("description", ""),
+    )
+    kind.check(issues, alert, path, metric)
+    return alert
+
+
+def _has_the_fields_of_its_kind(issues: SpecIssues, body: dict[str, Any], path: YamlPath, kind: AlertKind) -> bool:
+    usable = True
+    for key in sorted(set(body) - alert_kinds.COMMON_FIELDS - kind.fields):
+        allowed = ", ".join(sorted(kind.fields)) or "none besides name, kind, severity, for, description"
+        issues.fail((*path, key), f"`{key}` has no meaning for alerts of kind `{kind.name}`; its fields: {allowed}")
+        usable = False
+    for key in kind.required:
+        if key not in body:
+            issues.fail(path, f"alerts of kind `{kind.name}` need a `{key}`")
+            usable = False
+    return usable
+
+
+def _timing(
+    issues: SpecIssues, body: dict[str, Any], path: YamlPath, kind: AlertKind, scrape: Scrape | None
+) -> tuple[int | None, int | None]:
+    """`for` and `window` in seconds (None where rejected), held against the scrape timing."""
+    for_seconds = read_duration(issues, body.get("for", DEFAULT_FOR), (*path, "for"))
+    window = read_duration(issues, body.get("window", DEFAULT_WINDOW), (*path, "window"))
+    if scrape is None:
+        return for_seconds, window
+    min_for = MIN_FOR_EVALUATIONS * scrape.evaluation_interval
+    if for_seconds is not None and for_seconds < min_for:
+        issues.fail(
+            (*path, "for"),
+            f"`for` must be at least two evaluation intervals ({min_for}s) so one bad evaluation does not page",
+        )
+    min_window = MIN_WINDOW_SCRAPES * scrape.interval
+    if "window" in kind.fields and window is not None and window < min_window:
+        issues.fail((*path, "window"), f"window must cover at least 4 scrape intervals ({min_window}s)")
+    return for_seconds, window
+
+
+def _labels_on_metric(
+    issues: SpecIssues, body: dict[str, Any], path: YamlPath, metric: Metric, labels: Definitions[LabelDef]
+) -> tuple[Matcher, ...] | None:
+    """The `where` matchers (None if rejected), after checking that every `by` label is on the metric."""
+    for j, label in enumerate(body.get("by", [])):
+        if label not in metric.labels:
+            issues.fail(
+                (*path, "by", j),
+                f"label `{label}` is not on metric `{metric.name}`; its labels: {', '.join(metric.labels) or 'none'}",
+            )
+    return read_matchers(issues, body.get("where", {}), (*path, "where"), metric.labels, labels)

@@ -1,0 +1,99 @@
+"""The `enums` and `labels` sections: bounded value sets, their fallbacks and spelling aliases."""
+
+from __future__ import annotations
+
+import keyword
+from typing import Any
+
+from mongen.errors import YamlPath
+from mongen.model import EnumDef, LabelDef
+from mongen.spec.issues import Definitions, SpecIssues
+
+# Labels Prometheus itself sets or reserves (`__name__`, target labels, histogram/summary labels).
+_PROMETHEUS_LABELS = ("job", "instance", "le", "quantile")
+# Parameters of the generated record_request()/track_request() besides the labels.
+_HELPER_ARGS = ("duration_seconds", "text", "text_length", "self", "raw")
+
+
+def read_enums(issues: SpecIssues, raw: dict[str, Any]) -> Definitions[EnumDef]:
+    enums: Definitions[EnumDef] = Definitions()
+    for name, body in raw.items():
+        path: YamlPath = ("enums", name)
+        values = tuple(body["values"])
+        if body["fallback"] not in values:
+            issues.fail(
+                (*path, "fallback"), f"fallback `{body['fallback']}` is not one of the values: {', '.join(values)}"
+            )
+            enums.reject(name)
+            continue
+        aliases = _aliases(issues, body.get("aliases", {}), values, path)
+        enums.add(name, EnumDef(name, values, body["fallback"], aliases))
+    return enums
+
+
+def _aliases(
+    issues: SpecIssues, raw: dict[str, str], values: tuple[str, ...], path: YamlPath
+) -> tuple[tuple[str, str], ...]:
+    """Spelling variant (stripped, case-folded, as the normalizer looks it up) -> value."""
+    out: dict[str, tuple[str, str]] = {}  # key -> (alias as written, target)
+    for alias, target in sorted(raw.items()):
+        key = alias.strip().casefold()
+        if target not in values:
+            issues.fail(
+                (*path, "aliases", alias), f"alias target `{target}` is not one of the values: {', '.join(values)}"
+            )
+        elif key in values:
+            issues.fail((*path, "aliases", alias), f"alias `{alias}` shadows the value `{key}`")
+        elif key in out and out[key][1] != target:
+            other, other_target = out[key]
+            issues.fail(
+                (*path, "aliases", alias),
+                f"aliases `{other}` and `{alias}` are one spelling once trimmed and case-folded, "
+                f"but map to `{other_target}` and `{target}`; keep one of them",
+            )
+        else:
+            out.setdefault(key, (alias, target))
+    return tuple((key, target) for key, (_, target) in out.items())
+
+
+def read_labels(issues: SpecIssues, raw: dict[str, Any], enums: Definitions[EnumDef]) -> Definitions[LabelDef]:
+    labels: Definitions[LabelDef] = Definitions()
+    for name, body in raw.items():
+        label = _label(issues, name, body, enums)
+        if label is None:
+            labels.reject(name)
+        else:
+            labels.add(name, label)
+    return labels
+
+
+def _label(issues: SpecIssues, name: str, body: dict[str, Any], enums: Definitions[EnumDef]) -> LabelDef | None:
+    path: YamlPath = ("labels", name)
+    if name.startswith("__") or name in _PROMETHEUS_LABELS:
+        issues.fail(path, f"label name `{name}` is reserved by Prometheus")
+        return None
+    if keyword.iskeyword(name) or name in _HELPER_ARGS:
+        issues.fail(path, f"label name `{name}` cannot be a parameter of the generated Python helpers; rename it")
+        return None
+    if "enum" in body:
+        if not enums.declares(body["enum"]):
+            issues.fail(
+                (*path, "enum"),
+                f"label `{name}` uses the undefined enum `{body['enum']}`; defined enums: {enums.declared()}",
+            )
+        enum = enums.get(body["enum"])
+        return LabelDef(name, enum.values, enum.fallback, enum.name, enum.aliases) if enum else None
+    values = tuple(str(v) for v in body["values"])
+    fallback = str(body["fallback"])
+    usable = True
+    if fallback not in values:
+        issues.fail((*path, "fallback"), f"fallback `{fallback}` is not one of the values: {', '.join(values)}")
+        usable = False
+    for i, value in enumerate(values):
+        if not value or value != value.strip():
+            issues.fail((*path, "values", i), f"label value {value!r} is empty or padded with spaces")
+            usable = False
+        elif value in values[:i]:
+            issues.fail((*path, "values", i), f"label value `{value}` is listed twice (once as a number, once as text)")
+            usable = False
+    return LabelDef(name, values, fallback) if usable else None

@@ -1,0 +1,62 @@
+"""Label matchers (`errors`, `total`, `where`): declared values of a metric's labels, never regexes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mongen.errors import YamlPath
+from mongen.model import LabelDef, Matcher
+from mongen.spec.issues import Definitions, SpecIssues
+
+
+def read_matchers(
+    issues: SpecIssues,
+    raw: dict[str, Any],
+    path: YamlPath,
+    metric_labels: tuple[str, ...],
+    labels: Definitions[LabelDef],
+    selects_errors: bool = False,
+) -> tuple[Matcher, ...] | None:
+    """The matchers of one selector, sorted by label; None when one of them was rejected (the
+    selector would select something else than the spec says). `selects_errors`: the selector
+    picks failed requests, so it must leave some declared value for the successful ones."""
+    out = []
+    usable = True
+    for label, value in raw.items():
+        if label not in metric_labels:
+            issues.fail(
+                (*path, label),
+                f"label `{label}` is not on this metric; its labels: {', '.join(metric_labels) or 'none'}",
+            )
+            usable = False
+            continue
+        declared = labels.get(label)
+        # An undeclared or rejected label was reported where the metric names it.
+        matcher = _matcher(issues, label, value, (*path, label), declared, selects_errors) if declared else None
+        if matcher is None:
+            usable = False
+        else:
+            out.append(matcher)
+    return tuple(sorted(out, key=lambda m: m.label)) if usable else None
+
+
+def _matcher(
+    issues: SpecIssues, label: str, value: Any, path: YamlPath, declared: LabelDef, selects_errors: bool
+) -> Matcher | None:
+    negate = isinstance(value, dict)
+    if negate:
+        value = value["not"]
+    values = tuple(str(v) for v in (value if isinstance(value, list) else [value]))
+    unknown = [v for v in values if v not in declared.values]
+    for v in unknown:
+        issues.fail(path, f"value `{v}` is not declared for label `{label}`; declared: {', '.join(declared.values)}")
+    if unknown:
+        return None
+    accepted = [v for v in declared.values if (v in values) != negate]
+    if not accepted:
+        issues.fail(path, f"this matcher accepts none of the declared values of `{label}`, so it selects nothing")
+        return None
+    if selects_errors and len(accepted) == len(declared.values):
+        issues.fail(path, f"this error selector accepts every declared value of `{label}`, so no request could succeed")
+        return None
+    return Matcher(label, values, negate)

@@ -1,0 +1,92 @@
+"""The spec's JSON Schema and the first check of a document against it.
+
+Two rules of JSON Schema as Python's jsonschema applies them are too loose for values that end up
+in configuration files, so the validator used here changes them in one place instead of in every
+pattern of the schema:
+
+- `pattern` is a search, and `$` matches before a final newline: `"9093\\n"` matches
+  `^[0-9]+$`. Patterns here must match the whole string (`re.fullmatch`). Every pattern in the
+  schema is written `^...$`, so editors, which follow ECMA-262 where `$` is the true end, agree.
+- `integer` accepts 8001.0, which would be written `8001.0` into an nginx `listen`. Here an
+  integer is an int (and never a bool).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema.protocols import Validator
+
+from mongen.errors import SpecIssue, YamlPath
+from mongen.spec.loader import LoadedDocument
+from mongen.spec.scalars import scalar_issues, text_problem
+
+
+@cache
+def spec_schema() -> dict[str, Any]:
+    text = resources.files("mongen.schema").joinpath("spec.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def _whole_string_pattern(
+    validator: Validator, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[jsonschema.ValidationError]:
+    if isinstance(instance, str) and not _compiled(pattern).fullmatch(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _is_integer(checker: object, instance: object) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_BASE = jsonschema.Draft202012Validator
+SpecValidator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]  # untyped in types-jsonschema
+    _BASE,
+    validators={"pattern": _whole_string_pattern},
+    type_checker=_BASE.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+
+
+@cache
+def _validator() -> Validator:
+    validator: Validator = SpecValidator(spec_schema())
+    return validator
+
+
+def schema_issues(doc: LoadedDocument) -> list[SpecIssue]:
+    """Refused characters and numbers anywhere, then what the schema says about the rest. A value
+    (or key) reported by the first check is not reported again by the schema."""
+    issues = scalar_issues(doc)
+    reported = {issue.path for issue in issues}
+    for error in _validator().iter_errors(doc.data):
+        path: YamlPath = tuple(error.absolute_path)
+        if any(path[: len(done)] == done for done in reported):
+            continue
+        if isinstance(error.instance, str) and text_problem(error.instance):  # a key, under `propertyNames`
+            continue
+        issues.append(doc.issue(path, schema_message(error)))
+    return sorted(issues, key=lambda i: (i.location.line, i.location.col, i.message))
+
+
+def schema_message(error: jsonschema.ValidationError) -> str:
+    """jsonschema's message, with what to write instead where its own says too little."""
+    if error.validator == "additionalProperties" and isinstance(error.schema, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        return f"{error.message}; allowed keys: {', '.join(allowed)}"
+    if error.validator == "oneOf" and isinstance(error.instance, dict):
+        return f"expected exactly one of the alternative forms (see `mongen schema`): {sorted(error.instance)}"
+    if error.validator == "pattern":
+        return f"{error.instance!r} does not match the required pattern {error.validator_value}"
+    return error.message

@@ -1,0 +1,150 @@
+"""One failure case per spec error message, as openapi-python-client's `generator_failure_cases`.
+
+Each file in tests/spec_failure_cases/ (one per spec section) maps a case name to a spec, either
+`patch`: text replacements on base.yaml (each `find` must occur exactly once) or `spec`: the whole
+file, and to the `expected` lines, exactly as mongen prints them for `spec.yaml`. Cases with
+`cli: true` also run through the installed entry point: exit 2, those lines on stderr, nothing else.
+
+`test_every_message_has_a_case` runs every case under a line tracer and fails for each place in
+the spec layer that words an error message (tests/spec_messages.py) that no case reaches.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import pytest
+import yaml
+
+from mongen.errors import SpecError
+from mongen.spec.build import load_spec
+from tests.conftest import ROOT
+from tests.spec_messages import message_sites
+
+CASES_DIR = ROOT / "tests/spec_failure_cases"
+BASE = (CASES_DIR / "base.yaml").read_text("utf-8")
+SPEC_NAME = "spec.yaml"
+
+
+@dataclass(frozen=True)
+class FailureCase:
+    id: str
+    text: str
+    encoding: str
+    expected: list[str]
+    cli: bool
+
+
+def _spec_text(case_id: str, body: dict[str, Any]) -> str:
+    if "spec" in body:
+        text: str = body["spec"]
+        return text
+    text = BASE
+    for edit in body["patch"]:
+        assert text.count(edit["find"]) == 1, f"{case_id}: {edit['find']!r} must occur exactly once"
+        text = text.replace(edit["find"], edit["replace"])
+    return text
+
+
+def load_cases() -> list[FailureCase]:
+    cases = []
+    for file in sorted(CASES_DIR.glob("*.yaml")):
+        if file.name == "base.yaml":
+            continue
+        for name, body in yaml.safe_load(file.read_text("utf-8")).items():
+            case_id = f"{file.stem}:{name}"
+            assert set(body) <= {"patch", "spec", "encoding", "expected", "cli"}, case_id
+            text = _spec_text(case_id, body)
+            cases.append(
+                FailureCase(case_id, text, body.get("encoding", "utf-8"), body["expected"], body.get("cli", False))
+            )
+    return cases
+
+
+CASES = load_cases()
+
+
+def _issues(case: FailureCase, directory: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    (directory / SPEC_NAME).write_bytes(case.text.encode(case.encoding, "surrogatepass"))
+    monkeypatch.chdir(directory)
+    try:
+        load_spec(SPEC_NAME)
+    except SpecError as exc:
+        return [str(issue) for issue in exc.issues]
+    return []
+
+
+def test_the_base_spec_is_clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _issues(FailureCase("base", BASE, "utf-8", [], False), tmp_path, monkeypatch) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_failure_case(case: FailureCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _issues(case, tmp_path, monkeypatch) == case.expected
+
+
+CLI_CASES = [c for c in CASES if c.cli]
+
+
+@pytest.mark.parametrize("case", CLI_CASES, ids=[c.id for c in CLI_CASES])
+def test_failure_case_through_the_cli(case: FailureCase, tmp_path: Path) -> None:
+    (tmp_path / SPEC_NAME).write_bytes(case.text.encode(case.encoding, "surrogatepass"))
+    run = subprocess.run(
+        [sys.executable, "-m", "mongen", "generate", SPEC_NAME, "-o", "out", "--no-validate"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.splitlines() == case.expected
+    assert run.stdout == ""
+    assert not (tmp_path / "out").exists()
+
+
+def test_there_are_cli_cases() -> None:
+    assert len(CLI_CASES) >= 5
+
+
+@pytest.fixture
+def executed_lines() -> Iterator[set[tuple[str, int]]]:
+    """(file, line) of every line run in the files that word messages, while the fixture is active."""
+    files = {str(site.file) for site in message_sites()}
+    seen: set[tuple[str, int]] = set()
+
+    def local(frame: FrameType, event: str, arg: object) -> Any:
+        if event == "line":
+            seen.add((frame.f_code.co_filename, frame.f_lineno))
+        return local
+
+    def global_(frame: FrameType, event: str, arg: object) -> Any:
+        return local if frame.f_code.co_filename in files else None
+
+    previous = sys.gettrace()
+    sys.settrace(global_)
+    try:
+        yield seen
+    finally:
+        sys.settrace(previous)
+
+
+def test_every_message_has_a_case(
+    executed_lines: set[tuple[str, int]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i, case in enumerate(CASES):
+        directory = tmp_path / str(i)
+        directory.mkdir()
+        _issues(case, directory, monkeypatch)
+    missing = [
+        str(site)
+        for site in message_sites()
+        if not any((str(site.file), line) in executed_lines for line in range(site.first_line, site.last_line + 1))
+    ]
+    assert missing == [], "messages without a failure case in tests/spec_failure_cases/:\n" + "\n".join(missing)

@@ -1,0 +1,61 @@
+"""The schema agrees with the model and the alert-kind registry, and mongen applies it strictly."""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+
+import jsonschema
+
+from mongen.model import METRIC_TYPES, ROLE_TYPES, AlertKindName, Role
+from mongen.rules.alert_kinds import BY_NAME, KINDS
+from mongen.spec.schema import SpecValidator, spec_schema
+
+
+def _patterns(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+        return found + [p for value in node.values() for p in _patterns(value)]
+    if isinstance(node, list):
+        return [p for value in node for p in _patterns(value)]
+    return []
+
+
+def test_alert_kinds_in_the_schema_are_the_registered_kinds() -> None:
+    schema_kinds = set(spec_schema()["properties"]["alerts"]["items"]["properties"]["kind"]["enum"])
+    assert schema_kinds == set(get_args(AlertKindName))
+    assert schema_kinds == {kind.name for kind in KINDS} == set(BY_NAME)
+    assert len(KINDS) == len(BY_NAME), "two kinds registered under one name"
+
+
+def test_roles_and_metric_types_in_the_schema_are_the_models() -> None:
+    metric = spec_schema()["properties"]["metrics"]["items"]["properties"]
+    assert set(metric["role"]["enum"]) == set(ROLE_TYPES) == set(get_args(Role))
+    assert tuple(metric["type"]["enum"]) == METRIC_TYPES
+
+
+def test_every_pattern_is_written_anchored_so_editors_agree() -> None:
+    """mongen matches patterns against the whole string; editors apply the schema with ECMA-262
+    regexes, where `^...$` means the same. An unanchored pattern would mean less to them."""
+    patterns = _patterns(spec_schema())
+    assert len(patterns) > 30
+    assert [p for p in patterns if not (p.startswith("^") and p.endswith("$"))] == []
+
+
+def test_patterns_match_the_whole_string() -> None:
+    schema = {"type": "string", "pattern": "^[0-9]+$"}
+    # What jsonschema alone does: `$` matches before a final newline, and the search finds it.
+    assert jsonschema.Draft202012Validator(schema).is_valid("9093\n")
+    assert not SpecValidator(schema).is_valid("9093\n")
+    assert SpecValidator(schema).is_valid("9093")
+
+
+def test_integers_are_ints() -> None:
+    schema = {"type": "integer"}
+    assert jsonschema.Draft202012Validator(schema).is_valid(8001.0)
+    assert not SpecValidator(schema).is_valid(8001.0)
+    assert not SpecValidator(schema).is_valid(True)
+    assert SpecValidator(schema).is_valid(8001)
+
+
+def test_the_schema_is_a_valid_draft_2020_12_schema() -> None:
+    jsonschema.Draft202012Validator.check_schema(spec_schema())
