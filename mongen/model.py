@@ -9,7 +9,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
+
+if TYPE_CHECKING:  # the registry of alert kinds owns their names; the model only types with them
+    from mongen.rules.alert_kinds import AlertKindName
 
 MetricType = Literal["counter", "gauge", "histogram"]
 COUNTER: Final = "counter"
@@ -32,8 +35,6 @@ ROLE_TYPES: dict[Role, MetricType] = {
 }
 
 SloKind = Literal["ratio", "latency"]
-# Names of the alert kinds; mongen.rules.alert_kinds registers one module per name (a test ties them).
-AlertKindName = Literal["latency_quantile", "error_ratio", "target_down", "absent", "gauge_threshold"]
 BurnSeverity = Literal["page", "ticket"]
 BurnSpeed = Literal["quick", "slow"]
 

@@ -6,8 +6,8 @@ from typing import Any, get_args
 
 import jsonschema
 
-from mongen.model import METRIC_TYPES, ROLE_TYPES, AlertKindName, Role
-from mongen.rules.alert_kinds import BY_NAME, KINDS
+from mongen.model import METRIC_TYPES, ROLE_TYPES, Role
+from mongen.rules.alert_kinds import BY_NAME, KINDS, AlertKindName
 from mongen.spec.schema import SpecValidator, spec_schema
 
 

@@ -24,6 +24,7 @@ import jsonschema
 from jsonschema.protocols import Validator
 
 from mongen.errors import SpecIssue, YamlPath
+from mongen.rules import alert_kinds
 from mongen.spec.loader import LoadedDocument
 from mongen.spec.scalars import scalar_issues, text_problem
 
@@ -32,6 +33,9 @@ from mongen.spec.scalars import scalar_issues, text_problem
 def spec_schema() -> dict[str, Any]:
     text = resources.files("mongen.schema").joinpath("spec.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
+    # The alert kinds are whatever the registry holds; the file leaves the enum to it.
+    kind = schema["properties"]["alerts"]["items"]["properties"]["kind"]
+    kind["enum"] = [k.name for k in alert_kinds.KINDS]
     return schema
 
 

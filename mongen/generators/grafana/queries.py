@@ -8,8 +8,13 @@ scrape config sets (Spec.target_labels), and every recording rule keeps `job`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mongen.generators.grafana.panels import Query, Threshold, Variable
-from mongen.model import AlertKindName, Metric, Spec
+from mongen.model import Metric, Spec
+
+if TYPE_CHECKING:
+    from mongen.rules.alert_kinds import AlertKindName
 
 JOB = "job"
 INSTANCE = "instance"

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from mongen.errors import YamlPath
-from mongen.model import Alert, AlertKindName, Matcher, Metric, MetricType, Spec
+from mongen.model import Alert, Matcher, Metric, MetricType, Spec
 from mongen.promql import matcher_text
 from mongen.rules.annotations import LabelRef, Part
 from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase
+
+if TYPE_CHECKING:
+    from mongen.rules.alert_kinds import AlertKindName
 
 # Fields every alert has; a kind lists the others it uses in `fields`, and the spec is rejected
 # when it sets one the kind would ignore (a `window` on a gauge alert changes nothing).

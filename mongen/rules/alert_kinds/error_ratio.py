@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from mongen.errors import YamlPath
-from mongen.model import COUNTER, Alert, AlertKindName, Metric, MetricType, Spec
+from mongen.model import COUNTER, Alert, Metric, MetricType, Spec
 from mongen.rules.alert_kinds.base import (
     AlertKind,
     Fault,
@@ -24,6 +24,9 @@ from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase, threshold_case
 from mongen.synth.series import base_labels, counter_values, series
 from mongen.units import format_duration, format_number
+
+if TYPE_CHECKING:
+    from mongen.rules.alert_kinds import AlertKindName
 
 REQUESTS_PER_MINUTE = 1000  # in the synthesized inputs; error ratios resolve to 0.1%
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from mongen.model import GAUGE, Alert, AlertKindName, MetricType, Spec
+from mongen.model import GAUGE, Alert, MetricType, Spec
 from mongen.promql import by_clause, selector
 from mongen.rules.alert_kinds.base import AlertKind, common_labels, extra_description, runbook_url
 from mongen.rules.annotations import LabelRef, ValueRef, humanize
@@ -12,6 +12,9 @@ from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase, threshold_case
 from mongen.synth.series import base_labels, series
 from mongen.units import format_number
+
+if TYPE_CHECKING:
+    from mongen.rules.alert_kinds import AlertKindName
 
 
 class GaugeThreshold(AlertKind):

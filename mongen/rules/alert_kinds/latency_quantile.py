@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from mongen.errors import YamlPath
-from mongen.model import HISTOGRAM, Alert, AlertKindName, Metric, MetricType, Spec
+from mongen.model import HISTOGRAM, Alert, Metric, MetricType, Spec
 from mongen.rules.alert_kinds.base import (
     AlertKind,
     Fault,
@@ -25,6 +25,9 @@ from mongen.synth.cases import AlertCase, threshold_case
 from mongen.synth.histograms import histogram_for_quantile, quantile_untestable, straddle_targets
 from mongen.synth.series import base_labels, counter_values, series
 from mongen.units import format_duration, format_number
+
+if TYPE_CHECKING:
+    from mongen.rules.alert_kinds import AlertKindName
 
 # Beyond P99.9 a classic histogram over a 5m window is decided by less than one request at TTS
 # rates (a few requests a second): the alert would flap on single requests.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from mongen.model import Alert, AlertKindName, Spec
+from mongen.model import Alert, Spec
 from mongen.promql import quote
 from mongen.rules.alert_kinds.base import AlertKind, Fault, TargetGone, common_labels, extra_description, runbook_url
 from mongen.rules.annotations import LabelRef
@@ -12,6 +12,9 @@ from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase
 from mongen.synth.series import TEST_INSTANCE, series
 from mongen.units import format_duration
+
+if TYPE_CHECKING:
+    from mongen.rules.alert_kinds import AlertKindName
 
 
 class TargetDown(AlertKind):
