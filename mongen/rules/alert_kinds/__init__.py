@@ -14,8 +14,20 @@ from mongen.rules.alert_kinds.gauge_threshold import GaugeThreshold
 from mongen.rules.alert_kinds.latency_quantile import LatencyQuantile
 from mongen.rules.alert_kinds.target_down import TargetDown
 
-AlertKindName = Literal["latency_quantile", "error_ratio", "target_down", "absent", "gauge_threshold"]
-KINDS: tuple[AlertKind, ...] = (LatencyQuantile(), ErrorRatio(), TargetDown(), Absent(), GaugeThreshold())
+AlertKindName = Literal[
+    "latency_quantile",
+    "error_ratio",
+    "target_down",
+    "absent",
+    "gauge_threshold",
+]
+KINDS: tuple[AlertKind, ...] = (
+    LatencyQuantile(),
+    ErrorRatio(),
+    TargetDown(),
+    Absent(),
+    GaugeThreshold(),
+)
 BY_NAME: dict[AlertKindName, AlertKind] = {kind.name: kind for kind in KINDS}
 
 __all__ = ["BY_NAME", "COMMON_FIELDS", "KINDS", "AlertKind", "AlertKindName"]
