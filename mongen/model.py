@@ -210,13 +210,39 @@ class Scrape:
 
 
 @dataclass(frozen=True)
+class NginxFront:
+    """nginx in front of /metrics (the spec has `exposure.nginx`): it listens on `listen`,
+    allows `allowed_cidrs`, denies everyone else, and proxies to the service's loopback port."""
+
+    listen: int | str  # a port, `IPv4:port` or `[IPv6]:port`
+    server_name: str
+    allowed_cidrs: tuple[str, ...]
+
+    @property
+    def listen_port(self) -> int:
+        return self.listen if isinstance(self.listen, int) else int(self.listen.rpartition(":")[2])
+
+
+@dataclass(frozen=True)
 class Exposure:
+    """Where the service serves its metrics. With `nginx`, the bind address is loopback and
+    Prometheus scrapes the nginx listener; without, the bind address is the only guard."""
+
     port: int
     bind_address: str
     metrics_path: str
-    allowed_cidrs: tuple[str, ...]
-    nginx_listen: int | str
-    server_name: str
+    nginx: NginxFront | None
+
+    @property
+    def scrape_port(self) -> int:
+        """The port Prometheus scrapes on every target: nginx's when nginx is in front."""
+        return self.nginx.listen_port if self.nginx else self.port
+
+    @property
+    def metrics_address(self) -> str:
+        """`address:port` the metrics listener binds, as nginx's upstream names it."""
+        host = f"[{self.bind_address}]" if ":" in self.bind_address else self.bind_address
+        return f"{host}:{self.port}"
 
 
 @dataclass(frozen=True)

@@ -43,4 +43,14 @@ def test_prometheusrule_carries_exactly_the_plain_rule_groups(default_spec, defa
 
 def test_podmonitor_scrapes_the_metrics_port(default_files: dict[str, str]) -> None:
     endpoint = yaml.safe_load(default_files["kubernetes/emotivoice-podmonitor.yml"])["spec"]["podMetricsEndpoints"][0]
-    assert endpoint == {"port": "metrics", "path": "/metrics", "interval": "30s", "scrapeTimeout": "10s"}
+    assert endpoint == {
+        "port": "metrics",
+        "path": "/metrics",
+        "interval": "30s",
+        "scrapeTimeout": "10s",
+        # The same `job` and `service` as every job of prometheus.yml: the rules select them.
+        "relabelings": [
+            {"targetLabel": "job", "replacement": "emotivoice"},
+            {"targetLabel": "service", "replacement": "emotivoice"},
+        ],
+    }

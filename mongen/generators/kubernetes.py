@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mongen import layout
+from mongen.generators.prometheus_config import identity_relabeling
 from mongen.generators.rules import rule_groups
 from mongen.model import Spec
 from mongen.serialize import to_yaml
@@ -35,12 +36,18 @@ def generate(spec: Spec) -> dict[str, str]:
         "path": spec.exposure.metrics_path,
         "interval": format_duration(spec.scrape.interval),
         "scrapeTimeout": format_duration(spec.scrape.timeout),
+        # The Operator names the job after the PodMonitor; the rules select the spec's job and
+        # service, as every job of prometheus.yml sets them (the Operator applies these last).
+        "relabelings": [
+            {"targetLabel": rule["target_label"], "replacement": rule["replacement"]}
+            for rule in identity_relabeling(spec)
+        ],
     }
     monitor: dict[str, Any] = {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PodMonitor",
         "metadata": _metadata(spec, spec.service),
-        "spec": {"selector": selector, "podMetricsEndpoints": [endpoint], "jobLabel": "app.kubernetes.io/name"},
+        "spec": {"selector": selector, "podMetricsEndpoints": [endpoint]},
     }
     if spec.scrape.k8s_namespaces:
         monitor["spec"]["namespaceSelector"] = {"matchNames": list(spec.scrape.k8s_namespaces)}

@@ -1,4 +1,5 @@
-"""The Nginx server block that exposes /metrics only to the monitoring networks."""
+"""The Nginx server block that exposes /metrics only to the monitoring networks (when the spec puts
+nginx in front of /metrics: `exposure.nginx`)."""
 
 from __future__ import annotations
 
@@ -8,4 +9,10 @@ from mongen.templating import render_template
 
 
 def generate(spec: Spec) -> dict[str, str]:
-    return {layout.nginx_snippet(spec.service): render_template("nginx-metrics.conf.j2", spec=spec)}
+    if spec.exposure.nginx is None:
+        return {}
+    return {
+        layout.nginx_snippet(spec.service): render_template(
+            "nginx-metrics.conf.j2", spec=spec, exposure=spec.exposure, nginx=spec.exposure.nginx
+        )
+    }

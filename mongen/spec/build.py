@@ -50,7 +50,7 @@ def build_spec(doc: LoadedDocument) -> Spec:
     routing = read_routing(issues, data.get("routing"))
     slos = read_slos(issues, data.get("slos", []), metrics, labels)
     alerts = read_alerts(issues, data.get("alerts", []), metrics, labels, routing, scrape)
-    exposure = read_exposure(issues, data.get("exposure", {}))
+    exposure = read_exposure(issues, data.get("exposure", {}), scrape)
     issues.raise_if_any()
     assert scrape is not None, "read_scrape returns None only after reporting an issue"
     spec = Spec(

@@ -1,4 +1,11 @@
-"""The `exposure` section: where the service serves /metrics and who may read it through nginx."""
+"""The `exposure` section: where the service serves /metrics and who may read it through nginx.
+
+nginx is in front of /metrics when the spec has `exposure.nginx` (an empty `nginx: {}` takes the
+defaults). Then the allowlist only protects what goes through it: the service binds its metrics
+port to loopback, Prometheus scrapes the nginx listener, and a spec that binds elsewhere or lists
+a static target on the raw metrics port is rejected. Without `exposure.nginx` there is no
+allowlist, and the bind address is the only guard.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,13 @@ import re
 from typing import Any
 
 from mongen.errors import YamlPath
-from mongen.model import Exposure
+from mongen.model import Exposure, NginxFront, Scrape
 from mongen.spec.addresses import IPNetwork, plain_address_problem, port_in_range
 from mongen.spec.issues import SpecIssues
 
 DEFAULT_PORT = 8001
-DEFAULT_BIND = "0.0.0.0"
+DEFAULT_BIND = "0.0.0.0"  # without nginx: Prometheus on another host must reach the port
+DEFAULT_BIND_BEHIND_NGINX = "127.0.0.1"
 DEFAULT_PATH = "/metrics"
 DEFAULT_ALLOWED = ("127.0.0.1/32",)
 DEFAULT_LISTEN = 8080
@@ -22,16 +30,65 @@ _LISTEN = re.compile(r"\[(?P<v6>[^\]]*)\]:(?P<v6port>[0-9]+)|(?P<v4>[0-9.]+):(?P
 _SERVER_NAME_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 
 
-def read_exposure(issues: SpecIssues, raw: dict[str, Any]) -> Exposure:
-    nginx = raw.get("nginx", {})
-    return Exposure(
+def read_exposure(issues: SpecIssues, raw: dict[str, Any], scrape: Scrape | None) -> Exposure:
+    """The exposure settings; `scrape` (None when it was rejected) is checked against them."""
+    nginx_raw = raw.get("nginx")
+    default_bind = DEFAULT_BIND if nginx_raw is None else DEFAULT_BIND_BEHIND_NGINX
+    exposure = Exposure(
         port=raw.get("port", DEFAULT_PORT),
-        bind_address=_bind_address(issues, raw.get("bind_address", DEFAULT_BIND)),
+        bind_address=_bind_address(issues, raw.get("bind_address", default_bind)),
         metrics_path=raw.get("metrics_path", DEFAULT_PATH),
-        allowed_cidrs=_allowed_networks(issues, raw.get("allowed_cidrs", DEFAULT_ALLOWED)),
-        nginx_listen=_listen(issues, nginx.get("listen", DEFAULT_LISTEN)),
-        server_name=_server_name(issues, nginx.get("server_name", DEFAULT_SERVER_NAME)),
+        nginx=None if nginx_raw is None else _nginx(issues, raw, nginx_raw),
     )
+    if nginx_raw is None and "allowed_cidrs" in raw:
+        issues.fail(
+            ("exposure", "allowed_cidrs"),
+            "an allowlist needs nginx in front of /metrics, and this spec has no `exposure.nginx`; "
+            "add `nginx:` (listen, server_name) under exposure, or remove allowed_cidrs",
+        )
+    if exposure.nginx is not None:
+        _check_behind_nginx(issues, exposure, exposure.nginx, scrape)
+    return exposure
+
+
+def _nginx(issues: SpecIssues, raw: dict[str, Any], nginx: dict[str, Any]) -> NginxFront:
+    return NginxFront(
+        listen=_listen(issues, nginx.get("listen", DEFAULT_LISTEN)),
+        server_name=_server_name(issues, nginx.get("server_name", DEFAULT_SERVER_NAME)),
+        allowed_cidrs=_allowed_networks(issues, raw.get("allowed_cidrs", DEFAULT_ALLOWED)),
+    )
+
+
+def _check_behind_nginx(issues: SpecIssues, exposure: Exposure, nginx: NginxFront, scrape: Scrape | None) -> None:
+    """The allowlist only protects what goes through it: the metrics port binds loopback, nginx
+    has a port of its own, and no static target names the raw metrics port."""
+    try:
+        address = ipaddress.ip_address(exposure.bind_address)
+    except ValueError:
+        address = None  # reported by _bind_address, as is an odd form
+    if address is not None and not plain_address_problem(address) and not address.is_loopback:
+        issues.fail(
+            ("exposure", "bind_address"),
+            f"`{exposure.bind_address}` is not a loopback address: with `exposure.nginx` the service must "
+            "bind its metrics port to 127.0.0.1 or ::1 (nginx proxies to it), or anyone who reaches the "
+            "host reads /metrics around the allowlist; bind to 127.0.0.1, or remove `exposure.nginx` if "
+            "the bind address is meant to be the only guard",
+        )
+    if nginx.listen_port == exposure.port:
+        issues.fail(
+            ("exposure", "nginx", "listen"),
+            f"nginx listens on the metrics port {exposure.port}; nginx and the service need a port each "
+            "(the service binds its port to loopback, nginx listens on its own and proxies to it)",
+        )
+        return
+    for i, target in enumerate(scrape.static_targets if scrape else ()):
+        host, _, port = target.rpartition(":")
+        if int(port) == exposure.port:
+            issues.fail(
+                ("scrape", "static_targets", i),
+                f"`{target}` is the raw metrics port (exposure.port), which bypasses the nginx allowlist; "
+                f"scrape the nginx listener instead: `{host}:{nginx.listen_port}`",
+            )
 
 
 def _bind_address(issues: SpecIssues, text: str) -> str:

@@ -6,7 +6,7 @@ needs only prometheus_client and the standard library: copy it into the service 
 
     from asr_gateway_metrics import record_request, start_metrics_server, track_request
 
-    start_metrics_server()  # METRICS_ADDR:METRICS_PORT, behind the generated nginx allowlist
+    start_metrics_server()  # on METRICS_ADDR:METRICS_PORT (see Exposure below)
 
     with track_request(route=...) as request:
         ...  # handle the request
@@ -24,6 +24,10 @@ Every labelled series is created at import with value 0, so `rate()` sees 0 inst
 nothing and ratio alerts never go absent; SERIES_COUNT is the exact number exposed.
 A NaN, infinite or negative measurement is never recorded: the helpers count it in
 ASR_INSTRUMENTATION_DROPPED instead.
+
+Exposure: METRICS_ADDR is a loopback address and the generated nginx snippet is the only way
+in: it allows the monitoring networks, denies everyone else and proxies to METRICS_PORT.
+Prometheus scrapes the nginx listener, never METRICS_PORT itself.
 
 Debug collectors (process_*, python_gc_*, python_info) leak architecture details and are
 off. Turn them on with `enable_debug_collectors()` or MONGEN_DEBUG_COLLECTORS=1.
@@ -499,5 +503,5 @@ def track_request(
 
 
 def start_metrics_server(port: int = METRICS_PORT, addr: str = METRICS_ADDR) -> None:
-    """Serve the metrics on addr:port in a background thread (put the nginx snippet in front)."""
+    """Serve the metrics on addr:port in a background thread; the nginx snippet proxies to it."""
     _serve_metrics(port, addr)
