@@ -1,22 +1,30 @@
-"""The checks of a verify run: the healthy phase (every recording rule and dashboard query
-returns data, nothing fires) and the runner of any fault Phase."""
+"""The checks of a verify run: the healthy phase (every target the run gave the generated
+discovery is scraped through the exposure as deployed, every recording rule and dashboard query
+returns a finite value, nothing fires) and the runner of any fault Phase."""
 
 from __future__ import annotations
 
 import functools
 import json
+import math
 import time
 from pathlib import Path
+from typing import Any
+
+import promql_parser
 
 from mongen import layout
 from mongen.model import Spec
 from mongen.rules.ruleset import rule_set
+from mongen.verify.discovery import ExpectedTarget
 from mongen.verify.observer import PHASE_TIMEOUT, Observer
 from mongen.verify.phases import Phase
-from mongen.verify.service import Outage, SimulatedService
+from mongen.verify.service import Outage
+from mongen.verify.service.process import ServiceProcess
 from mongen.verify.timescale import compress_expr
 
 FILL_SECONDS = 8  # the compressed 5m windows (5s) fill, with a scrape or two to spare
+SCRAPE_TIMEOUT = 20.0  # seconds for every target to be discovered and scraped once
 
 
 def rule_queries(spec: Spec) -> list[tuple[str, str]]:
@@ -47,20 +55,87 @@ def dashboard_queries(spec: Spec, root: Path) -> list[tuple[str, str]]:
     return out
 
 
+def source_metrics(spec: Spec, expr: str) -> list[str]:
+    """The service's metrics an expression reads, through any recorded series it selects."""
+    recorded = {r.record: r.expr for g in rule_set(spec).recording_groups for r in g.rules}
+    metric_of = {series: m.name for m in spec.exposed_metrics for series in m.exposed_series}
+    found: dict[str, None] = {}
+    pending, seen = [expr], set()
+    while pending:
+        for name in _selected_names(pending.pop()):
+            if name in recorded and name not in seen:
+                seen.add(name)
+                pending.append(recorded[name])
+            elif name in metric_of:
+                found[metric_of[name]] = None
+    return list(found)
+
+
+def _selected_names(expr: str) -> list[str]:
+    names: list[str] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, promql_parser.VectorSelector) and node.name:
+            names.append(node.name)
+
+    promql_parser.walk(promql_parser.parse(expr), post_visit=visit)
+    return names
+
+
+def check_targets(spec: Spec, observer: Observer, expected: list[ExpectedTarget], scrape_address: str) -> None:
+    """Every target the run gave the generated discovery is active after the generated
+    relabeling, scraped at the exposure (the nginx listener when nginx is in front), up, and
+    carries the spec's job and service."""
+    url = f"http://{scrape_address}{spec.exposure.metrics_path}"
+    wanted = {"job": spec.scrape.job, "service": spec.service}
+
+    def found() -> list[tuple[ExpectedTarget, dict[str, Any] | None]]:
+        active = observer.targets()["activeTargets"]
+        return [
+            (t, next((a for a in active if t.matches(a["scrapePool"], a["discoveredLabels"])), None)) for t in expected
+        ]
+
+    observer.wait_for(lambda: all(a is not None and a["health"] == "up" for _, a in found()), SCRAPE_TIMEOUT)
+    # Prometheus 2.42 lists a dropped target's scrape pool only as its discovered `job` label.
+    dropped = [d["discoveredLabels"] for d in observer.targets()["droppedTargets"]]
+    for target, active in found():
+        subject = f"scrape job {target.job_name}"
+        check = f"{target.mechanism} target {target.address}: scraped at {url}, up, with job and service labels"
+        if active is None:
+            gone = any(target.matches(d.get("job", ""), d) for d in dropped)
+            why = "dropped by the job's relabeling" if gone else "not discovered"
+            observer.report.expect("healthy", subject, check, False, why)
+            continue
+        problems = [f"scrape URL {active['scrapeUrl']}"] if active["scrapeUrl"] != url else []
+        if active["health"] != "up":
+            problems.append(f"health {active['health']}: {active.get('lastError', '')}")
+        labels = active["labels"]
+        problems += [f"{k}={labels.get(k)!r}, not {v!r}" for k, v in wanted.items() if labels.get(k) != v]
+        observer.report.expect("healthy", subject, check, not problems, "; ".join(problems))
+
+
 def check_healthy(spec: Spec, root: Path, observer: Observer) -> None:
-    observer.wait_for(lambda: bool(observer.query("up")) and observer.query("up")[0]["value"][1] == "1", 20)
+    """Every recording rule and dashboard query returns at least one finite value (NaN is what a
+    quantile or mean of a histogram without observations gives), and nothing fires."""
     time.sleep(FILL_SECONDS)
     report = observer.report
     for subject, expr in rule_queries(spec) + dashboard_queries(spec, root):
         got = observer.query(expr)
-        report.series_counts[subject] = len(got)
-        report.expect("healthy", subject, "returns data", bool(got), "" if got else f"no series for {expr}")
+        finite = [s for s in got if math.isfinite(float(s["value"][1]))]
+        report.series_counts[subject] = len(finite)
+        detail = ""
+        if not got:
+            detail = f"no series for {expr}"
+        elif not finite:
+            metrics = ", ".join(source_metrics(spec, expr)) or expr
+            detail = f"{len(got)} series, none finite (NaN): no observations of {metrics} in the window"
+        report.expect("healthy", subject, "returns a finite value", bool(finite), detail)
     observer.record_states("healthy")
     firing = sorted({a["labels"]["alertname"] for a in observer.alerts() if a["state"] == "firing"})
     report.expect("healthy", "all alerts", "none firing", not firing, ", ".join(firing))
 
 
-def run_phase(spec: Spec, phase: Phase, service: SimulatedService, observer: Observer) -> None:
+def run_phase(spec: Spec, phase: Phase, service: ServiceProcess, observer: Observer) -> None:
     """Inject the phase's fault; its alert must fire (for its labels only) and reach its
     route's receivers, the phase's quiet alerts must not fire; then heal and let it resolve."""
     report, expected = observer.report, phase.fires

@@ -25,6 +25,11 @@ class Observer:
         result: list[Any] = get_json(url)["data"]["result"]
         return result
 
+    def targets(self) -> dict[str, Any]:
+        """Prometheus's active and dropped targets (`activeTargets`, `droppedTargets`)."""
+        result: dict[str, Any] = get_json(f"{self.prom_url}/api/v1/targets")["data"]
+        return result
+
     def alerts(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = get_json(f"{self.prom_url}/api/v1/alerts")["data"]["alerts"]
         return result

@@ -1,4 +1,5 @@
-"""What a verify run found: one expectation per check, alert states per phase, series counts."""
+"""What a verify run found: what it substituted, one expectation per check, alert states per
+phase, series counts."""
 
 from __future__ import annotations
 
@@ -15,8 +16,20 @@ class Expectation:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class Substitution:
+    """One change verify made to a generated artifact (or the deployment around it) for the run,
+    because the original cannot exist on 127.0.0.1 or would not fit in a bounded run. Nothing
+    else differs from what `mongen generate` wrote."""
+
+    artifact: str  # the generated file (or `deployment` for what is not in one)
+    change: str  # original -> substitute
+    reason: str
+
+
 @dataclass
 class VerifyReport:
+    substitutions: list[Substitution] = field(default_factory=list)
     expectations: list[Expectation] = field(default_factory=list)
     alert_states: dict[str, dict[str, str]] = field(default_factory=dict)  # alert -> phase -> state
     series_counts: dict[str, int] = field(default_factory=dict)  # rule or query -> series in healthy phase
@@ -29,11 +42,15 @@ class VerifyReport:
     def expect(self, phase: str, subject: str, check: str, ok: bool, detail: str = "") -> None:
         self.expectations.append(Expectation(phase, subject, check, ok, detail))
 
+    def substitute(self, artifact: str, change: str, reason: str) -> None:
+        self.substitutions.append(Substitution(artifact, change, reason))
+
     def to_json(self) -> str:
         return json.dumps(
             {
                 "passed": self.passed,
                 "seconds": round(self.seconds, 1),
+                "substitutions": [asdict(s) for s in self.substitutions],
                 "expectations": [asdict(e) for e in self.expectations],
                 "alert_states": self.alert_states,
                 "series_counts": self.series_counts,
@@ -43,7 +60,9 @@ class VerifyReport:
         )
 
     def to_text(self) -> str:
-        lines = ["series returned in the healthy phase:"]
+        lines = ["substituted for this run (everything else runs as generated):"]
+        lines += [f"  {s.artifact}: {s.change} ({s.reason})" for s in self.substitutions]
+        lines.append("series returned in the healthy phase:")
         width = max((len(k) for k in self.series_counts), default=10)
         lines += [f"  {name:<{width}}  {count}" for name, count in self.series_counts.items()]
         lines += self._alert_table()

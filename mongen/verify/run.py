@@ -1,5 +1,5 @@
-"""`run_verify`: generate, start the test bed on 127.0.0.1, run the healthy and fault phases,
-stop everything."""
+"""`run_verify`: generate, start the artifacts as deployed on 127.0.0.1 (with the reported
+substitutions only), run the healthy and fault phases, stop everything."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from mongen.model import Spec
 from mongen.pipeline import render
 from mongen.rules.ruleset import rule_set
 from mongen.validate import require
-from mongen.verify.checks import check_healthy, run_phase
+from mongen.verify.checks import check_healthy, check_targets, run_phase
 from mongen.verify.configs import alertmanager_config, prometheus_config
+from mongen.verify.exposure import check_allowlist, plan_exposure, start_nginx
 from mongen.verify.observer import Observer
 from mongen.verify.phases import plan_phases
 from mongen.verify.report import VerifyReport
-from mongen.verify.service import FaultModel, SimulatedService, serve
+from mongen.verify.service.process import ServiceProcess
 from mongen.verify.testbed import (
     HOST,
     WebhookSink,
@@ -38,44 +39,59 @@ Mutate = Callable[[Path], None]  # changes the generated tree before the run (te
 SERVICE_SLEEP_SCALE = 0.002
 
 
-def run_verify(spec: Spec, workdir: Path | None = None, mutate: Mutate | None = None) -> VerifyReport:
-    """Generate, start everything on 127.0.0.1, drive the phases, stop everything."""
+def run_verify(
+    spec: Spec, workdir: Path | None = None, mutate: Mutate | None = None, fault_phases: bool = True
+) -> VerifyReport:
+    """Generate, start everything on 127.0.0.1, drive the phases, stop everything.
+    `fault_phases=False` stops after the healthy phase (tests that only need it)."""
     prometheus, alertmanager = require("prometheus"), require("prometheus-alertmanager")
+    nginx = require("nginx") if spec.exposure.nginx else None
     report = VerifyReport()
     started = time.monotonic()
     with interruptible(), contextlib.ExitStack() as stack:
         root = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mongen-verify-")))
         write_tree(root, render(spec))
-        (root / "verify").mkdir(exist_ok=True)
+        work = root / "verify"
+        work.mkdir(exist_ok=True)
         if mutate:
             mutate(root)
-        service_port, prom_port, am_port = free_port(), free_port(), free_port()
+        api_port, metrics_port, nginx_port, prom_port, am_port = (free_port() for _ in range(5))
+        exposure = plan_exposure(spec, root, metrics_port, nginx_port, report)
         sink = WebhookSink()
         stack.callback(sink.close)
-        service = _start_service(spec, root, service_port)
-        stack.callback(service.stop)
+        prom_config, targets = prometheus_config(spec, root, exposure.scrape_address, am_port, report)
+        report.substitute(
+            "deployment", "Prometheus --rules.alert.resend-delay 1m -> 1s", "time compression: alerts reach a phase"
+        )
+        service = ServiceProcess(
+            stack,
+            root / layout.instrumentation_module(spec.service),
+            (api_port, metrics_port),
+            exposure.metrics_addr,
+            exposure.metrics_host,
+            SERVICE_SLEEP_SCALE,
+            latency_factors(spec)[0],
+            work / "service.log",
+        )
+        service.server.wait_ready()
+        if nginx is not None:
+            start_nginx(stack, nginx, exposure, work).wait_ready()
         servers = [
-            start_alertmanager(stack, alertmanager, alertmanager_config(root, sink.url), root / "verify", am_port),
-            start_prometheus(
-                stack, prometheus, prometheus_config(spec, root, service_port, am_port), root / "verify", prom_port
-            ),
+            start_alertmanager(stack, alertmanager, alertmanager_config(root, sink.url, report), work, am_port),
+            start_prometheus(stack, prometheus, prom_config, work, prom_port),
         ]
         for server in servers:
             server.wait_ready()
         observer = Observer(f"http://{HOST}:{prom_port}", sink, report, _alert_names(spec))
+        check_allowlist(spec, exposure, report)
         emotion = spec.label_by_name.get("emotion")
-        stack.enter_context(Traffic(f"http://{HOST}:{service_port}", emotion.values if emotion else ()))
+        stack.enter_context(Traffic(service.api_url, emotion.values if emotion else ()))
+        check_targets(spec, observer, targets, exposure.scrape_address)
         check_healthy(spec, root, observer)
-        for phase in plan_phases(spec):
+        for phase in plan_phases(spec) if fault_phases else ():
             run_phase(spec, phase, service, observer)
     report.seconds = time.monotonic() - started
     return report
-
-
-def _start_service(spec: Spec, root: Path, port: int) -> SimulatedService:
-    healthy_latency, _ = latency_factors(spec)
-    faults = FaultModel(latency_factor=healthy_latency)
-    return serve(root / layout.instrumentation_module(spec.service), HOST, port, SERVICE_SLEEP_SCALE, faults)
 
 
 def _alert_names(spec: Spec) -> list[str]:

@@ -5,7 +5,8 @@
 It lives in the package because `mongen verify` drives it; examples/ is its entry point.
 
 POST /synthesize  {"text": "...", "emotion": "happy"} -> {"audio_bytes": N} or a 500 (also /clone)
-GET  /metrics     the module's registry (put the generated nginx snippet in front of it)
+GET  /metrics     the module's registry (put the generated nginx snippet in front of it); with
+                  --metrics-port, nothing: the module's own start_metrics_server() serves them
 POST /admin/faults {"error_rates": {"emotion=angry": 0.5}, "latency_factor": 3.0}  (demos; see faults.py)
 
 With --time-scale below 1 the service sleeps less than the latency it reports, so tests can
@@ -45,9 +46,16 @@ class SimulatedService:
     """The service on host:port in background threads; faults change how it answers."""
 
     def __init__(
-        self, metrics: InstrumentationModule, host: str, port: int, time_scale: float, faults: FaultModel
+        self,
+        metrics: InstrumentationModule,
+        host: str,
+        port: int,
+        time_scale: float,
+        faults: FaultModel,
+        metrics_on_api: bool = True,
     ) -> None:
         self.metrics, self.time_scale, self.faults = metrics, time_scale, faults
+        self.metrics_on_api = metrics_on_api  # GET /metrics on the API port (demos)
         self.record_params = record_parameters(metrics)
         self.normalizers = normalizers(metrics)
         self.inference = metrics if isinstance(metrics, InferenceTiming) else None
@@ -136,7 +144,7 @@ class ServiceRequestHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self._stopped():
             return
-        if self.path.split("?")[0] == "/metrics":
+        if self.path.split("?")[0] == "/metrics" and self.service.metrics_on_api:
             self._send(200, generate_latest(self.service.metrics.REGISTRY), CONTENT_TYPE_LATEST)
         else:
             self._send(404, b'{"error": "not found"}')
@@ -179,9 +187,11 @@ def serve(
     port: int = 8001,
     time_scale: float = 1.0,
     faults: FaultModel | None = None,
+    metrics_on_api: bool = True,
 ) -> SimulatedService:
     """Start the service in background threads (port 0: a free one); call .stop()."""
-    return SimulatedService(load_instrumentation(metrics_module), host, port, time_scale, faults or FaultModel())
+    module = load_instrumentation(metrics_module)
+    return SimulatedService(module, host, port, time_scale, faults or FaultModel(), metrics_on_api)
 
 
 def main() -> None:
@@ -192,11 +202,25 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--time-scale", type=float, default=1.0, help="sleep this fraction of the simulated latency")
+    parser.add_argument("--latency-factor", type=float, default=1.0, help="healthy latency multiplier")
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve the metrics as a real service would: the module's start_metrics_server() on this port "
+        "and its METRICS_ADDR (and none on --port)",
+    )
+    parser.add_argument("--metrics-addr", help="with --metrics-port: bind here instead of the module's METRICS_ADDR")
     args = parser.parse_args()
+    faults = FaultModel(latency_factor=args.latency_factor)
     try:
-        service = serve(args.metrics_module, args.host, args.port, args.time_scale)
+        service = serve(args.metrics_module, args.host, args.port, args.time_scale, faults, args.metrics_port is None)
     except MetricsModuleError as exc:
         raise SystemExit(f"error: {exc}") from None
+    if args.metrics_port is not None:
+        if args.metrics_addr is None:
+            service.metrics.start_metrics_server(args.metrics_port)
+        else:
+            service.metrics.start_metrics_server(args.metrics_port, args.metrics_addr)
     print(f"fake EmotiVoice on http://{args.host}:{service.port} (Ctrl-C stops)", flush=True)
     try:
         threading.Event().wait()

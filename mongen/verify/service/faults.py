@@ -84,13 +84,17 @@ class FaultModel:
             self.latency_factor = self.healthy_latency_factor
 
     def update(self, body: Mapping[str, object]) -> None:
-        """Apply a `POST /admin/faults` body: `error_rates` ({"label=value[,label=value]": rate};
-        a bare value means `emotion=<value>`) replaces every error fault, `latency_factor` sets
+        """Apply a `POST /admin/faults` body: `error_rates` replaces every error fault, either
+        {"label=value[,label=value]": rate} (a bare value means `emotion=<value>`) or, for values
+        holding `,` or `=`, [{"match": {"label": "value"}, "rate": rate}]; `latency_factor` sets
         the latency. Raises ValueError on anything else in those fields."""
         errors = body.get("error_rates")
-        if errors is not None and not isinstance(errors, dict):
-            raise ValueError("error_rates: expected an object of label match -> rate")
-        parsed = tuple(ServerErrors(label_match(str(k)), _number(v)) for k, v in (errors or {}).items())
+        if isinstance(errors, list):
+            parsed = tuple(_error_fault(item) for item in errors)
+        elif isinstance(errors, dict) or errors is None:
+            parsed = tuple(ServerErrors(label_match(str(k)), _number(v)) for k, v in (errors or {}).items())
+        else:
+            raise ValueError("error_rates: expected an object of label match -> rate, or a list of {match, rate}")
         factor = body.get("latency_factor")
         with self.lock:
             if errors is not None:
@@ -105,6 +109,19 @@ def label_match(key: str) -> LabelMatch:
     if "=" not in key:
         return (("emotion", key),)
     return tuple((label, value) for label, _, value in (part.partition("=") for part in key.split(",")))
+
+
+def error_rates_body(fault: ServerErrors) -> list[dict[str, object]]:
+    """The `error_rates` of a `POST /admin/faults` body that applies `fault` (the list form:
+    label values may hold any character)."""
+    return [{"match": dict(fault.match), "rate": fault.rate}]
+
+
+def _error_fault(item: object) -> ServerErrors:
+    if not isinstance(item, dict) or not isinstance(item.get("match"), dict):
+        raise ValueError('error_rates: expected items {"match": {label: value}, "rate": rate}')
+    match = tuple((str(k), str(v)) for k, v in item["match"].items())
+    return ServerErrors(match, _number(item.get("rate")))
 
 
 def _number(value: object) -> float:

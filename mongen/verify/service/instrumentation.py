@@ -33,6 +33,9 @@ class InstrumentationModule(Protocol):
     # with an `input_length` metric): see `record_parameters`.
     def record_request(self, *args: Any, **kwargs: Any) -> None: ...
 
+    # Serves the registry on addr:port; addr defaults to METRICS_ADDR, the spec's bind address.
+    def start_metrics_server(self, port: int = ..., addr: str = ...) -> None: ...
+
 
 @runtime_checkable
 class InferenceTiming(Protocol):

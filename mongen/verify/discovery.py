@@ -1,0 +1,126 @@
+"""Targets reach the run's Prometheus through the generated discovery, with its relabeling untouched.
+
+Only what cannot exist here is substituted, and every substitution is reported:
+
+- static targets name hosts of the deployment: each becomes the run's one replica (its nginx
+  listener, or its metrics port without nginx);
+- file_sd files are the deployment's, not generated: verify writes the file the generated pattern
+  reads, listing the replica;
+- Kubernetes discovery needs a cluster (and Debian's Prometheus is built without it): the job
+  reads instead a file listing the replica as a pod, with the `__meta_kubernetes_*` labels
+  Kubernetes discovery gives a pod that opts in, so the generated relabeling decides as it would.
+
+Every mechanism reaches the same replica, so file-based targets carry an `instance` label of
+their own: otherwise two jobs would write the same series.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mongen import layout
+from mongen.model import Spec
+from mongen.verify.report import VerifyReport
+
+CONFIG = layout.PROMETHEUS_CONFIG
+
+
+@dataclass(frozen=True)
+class ExpectedTarget:
+    """A target verify gave to a scrape job; it must be scraped (active and up)."""
+
+    job_name: str  # the scrape pool
+    mechanism: str  # static, file_sd, kubernetes
+    address: str
+    source_file: str | None  # the file a file-based target was listed in (its __meta_filepath)
+
+    def matches(self, scrape_pool: str, discovered: dict[str, str]) -> bool:
+        """Whether a target Prometheus lists (by scrape pool and discovered labels) is this one."""
+        if scrape_pool != self.job_name or discovered.get("__address__") != self.address:
+            return False
+        path = discovered.get("__meta_filepath")
+        return path is None if self.source_file is None else Path(path or "").name == self.source_file
+
+
+def substitute_discovery(
+    spec: Spec, config: dict[str, Any], config_dir: Path, address: str, report: VerifyReport
+) -> list[ExpectedTarget]:
+    """Point every discovery mechanism of `config` (changed in place) at `address`."""
+    expected: list[ExpectedTarget] = []
+    for job in config.get("scrape_configs", []):
+        name = job["job_name"]
+        if "static_configs" in job:
+            expected.append(_static(job, name, address, report))
+        for sd in job.get("file_sd_configs", []):
+            expected += [_file_sd(name, config_dir, pattern, address, report) for pattern in sd.get("files", [])]
+        if "kubernetes_sd_configs" in job:
+            expected.append(_kubernetes(spec, job, name, config_dir.parent / "verify", address, report))
+    return expected
+
+
+def _static(job: dict[str, Any], name: str, address: str, report: VerifyReport) -> ExpectedTarget:
+    original = [t for group in job["static_configs"] for t in group.get("targets", [])]
+    for group in job["static_configs"]:
+        group["targets"] = [address]
+    report.substitute(
+        CONFIG,
+        f"job {name}: static targets {', '.join(original)} -> {address}",
+        "those hosts are not here; every target is the run's one replica",
+    )
+    return ExpectedTarget(name, "static", address, None)
+
+
+def _file_sd(name: str, config_dir: Path, pattern: str, address: str, report: VerifyReport) -> ExpectedTarget:
+    """Write the file `pattern` (relative to prometheus.yml, as Prometheus reads it) matches."""
+    path = config_dir / pattern.replace("*", "verify")
+    group = {"targets": [address], "labels": {"instance": f"file_sd/{address}"}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([group]) if path.suffix == ".json" else yaml.safe_dump([group]))
+    report.substitute(
+        CONFIG,
+        f"job {name}: files `{pattern}` -> wrote {path.name} listing {address} (instance file_sd/{address})",
+        "the deployment's target files are not generated; the instance label keeps its series apart",
+    )
+    return ExpectedTarget(name, "file_sd", address, path.name)
+
+
+def _kubernetes(
+    spec: Spec, job: dict[str, Any], name: str, workdir: Path, address: str, report: VerifyReport
+) -> ExpectedTarget:
+    sd_configs = job.pop("kubernetes_sd_configs")
+    namespaces = [n for sd in sd_configs for n in sd.get("namespaces", {}).get("names", [])]
+    namespace = namespaces[0] if namespaces else "default"
+    pod = f"{spec.service}-0"
+    port = address.rpartition(":")[2]
+    # What Kubernetes pod discovery says of a running pod of the service that opts in to scraping.
+    meta = {
+        "__meta_kubernetes_namespace": namespace,
+        "__meta_kubernetes_pod_name": pod,
+        "__meta_kubernetes_pod_phase": "Running",
+        "__meta_kubernetes_pod_ready": "true",
+        "__meta_kubernetes_pod_annotation_prometheus_io_scrape": "true",
+        "__meta_kubernetes_pod_annotationpresent_prometheus_io_scrape": "true",
+        "__meta_kubernetes_pod_label_app_kubernetes_io_name": spec.service,
+        "__meta_kubernetes_pod_container_name": spec.service,
+        "__meta_kubernetes_pod_container_port_name": spec.scrape.k8s_port_name,
+        "__meta_kubernetes_pod_container_port_number": port,
+        "__meta_kubernetes_pod_container_port_protocol": "TCP",
+        "instance": f"kubernetes/{address}",
+    }
+    path = workdir / f"kubernetes-pods-{name}.json"
+    path.write_text(json.dumps([{"targets": [address], "labels": meta}], indent=1))
+    job.setdefault("file_sd_configs", []).append({"files": [str(path)]})
+    roles = ", ".join(sorted({str(sd.get("role")) for sd in sd_configs}))
+    report.substitute(
+        CONFIG,
+        f"job {name}: kubernetes_sd_configs (role {roles}, namespaces {', '.join(namespaces) or 'all'}) -> "
+        f"a file listing pod {namespace}/{pod} at {address} with the labels pod discovery gives "
+        f"(annotation prometheus.io/scrape=true, container port `{spec.scrape.k8s_port_name}`, phase Running)",
+        "no cluster here, and Debian's Prometheus has no Kubernetes discovery; the job's relabeling runs as generated",
+    )
+    return ExpectedTarget(name, "kubernetes", address, path.name)
