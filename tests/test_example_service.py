@@ -24,6 +24,7 @@ from mongen.verify.service.instrumentation import (
     InferenceTiming,
     InstrumentationModule,
     MetricsModuleError,
+    MetricsServer,
     load_instrumentation,
     request_arguments,
 )
@@ -119,7 +120,7 @@ def test_typed_faults_apply_and_heal_to_the_healthy_state() -> None:
 @pytest.mark.parametrize("spec_path", SPECS)
 def test_every_specs_module_satisfies_the_protocol(spec_path: str, tmp_path: Path) -> None:
     metrics = load_instrumentation(_module_file(spec_path, tmp_path))
-    assert isinstance(metrics, InstrumentationModule)
+    assert isinstance(metrics, InstrumentationModule) and isinstance(metrics, MetricsServer)
     assert set(metrics.LABEL_VALUES) == {label.name for label in load_spec(spec_path).labels}
     roles = {m.role for m in load_spec(spec_path).metrics}
     assert isinstance(metrics, InferenceTiming) == ("inference_duration" in roles)
@@ -128,11 +129,15 @@ def test_every_specs_module_satisfies_the_protocol(spec_path: str, tmp_path: Pat
 
 def test_the_protocol_holds_under_mypy(tmp_path: Path) -> None:
     """Statically too: mypy --strict accepts each generated module as an InstrumentationModule
-    (and the EmotiVoice one as InferenceTiming and GpuMemoryGauge)."""
-    lines = ["from mongen.verify.service.instrumentation import GpuMemoryGauge, InferenceTiming, InstrumentationModule"]
+    and a MetricsServer (and the EmotiVoice one as InferenceTiming and GpuMemoryGauge)."""
+    lines = [
+        "from mongen.verify.service.instrumentation import GpuMemoryGauge, InferenceTiming, InstrumentationModule",
+        "from mongen.verify.service.instrumentation import MetricsServer",
+    ]
     for index, spec_path in enumerate(SPECS):
         name = _module_file(spec_path, tmp_path).stem
         lines += [f"import {name}", f"module_{index}: InstrumentationModule = {name}"]
+        lines += [f"server_{index}: MetricsServer = {name}"]
     lines += ["inference: InferenceTiming = emotivoice_metrics", "gpu: GpuMemoryGauge = emotivoice_metrics"]
     (tmp_path / "conformance.py").write_text("\n".join(lines) + "\n")
     mypy = subprocess.run(

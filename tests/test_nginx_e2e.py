@@ -1,23 +1,33 @@
-"""A real nginx on 127.0.0.1 in front of a local backend: the allowlist decides 200 or 403."""
+"""A real nginx on 127.0.0.1 in front of a local backend: the allowlist decides 200 or 403; and the
+generated prometheus.yml scraping through it."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import http.server
+import json
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from mongen.generators.nginx import generate as generate_nginx
+from mongen.pipeline import render
 from mongen.spec.build import build_spec
 from mongen.spec.loader import load_yaml
 from mongen.validate import nginx_conf, nginx_test
+from mongen.verify.testbed import process
+from mongen.writer import write_tree
 from tests.conftest import ROOT, need
 
 pytestmark = pytest.mark.e2e
@@ -104,3 +114,90 @@ def test_allowlist_decides(tmp_path: Path, backend: int, cidrs: list[str], expec
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def _status_from(source: str, port: int) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5, source_address=(source, 0))
+    try:
+        connection.request("GET", "/metrics")
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+_SERVE_METRICS = """
+import importlib.util, sys, time
+spec = importlib.util.spec_from_file_location("generated_metrics", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+module.start_metrics_server()  # METRICS_ADDR:METRICS_PORT, exactly as generated
+time.sleep(300)
+"""
+
+
+def test_generated_config_scrapes_the_static_target_through_nginx(tmp_path: Path) -> None:
+    """#13: the prometheus.yml generated from specs/emotivoice.yaml, its static hosts moved to
+    127.0.0.1 (and the ports to free ones), less the Kubernetes job Debian's Prometheus cannot
+    load, in a real Prometheus; nginx runs the generated snippet (127.0.0.1 allowed) in front of
+    the generated module's own metrics server. The static target is active and up, scraped at
+    the nginx listener; a client at 127.0.0.2 gets 403; the metrics port refuses 127.0.0.2."""
+    nginx, prometheus = need("nginx"), need("prometheus")
+    listen, metrics_port, prom_port = free_port(), free_port(), free_port()
+    text = (ROOT / "specs/emotivoice.yaml").read_text()
+    for old, new in [
+        ("  port: 8001\n", f"  port: {metrics_port}\n"),
+        ("    listen: 8080\n", f"    listen: 127.0.0.1:{listen}\n"),
+        ('["192.168.1.10:8080", "192.168.1.11:8080"]', f'["127.0.0.1:{listen}"]'),
+        ("allowed_cidrs: [10.20.0.0/16,", "allowed_cidrs: [127.0.0.1/32, 10.20.0.0/16,"),
+    ]:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    spec_file = tmp_path / "spec.yaml"
+    spec_file.write_text(text)
+    root = tmp_path / "out"
+    write_tree(root, render(build_spec(load_yaml(text, str(spec_file)))))
+    config_path = root / "prometheus/prometheus.yml"
+    config = yaml.safe_load(config_path.read_text())
+    config["scrape_configs"] = [j for j in config["scrape_configs"] if "kubernetes_sd_configs" not in j]
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    prefix = tmp_path / "nginx"
+    prefix.mkdir()
+    (prefix / "nginx.conf").write_text(nginx_conf(prefix, root / "nginx/emotivoice-metrics.conf"))
+    module = root / "instrumentation/emotivoice_metrics.py"
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(process([sys.executable, "-c", _SERVE_METRICS, str(module)], tmp_path / "module.log"))
+        nginx_args = [nginx, "-e", "stderr", "-p", str(prefix), "-c", str(prefix / "nginx.conf")]
+        stack.enter_context(process(nginx_args, tmp_path / "nginx.log"))
+        prom_args = [
+            prometheus,
+            f"--config.file={config_path}",
+            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{prom_port}",
+        ]
+        stack.enter_context(process(prom_args, tmp_path / "prometheus.log"))
+        target = _wait_for_static_target(prom_port)
+        assert target["scrapeUrl"] == f"http://127.0.0.1:{listen}/metrics", target
+        assert target["health"] == "up", target
+        assert {k: target["labels"][k] for k in ("job", "service")} == {"job": "emotivoice", "service": "emotivoice"}
+        assert _status_from("127.0.0.1", listen) == 200
+        assert _status_from("127.0.0.2", listen) == 403
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.2", metrics_port), timeout=5).close()
+        socket.create_connection(("127.0.0.1", metrics_port), timeout=5).close()  # it is listening
+
+
+def _wait_for_static_target(prom_port: int) -> dict[str, Any]:
+    """The static job's target once scraped (Prometheus spreads first scrapes over the 30s interval)."""
+    deadline = time.monotonic() + 60
+    target: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{prom_port}/api/v1/targets", timeout=5) as response:
+                active = json.loads(response.read())["data"]["activeTargets"]
+        except OSError:
+            active = []
+        target = next((t for t in active if t["scrapePool"] == "emotivoice-static"), {})
+        if target.get("health") in ("up", "down"):
+            return target
+        time.sleep(0.5)
+    raise AssertionError(f"the static target was not scraped within 60s: {target}")

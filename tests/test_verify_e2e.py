@@ -99,6 +99,40 @@ def test_verify_passes_on_the_default_spec(tmp_path: Path) -> None:
     )
     assert all(count > 0 for count in report["series_counts"].values()) and len(report["series_counts"]) > 80
     assert _servers(tmp_path) == [], "verify left processes running"
+    # Scraped through the nginx listener and the generated discovery, each mechanism in its own job.
+    listener = next(s["change"] for s in report["substitutions"] if s["change"].startswith("listen ")).split()[-1]
+    scrapes = {
+        (e["subject"], e["check"]): e["ok"] for e in report["expectations"] if e["subject"].startswith("scrape job")
+    }
+    assert scrapes == {
+        (
+            f"scrape job emotivoice-{job}",
+            f"{mechanism} target {listener}: scraped at http://{listener}/metrics, up, with job and service labels",
+        ): True
+        for job, mechanism in [("static", "static"), ("file-sd", "file_sd"), ("kubernetes", "kubernetes")]
+    }
+    exposure = sorted(e["check"] for e in report["expectations"] if e["phase"] == "exposure" and e["ok"])
+    assert exposure == [
+        "a client at 127.0.0.2 gets 403 for /metrics",
+        "does not answer on 127.0.0.2 (bound to loopback only)",
+    ]
+    # Every substitution is listed, and nothing else was changed (the list is the whole story).
+    changed = [(s["artifact"], s["change"].split(" -> ")[0]) for s in report["substitutions"]]
+    assert changed == [
+        ("instrumentation/emotivoice_metrics.py", "METRICS_PORT 8001"),
+        ("nginx/emotivoice-metrics.conf", "listen 8080"),
+        ("nginx/emotivoice-metrics.conf", "upstream 127.0.0.1:8001"),
+        ("nginx/emotivoice-metrics.conf", "allow 127.0.0.1/32 added"),
+        ("prometheus/prometheus.yml", "evaluation_interval 30s"),
+        ("prometheus/rules/*.yml", "every range and `for` divided by 60 (5m"),
+        ("prometheus/prometheus.yml", "alertmanagers 127.0.0.1:9093"),
+        ("prometheus/prometheus.yml", "job emotivoice-static: static targets 192.168.1.10:8080, 192.168.1.11:8080"),
+        ("prometheus/prometheus.yml", "job emotivoice-file-sd: files `targets/emotivoice-*.json`"),
+        ("prometheus/prometheus.yml", "job emotivoice-kubernetes: kubernetes_sd_configs (role pod, namespaces tts)"),
+        ("deployment", "Prometheus --rules.alert.resend-delay 1m"),
+        ("alertmanager/alertmanager.yml", "group_interval 5m"),
+        ("alertmanager/alertmanager.yml", "the endpoints of every receiver (oncall-dingtalk, oncall-wecom, sre-email)"),
+    ]
 
 
 def test_latency_profile_fits_each_spec() -> None:
@@ -142,12 +176,66 @@ def test_verify_names_a_broken_rule(tmp_path: Path) -> None:
         )
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
-    report = run_verify(load_spec("specs/emotivoice.yaml"), workdir=tmp_path, mutate=sabotage)
+    report = run_verify(load_spec("specs/emotivoice.yaml"), workdir=tmp_path, mutate=sabotage, fault_phases=False)
     failed = [e for e in report.expectations if not e.ok]
     assert not report.passed
     # The rule comes up empty, and so does the dashboard panel that reads it; nothing else.
     assert [e.subject for e in failed] == ["rule endpoint:emoti_voice_tts_requests:rate5m", "panel 'QPS by endpoint' A"]
     assert "no series for endpoint:emoti_voice_tts_requests:rate5m" in failed[0].detail
+
+
+@e2e
+def test_verify_names_the_job_whose_relabeling_drops_its_targets(tmp_path: Path) -> None:
+    """#13: static, file_sd and Kubernetes discovery in one job with the pod-annotation `keep`
+    rule, as mongen generated before: the static and file_sd targets are dropped."""
+
+    def one_job_for_everything(root: Path) -> None:
+        path = root / "prometheus/prometheus.yml"
+        config = yaml.safe_load(path.read_text())
+        static, file_sd, kubernetes = config["scrape_configs"]
+        config["scrape_configs"] = [
+            {
+                **{k: v for k, v in static.items() if k != "relabel_configs"},
+                "job_name": "emotivoice",
+                "file_sd_configs": file_sd["file_sd_configs"],
+                "kubernetes_sd_configs": kubernetes["kubernetes_sd_configs"],
+                "relabel_configs": kubernetes["relabel_configs"],
+            }
+        ]
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+    spec = load_spec("specs/emotivoice.yaml")
+    report = run_verify(spec, workdir=tmp_path, mutate=one_job_for_everything, fault_phases=False)
+    failed = [(e.subject, e.check.split(" ")[0], e.detail) for e in report.expectations if not e.ok]
+    assert failed == [
+        ("scrape job emotivoice", "static", "dropped by the job's relabeling"),
+        ("scrape job emotivoice", "file_sd", "dropped by the job's relabeling"),
+    ]
+    kept = [e for e in report.expectations if e.subject == "scrape job emotivoice" and e.ok]
+    assert [e.check.split(" ")[0] for e in kept] == ["kubernetes"]  # the pod that opts in still passes
+
+
+@e2e
+def test_verify_names_a_histogram_without_observations(tmp_path: Path) -> None:
+    """A service that never calls observe_inference(): the inference quantiles and mean are NaN,
+    and verify says which metric had nothing, instead of counting NaN series as data."""
+
+    def forget_inference(root: Path) -> None:
+        module = root / "instrumentation/emotivoice_metrics.py"
+        module.write_text(module.read_text() + "\n\ndef observe_inference(seconds: float) -> None:\n    pass\n")
+
+    report = run_verify(
+        load_spec("specs/emotivoice.yaml"), workdir=tmp_path, mutate=forget_inference, fault_phases=False
+    )
+    failed = [e for e in report.expectations if not e.ok]
+    assert failed, report.to_text()
+    assert {e.subject for e in failed} >= {
+        "rule job:emoti_voice_model_inference_duration_seconds:p95_rate5m",
+        "rule job:emoti_voice_model_inference_duration_seconds:mean_rate5m",
+    }, [e.subject for e in failed]
+    for e in failed:
+        assert e.check == "returns a finite value", e
+        assert "none finite (NaN): no observations of emoti_voice_model_inference_duration_seconds" in e.detail, e
 
 
 @e2e

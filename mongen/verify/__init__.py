@@ -1,21 +1,26 @@
-"""`mongen verify`: the generated monitoring, run end to end on real servers on 127.0.0.1.
+"""`mongen verify`: the generated monitoring, run as deployed on real servers on 127.0.0.1.
 
-The simulated service (instrumented only through the generated module), a real Prometheus
-with the generated config and rules, a real Alertmanager with the generated routes and a
-local webhook in place of the receivers. Time is compressed 60x (minutes become seconds) by
-rewriting every range and `for` in the rules through the PromQL AST, so a 5m window is 5s
-and the whole run takes about a minute and a half.
+The simulated service (its own process, instrumented only through the generated module, which
+also binds its metrics listener), a real nginx running the generated snippet when the spec puts
+nginx in front, a real Prometheus loading the generated config (targets reach it through the
+generated discovery and relabeling) and rules, and a real Alertmanager with the generated route
+tree and inhibit rules. Only what cannot exist on 127.0.0.1 is substituted (hosts, ports,
+receiver endpoints, Kubernetes), plus time compression: every range and `for` in the rules is
+divided by 60 through the PromQL AST. Each substitution is listed in the report.
 
     run.py        run_verify: generate, start, check, stop
     testbed.py    ports, processes, readiness, webhook sink, signals
+    exposure.py   the metrics listener, the run's nginx, the allowlist checks from 127.0.0.2
+    discovery.py  static, file_sd and Kubernetes targets pointed at the run's replica
     configs.py    the Prometheus and Alertmanager configs of the run
     timescale.py  time compression through the PromQL AST
     traffic.py    load generation and the latency fitted to the spec
     phases.py     typed phases and plan_phases(spec)
     checks.py     the healthy checks and the runner of any Phase
     observer.py   Prometheus's API and the webhook sink, as the checks read them
-    report.py     expectations and the text/JSON report
-    service/      the simulated service, typed against the generated module's API
+    report.py     substitutions, expectations and the text/JSON report
+    service/      the simulated service, typed against the generated module's API; process.py
+                  runs it as verify's child process
 """
 
 from mongen.verify.report import Expectation, VerifyReport

@@ -89,20 +89,27 @@ def check_targets(spec: Spec, observer: Observer, expected: list[ExpectedTarget]
     url = f"http://{scrape_address}{spec.exposure.metrics_path}"
     wanted = {"job": spec.scrape.job, "service": spec.service}
 
-    def found() -> list[tuple[ExpectedTarget, dict[str, Any] | None]]:
-        active = observer.targets()["activeTargets"]
+    def found() -> list[tuple[ExpectedTarget, dict[str, Any] | None, bool]]:
+        """Each target, its active entry, and whether the job's relabeling dropped it."""
+        targets = observer.targets()
+        active = targets["activeTargets"]
+        # Prometheus 2.42 lists a dropped target's scrape pool only as its discovered `job` label.
+        dropped = [d["discoveredLabels"] for d in targets["droppedTargets"]]
         return [
-            (t, next((a for a in active if t.matches(a["scrapePool"], a["discoveredLabels"])), None)) for t in expected
+            (
+                t,
+                next((a for a in active if t.matches(a["scrapePool"], a["discoveredLabels"])), None),
+                any(t.matches(d.get("job", ""), d) for d in dropped),
+            )
+            for t in expected
         ]
 
-    observer.wait_for(lambda: all(a is not None and a["health"] == "up" for _, a in found()), SCRAPE_TIMEOUT)
-    # Prometheus 2.42 lists a dropped target's scrape pool only as its discovered `job` label.
-    dropped = [d["discoveredLabels"] for d in observer.targets()["droppedTargets"]]
-    for target, active in found():
+    # Settled once each target is scraped or dropped (relabeling decides once and for all).
+    observer.wait_for(lambda: all(gone or (a and a["health"] == "up") for _, a, gone in found()), SCRAPE_TIMEOUT)
+    for target, active, gone in found():
         subject = f"scrape job {target.job_name}"
         check = f"{target.mechanism} target {target.address}: scraped at {url}, up, with job and service labels"
         if active is None:
-            gone = any(target.matches(d.get("job", ""), d) for d in dropped)
             why = "dropped by the job's relabeling" if gone else "not discovered"
             observer.report.expect("healthy", subject, check, False, why)
             continue

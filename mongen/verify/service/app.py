@@ -31,6 +31,7 @@ from mongen.verify.service.instrumentation import (
     InferenceTiming,
     InstrumentationModule,
     MetricsModuleError,
+    MetricsServer,
     label_text,
     load_instrumentation,
     normalizers,
@@ -217,10 +218,13 @@ def main() -> None:
     except MetricsModuleError as exc:
         raise SystemExit(f"error: {exc}") from None
     if args.metrics_port is not None:
+        module = service.metrics
+        if not isinstance(module, MetricsServer):
+            raise SystemExit(f"error: {args.metrics_module} has no start_metrics_server()")
         if args.metrics_addr is None:
-            service.metrics.start_metrics_server(args.metrics_port)
+            module.start_metrics_server(args.metrics_port)
         else:
-            service.metrics.start_metrics_server(args.metrics_port, args.metrics_addr)
+            module.start_metrics_server(args.metrics_port, args.metrics_addr)
     print(f"fake EmotiVoice on http://{args.host}:{service.port} (Ctrl-C stops)", flush=True)
     try:
         threading.Event().wait()

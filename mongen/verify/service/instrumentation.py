@@ -33,7 +33,12 @@ class InstrumentationModule(Protocol):
     # with an `input_length` metric): see `record_parameters`.
     def record_request(self, *args: Any, **kwargs: Any) -> None: ...
 
-    # Serves the registry on addr:port; addr defaults to METRICS_ADDR, the spec's bind address.
+
+@runtime_checkable
+class MetricsServer(Protocol):
+    """Every generated module: serves the registry on addr:port, addr defaulting to METRICS_ADDR
+    (the spec's bind address). Verify's service serves its metrics through it."""
+
     def start_metrics_server(self, port: int = ..., addr: str = ...) -> None: ...
 
 
