@@ -32,7 +32,7 @@ class VerifyReport:
     substitutions: list[Substitution] = field(default_factory=list)
     expectations: list[Expectation] = field(default_factory=list)
     alert_states: dict[str, dict[str, str]] = field(default_factory=dict)  # alert -> phase -> state
-    series_counts: dict[str, int] = field(default_factory=dict)  # rule or query -> series in healthy phase
+    series_counts: dict[str, int] = field(default_factory=dict)  # rule or query -> finite series, healthy phase
     seconds: float = 0.0
 
     @property
@@ -62,7 +62,7 @@ class VerifyReport:
     def to_text(self) -> str:
         lines = ["substituted for this run (everything else runs as generated):"]
         lines += [f"  {s.artifact}: {s.change} ({s.reason})" for s in self.substitutions]
-        lines.append("series returned in the healthy phase:")
+        lines.append("series with a finite value in the healthy phase:")
         width = max((len(k) for k in self.series_counts), default=10)
         lines += [f"  {name:<{width}}  {count}" for name, count in self.series_counts.items()]
         lines += self._alert_table()
