@@ -54,7 +54,7 @@ def _notes(shown: str, entries: tuple[Entry, ...], files: dict[str, str]) -> str
         if entry.path in files:
             lines.append(f"{shown}/{entry}: mongen writes a regular file here; this is not read or followed\n")
         else:
-            lines.append(f"Only in {shown}: {entry} (not written by mongen)\n")
+            lines.append(f"Only in {shown}: {entry}\n")
             foreign = True
     if foreign:
         lines.append(
@@ -68,7 +68,12 @@ def drift(out_dir: Path, files: dict[str, str]) -> str:
     """What `generate` would change in `out_dir` ("" when up to date): a line per entry that is
     not a regular file mongen writes, then a unified diff per file that differs."""
     shown = quoted_path(str(out_dir))
-    if not os.path.lexists(out_dir):
+    try:
+        os.stat(out_dir)  # raises for a path that cannot exist (under a file, a loop of links)
+        missing = False
+    except FileNotFoundError:
+        missing = True
+    if missing:
         found: tuple[str, ...] = ()
         notes = ""
     elif not out_dir.is_dir():

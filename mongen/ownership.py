@@ -64,16 +64,18 @@ def read_regular_file(path: Path, limit: int) -> str | int | None:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return None
-    with os.fdopen(fd, "rb") as handle:
+    try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return None
         if info.st_size > limit:
             return info.st_size
-        try:
+        with os.fdopen(os.dup(fd), "rb") as handle:
             return handle.read(limit + 1).decode("utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
+    except (OSError, UnicodeDecodeError):
+        return None
+    finally:
+        os.close(fd)
 
 
 def entry_kind(mode: int) -> str:
@@ -111,12 +113,11 @@ class Inventory:
 
 
 def _folders(paths: Iterable[str]) -> frozenset[str]:
+    """Every folder the (relative) paths lie in; an unsafe path contributes none."""
     out: set[str] = set()
     for path in paths:
-        parent = posixpath.dirname(path)
-        while parent:
-            out.add(parent)
-            parent = posixpath.dirname(parent)
+        parts = path.split("/")[:-1] if _safe_relative(path) else []
+        out.update("/".join(parts[: i + 1]) for i in range(len(parts)))
     return frozenset(out)
 
 
