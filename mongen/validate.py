@@ -68,7 +68,9 @@ def _read(root: Path, path: Path, check: str) -> str | Finding:
     try:
         return path.read_text("utf-8")
     except UnicodeDecodeError as exc:
-        return Finding(rel, 1, 1, "error", check, f"not UTF-8 text (byte {exc.start}); mongen writes UTF-8")
+        before = exc.object[: exc.start]
+        line, col = before.count(b"\n") + 1, exc.start - before.rfind(b"\n")
+        return Finding(rel, line, col, "error", check, f"not UTF-8 text (byte {exc.start}); mongen writes UTF-8")
     except OSError as exc:
         return Finding(rel, 1, 1, "error", check, f"cannot read it: {exc.strerror}")
 
