@@ -65,11 +65,11 @@ def _file_system(action: str) -> Iterator[None]:
 
 
 @contextmanager
-def _locked(out_dir: Path) -> Iterator[None]:
+def _locked(out_dir: Path, shown: str) -> Iterator[None]:
     """Hold `.DIR.mongen-lock` (fcntl) while writing DIR; a second run fails at once instead of
     racing the first one's swap. The lock file stays: removing it would let two runs lock two files."""
     path = out_dir.parent / f".{out_dir.name}.mongen-lock"
-    with _file_system(f"lock {quoted_path(str(out_dir))}"):
+    with _file_system(f"lock {shown}"):
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -78,7 +78,7 @@ def _locked(out_dir: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise OutputError(
-                f"another mongen run is writing {quoted_path(str(out_dir))} (it holds {quoted_path(str(path))}); "
+                f"another mongen run is writing {shown} (it holds {quoted_path(str(path))}); "
                 "wait for it to finish, then run again"
             ) from None
         yield
@@ -99,16 +99,18 @@ def _leftovers(out_dir: Path, kind: str) -> list[Path]:
         )
 
 
-def recover(out_dir: Path) -> None:
+def recover(out_dir: Path, shown: str | None = None) -> None:
     """Undo what a killed run left: put the previous output back when the kill came between the
     swap's two renames (DIR missing, its `-old-` copy present), then remove the staging and old
-    copies. A staging copy is never promoted: it may be incomplete or unvalidated."""
+    copies. A staging copy is never promoted: it may be incomplete or unvalidated. `shown`: DIR as
+    the user gave it, for messages."""
+    shown = shown or quoted_path(str(out_dir))
     old = _leftovers(out_dir, "old")
     if old and not os.path.lexists(out_dir):
         if len(old) > 1:
             names = ", ".join(quoted_path(p.name) for p in old)
             raise OutputError(
-                f"{quoted_path(str(out_dir))} is missing and killed runs left several previous outputs ({names}); "
+                f"{shown} is missing and killed runs left several previous outputs ({names}); "
                 f"rename the one to keep to {quoted_path(out_dir.name)} and run again"
             )
         os.rename(old.pop(), out_dir)
@@ -116,25 +118,26 @@ def recover(out_dir: Path) -> None:
         shutil.rmtree(leftover)
 
 
-def check_owned(out_dir: Path, prune: bool) -> None:
+def check_owned(out_dir: Path, prune: bool, shown: str | None = None) -> None:
     """Refuse to replace a directory that is not mongen's, or that holds entries mongen did not
-    write (unless `prune`): replacing DIR deletes everything in it."""
+    write (unless `prune`): replacing DIR deletes everything in it. `shown`: DIR for messages."""
+    shown = shown or quoted_path(str(out_dir))
     if not os.path.lexists(out_dir):
         return
     if not out_dir.is_dir():
-        raise OutputError(f"{quoted_path(str(out_dir))} exists and is not a directory; pick another output directory")
+        raise OutputError(f"{shown} exists and is not a directory; pick another output directory")
     if not any(out_dir.iterdir()):
         return
     listing = read_marker(out_dir)
     if listing is None:
         raise OutputError(
-            f"refusing to replace {quoted_path(str(out_dir))}: it is not empty and was not written by mongen "
+            f"refusing to replace {shown}: it is not empty and was not written by mongen "
             f"(no {MARKER} marker file with mongen's content); pick an empty or mongen-owned output directory"
         )
     foreign = take_inventory(out_dir, listing | {MARKER}).other
     if foreign and not prune:
         raise OutputError(
-            f"refusing to replace {quoted_path(str(out_dir))}: it holds {len(foreign)} "
+            f"refusing to replace {shown}: it holds {len(foreign)} "
             f"{'entry' if len(foreign) == 1 else 'entries'} mongen did not write: {listing_text(foreign)}. "
             "Move them out of it, or pass --prune to delete them with the old output"
         )
@@ -192,10 +195,10 @@ def atomic_replace(
     with _file_system(f"write {shown}"):
         out_dir = out_dir.resolve()
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(out_dir):
+    with _locked(out_dir, shown):
         with _file_system(f"write {shown}"):
-            recover(out_dir)
-            check_owned(out_dir, prune)
+            recover(out_dir, shown)
+            check_owned(out_dir, prune, shown)
             staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.mongen-new-", dir=out_dir.parent))
         try:
             with _file_system(f"write {shown}"):
@@ -204,7 +207,7 @@ def atomic_replace(
                 return False
             with _file_system(f"write {shown}"):
                 os.chmod(staging, 0o755)
-                check_owned(out_dir, prune)  # again: someone may have added a file while we validated
+                check_owned(out_dir, prune, shown)  # again: someone may have added a file while we validated
                 _swap(staging, out_dir)
             return True
         finally:
