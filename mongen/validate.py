@@ -10,20 +10,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from mongen import layout
+from mongen.checked_files import check_entries, load_yaml, read_text, regular_files
 from mongen.errors import Finding, ToolMissingError
-from mongen.ownership import entry_kind
 
 # Binary -> Debian package that ships it.
 PACKAGES = {
@@ -57,71 +55,6 @@ def _tool_finding(rel: str, check: str, proc: subprocess.CompletedProcess[str]) 
     return [Finding(rel, 1, 1, "error", check, f"{Path(proc.args[0]).name} failed:\n{text}")]
 
 
-def _files(root: Path, pattern: str) -> list[Path]:
-    """Regular files only: a link is not followed and a FIFO is not opened (check_entries reports them)."""
-    return sorted(path for path in root.glob(pattern) if stat.S_ISREG(path.lstat().st_mode))
-
-
-def _read(root: Path, path: Path, check: str) -> str | Finding:
-    """A checked file's text, or the finding that says why it cannot be read."""
-    rel = str(path.relative_to(root))
-    try:
-        return path.read_text("utf-8")
-    except UnicodeDecodeError as exc:
-        before = exc.object[: exc.start]
-        line, col = before.count(b"\n") + 1, exc.start - before.rfind(b"\n")
-        return Finding(rel, line, col, "error", check, f"not UTF-8 text (byte {exc.start}); mongen writes UTF-8")
-    except OSError as exc:
-        return Finding(rel, 1, 1, "error", check, f"cannot read it: {exc.strerror}")
-
-
-def _load_yaml(root: Path, path: Path, check: str) -> tuple[Any, Finding | None]:
-    text = _read(root, path, check)
-    if isinstance(text, Finding):
-        return None, text
-    try:
-        return yaml.safe_load(text), None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, Finding(str(path.relative_to(root)), line, col, "error", check, f"invalid YAML: {problem}")
-
-
-# Every folder pattern validate reads; anything in them that is not a regular file is reported.
-_CHECKED_GLOBS = (
-    layout.PROMETHEUS_CONFIGS_GLOB,
-    layout.RULES_GLOB,
-    layout.RULE_TESTS_GLOB,
-    layout.ALERTMANAGER_CONFIG,
-    layout.ROUTES_TEST,
-    layout.NGINX_GLOB,
-    layout.KUBERNETES_GLOB,
-    layout.DASHBOARDS_GLOB,
-    layout.INSTRUMENTATION_GLOB,
-)
-
-
-def check_entries(root: Path) -> list[Finding]:
-    findings = []
-    for pattern in _CHECKED_GLOBS:
-        for path in sorted(root.glob(pattern)):
-            mode = path.lstat().st_mode
-            if not stat.S_ISREG(mode):
-                findings.append(
-                    Finding(
-                        str(path.relative_to(root)),
-                        1,
-                        1,
-                        "error",
-                        "file-type",
-                        f"a {entry_kind(mode)}, not a regular file; mongen writes regular files, "
-                        "and validate neither follows links nor opens special files",
-                    )
-                )
-    return findings
-
-
 def promtool_supports_kubernetes() -> bool:
     """Debian's prometheus package is built without Kubernetes service discovery."""
     with tempfile.TemporaryDirectory(prefix="mongen-k8s-probe-") as tmp:
@@ -144,9 +77,9 @@ def _check_config(promtool: str, path: Path, text: str) -> subprocess.CompletedP
 def check_prometheus_config(root: Path) -> list[Finding]:
     findings: list[Finding] = []
     promtool = require("promtool")
-    for path in _files(root, layout.PROMETHEUS_CONFIGS_GLOB):
+    for path in regular_files(root, layout.PROMETHEUS_CONFIGS_GLOB):
         rel = str(path.relative_to(root))
-        text = _read(root, path, "promtool-config")
+        text = read_text(root, path, "promtool-config")
         if isinstance(text, Finding):
             findings.append(text)
             continue
@@ -178,7 +111,7 @@ def check_prometheus_config(root: Path) -> list[Finding]:
 
 def check_rules(root: Path) -> list[Finding]:
     promtool = require("promtool")
-    files = _files(root, layout.RULES_GLOB)
+    files = regular_files(root, layout.RULES_GLOB)
     if not files:
         return [Finding(layout.RULES_DIR, 1, 1, "error", "promtool-rules", "no rule files found")]
     proc = _run([promtool, "check", "rules", *(str(f.relative_to(root)) for f in files)], cwd=root)
@@ -189,8 +122,8 @@ def check_kubernetes_rules(root: Path) -> list[Finding]:
     """The rules inside a PrometheusRule go through `promtool check rules` like the plain files."""
     promtool = require("promtool")
     findings: list[Finding] = []
-    for path in _files(root, layout.KUBERNETES_GLOB):
-        manifest, problem = _load_yaml(root, path, "promtool-rules")
+    for path in regular_files(root, layout.KUBERNETES_GLOB):
+        manifest, problem = load_yaml(root, path, "promtool-rules")
         if problem:
             findings.append(problem)
             continue
@@ -209,7 +142,7 @@ def check_kubernetes_rules(root: Path) -> list[Finding]:
 
 def check_rule_tests(root: Path) -> list[Finding]:
     promtool = require("promtool")
-    files = _files(root, layout.RULE_TESTS_GLOB)
+    files = regular_files(root, layout.RULE_TESTS_GLOB)
 
     def one(path: Path) -> list[Finding]:
         proc = _run([promtool, "test", "rules", path.name], cwd=path.parent)
@@ -224,7 +157,7 @@ RouteCase = tuple[dict[str, str], list[str]]
 
 def _route_cases(root: Path, path: Path) -> tuple[list[RouteCase], Finding | None]:
     """The routing cases of routes.test.yml: `cases: [{labels: {name: value}, receivers: [name]}]`."""
-    data, problem = _load_yaml(root, path, "amtool-routes")
+    data, problem = load_yaml(root, path, "amtool-routes")
     if problem:
         return [], problem
     cases = data.get("cases") if isinstance(data, dict) else None
@@ -296,7 +229,7 @@ def nginx_conf(prefix: Path, snippet: Path, extra_http: str = "") -> str:
 
 def check_nginx(root: Path) -> list[Finding]:
     findings = []
-    for snippet in _files(root, layout.NGINX_GLOB):
+    for snippet in regular_files(root, layout.NGINX_GLOB):
         findings += _tool_finding(str(snippet.relative_to(root)), "nginx-t", nginx_test(snippet))
     return findings
 
@@ -305,9 +238,9 @@ def check_grafana(root: Path) -> list[Finding]:
     from mongen.dashboard_checks import dashboard_problems
 
     findings = []
-    for path in _files(root, layout.DASHBOARDS_GLOB):
+    for path in regular_files(root, layout.DASHBOARDS_GLOB):
         rel = str(path.relative_to(root))
-        text = _read(root, path, "grafana-json")
+        text = read_text(root, path, "grafana-json")
         if isinstance(text, Finding):
             findings.append(text)
             continue
@@ -340,9 +273,9 @@ assert text, "the registry exposes nothing"
 
 def check_instrumentation(root: Path) -> list[Finding]:
     findings = []
-    for path in _files(root, layout.INSTRUMENTATION_GLOB):
+    for path in regular_files(root, layout.INSTRUMENTATION_GLOB):
         rel = str(path.relative_to(root))
-        source = _read(root, path, "python-compile")
+        source = read_text(root, path, "python-compile")
         if isinstance(source, Finding):
             findings.append(source)
             continue

@@ -194,6 +194,9 @@ def atomic_replace(
     shown = quoted_path(str(out_dir))
     with _file_system(f"write {shown}"):
         out_dir = out_dir.resolve()
+        if out_dir == out_dir.parent:
+            raise OutputError(f"refusing to replace {shown}: it is the root of the file system")
+        check_owned(out_dir, prune, shown)  # first, so a refused directory gets no lock file beside it
         out_dir.parent.mkdir(parents=True, exist_ok=True)
     with _locked(out_dir, shown):
         with _file_system(f"write {shown}"):
