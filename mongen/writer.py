@@ -165,11 +165,13 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _swap(staging: Path, out_dir: Path) -> None:
+    """Put `staging` in DIR's place. Removing the previous output afterwards is best effort: the
+    new output is in place, and whatever stays behind is removed by recover() on the next run."""
     if not os.path.lexists(out_dir):
         os.rename(staging, out_dir)
         return
     if _exchange(staging, out_dir):
-        shutil.rmtree(staging)  # now the previous output
+        shutil.rmtree(staging, ignore_errors=True)  # now the previous output
         return
     backup = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.mongen-old-", dir=out_dir.parent))
     backup.rmdir()
@@ -180,7 +182,7 @@ def _swap(staging: Path, out_dir: Path) -> None:
     except OSError:
         os.rename(backup, out_dir)
         raise
-    shutil.rmtree(backup)
+    shutil.rmtree(backup, ignore_errors=True)
 
 
 def atomic_replace(
