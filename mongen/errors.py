@@ -27,6 +27,12 @@ def format_path(path: YamlPath) -> str:
     return out or "<root>"
 
 
+def shown_file(name: str) -> str:
+    """A file name for a `FILE:LINE:COL` line: as is, or JSON-quoted when it holds a newline or
+    another unprintable character, so that one problem stays one line."""
+    return name if name.isprintable() else json.dumps(name)
+
+
 @dataclass(frozen=True)
 class Location:
     file: str
@@ -34,7 +40,7 @@ class Location:
     col: int
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
+        return f"{shown_file(self.file)}:{self.line}:{self.col}"
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,7 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: {self.severity} [{self.check}] {self.message}"
+        return f"{shown_file(self.file)}:{self.line}:{self.col}: {self.severity} [{self.check}] {self.message}"
 
 
 # What a person can do about an ordinary file-system failure, by errno.
