@@ -15,8 +15,7 @@ from typing import Annotated
 import typer
 
 from mongen import __version__
-from mongen.errors import Finding, SpecError, ToolMissingError
-from mongen.writer import OutputError
+from mongen.errors import FileSystemError, Finding, OutputError, SpecError, ToolMissingError
 
 app = typer.Typer(
     name="mongen",
@@ -59,11 +58,17 @@ def generate(
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; exit 1 with a diff if OUT is not up to date.")
     ] = False,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune", help="Delete entries of OUT that mongen did not write (default: refuse and list them)."
+        ),
+    ] = False,
 ) -> None:
     """Generate every artifact for SPEC into OUT, validate it, then replace OUT atomically."""
     from mongen import pipeline
 
-    result = pipeline.generate(spec, out, validate=not no_validate, check=check)
+    result = pipeline.generate(spec, out, validate=not no_validate, check=check, prune=prune)
     if check:
         if result.diff:
             typer.echo(result.diff, nl=False)
@@ -212,8 +217,14 @@ def main() -> None:
         for issue in exc.issues:
             print(issue, file=sys.stderr)
         sys.exit(2)
-    except (ToolMissingError, OutputError) as exc:
-        print(exc if isinstance(exc, ToolMissingError) else f"error: {exc}", file=sys.stderr)
+    except ToolMissingError as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(2)
+    except (OutputError, FileSystemError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as exc:  # the environment (a full disk, a read-only /tmp), not the input or a bug
+        print(f"error: {FileSystemError('complete the run', exc)}", file=sys.stderr)
         sys.exit(2)
     except Exception as exc:  # a bug in mongen, not the user's input
         if os.environ.get("MONGEN_DEBUG") == "1":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 from dataclasses import dataclass
@@ -26,6 +27,12 @@ def format_path(path: YamlPath) -> str:
     return out or "<root>"
 
 
+def shown_file(name: str) -> str:
+    """A file name for a `FILE:LINE:COL` line: as is, or JSON-quoted when it holds a newline or
+    another unprintable character, so that one problem stays one line."""
+    return name if name.isprintable() else json.dumps(name)
+
+
 @dataclass(frozen=True)
 class Location:
     file: str
@@ -33,7 +40,7 @@ class Location:
     col: int
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
+        return f"{shown_file(self.file)}:{self.line}:{self.col}"
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,10 @@ class ToolMissingError(Exception):
         self.package = package
 
 
+class OutputError(Exception):
+    """The output directory is not mongen's to replace as asked (foreign files, another run)."""
+
+
 @dataclass(frozen=True)
 class Finding:
     """A validation or lint result about a generated or user file."""
@@ -81,4 +92,32 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: {self.severity} [{self.check}] {self.message}"
+        return f"{shown_file(self.file)}:{self.line}:{self.col}: {self.severity} [{self.check}] {self.message}"
+
+
+# What a person can do about an ordinary file-system failure, by errno.
+_FS_ADVICE = {
+    errno.ENOSPC: "free some space on that file system",
+    errno.EDQUOT: "free some space within your quota",
+    errno.EFBIG: "the file system refused a file this large; free space or raise the file-size limit",
+    errno.EACCES: "check its permissions, or pick a directory you can write",
+    errno.EPERM: "check its permissions, or pick a directory you can write",
+    errno.EROFS: "that file system is read-only; pick a directory on a writable one",
+    errno.ENAMETOOLONG: "use a shorter path",
+    errno.ELOOP: "a symbolic link on that path points back to itself; fix or remove it",
+    errno.ENOTDIR: "a part of that path is a regular file, not a directory",
+    errno.EEXIST: "a part of that path is a regular file, not a directory",
+    errno.EXDEV: "keep the output directory on one file system",
+}
+
+
+class FileSystemError(Exception):
+    """An ordinary file-system failure (no space, no permission, a path that cannot exist): a
+    problem in the user's environment, reported as an `error:` line with exit 2, not as a bug."""
+
+    def __init__(self, action: str, exc: OSError) -> None:
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        reason = exc.strerror or str(exc)
+        advice = _FS_ADVICE.get(exc.errno or 0)
+        super().__init__(f"cannot {action}: {where}{reason}" + (f"; {advice}" if advice else ""))
+        self.errno = exc.errno

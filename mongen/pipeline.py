@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mongen.errors import Finding
+from mongen.drift import drift
+from mongen.errors import FileSystemError, Finding
 from mongen.generators import generate_all
 from mongen.layout import MARKER
 from mongen.model import Spec
-from mongen.serialize import header
+from mongen.ownership import marker_text
+from mongen.serialize import quoted_path
 from mongen.spec.build import load_spec
 from mongen.validate import validate_dir
-from mongen.writer import atomic_replace, diff_tree
+from mongen.writer import atomic_replace
 
 
 @dataclass
@@ -30,17 +32,22 @@ class GenerateResult:
 def render(spec: Spec) -> dict[str, str]:
     """Every output file, plus the marker that says the directory belongs to mongen."""
     files = generate_all(spec)
-    listing = "".join(f"{path}\n" for path in files)
-    files[MARKER] = header(spec.source) + listing
+    files[MARKER] = marker_text(spec.source, files)
     return dict(sorted(files.items()))
 
 
-def generate(spec_path: str, out_dir: Path, *, validate: bool = True, check: bool = False) -> GenerateResult:
+def generate(
+    spec_path: str, out_dir: Path, *, validate: bool = True, check: bool = False, prune: bool = False
+) -> GenerateResult:
+    """`prune`: delete entries of `out_dir` that mongen did not write instead of refusing."""
     spec = load_spec(spec_path)
     files = render(spec)
     result = GenerateResult(files)
     if check:
-        result.diff = diff_tree(out_dir, files)
+        try:
+            result.diff = drift(out_dir, files)
+        except OSError as exc:
+            raise FileSystemError(f"read {quoted_path(str(out_dir))}", exc) from None
         return result
 
     def gate(staging: Path) -> bool:
@@ -48,5 +55,5 @@ def generate(spec_path: str, out_dir: Path, *, validate: bool = True, check: boo
             result.findings = validate_dir(staging)
         return not result.failed
 
-    result.written = atomic_replace(out_dir, files, gate)
+    result.written = atomic_replace(out_dir, files, gate, prune=prune)
     return result

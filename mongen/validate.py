@@ -1,6 +1,8 @@
 """Validators: the real tools (promtool, amtool, nginx, python) run on an output directory.
 
 Each check returns Findings; a missing binary raises ToolMissingError (never a silent skip).
+The checked directory is only read: temp files go to the system's temp dir, links are not
+followed, and a malformed, unreadable or special file is a finding about it, never a crash.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from mongen import layout
+from mongen.checked_files import check_entries, load_yaml, read_text, regular_files
 from mongen.errors import Finding, ToolMissingError
 
 # Binary -> Debian package that ships it.
@@ -52,10 +55,6 @@ def _tool_finding(rel: str, check: str, proc: subprocess.CompletedProcess[str]) 
     return [Finding(rel, 1, 1, "error", check, f"{Path(proc.args[0]).name} failed:\n{text}")]
 
 
-def _files(root: Path, pattern: str) -> list[Path]:
-    return sorted(root.glob(pattern))
-
-
 def promtool_supports_kubernetes() -> bool:
     """Debian's prometheus package is built without Kubernetes service discovery."""
     with tempfile.TemporaryDirectory(prefix="mongen-k8s-probe-") as tmp:
@@ -64,14 +63,32 @@ def promtool_supports_kubernetes() -> bool:
         return _run([require("promtool"), "check", "config", str(probe)]).returncode == 0
 
 
+def _check_config(promtool: str, path: Path, text: str) -> subprocess.CompletedProcess[str]:
+    """`promtool check config` on `text` as if it were `path`: written into a temp dir that links
+    to `path`'s siblings (rule files, file_sd lists), so the checked directory is only read."""
+    with tempfile.TemporaryDirectory(prefix="mongen-config-") as tmp:
+        for sibling in path.parent.iterdir():
+            if sibling.name != path.name:
+                os.symlink(sibling, Path(tmp, sibling.name))
+        Path(tmp, path.name).write_text(text)
+        return _run([promtool, "check", "config", path.name], cwd=Path(tmp))
+
+
 def check_prometheus_config(root: Path) -> list[Finding]:
     findings: list[Finding] = []
     promtool = require("promtool")
-    for path in _files(root, layout.PROMETHEUS_CONFIGS_GLOB):
+    for path in regular_files(root, layout.PROMETHEUS_CONFIGS_GLOB):
         rel = str(path.relative_to(root))
-        data = yaml.safe_load(path.read_text())
-        target = path
-        jobs = data.get("scrape_configs", [])
+        text = read_text(root, path, "promtool-config")
+        if isinstance(text, Finding):
+            findings.append(text)
+            continue
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            data = None  # promtool reports it below
+        jobs = data.get("scrape_configs") if isinstance(data, dict) else None
+        jobs = [job for job in jobs if isinstance(job, dict)] if isinstance(jobs, list) else []
         if any("kubernetes_sd_configs" in job for job in jobs) and not promtool_supports_kubernetes():
             findings.append(
                 Finding(
@@ -87,21 +104,14 @@ def check_prometheus_config(root: Path) -> list[Finding]:
             )
             for job in jobs:
                 job.pop("kubernetes_sd_configs", None)
-            target = path.with_name(f".mongen-check-{path.name}")
-            target.write_text(yaml.safe_dump(data, sort_keys=False))
-        try:
-            findings += _tool_finding(
-                rel, "promtool-config", _run([promtool, "check", "config", target.name], cwd=path.parent)
-            )
-        finally:
-            if target != path:
-                target.unlink()
+            text = yaml.safe_dump(data, sort_keys=False)
+        findings += _tool_finding(rel, "promtool-config", _check_config(promtool, path, text))
     return findings
 
 
 def check_rules(root: Path) -> list[Finding]:
     promtool = require("promtool")
-    files = _files(root, layout.RULES_GLOB)
+    files = regular_files(root, layout.RULES_GLOB)
     if not files:
         return [Finding(layout.RULES_DIR, 1, 1, "error", "promtool-rules", "no rule files found")]
     proc = _run([promtool, "check", "rules", *(str(f.relative_to(root)) for f in files)], cwd=root)
@@ -112,13 +122,18 @@ def check_kubernetes_rules(root: Path) -> list[Finding]:
     """The rules inside a PrometheusRule go through `promtool check rules` like the plain files."""
     promtool = require("promtool")
     findings: list[Finding] = []
-    for path in _files(root, layout.KUBERNETES_GLOB):
-        manifest = yaml.safe_load(path.read_text())
+    for path in regular_files(root, layout.KUBERNETES_GLOB):
+        manifest, problem = load_yaml(root, path, "promtool-rules")
+        if problem:
+            findings.append(problem)
+            continue
         if not isinstance(manifest, dict) or manifest.get("kind") != "PrometheusRule":
             continue
+        spec = manifest.get("spec")
+        groups = spec.get("groups", []) if isinstance(spec, dict) else []
         with tempfile.TemporaryDirectory(prefix="mongen-promrule-") as tmp:
             rules = Path(tmp, path.name)
-            rules.write_text(yaml.safe_dump({"groups": manifest.get("spec", {}).get("groups", [])}, sort_keys=False))
+            rules.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
             findings += _tool_finding(
                 str(path.relative_to(root)), "promtool-rules", _run([promtool, "check", "rules", str(rules)])
             )
@@ -127,7 +142,7 @@ def check_kubernetes_rules(root: Path) -> list[Finding]:
 
 def check_rule_tests(root: Path) -> list[Finding]:
     promtool = require("promtool")
-    files = _files(root, layout.RULE_TESTS_GLOB)
+    files = regular_files(root, layout.RULE_TESTS_GLOB)
 
     def one(path: Path) -> list[Finding]:
         proc = _run([promtool, "test", "rules", path.name], cwd=path.parent)
@@ -135,6 +150,31 @@ def check_rule_tests(root: Path) -> list[Finding]:
 
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         return [f for result in pool.map(one, files) for f in result]
+
+
+RouteCase = tuple[dict[str, str], list[str]]
+
+
+def _route_cases(root: Path, path: Path) -> tuple[list[RouteCase], Finding | None]:
+    """The routing cases of routes.test.yml: `cases: [{labels: {name: value}, receivers: [name]}]`."""
+    data, problem = load_yaml(root, path, "amtool-routes")
+    if problem:
+        return [], problem
+    cases = data.get("cases") if isinstance(data, dict) else None
+    out: list[RouteCase] = []
+    for case in cases if isinstance(cases, list) else [None]:
+        labels = case.get("labels") if isinstance(case, dict) else None
+        receivers = case.get("receivers") if isinstance(case, dict) else None
+        if not (
+            isinstance(labels, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items())
+            and isinstance(receivers, list)
+            and all(isinstance(r, str) for r in receivers)
+        ):
+            message = "expected `cases:` as a list of {labels: {name: value}, receivers: [receiver names]}"
+            return [], Finding(str(path.relative_to(root)), 1, 1, "error", "amtool-routes", message)
+        out.append((labels, receivers))
+    return out, None
 
 
 def check_alertmanager(root: Path) -> list[Finding]:
@@ -145,11 +185,14 @@ def check_alertmanager(root: Path) -> list[Finding]:
     rel = str(config.relative_to(root))
     findings = _tool_finding(rel, "amtool-config", _run([amtool, "check-config", str(config)]))
     cases_file = root / layout.ROUTES_TEST
-    if findings or not cases_file.exists():
+    if findings or not cases_file.is_file() or cases_file.is_symlink():
         return findings
-    for case in yaml.safe_load(cases_file.read_text())["cases"]:
-        labels = [f"{k}={v}" for k, v in case["labels"].items()]
-        expect = ",".join(case["receivers"])
+    cases, problem = _route_cases(root, cases_file)
+    if problem:
+        return [problem]
+    for case_labels, receivers in cases:
+        labels = [f"{k}={v}" for k, v in case_labels.items()]
+        expect = ",".join(receivers)
         proc = _run(
             [amtool, "config", "routes", "test", f"--config.file={config}", f"--verify.receivers={expect}", *labels]
         )
@@ -186,7 +229,7 @@ def nginx_conf(prefix: Path, snippet: Path, extra_http: str = "") -> str:
 
 def check_nginx(root: Path) -> list[Finding]:
     findings = []
-    for snippet in _files(root, layout.NGINX_GLOB):
+    for snippet in regular_files(root, layout.NGINX_GLOB):
         findings += _tool_finding(str(snippet.relative_to(root)), "nginx-t", nginx_test(snippet))
     return findings
 
@@ -195,12 +238,21 @@ def check_grafana(root: Path) -> list[Finding]:
     from mongen.dashboard_checks import dashboard_problems
 
     findings = []
-    for path in _files(root, layout.DASHBOARDS_GLOB):
+    for path in regular_files(root, layout.DASHBOARDS_GLOB):
         rel = str(path.relative_to(root))
+        text = read_text(root, path, "grafana-json")
+        if isinstance(text, Finding):
+            findings.append(text)
+            continue
         try:
-            dashboard = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            findings.append(Finding(rel, exc.lineno, exc.colno, "error", "grafana-json", f"invalid JSON: {exc.msg}"))
+            dashboard = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            line, col, msg = (
+                (exc.lineno, exc.colno, exc.msg)
+                if isinstance(exc, json.JSONDecodeError)
+                else (1, 1, "nested too deeply")
+            )
+            findings.append(Finding(rel, line, col, "error", "grafana-json", f"invalid JSON: {msg}"))
             continue
         findings += [
             Finding(rel, 1, 1, "error", "grafana-dashboard", problem) for problem in dashboard_problems(dashboard)
@@ -221,20 +273,28 @@ assert text, "the registry exposes nothing"
 
 def check_instrumentation(root: Path) -> list[Finding]:
     findings = []
-    for path in _files(root, layout.INSTRUMENTATION_GLOB):
+    for path in regular_files(root, layout.INSTRUMENTATION_GLOB):
         rel = str(path.relative_to(root))
-        source = path.read_text()
+        source = read_text(root, path, "python-compile")
+        if isinstance(source, Finding):
+            findings.append(source)
+            continue
         try:
             compile(source, rel, "exec")
         except SyntaxError as exc:
             findings.append(Finding(rel, exc.lineno or 1, exc.offset or 1, "error", "python-compile", str(exc.msg)))
             continue
-        proc = _run([sys.executable, "-c", _IMPORT_CHECK, str(path)])
+        except ValueError as exc:  # NUL bytes (Python < 3.12)
+            findings.append(Finding(rel, 1, 1, "error", "python-compile", str(exc)))
+            continue
+        # -B: importing must not leave a __pycache__ in the checked (or staging) directory.
+        proc = _run([sys.executable, "-B", "-c", _IMPORT_CHECK, str(path)])
         findings += _tool_finding(rel, "python-import", proc)
     return findings
 
 
 CHECKS: tuple[Callable[[Path], list[Finding]], ...] = (
+    check_entries,
     check_prometheus_config,
     check_rules,
     check_kubernetes_rules,
@@ -254,5 +314,15 @@ def validate_dir(root: Path) -> list[Finding]:
     for tool in REQUIRED_TOOLS:
         require(tool)
     with ThreadPoolExecutor(max_workers=len(CHECKS)) as pool:
-        results = list(pool.map(lambda check: check(root), CHECKS))
+        results = list(pool.map(lambda check: _guarded(check, root), CHECKS))
     return [finding for result in results for finding in result]
+
+
+def _guarded(check: Callable[[Path], list[Finding]], root: Path) -> list[Finding]:
+    """A file or folder the OS will not let a check read is a finding about it, not a crash."""
+    try:
+        return check(root)
+    except OSError as exc:
+        where = Path(exc.filename) if isinstance(exc.filename, str) else root
+        rel = str(where.relative_to(root)) if where.is_relative_to(root) else str(where)
+        return [Finding(rel, 1, 1, "error", "read", f"cannot read it: {exc.strerror or exc}")]

@@ -40,8 +40,11 @@ _VALUE_TEMPLATES: dict[ValueFormat, str] = {
 
 
 def escape_text(text: str) -> str:
-    """Literal text for a Go template: `{{` opens an action, so it is printed by an action instead."""
-    return text.replace("{{", '{{ "{{" }}')
+    """Literal text for a Go template: `{{` opens an action, so it is printed by an action instead.
+    A trailing `{` is printed the same way: the next part may be an action, and `a{` before
+    `{{ $labels.job }}` would read as `a` then an action starting `{ $labels`."""
+    escaped = text.replace("{{", '{{ "{{" }}')
+    return escaped[:-1] + '{{ "{" }}' if escaped.endswith("{") else escaped
 
 
 def go_template(parts: Annotation) -> str:

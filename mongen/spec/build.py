@@ -4,6 +4,7 @@ spec without any."""
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 from mongen.errors import Location, SpecError, SpecIssue
@@ -25,12 +26,27 @@ from mongen.spec.slos import read_slos
 __all__ = ["build_spec", "load_spec", "spec_schema"]
 
 
+# A spec is a few kilobytes; anything this large is the wrong file, and reading it would only
+# cost memory before the schema says so.
+MAX_SPEC_BYTES = 4 * 1024 * 1024
+
+
+def _read_spec(path: Path) -> str:
+    """The spec's text; only a regular file is read (a FIFO would block, /dev/zero never end)."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError("it is not a regular file (a directory, FIFO or device); give the spec's YAML file")
+    if info.st_size > MAX_SPEC_BYTES:
+        raise ValueError(f"it is {info.st_size} bytes, over the {MAX_SPEC_BYTES} a spec may have")
+    return path.read_bytes().decode("utf-8")
+
+
 def load_spec(path: str | Path) -> Spec:
     """Read, schema-check and semantically check a spec file. Raises SpecError."""
     file = str(path)
     try:
-        text = Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = _read_spec(Path(path))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = f"cannot read spec: {exc.__class__.__name__}: {exc}"
         raise SpecError([SpecIssue(Location(file, 1, 1), (), reason)]) from None
     return build_spec(load_yaml(text, file))

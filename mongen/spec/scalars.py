@@ -21,10 +21,10 @@ from mongen.units import format_number
 # Beyond 1e15 format_number switches to exponent-free float text that no longer round-trips, and
 # no threshold, bucket or budget in a spec comes near it (22 GB of GPU memory is 2.2e10).
 MAX_MAGNITUDE = 1e15
-# Line and paragraph separators end a line for Python's splitlines and for JavaScript; the bidi
-# controls reorder what a reviewer sees in a diff ("Trojan Source", CVE-2021-42574).
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
-_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Line and paragraph separators end a line for Python's splitlines and for JavaScript; format
+# characters are invisible: the bidi controls reorder what a reviewer sees in a diff ("Trojan
+# Source", CVE-2021-42574), a zero-width space or BOM makes two label values look equal.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _CHARACTER_NAMES = {"\n": "line feed", "\r": "carriage return", "\t": "tab", "\x00": "NUL"}
 
 
@@ -67,7 +67,7 @@ def _walk(node: Any, path: YamlPath) -> Iterator[tuple[YamlPath, Any, bool]]:
 
 def text_problem(text: str) -> str | None:
     for char in text:
-        if char in _BIDI_CONTROLS or unicodedata.category(char) in _REFUSED_CATEGORIES:
+        if unicodedata.category(char) in _REFUSED_CATEGORIES:
             name = _CHARACTER_NAMES.get(char) or unicodedata.name(char, "control character").lower()
             return f"U+{ord(char):04X} ({name})"
     return None
