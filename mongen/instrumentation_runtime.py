@@ -51,9 +51,13 @@ _R = TypeVar("_R")
 
 # --- label normalization --------------------------------------------------------------
 class _LabelTable:
-    """One label's declared values, and how any raw input maps onto exactly one of them."""
+    """One label's declared values, and how any raw input maps onto exactly one of them.
 
-    __slots__ = ("_declared", "_lookup", "fallback", "path_like", "values")
+    `classes` maps a status class's digit to its value (`{"5": "5xx"}`): a three-digit code that
+    is not declared itself (502, 504) is recorded as its class, not as the fallback, so the error
+    selectors that count the class see it."""
+
+    __slots__ = ("_classes", "_declared", "_lookup", "fallback", "path_like", "values")
 
     def __init__(
         self,
@@ -62,10 +66,12 @@ class _LabelTable:
         aliases: Mapping[str, str] | None = None,
         *,
         path_like: bool = False,
+        classes: Mapping[str, str] | None = None,
     ) -> None:
         self.values = values
         self.fallback = fallback
         self.path_like = path_like
+        self._classes = dict(classes or {})
         self._declared = frozenset(values)
         lookup: dict[str, str] = {}
         for value in values:
@@ -90,7 +96,13 @@ class _LabelTable:
             return raw
         try:
             text = raw.value if isinstance(raw, enum.Enum) else raw
-            return self._lookup.get(self._key(str(text)), self.fallback)
+            key = self._key(str(text))
+            found = self._lookup.get(key)
+            if found is not None:
+                return found
+            if len(key) == 3 and key.isascii() and key.isdigit():
+                return self._classes.get(key[0], self.fallback)
+            return self.fallback
         except Exception:  # whatever __str__, __class__ or .value do, the label stays bounded
             return self.fallback
 

@@ -25,6 +25,7 @@ GRAFANA_DATASOURCE = "grafana/provisioning/datasources/prometheus.yml"
 NGINX_DIR = "nginx"
 KUBERNETES_DIR = "kubernetes"
 INSTRUMENTATION_DIR = "instrumentation"
+RUNBOOKS_DIR = "runbooks"
 
 # Patterns for tools that see only a directory (validate, lint).
 PROMETHEUS_CONFIGS_GLOB = "prometheus/*.yml"
@@ -34,6 +35,7 @@ DASHBOARDS_GLOB = "grafana/dashboards/*.json"
 NGINX_GLOB = "nginx/*.conf"
 KUBERNETES_GLOB = "kubernetes/*.yml"
 INSTRUMENTATION_GLOB = "instrumentation/*.py"
+RUNBOOKS_GLOB = "runbooks/*.md"
 
 
 def python_module_name(service: str) -> str:
@@ -76,6 +78,11 @@ def prometheus_rule(service: str) -> str:
 
 def pod_monitor(service: str) -> str:
     return f"{KUBERNETES_DIR}/{service}-podmonitor.yml"
+
+
+def runbook(alert: str) -> str:
+    """The runbook skeleton of an alert (written when the spec has no `runbook_base`)."""
+    return f"{RUNBOOKS_DIR}/{alert}.md"
 
 
 def relative(path: str, start: str) -> str:

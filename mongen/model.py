@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -49,13 +50,23 @@ class EnumDef:
 
 @dataclass(frozen=True)
 class LabelDef:
-    """A label with a bounded value set; `enum` names the enum backing it, if any."""
+    """A label with a bounded value set; `enum` names the enum backing it, if any.
+
+    `classes` are status-class values (`5xx`): each is a declared value that catches every
+    three-digit code of its class that is not declared itself (502 -> `5xx`), so a bounded
+    status label still tells every server error apart from a success."""
 
     name: str
     values: tuple[str, ...]
     fallback: str
     enum: str | None = None
     aliases: tuple[tuple[str, str], ...] = ()
+    classes: tuple[str, ...] = ()
+
+    def class_members(self, status_class: str) -> tuple[str, ...]:
+        """The declared values a class selects: its own codes (`500`, `503`) and the class value."""
+        digit = status_class[0]
+        return tuple(v for v in self.values if v == status_class or (len(v) == 3 and v.isdigit() and v[0] == digit))
 
 
 @dataclass(frozen=True)
@@ -113,19 +124,28 @@ class SloWindow:
     speed: BurnSpeed
     long: int  # seconds
     short: int  # seconds
-    budget_percent: float  # share of the period's budget consumed over `long`
+    budget_percent: int  # share of the period's budget consumed over `long`
     burn_factor: float
 
 
-# Google SRE workbook "Alerting on SLOs", table 5-8, as Sloth ships them: the windows stay
-# fixed; the burn factor follows from the period (Sloth's getBurnRateFactor):
+# Google SRE workbook "Alerting on SLOs", table 5-8, the windows Sloth ships for 30d and 28d
+# (google-30d.yaml, google-28d.yaml): fixed windows, each allowed a share of the period's budget.
+# The burn factor is that share spent within the long window:
 #   factor = budget_percent / 100 * period / long_window
-SLO_WINDOW_SPECS: tuple[tuple[BurnSeverity, BurnSpeed, int, int, float], ...] = (
-    ("page", "quick", 3600, 300, 2.0),
-    ("page", "slow", 6 * 3600, 1800, 5.0),
-    ("ticket", "quick", 86400, 7200, 10.0),
-    ("ticket", "slow", 3 * 86400, 6 * 3600, 10.0),
+# computed exactly (a fraction) and then taken as the nearest float: 28d gives 13.44, 5.6, 2.8 and
+# 0.9333333333333333. For other periods mongen keeps the same windows and shares (README, "SLO
+# windows"); Sloth defines no windows for them.
+SLO_WINDOW_SPECS: tuple[tuple[BurnSeverity, BurnSpeed, int, int, int], ...] = (
+    ("page", "quick", 3600, 300, 2),
+    ("page", "slow", 6 * 3600, 1800, 5),
+    ("ticket", "quick", 86400, 7200, 10),
+    ("ticket", "slow", 3 * 86400, 6 * 3600, 10),
 )
+
+
+def burn_factor(budget_percent: int, period: int, long_window: int) -> float:
+    """The burn rate at which `budget_percent` of a `period`'s budget is spent in `long_window`."""
+    return float(Fraction(budget_percent, 100) * period / long_window)
 
 
 @dataclass(frozen=True)
@@ -147,7 +167,7 @@ class Slo:
     @property
     def windows(self) -> tuple[SloWindow, ...]:
         return tuple(
-            SloWindow(sev, speed, long, short, pct, round(pct / 100 * self.period / long, 6))
+            SloWindow(sev, speed, long, short, pct, burn_factor(pct, self.period, long))
             for sev, speed, long, short, pct in SLO_WINDOW_SPECS
         )
 
@@ -171,6 +191,7 @@ class Alert:
     threshold: float | None = None
     window: int = 300
     description: str = ""
+    min_requests: int = 0  # error_ratio: requests the window must hold before the ratio counts
 
 
 @dataclass(frozen=True)
@@ -179,6 +200,11 @@ class Receiver:
     type: str
     to: str | None = None
     url: str | None = None
+
+
+# The severity that pages: its receivers wake someone up, so none of them may catch the alerts
+# that no route matches (an unknown or missing severity).
+PAGE_SEVERITY: Final = "page"
 
 
 @dataclass(frozen=True)
@@ -190,10 +216,15 @@ class Routing:
     smarthost: str | None = None
     auth_username: str | None = None
     auth_password_file: str | None = None
+    default_receiver: str | None = None  # the root route's receiver; None: a receiver that sends nothing
 
     @property
     def severities(self) -> tuple[str, ...]:
         return tuple(sev for sev, _ in self.routes)
+
+    @property
+    def paging_receivers(self) -> tuple[str, ...]:
+        return dict(self.routes).get(PAGE_SEVERITY, ())
 
 
 @dataclass(frozen=True)
@@ -277,6 +308,7 @@ class Spec:
     routing: Routing
     kubernetes: Kubernetes
     rate_window: int = 300
+    grafana_url: str | None = None  # base URL of the Grafana that serves the dashboard
 
     @cached_property
     def label_by_name(self) -> dict[str, LabelDef]:

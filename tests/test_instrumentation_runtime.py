@@ -22,7 +22,8 @@ from mongen.instrumentation_runtime import TrackedRequest, _LabelTable, _Measure
 
 EMOTIONS = _LabelTable(("happy", "sad", "neutral"), "neutral", {"joyful": "happy", " Glad ": "happy"})
 ENDPOINTS = _LabelTable(("/synthesize", "/", "other"), "other", path_like=True)
-STATUSES = _LabelTable(("200", "429", "500", "other"), "other")
+# Any other 5xx is recorded as `5xx` (#14: a gateway's 502 and 504 are server errors too).
+STATUSES = _LabelTable(("200", "429", "500", "5xx", "other"), "other", classes={"5": "5xx"})
 
 
 class Mood(enum.Enum):
@@ -93,7 +94,12 @@ HOSTILE: dict[str, Callable[[], object]] = {
         (ENDPOINTS, "/SYNTHESIZE", "/synthesize"),
         (ENDPOINTS, "/synthesize/more", "other"),
         (STATUSES, 429, "429"),
-        (STATUSES, 502, "other"),
+        (STATUSES, 502, "5xx"),
+        (STATUSES, " 504 ", "5xx"),
+        (STATUSES, "404", "other"),  # no 4xx class declared
+        (STATUSES, "5000", "other"),
+        (STATUSES, "50x", "other"),
+        (STATUSES, "\uff15\uff10\uff12", "other"),  # full-width digits are not a status code
     ],
 )
 def test_label_table_maps_input_to_declared_values(table: _LabelTable, raw: object, expected: str) -> None:
@@ -299,6 +305,16 @@ def test_async_with_that_raises_records_exactly_one_error(service: Service) -> N
     with pytest.raises(RuntimeError, match="model crashed"):
         asyncio.run(handle())
     assert (service.count("500"), service.count("200"), service.in_flight()) == (1.0, 0.0, 0.0)
+
+
+def test_a_status_of_an_undeclared_5xx_code_is_recorded_as_its_class(service: Service) -> None:
+    async def handle(status: object) -> None:
+        async with service.track() as request:
+            request.status = status
+
+    for status in (502, "504", 500):
+        asyncio.run(handle(status))
+    assert (service.count("5xx"), service.count("500"), service.count("other")) == (2.0, 1.0, 0.0)
 
 
 def test_async_with_records_its_status(service: Service) -> None:

@@ -17,38 +17,40 @@ from mongen.writer import write_tree
 from tests.conftest import need
 
 
+def _window_pairs(rules) -> list[tuple[str, str, str, str, str]]:
+    """(alert, long window, short window, factor, budget) of every burn-rate rule, as written."""
+    out = []
+    for rule in rules:
+        found = re.findall(r"ratio_rate(\w+)\{[^}]*\} > \(([\d.]+) \* ([\d.]+)\)", rule.expr)
+        (long, factor, budget), (short, factor2, budget2) = found
+        assert (factor, budget) == (factor2, budget2), rule.expr
+        assert dict(rule.labels)["long_window"] == long and dict(rule.labels)["short_window"] == short
+        out.append((rule.name, long, short, factor, budget))
+    return out
+
+
 def test_sloth_burn_factors_for_999_over_30d(default_spec) -> None:
-    slo_rules = rule_set(default_spec).slo_alerts
-    page = next(r for r in slo_rules if r.name == "EmotivoiceAvailabilityErrorBudgetBurnPage")
-    ticket = next(r for r in slo_rules if r.name == "EmotivoiceAvailabilityErrorBudgetBurnTicket")
-    pairs = lambda expr: re.findall(r"ratio_rate(\w+)\{[^}]*\} > \(([\d.]+) \* ([\d.]+)\)", expr)  # noqa: E731
-    assert pairs(page.expr) == [
-        ("1h", "14.4", "0.001"),
-        ("5m", "14.4", "0.001"),
-        ("6h", "6", "0.001"),
-        ("30m", "6", "0.001"),
+    rules = [r for r in rule_set(default_spec).slo_alerts if dict(r.labels)["slo"] == "availability"]
+    page, ticket = "EmotivoiceAvailabilityErrorBudgetBurnPage", "EmotivoiceAvailabilityErrorBudgetBurnTicket"
+    assert _window_pairs(rules) == [
+        (page, "1h", "5m", "14.4", "0.001"),
+        (page, "6h", "30m", "6", "0.001"),
+        (ticket, "1d", "2h", "3", "0.001"),
+        (ticket, "3d", "6h", "1", "0.001"),
     ]
-    assert pairs(ticket.expr) == [
-        ("1d", "3", "0.001"),
-        ("2h", "3", "0.001"),
-        ("3d", "1", "0.001"),
-        ("6h", "1", "0.001"),
-    ]
+    assert all(rule.for_seconds == 0 for rule in rules), "the short window is the confirmation, not a `for`"
 
 
-def test_other_periods_scale_the_factor_like_sloth() -> None:
+def test_28d_factors_are_exact_and_other_periods_follow_mongens_rule() -> None:
     spec = load_spec("specs/multi-slo.yaml")
-    weekly = next(s for s in spec.slos if s.period == 7 * 86400)
-    factors = [w.burn_factor for w in weekly.windows]
-    # factor = budget% / 100 * period / long window (Sloth's getBurnRateFactor)
-    assert factors == [
-        round(0.02 * 168 / 1, 6),
-        round(0.05 * 168 / 6, 6),
-        round(0.1 * 168 / 24, 6),
-        round(0.1 * 168 / 72, 6),
-    ]
     four_weeks = next(s for s in spec.slos if s.period == 28 * 86400)
-    assert [w.burn_factor for w in four_weeks.windows] == [13.44, 5.6, 2.8, 0.933333]
+    # Sloth's 28d windows: the same windows and budget shares as 30d, the factor exact, not rounded.
+    assert [w.burn_factor for w in four_weeks.windows] == [13.44, 5.6, 2.8, 0.9333333333333333]
+    rules = [r for r in rule_set(spec).slo_alerts if dict(r.labels)["slo"] == four_weeks.name]
+    assert [pair[3] for pair in _window_pairs(rules)] == ["13.44", "5.6", "2.8", "0.9333333333333333"]
+    # 7d: Sloth defines no windows; mongen keeps the workbook's windows and shares (2/5/10/10%).
+    weekly = next(s for s in spec.slos if s.period == 7 * 86400)
+    assert [w.burn_factor for w in weekly.windows] == [3.36, 1.4, 0.7, 0.23333333333333334]
 
 
 def test_every_alert_has_hygiene(default_spec) -> None:
@@ -59,8 +61,11 @@ def test_every_alert_has_hygiene(default_spec) -> None:
         assert labels["severity"] in severities
         annotations = rule.annotations()
         assert annotations["summary"] and annotations["description"]
-        assert annotations["runbook_url"] == f"https://runbooks.example.com/emotivoice/{rule.name}"
-        assert rule.for_seconds >= 2 * default_spec.scrape.evaluation_interval
+        assert annotations["runbook_url"] == f"runbooks/{rule.name}.md"
+        assert annotations["dashboard_url"] == "https://grafana.example.com/d/mongen-emotivoice"
+        assert rule.first_checks
+        if rule not in slo_rules:
+            assert rule.for_seconds >= 2 * default_spec.scrape.evaluation_interval
         for label in re.findall(r"\$labels\.(\w+)", annotations["summary"] + annotations["description"]):
             assert label in rule.output_labels, (rule.name, label)
 
@@ -105,8 +110,10 @@ def test_mutated_threshold_is_caught_by_generated_tests(
     path = root / "prometheus/rules/emotivoice-alerts.yml"
     doc = yaml.safe_load(path.read_text())
     rule = next(r for g in doc["groups"] for r in g["rules"] if r.get("alert") == alert)
-    number = re.search(r"> ([\d.e+]+)$", rule["expr"]).group(1)
-    rule["expr"] = rule["expr"][: -len(number)] + format_number(float(number) * factor)
+    condition, _, rest = rule["expr"].partition("\n")  # an error ratio's traffic guard follows
+    number = re.search(r"> ([\d.e+]+)$", condition).group(1)
+    condition = condition[: -len(number)] + format_number(float(number) * factor)
+    rule["expr"] = condition + ("\n" + rest if rest else "")
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     for extra in (root / "prometheus/tests").glob("*slo-*.yml"):
         extra.unlink()

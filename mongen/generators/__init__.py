@@ -16,6 +16,7 @@ from mongen.generators import (
     prometheus_config,
     rule_tests,
     rules,
+    runbooks,
 )
 from mongen.model import Spec
 
@@ -30,6 +31,7 @@ GENERATORS: tuple[Generator, ...] = (
     nginx.generate,
     grafana.generate,
     kubernetes.generate,
+    runbooks.generate,
 )
 
 

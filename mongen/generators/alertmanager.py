@@ -1,13 +1,27 @@
 """alertmanager.yml: a route per severity, inhibition of tickets by pages, receivers, and
-the routing test cases `mongen validate` replays with `amtool config routes test`."""
+the routing test cases `mongen validate` replays with `amtool config routes test`.
+
+The root route catches every alert no severity route matches (a typo'd severity, an alert from a
+hand-written rule without one): its receiver is the spec's `default_receiver`, which may not page,
+or else NULL_RECEIVER, which has no integrations and so sends nothing."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from mongen import layout
 from mongen.model import Receiver, Spec
 from mongen.serialize import to_yaml
+
+# Receiver names in a spec are lower case (schema), so this one cannot collide with them.
+NULL_RECEIVER = "Unrouted"
+# Severities the routing test sends besides the routed ones: one no route knows, and none at all.
+_UNKNOWN_SEVERITIES = ("warning", "info", "unrouted-severity")
+
+
+def root_receiver(spec: Spec) -> str:
+    return spec.routing.default_receiver or NULL_RECEIVER
 
 
 def _receiver(receiver: Receiver) -> dict[str, Any]:
@@ -29,7 +43,6 @@ def config(spec: Spec) -> dict[str, Any]:
             if severity == "page":
                 route["repeat_interval"] = "1h"
             routes.append(route)
-    first_receiver = routing.routes[0][1][0]
     doc: dict[str, Any] = {}
     if routing.smarthost:
         glob: dict[str, Any] = {
@@ -43,7 +56,7 @@ def config(spec: Spec) -> dict[str, Any]:
             glob["smtp_auth_password_file"] = routing.auth_password_file
         doc["global"] = glob
     doc["route"] = {
-        "receiver": first_receiver,
+        "receiver": root_receiver(spec),
         "group_by": list(routing.group_by),
         "group_wait": "30s",
         "group_interval": "5m",
@@ -59,19 +72,26 @@ def config(spec: Spec) -> dict[str, Any]:
                 "equal": ["service", "slo"],
             }
         ]
-    doc["receivers"] = [_receiver(r) for r in sorted(routing.receivers, key=lambda r: r.name)]
+    configs = [_receiver(r) for r in sorted(routing.receivers, key=lambda r: r.name)]
+    if routing.default_receiver is None:
+        configs.append({"name": NULL_RECEIVER})
+    doc["receivers"] = configs
     return doc
 
 
 def route_cases(spec: Spec) -> list[dict[str, Any]]:
-    """Each severity must reach exactly its receivers."""
-    return [
-        {
-            "labels": {"alertname": "MongenRouteTest", "service": spec.service, "severity": severity},
-            "receivers": list(receivers),
-        }
+    """Each severity must reach exactly its receivers; an unknown severity and a missing one must
+    reach only the root receiver, which never pages."""
+    labels = {"alertname": "MongenRouteTest", "service": spec.service}
+    cases = [
+        {"labels": {**labels, "severity": severity}, "receivers": list(receivers)}
         for severity, receivers in spec.routing.routes
     ]
+    candidates = itertools.chain(_UNKNOWN_SEVERITIES, (f"unrouted-{i}" for i in itertools.count()))
+    unknown = next(s for s in candidates if s not in spec.routing.severities)
+    cases.append({"labels": {**labels, "severity": unknown}, "receivers": [root_receiver(spec)]})
+    cases.append({"labels": labels, "receivers": [root_receiver(spec)]})
+    return cases
 
 
 def generate(spec: Spec) -> dict[str, str]:

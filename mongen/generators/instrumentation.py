@@ -90,6 +90,7 @@ class LabelCode:
     path_like: bool
     normalizer: str
     enum: EnumCode | None
+    classes: dict[str, str]  # a status class's digit -> its value: {"5": "5xx"}
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,7 @@ class _Builder:
                 _path_like(label),
                 self.module.claim("normalize_" + parameter_name(label.name)),
                 enums[label.enum] if label.enum else None,
+                {status_class[0]: status_class for status_class in label.classes},
             )
             for label in defs
         ]

@@ -26,13 +26,10 @@ def recording_group(group: RecordingGroup) -> dict[str, Any]:
 
 
 def alert_entry(rule: AlertRule) -> dict[str, Any]:
-    return {
-        "alert": rule.name,
-        "expr": rule.expr,
-        "for": format_duration(rule.for_seconds),
-        "labels": dict(rule.labels),
-        "annotations": rule.annotations(),
-    }
+    entry: dict[str, Any] = {"alert": rule.name, "expr": rule.expr}
+    if rule.for_seconds:  # burn-rate alerts have none: their short window confirms them
+        entry["for"] = format_duration(rule.for_seconds)
+    return {**entry, "labels": dict(rule.labels), "annotations": rule.annotations()}
 
 
 def _alert_group(name: str, interval: int, rules: tuple[AlertRule, ...]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ spec are escaped here, so nothing a spec says can become a template action.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -103,4 +104,18 @@ def expected_text(parts: Annotation, labels: dict[str, str], value: float) -> st
             out.append(_value_text(part.format, value))
         else:
             out.append(part)
+    return "".join(out)
+
+
+def placeholder_text(parts: Annotation, escape: Callable[[str], str]) -> str:
+    """The annotation in Markdown before it fires: `` `<emotion>` `` for a label, `` `<value>` `` for
+    the value, and the text through `escape`."""
+    out = []
+    for part in parts:
+        if isinstance(part, LabelRef):
+            out.append(f"`<{part.name}>`")
+        elif isinstance(part, ValueRef):
+            out.append("`<value>`")
+        else:
+            out.append(escape(part))
     return "".join(out)

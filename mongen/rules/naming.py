@@ -11,6 +11,8 @@ from mongen.model import BurnSeverity, Metric, Slo, Spec
 from mongen.promql import quote
 from mongen.units import format_duration, format_number
 
+DASHBOARD_UID_LENGTH = 40  # Grafana rejects longer dashboard uids
+
 # SLO metadata series, one sample per SLO (labels `service`, `slo`).
 SLO_OBJECTIVE = "slo:objective:ratio"
 SLO_ERROR_BUDGET = "slo:error_budget:ratio"
@@ -18,9 +20,20 @@ SLO_PERIOD_DAYS = "slo:time_period:days"
 SLO_CURRENT_BURN_RATE = "slo:current_burn_rate:ratio"
 SLO_PERIOD_BURN_RATE = "slo:period_burn_rate:ratio"
 SLO_BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
+# One series per SLO, value 1, whose labels say what the SLO is (as Sloth's `sloth_slo_info`):
+# `{slo:metadata:info}` lists every SLO of every service for dashboards and tooling.
+SLO_INFO = "slo:metadata:info"
+SLO_INFO_OBJECTIVE_LABEL = "objective"  # percent, as in the spec: "99.9"
+SLO_INFO_PERIOD_LABEL = "period"  # Prometheus duration: "30d"
+SLO_INFO_KIND_LABEL = "sli"  # ratio | latency
 # Labels every SLO series carries.
 SLO_SERVICE_LABEL = "service"
 SLO_NAME_LABEL = "slo"
+# A burn-rate alert has one rule per window pair; these labels tell its alerts apart.
+LONG_WINDOW_LABEL = "long_window"
+SHORT_WINDOW_LABEL = "short_window"
+# SLI error ratios are recorded as `slo:sli_error:ratio_rate<window>` (Sloth's names).
+SLI_ERROR_PREFIX = "slo:sli_error:ratio_rate"
 
 
 def level(group: tuple[str, ...]) -> str:
@@ -58,7 +71,7 @@ def gauge_name(metric: Metric, group: tuple[str, ...], op: str) -> str:
 
 
 def sli_error_name(window: int) -> str:
-    return f"slo:sli_error:ratio_rate{format_duration(window)}"
+    return f"{SLI_ERROR_PREFIX}{format_duration(window)}"
 
 
 def slo_labels(spec: Spec, slo: Slo) -> tuple[tuple[str, str], ...]:
@@ -74,6 +87,11 @@ def slo_alert_name(spec: Spec, slo: Slo, severity: BurnSeverity) -> str:
     words = f"{spec.service}-{slo.name}".replace("_", "-").split("-")
     kind = "Page" if severity == "page" else "Ticket"
     return "".join(w.capitalize() for w in words if w) + "ErrorBudgetBurn" + kind
+
+
+def dashboard_uid(spec: Spec) -> str:
+    """The dashboard's uid, which its URL (`<grafana>/d/<uid>`) and the alerts' links share."""
+    return f"mongen-{spec.service}"[:DASHBOARD_UID_LENGTH]
 
 
 def recording_group_name(spec: Spec) -> str:

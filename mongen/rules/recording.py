@@ -38,6 +38,18 @@ def error_windows(spec: Spec, metric: Metric) -> tuple[int, ...]:
     return tuple(sorted(windows))
 
 
+def rate_windows(spec: Spec, metric: Metric, group: tuple[str, ...]) -> tuple[int, ...]:
+    """Request rates are recorded for 5m (dashboards) and for the window of every error-ratio alert
+    by this group that counts its requests first (`min_requests`)."""
+    windows = {spec.rate_window}
+    windows |= {
+        a.window
+        for a in spec.alerts
+        if a.metric == metric.name and a.kind == "error_ratio" and a.by == group and a.min_requests
+    }
+    return tuple(sorted(windows))
+
+
 def quantiles(spec: Spec, metric: Metric, group: tuple[str, ...]) -> tuple[float, ...]:
     qs = set(DEFAULT_QUANTILES)
     qs |= {a.quantile for a in spec.alerts if a.metric == metric.name and a.by == group and a.quantile}
@@ -54,9 +66,9 @@ def _counter_rules(spec: Spec, metric: Metric) -> list[RecordingRule]:
     series = metric.exposed_name
     for group in metric_groups(spec, metric):
         out = ("job", *group)
-        rules.append(
-            RecordingRule(rate_name(metric, group, spec.rate_window), _sum_by(group, f"rate({series}[{window}])"), out)
-        )
+        for w in rate_windows(spec, metric, group):
+            rate = _sum_by(group, f"rate({series}[{format_duration(w)}])")
+            rules.append(RecordingRule(rate_name(metric, group, w), rate, out))
         if metric.errors:
             for w in error_windows(spec, metric):
                 wt = format_duration(w)

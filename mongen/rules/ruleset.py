@@ -8,7 +8,7 @@ from functools import cache
 from mongen.model import Spec
 from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.recording import recording_group
-from mongen.rules.slo import BURN_SEVERITIES, burn_rate_alert, slo_group
+from mongen.rules.slo import burn_rate_alerts, slo_group
 from mongen.rules.types import AlertRule, RecordingGroup
 from mongen.synth.cases import AlertCase
 from mongen.synth.slo_cases import slo_cases
@@ -20,7 +20,7 @@ class RuleSet:
     slo_groups: tuple[RecordingGroup, ...]  # one group per SLO
     alerts: tuple[AlertRule, ...]  # the spec's alerts, in spec order
     alert_cases: tuple[AlertCase, ...]
-    slo_alerts: tuple[AlertRule, ...]  # page and ticket burn-rate alerts per SLO
+    slo_alerts: tuple[AlertRule, ...]  # per SLO, the page then the ticket alert, one rule per window pair
     slo_cases: tuple[AlertCase, ...]
 
     @property
@@ -40,11 +40,12 @@ def rule_set(spec: Spec) -> RuleSet:
         rule = kind.rule(spec, alert)
         alerts.append(rule)
         alert_cases += kind.cases(spec, alert, rule)
-    slo_alerts, cases = [], []
+    slo_alerts: list[AlertRule] = []
+    cases: list[AlertCase] = []
     for slo in spec.slos:
-        page, ticket = (burn_rate_alert(spec, slo, severity) for severity in BURN_SEVERITIES)
-        slo_alerts += [page, ticket]
-        cases += slo_cases(spec, slo, page, ticket)
+        rules = burn_rate_alerts(spec, slo)
+        slo_alerts += rules
+        cases += slo_cases(spec, slo, rules)
     return RuleSet(
         recording_group(spec),
         tuple(slo_group(spec, slo) for slo in spec.slos),

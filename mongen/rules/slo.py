@@ -6,8 +6,8 @@ from __future__ import annotations
 from mongen.model import BurnSeverity, Slo, SloWindow, Spec
 from mongen.promql import le_value, quote, selector
 from mongen.rules import naming
-from mongen.rules.alert_kinds.base import runbook_url
-from mongen.rules.annotations import ValueRef
+from mongen.rules.alert_kinds.base import dashboard_url, runbook_url
+from mongen.rules.annotations import ValueRef, go_g4
 from mongen.rules.naming import sli_error_name, slo_alert_name, slo_labels, slo_selector
 from mongen.rules.types import AlertRule, RecordingGroup, RecordingRule
 from mongen.units import format_duration, format_number
@@ -50,10 +50,16 @@ def _metadata_rules(spec: Spec, slo: Slo) -> list[RecordingRule]:
     budget = format_number(slo.error_budget)
     this = slo_selector(spec, slo)
 
-    def rule(record: str, expr: str) -> RecordingRule:
-        return RecordingRule(record, expr, SLO_OUTPUT_LABELS, labels)
+    def rule(record: str, expr: str, extra: tuple[tuple[str, str], ...] = ()) -> RecordingRule:
+        return RecordingRule(record, expr, (*SLO_OUTPUT_LABELS, *(k for k, _ in extra)), (*labels, *extra))
 
+    info = (
+        (naming.SLO_INFO_OBJECTIVE_LABEL, format_number(slo.objective)),
+        (naming.SLO_INFO_PERIOD_LABEL, format_duration(slo.period)),
+        (naming.SLO_INFO_KIND_LABEL, slo.kind),
+    )
     return [
+        rule(naming.SLO_INFO, "vector(1)", info),
         rule(naming.SLO_OBJECTIVE, f"vector({format_number(slo.objective / 100)})"),
         rule(naming.SLO_ERROR_BUDGET, f"vector({budget})"),
         rule(naming.SLO_PERIOD_DAYS, f"vector({format_number(slo.period / 86400)})"),
@@ -74,36 +80,77 @@ def slo_group(spec: Spec, slo: Slo) -> RecordingGroup:
     return RecordingGroup(naming.slo_group_name(spec, slo), slo_interval(spec), tuple(rules))
 
 
-def _condition(slo: Slo, window: SloWindow, this: str) -> str:
-    factor = format_number(window.burn_factor)
-    budget = format_number(slo.error_budget)
-    long = f"{sli_error_name(window.long)}{this} > ({factor} * {budget})"
-    short = f"{sli_error_name(window.short)}{this} > ({factor} * {budget})"
-    return f"(\n  {long}\n  and\n  {short}\n)"
-
-
-def burn_rate_alert(spec: Spec, slo: Slo, severity: BurnSeverity) -> AlertRule:
-    this = slo_selector(spec, slo)
-    windows = [w for w in slo.windows if w.severity == severity]
-    expr = "\nor\n".join(_condition(slo, w, this) for w in windows)
-    first = windows[0]
-    name = slo_alert_name(spec, slo, severity)
-    speeds = ", ".join(
-        f"{format_number(w.burn_factor)}x over {format_duration(w.long)}/{format_duration(w.short)}" for w in windows
+def window_labels(window: SloWindow) -> tuple[tuple[str, str], ...]:
+    return (
+        (naming.LONG_WINDOW_LABEL, format_duration(window.long)),
+        (naming.SHORT_WINDOW_LABEL, format_duration(window.short)),
     )
+
+
+def burn_threshold(slo: Slo, window: SloWindow) -> str:
+    """`(14.4 * 0.001)`: the error ratio a window pair alerts above, written as Sloth writes it."""
+    return f"({format_number(window.burn_factor)} * {format_number(slo.error_budget)})"
+
+
+def burn_rate_alert(spec: Spec, slo: Slo, window: SloWindow) -> AlertRule:
+    """One window pair of the multi-window multi-burn-rate alert of `window.severity`: the long
+    window above the burn factor, confirmed by the short one. No `for`: the short window is the
+    confirmation (SRE workbook; Sloth), and a `for` would only delay the page and drop short burns.
+    The alert's value is the long window's error ratio, which the description names."""
+    this = slo_selector(spec, slo)
+    long, short = format_duration(window.long), format_duration(window.short)
+    threshold = burn_threshold(slo, window)
+    expr = f"{sli_error_name(window.long)}{this} > {threshold}\nand\n{sli_error_name(window.short)}{this} > {threshold}"
+    name = slo_alert_name(spec, slo, window.severity)
+    factor = format_number(window.burn_factor)
+    period = format_duration(slo.period)
+    above = go_g4(window.burn_factor * slo.error_budget * 100) + "%"
+    budget = go_g4(slo.error_budget * 100) + "%"
     return AlertRule(
         name=name,
         expr=expr,
-        for_seconds=120 if severity == "page" else 900,
-        labels=(("service", spec.service), ("severity", severity), ("slo", slo.name)),
-        summary=(f"{spec.service} SLO {slo.name} is burning its error budget too fast",),
+        for_seconds=0,
+        labels=(("service", spec.service), ("severity", window.severity), ("slo", slo.name), *window_labels(window)),
+        summary=(f"{spec.service} SLO {slo.name} is burning its error budget {factor}x too fast ({long}/{short})",),
         description=(
-            f"SLO {slo.name} ({format_number(slo.objective)}% over {format_duration(slo.period)}): the error ratio over "
-            f"{format_duration(first.long)} is ",
+            f"SLO {slo.name} ({format_number(slo.objective)}% over {period}): the error ratio over {long} is ",
             ValueRef("percent"),
-            f", burning the budget faster than {speeds} allows.",
+            f" and over {short} also above {above}, {factor}x the error budget of {budget}; at this rate "
+            f"{window.budget_percent}% of the {period} budget is gone in {long}.",
         ),
         runbook_url=runbook_url(spec, name),
+        dashboard_url=dashboard_url(spec),
+        first_checks=first_checks(spec, slo),
         output_labels=SLO_OUTPUT_LABELS,
-        threshold=None,
+        threshold=window.burn_factor,
     )
+
+
+def burn_rate_alerts(spec: Spec, slo: Slo) -> tuple[AlertRule, ...]:
+    """The page and the ticket alert of an SLO, one rule per window pair (page first)."""
+    return tuple(
+        burn_rate_alert(spec, slo, w) for severity in BURN_SEVERITIES for w in slo.windows if w.severity == severity
+    )
+
+
+def first_checks(spec: Spec, slo: Slo) -> tuple[str, ...]:
+    return (
+        "How fast and for how long: the dashboard's SLO row shows the burn rate over every window and the "
+        "budget left; the alert's `long_window`/`short_window` labels say which pair fired.",
+        "Whether it is still burning: once the short window falls back under the burn factor the alert clears "
+        "by itself; a page that cleared within minutes was a burst.",
+        f"Which requests count against it: {_sli_text(spec, slo)} (the Errors and Latency rows break them down).",
+        "With little budget left, hold risky deploys until it recovers.",
+    )
+
+
+def _sli_text(spec: Spec, slo: Slo) -> str:
+    """What the SLI counts as an error, in words."""
+    metric = spec.metric_by_name[slo.metric]
+    name = metric.exposed_name if slo.kind == "ratio" else metric.name
+    scope = f" out of `{selector(name, slo.total)}`" if slo.total else ""
+    if slo.kind == "ratio":
+        what = f"the requests of `{selector(name, slo.errors)}`{scope}"
+    else:
+        what = f"the requests slower than {format_number(slo.threshold or 0)}s in `{name}`{scope}"
+    return f"{slo.description} ({what})" if slo.description else what

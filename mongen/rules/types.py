@@ -30,21 +30,25 @@ class AlertRule:
     labels: tuple[tuple[str, str], ...]
     summary: Annotation
     description: Annotation
-    runbook_url: str | None
+    runbook_url: str
     output_labels: tuple[str, ...]  # labels of the expression's result
     threshold: float | None  # the number a mutation test changes
+    dashboard_url: str | None = None
+    # What the on-call engineer checks first; the alert's runbook lists them.
+    first_checks: tuple[str, ...] = ()
+
+    def _links(self) -> dict[str, str]:
+        links = {"runbook_url": self.runbook_url}
+        if self.dashboard_url:
+            links["dashboard_url"] = self.dashboard_url
+        return links
 
     def annotations(self) -> dict[str, str]:
-        out = {"summary": go_template(self.summary), "description": go_template(self.description)}
-        if self.runbook_url:
-            out["runbook_url"] = self.runbook_url
-        return out
+        return {"summary": go_template(self.summary), "description": go_template(self.description), **self._links()}
 
     def expected_annotations(self, labels: dict[str, str], value: float) -> dict[str, str]:
-        out = {
+        return {
             "summary": expected_text(self.summary, labels, value),
             "description": expected_text(self.description, labels, value),
+            **self._links(),
         }
-        if self.runbook_url:
-            out["runbook_url"] = self.runbook_url
-        return out

@@ -17,6 +17,9 @@ from mongen.spec.metrics import resolve_metric
 
 DEFAULT_FOR = "5m"
 DEFAULT_WINDOW = "5m"
+# Requests an error-ratio alert's window must hold before its ratio counts: below it one failure is
+# a 5%+ error ratio (1 in 20), and a rarely used emotion would page on a single failed request.
+DEFAULT_MIN_REQUESTS = 20
 # `for` spans at least two evaluations, so one bad evaluation does not page; a rate window holds
 # at least four scrapes, so one missed scrape does not empty it.
 MIN_FOR_EVALUATIONS = 2
@@ -84,6 +87,7 @@ def _alert(
         body.get("threshold"),
         window,
         body.get("description", ""),
+        body.get("min_requests", DEFAULT_MIN_REQUESTS if "min_requests" in kind.fields else 0),
     )
     kind.check(issues, alert, path, metric)
     return alert

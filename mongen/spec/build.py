@@ -20,7 +20,7 @@ from mongen.spec.metrics import read_metrics
 from mongen.spec.routing import read_routing
 from mongen.spec.schema import schema_issues, spec_schema
 from mongen.spec.scrape import read_scrape
-from mongen.spec.service import read_service
+from mongen.spec.service import read_grafana_url, read_service
 from mongen.spec.slos import read_slos
 
 __all__ = ["build_spec", "load_spec", "spec_schema"]
@@ -59,6 +59,7 @@ def build_spec(doc: LoadedDocument) -> Spec:
     issues = SpecIssues(doc)
     data = doc.data
     service = read_service(issues, data["service"])
+    grafana_url = read_grafana_url(issues, data.get("grafana", {}))
     enums = read_enums(issues, data.get("enums", {}))
     labels = read_labels(issues, data.get("labels", {}), enums)
     metrics = read_metrics(issues, data["metrics"], service.namespace, labels)
@@ -85,6 +86,7 @@ def build_spec(doc: LoadedDocument) -> Spec:
         exposure=exposure,
         routing=routing,
         kubernetes=read_kubernetes(data.get("kubernetes", {})),
+        grafana_url=grafana_url,
     )
     _check_cardinality(issues, spec)
     issues.raise_if_any()

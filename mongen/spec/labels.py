@@ -76,6 +76,13 @@ def _label(issues: SpecIssues, name: str, body: dict[str, Any], enums: Definitio
         issues.fail(path, f"label name `{name}` cannot be a parameter of the generated Python helpers; rename it")
         return None
     if "enum" in body:
+        if "classes" in body:
+            issues.fail(
+                (*path, "classes"),
+                f"label `{name}` takes the values of enum `{body['enum']}`; status classes need a label with "
+                'its own `values` (e.g. ["200", "500", 5xx, other])',
+            )
+            return None
         if not enums.declares(body["enum"]):
             issues.fail(
                 (*path, "enum"),
@@ -96,4 +103,20 @@ def _label(issues: SpecIssues, name: str, body: dict[str, Any], enums: Definitio
         elif value in values[:i]:
             issues.fail((*path, "values", i), f"label value `{value}` is listed twice (once as a number, once as text)")
             usable = False
-    return LabelDef(name, values, fallback) if usable else None
+    classes = tuple(body.get("classes", ()))
+    for i, status_class in enumerate(classes):
+        if status_class not in values:
+            issues.fail(
+                (*path, "classes", i),
+                f"class `{status_class}` is not one of the values: {', '.join(values)}; list it in `values` too, "
+                "it is the value every other code of the class is recorded as",
+            )
+            usable = False
+        elif status_class == fallback:
+            issues.fail(
+                (*path, "classes", i),
+                f"class `{status_class}` is also the fallback, so any unknown value would count as a `{status_class}`; "
+                "give the label a separate fallback (e.g. `other`)",
+            )
+            usable = False
+    return LabelDef(name, values, fallback, classes=classes) if usable else None

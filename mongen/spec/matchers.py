@@ -1,4 +1,8 @@
-"""Label matchers (`errors`, `total`, `where`): declared values of a metric's labels, never regexes."""
+"""Label matchers (`errors`, `total`, `where`): declared values of a metric's labels, never regexes.
+
+`{class: 5xx}` selects every declared value of a status class the label declares (`500`, `503` and
+`5xx`, which stands for every other 5xx code), expanded here, so rules, tests, the dashboard and lint
+all see plain declared values."""
 
 from __future__ import annotations
 
@@ -43,9 +47,11 @@ def read_matchers(
 def _matcher(
     issues: SpecIssues, label: str, value: Any, path: YamlPath, declared: LabelDef, selects_errors: bool
 ) -> Matcher | None:
-    negate = isinstance(value, dict)
+    negate = isinstance(value, dict) and "not" in value
     if negate:
         value = value["not"]
+    if isinstance(value, dict):
+        return _class_matcher(issues, label, value["class"], path, declared, selects_errors)
     values = tuple(str(v) for v in (value if isinstance(value, list) else [value]))
     unknown = [v for v in values if v not in declared.values]
     for v in unknown:
@@ -60,3 +66,24 @@ def _matcher(
         issues.fail(path, f"this error selector accepts every declared value of `{label}`, so no request could succeed")
         return None
     return Matcher(label, values, negate)
+
+
+def _class_matcher(
+    issues: SpecIssues, label: str, raw: str | list[str], path: YamlPath, declared: LabelDef, selects_errors: bool
+) -> Matcher | None:
+    classes = raw if isinstance(raw, list) else [raw]
+    missing = [c for c in classes if c not in declared.classes]
+    for status_class in missing:
+        issues.fail(
+            (*path, "class"),
+            f"label `{label}` declares no class `{status_class}` (its classes: {', '.join(declared.classes) or 'none'}); "
+            f"add `{status_class}` to its `values` and `classes`, so every other code of the class is recorded as "
+            f"`{status_class}` and selected here",
+        )
+    if missing:
+        return None
+    values = tuple(dict.fromkeys(v for c in classes for v in declared.class_members(c)))
+    if selects_errors and len(values) == len(declared.values):
+        issues.fail(path, f"this error selector accepts every declared value of `{label}`, so no request could succeed")
+        return None
+    return Matcher(label, values)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mongen.errors import YamlPath
-from mongen.model import Receiver, Routing
+from mongen.model import PAGE_SEVERITY, Receiver, Routing
 from mongen.spec.addresses import host_port_problem
 from mongen.spec.issues import SpecIssues
 from mongen.spec.urls import url_secret_problem
@@ -31,6 +31,9 @@ def read_routing(issues: SpecIssues, raw: dict[str, Any] | None) -> Routing:
                     f"receiver `{target}` is not defined; receivers: {', '.join(sorted(names))}",
                 )
         routes.append((severity, tuple(targets)))
+    default = body.get("default_receiver")
+    if default is not None and not _usable_default(issues, default, names, dict(routes)):
+        default = None
     email = body.get("email", {})
     if "smarthost" in email:
         problem = host_port_problem(email["smarthost"])
@@ -44,7 +47,26 @@ def read_routing(issues: SpecIssues, raw: dict[str, Any] | None) -> Routing:
         smarthost=email.get("smarthost"),
         auth_username=email.get("auth_username"),
         auth_password_file=email.get("auth_password_file"),
+        default_receiver=default,
     )
+
+
+def _usable_default(issues: SpecIssues, default: str, names: set[str], routes: dict[str, tuple[str, ...]]) -> bool:
+    """The root route catches every alert no severity route matches: a typo'd or missing severity
+    must never wake someone up."""
+    path: YamlPath = ("routing", "default_receiver")
+    if default not in names:
+        issues.fail(path, f"receiver `{default}` is not defined; receivers: {', '.join(sorted(names))}")
+        return False
+    if default in routes.get(PAGE_SEVERITY, ()):
+        issues.fail(
+            path,
+            f"`{default}` pages (it is a receiver of the `{PAGE_SEVERITY}` route), and the default receiver gets every "
+            "alert with an unknown or missing severity; name a ticket-level receiver, or leave "
+            "`default_receiver` out so such alerts go to a receiver that sends nothing",
+        )
+        return False
+    return True
 
 
 def _receivers(issues: SpecIssues, body: dict[str, Any]) -> list[Receiver]:

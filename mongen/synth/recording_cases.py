@@ -11,18 +11,20 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from mongen.model import COUNTER, GAUGE, HISTOGRAM, Metric, Spec
+from mongen.model import COUNTER, GAUGE, HISTOGRAM, Matcher, Metric, Slo, Spec
 from mongen.promql import le_value, quote
 from mongen.rules import naming
 from mongen.rules.naming import error_ratio_name, quantile_name, rate_name, share_name, sli_error_name, slo_labels
 from mongen.rules.recording import metric_groups, quantiles
 from mongen.synth.histograms import histogram_quantile
-from mongen.synth.series import TEST_INSTANCE, TEST_INTERVAL, Labels, spaced_series
+from mongen.synth.series import TEST_INSTANCE, TEST_INTERVAL, Labels, error_label_sets, spaced_series
 from mongen.synth.slo_cases import slo_input
 from mongen.units import format_duration, format_number
 
 EVAL_MINUTES = 10
 ROUND_TO = 1e6
+# The recording-rule tests' file is evaluated once a minute, as often as their inputs change.
+RECORDING_TEST_INTERVAL = 60
 
 
 def _rounded(value: float) -> float | int:
@@ -45,22 +47,51 @@ def _samples(keep: tuple[str, ...], values: dict[tuple[str, ...], float]) -> lis
     ]
 
 
-def _matches(labels: Labels, matchers: Any) -> bool:
+def _matches(labels: Labels, matchers: tuple[Matcher, ...]) -> bool:
     return all((labels[m.label] in m.values) != m.negate for m in matchers)
 
 
 def _counter_inputs(spec: Spec, metric: Metric) -> list[tuple[Labels, float]]:
-    """(labels, per-second rate) of the input series: an error series and two healthy ones."""
+    """(labels, per-second rate) of the input series: one error series per value the error selector
+    accepts (500, 503 and the class value 5xx), and two healthy ones. Series that come out with the
+    same labels (a counter whose only label is the error label) are one series with their rates
+    added: promtool would keep only one of two identical input series."""
     base = {"job": spec.scrape.job, "instance": TEST_INSTANCE}
     first = {name: spec.label_by_name[name].values[0] for name in metric.labels}
-    err = {**first, **spec.values_matching(metric.errors)}
     ok = {**first, **spec.values_matching(metric.errors, matching=False)}
     other = {
         name: (spec.label_by_name[name].values[1:] or spec.label_by_name[name].values)[0] for name in metric.labels
     }
     other.update({m.label: ok[m.label] for m in metric.errors})
-    rows = [({**base, **err}, 1.0), ({**base, **ok}, 3.0), ({**base, **other}, 2.0)]
-    return rows if metric.errors else rows[1:]
+    rows = [({**base, **ok}, 3.0), ({**base, **other}, 2.0)]
+    if metric.errors:
+        rows = [({**base, **first, **errors}, 1.0) for errors in error_label_sets(spec, metric.errors)] + rows
+    merged: dict[tuple[tuple[str, str], ...], tuple[Labels, float]] = {}
+    for labels, rate in rows:
+        key = tuple(sorted(labels.items()))
+        merged[key] = (labels, merged[key][1] + rate if key in merged else rate)
+    return list(merged.values())
+
+
+# Codes a class value stands for in the test names (those the spec does not declare).
+_CLASS_EXAMPLES = {"1": ("101", "103"), "2": ("201", "204"), "3": ("301", "304"), "4": ("404", "403", "401")}
+_CLASS_EXAMPLES["5"] = ("502", "504", "501")
+
+
+def counted_errors(spec: Spec, matchers: tuple[Matcher, ...]) -> str:
+    """` (errors: status 500, 503, 5xx; 5xx = any other 5xx code, e.g. 502, 504)` for a test name."""
+    parts = []
+    for m in matchers:
+        label = spec.label_by_name[m.label]
+        accepted = [v for v in label.values if (v in m.values) != m.negate]
+        text = f"{m.label} {', '.join(accepted)}"
+        for status_class in (c for c in label.classes if c in accepted):
+            examples = [c for c in _CLASS_EXAMPLES.get(status_class[0], ()) if c not in label.values][:2]
+            text += f"; {status_class} = any other {status_class} code" + (
+                f", e.g. {', '.join(examples)}" if examples else ""
+            )
+        parts.append(text)
+    return f" (errors: {'; '.join(parts)})" if parts else ""
 
 
 def _counter_tests(spec: Spec, metric: Metric) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
@@ -157,6 +188,21 @@ def _expr_test(expr: str, keep: tuple[str, ...], values: dict[tuple[str, ...], f
     }
 
 
+def _info_test(spec: Spec, slo: Slo) -> dict[str, Any]:
+    """The SLO's info series, found by its name alone: the way dashboards and tooling list SLOs."""
+    labels = {
+        **dict(slo_labels(spec, slo)),
+        naming.SLO_INFO_OBJECTIVE_LABEL: format_number(slo.objective),
+        naming.SLO_INFO_PERIOD_LABEL: format_duration(slo.period),
+        naming.SLO_INFO_KIND_LABEL: slo.kind,
+    }
+    return {
+        "expr": f"{naming.SLO_INFO}{{{naming.SLO_NAME_LABEL}={quote(slo.name)}}}",
+        "eval_time": f"{EVAL_MINUTES}m",
+        "exp_samples": [{"labels": spaced_series(naming.SLO_INFO, labels), "value": 1}],
+    }
+
+
 def _slo_tests(spec: Spec) -> list[dict[str, Any]]:
     tests = []
     for slo in spec.slos:
@@ -172,10 +218,12 @@ def _slo_tests(spec: Spec) -> list[dict[str, Any]]:
             _expr_test(naming.SLO_ERROR_BUDGET + this, keep, {key: budget}),
             _expr_test(naming.SLO_CURRENT_BURN_RATE + this, keep, {key: 0.25 / budget}),
             _expr_test(naming.SLO_BUDGET_REMAINING + this, keep, {key: 1 - 0.25 / budget}),
+            _info_test(spec, slo),
         ]
+        counted = counted_errors(spec, slo.errors) if slo.kind == "ratio" else ""
         tests.append(
             {
-                "name": f"SLO {slo.name}: SLI and budget rules at a 25% error ratio",
+                "name": f"SLO {slo.name}: SLI and budget rules at a 25% error ratio{counted}",
                 "interval": format_duration(TEST_INTERVAL),
                 "input_series": [{"series": s, "values": v} for s, v in inputs],
                 "promql_expr_test": exprs,
@@ -191,7 +239,7 @@ def recording_tests(spec: Spec) -> list[dict[str, Any]]:
         inputs, exprs = builders[metric.type](spec, metric)
         tests.append(
             {
-                "name": f"recording rules of {metric.name}",
+                "name": f"recording rules of {metric.name}{counted_errors(spec, metric.errors)}",
                 "interval": format_duration(TEST_INTERVAL),
                 "input_series": inputs,
                 "promql_expr_test": exprs,

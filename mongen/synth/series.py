@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mongen.model import Metric, Spec
+from mongen.model import Matcher, Metric, Spec
 from mongen.promql import quote
 from mongen.units import format_number
 
@@ -34,6 +34,26 @@ def base_labels(spec: Spec, metric: Metric, chosen: Labels) -> Labels:
     for name in metric.labels:
         labels[name] = chosen.get(name, spec.label_by_name[name].values[0])
     return labels
+
+
+def error_label_sets(spec: Spec, matchers: tuple[Matcher, ...]) -> list[Labels]:
+    """One label choice per value an error selector accepts (`status` 500, 503 and 5xx), the other
+    matchers at their first accepted value: inputs that fail with each of them prove every one
+    counts."""
+    first = spec.values_matching(matchers)
+    out: list[Labels] = []
+    for m in matchers:
+        for value in spec.label_by_name[m.label].values:
+            choice = {**first, m.label: value}
+            if ((value in m.values) != m.negate) and choice not in out:
+                out.append(choice)
+    return out or [first]
+
+
+def spread(total: int, parts: int) -> list[int]:
+    """`total` in `parts` whole shares that differ by at most one, the larger ones first."""
+    share, extra = divmod(total, parts)
+    return [share + (1 if i < extra else 0) for i in range(parts)]
 
 
 def compress(values: list[int]) -> str:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from mongen.model import COUNTER, GAUGE, HISTOGRAM, Alert, MetricType, Spec
 from mongen.promql import quote
-from mongen.rules.alert_kinds.base import AlertKind, common_labels, extra_description, runbook_url
+from mongen.rules.alert_kinds.base import AlertKind, common_labels, dashboard_url, extra_description, runbook_url
 from mongen.rules.annotations import LabelRef
 from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase
@@ -42,8 +42,21 @@ class Absent(AlertKind):
                 *extra_description(alert),
             ),
             runbook_url=runbook_url(spec, alert.name),
+            dashboard_url=dashboard_url(spec),
+            first_checks=self.first_checks(spec, alert),
             output_labels=("job",),
             threshold=None,
+        )
+
+    def first_checks(self, spec: Spec, alert: Alert) -> tuple[str, ...]:
+        metric = spec.metric_by_name[alert.metric or ""]
+        name = next(iter(metric.exposed_series))
+        return (
+            f'Whether the targets are up (`up{{job="{spec.scrape.job}"}}`): if not, the target-down alert '
+            "says why, and this one follows from it.",
+            f"Whether `{name}` is in the service's /metrics output: a missing import of the generated "
+            "instrumentation module, a renamed metric or a separate registry hides it.",
+            "Whether the scrape config still selects the service (job name, relabeling, Kubernetes annotations).",
         )
 
     def cases(self, spec: Spec, alert: Alert, rule: AlertRule) -> list[AlertCase]:

@@ -8,9 +8,11 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
+from mongen import layout
 from mongen.errors import YamlPath
 from mongen.model import Alert, Matcher, Metric, MetricType, Spec
 from mongen.promql import matcher_text
+from mongen.rules import naming
 from mongen.rules.annotations import LabelRef, Part
 from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase
@@ -81,6 +83,10 @@ class AlertKind(ABC):
         """promtool cases: at least one that makes the alert fire with exact labels and
         annotations, and one that keeps it quiet."""
 
+    def first_checks(self, spec: Spec, alert: Alert) -> tuple[str, ...]:
+        """What the on-call engineer looks at first when the alert fires (its runbook's list)."""
+        return ()
+
     def fault(self, spec: Spec, alert: Alert) -> Fault | None:
         """What verify injects to make this alert fire; None when verify does not drive it."""
         return None
@@ -93,8 +99,14 @@ def common_labels(spec: Spec, alert: Alert) -> tuple[tuple[str, str], ...]:
     return (("service", spec.service), ("severity", alert.severity))
 
 
-def runbook_url(spec: Spec, name: str) -> str | None:
-    return f"{spec.runbook_base}/{name}" if spec.runbook_base else None
+def runbook_url(spec: Spec, name: str) -> str:
+    """`<runbook_base>/<Alert>` where the spec keeps its runbooks elsewhere; else the skeleton
+    `mongen generate` writes, as a path relative to the output directory."""
+    return f"{spec.runbook_base}/{name}" if spec.runbook_base else layout.runbook(name)
+
+
+def dashboard_url(spec: Spec) -> str | None:
+    return f"{spec.grafana_url}/d/{naming.dashboard_uid(spec)}" if spec.grafana_url else None
 
 
 def where_filter(alert: Alert) -> str:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from mongen.model import GAUGE, Alert, MetricType, Spec
 from mongen.promql import by_clause, selector
-from mongen.rules.alert_kinds.base import AlertKind, common_labels, extra_description, runbook_url
+from mongen.rules.alert_kinds.base import AlertKind, common_labels, dashboard_url, extra_description, runbook_url
 from mongen.rules.annotations import LabelRef, ValueRef, humanize
 from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase, threshold_case
@@ -45,8 +45,18 @@ class GaugeThreshold(AlertKind):
                 *extra_description(alert),
             ),
             runbook_url=runbook_url(spec, alert.name),
+            dashboard_url=dashboard_url(spec),
+            first_checks=self.first_checks(spec, alert),
             output_labels=self._keep(alert),
             threshold=threshold,
+        )
+
+    def first_checks(self, spec: Spec, alert: Alert) -> tuple[str, ...]:
+        metric = spec.metric_by_name[alert.metric or ""]
+        return (
+            f"Which instance: the alert's `instance` label, and {metric.name} per instance on the dashboard.",
+            "The shape over the last hours: a steady climb is a leak, a step is a change (deploy, model, batch size).",
+            f"What the metric measures: {metric.help}",
         )
 
     def cases(self, spec: Spec, alert: Alert, rule: AlertRule) -> list[AlertCase]:
@@ -55,8 +65,11 @@ class GaugeThreshold(AlertKind):
         minutes = alert.for_seconds // 60 + 5
         labels = base_labels(spec, metric, spec.values_matching(alert.where))
         result = {k: labels[k] for k in self._keep(alert)}
+        # 5% of the threshold either side, and a whole unit around a zero threshold: a threshold at
+        # or below zero (a temperature, a delta) has its "above" at a larger number, not at x1.05.
+        step = abs(threshold) * 0.05 or 1.0
         cases = []
-        for firing, value in ((True, threshold * 1.05), (False, threshold * 0.95)):
+        for firing, value in ((True, threshold + step), (False, threshold - step)):
             inputs = [(series(metric.name, labels), f"{format_number(value)}x{minutes}")]
             cases.append(threshold_case(rule, firing, humanize(value), inputs, minutes * 60, result, value))
         return cases

@@ -14,6 +14,7 @@ from mongen.rules.alert_kinds.base import (
     by_parts,
     check_where_in_by,
     common_labels,
+    dashboard_url,
     extra_description,
     runbook_url,
     where_filter,
@@ -91,9 +92,28 @@ class LatencyQuantile(AlertKind):
                 *extra_description(alert),
             ),
             runbook_url=runbook_url(spec, alert.name),
+            dashboard_url=dashboard_url(spec),
+            first_checks=self.first_checks(spec, alert),
             output_labels=("job", *alert.by),
             threshold=threshold,
         )
+
+    def first_checks(self, spec: Spec, alert: Alert) -> tuple[str, ...]:
+        roles = spec.by_role
+        checks = [
+            "The dashboard's Latency row: P50 up with P95 means every request got slower (model, GPU); "
+            "P95/P99 alone means a tail (long inputs, queueing); the heatmap shows where requests pile up.",
+            "The request rate (Traffic row): more traffic than the replicas serve queues requests.",
+        ]
+        if "inference_duration" in roles:
+            checks.append(
+                "Model inference time against end-to-end latency: flat inference time puts the delay in "
+                "queueing, pre- or post-processing."
+            )
+        if "input_length" in roles:
+            checks.append("The input length distribution: latency grows sharply with longer texts.")
+        checks.append("Recent deploys, model version or configuration changes.")
+        return tuple(checks)
 
     def cases(self, spec: Spec, alert: Alert, rule: AlertRule) -> list[AlertCase]:
         metric = spec.metric_by_name[alert.metric or ""]

@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING, ClassVar
 
 from mongen.model import Alert, Spec
 from mongen.promql import quote
-from mongen.rules.alert_kinds.base import AlertKind, Fault, TargetGone, common_labels, extra_description, runbook_url
+from mongen.rules.alert_kinds.base import (
+    AlertKind,
+    Fault,
+    TargetGone,
+    common_labels,
+    dashboard_url,
+    extra_description,
+    runbook_url,
+)
 from mongen.rules.annotations import LabelRef
 from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase
@@ -36,8 +44,19 @@ class TargetDown(AlertKind):
                 *extra_description(alert),
             ),
             runbook_url=runbook_url(spec, alert.name),
+            dashboard_url=dashboard_url(spec),
+            first_checks=self.first_checks(spec, alert),
             output_labels=("job", "instance"),
             threshold=None,
+        )
+
+    def first_checks(self, spec: Spec, alert: Alert) -> tuple[str, ...]:
+        return (
+            "Prometheus' Targets page (Status > Targets) shows the scrape error of the instance: refused, "
+            "timeout, 403 from the allowlist, or a DNS failure.",
+            f"Whether the process runs and answers: `curl -s <instance>{spec.exposure.metrics_path}` from the "
+            "Prometheus host (the nginx allowlist admits only the monitoring network).",
+            "Recent restarts, OOM kills or deploys of the replica.",
         )
 
     def cases(self, spec: Spec, alert: Alert, rule: AlertRule) -> list[AlertCase]:

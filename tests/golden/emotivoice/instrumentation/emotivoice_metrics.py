@@ -79,9 +79,13 @@ _R = TypeVar("_R")
 
 # --- label normalization --------------------------------------------------------------
 class _LabelTable:
-    """One label's declared values, and how any raw input maps onto exactly one of them."""
+    """One label's declared values, and how any raw input maps onto exactly one of them.
 
-    __slots__ = ("_declared", "_lookup", "fallback", "path_like", "values")
+    `classes` maps a status class's digit to its value (`{"5": "5xx"}`): a three-digit code that
+    is not declared itself (502, 504) is recorded as its class, not as the fallback, so the error
+    selectors that count the class see it."""
+
+    __slots__ = ("_classes", "_declared", "_lookup", "fallback", "path_like", "values")
 
     def __init__(
         self,
@@ -90,10 +94,12 @@ class _LabelTable:
         aliases: Mapping[str, str] | None = None,
         *,
         path_like: bool = False,
+        classes: Mapping[str, str] | None = None,
     ) -> None:
         self.values = values
         self.fallback = fallback
         self.path_like = path_like
+        self._classes = dict(classes or {})
         self._declared = frozenset(values)
         lookup: dict[str, str] = {}
         for value in values:
@@ -118,7 +124,13 @@ class _LabelTable:
             return raw
         try:
             text = raw.value if isinstance(raw, enum.Enum) else raw
-            return self._lookup.get(self._key(str(text)), self.fallback)
+            key = self._key(str(text))
+            found = self._lookup.get(key)
+            if found is not None:
+                return found
+            if len(key) == 3 and key.isascii() and key.isdigit():
+                return self._classes.get(key[0], self.fallback)
+            return self.fallback
         except Exception:  # whatever __str__, __class__ or .value do, the label stays bounded
             return self.fallback
 
@@ -404,7 +416,7 @@ def metrics_asgi_app() -> Callable[..., Any]:
 
 
 # --- the spec's data --------------------------------------------------------------------
-SERIES_COUNT = 333
+SERIES_COUNT = 423
 MAX_SERIES = 1000
 METRICS_PORT = 8001
 METRICS_ADDR = "127.0.0.1"
@@ -416,7 +428,7 @@ LABEL_VALUES: dict[str, tuple[str, ...]] = {
     "emotion": ("happy", "sad", "angry", "neutral", "surprised"),
     "endpoint": ("/synthesize", "/clone", "other"),
     "method": ("POST", "GET", "other"),
-    "status": ("200", "400", "429", "500", "503", "other"),
+    "status": ("200", "400", "429", "500", "503", "4xx", "5xx", "other"),
 }
 _LABELS: dict[str, _LabelTable] = {
     "emotion": _LabelTable(
@@ -448,6 +460,7 @@ _LABELS: dict[str, _LabelTable] = {
     "status": _LabelTable(
         LABEL_VALUES["status"],
         "other",
+        classes={"4": "4xx", "5": "5xx"},
     ),
 }
 

@@ -1,0 +1,62 @@
+"""Runbook skeletons: one Markdown page per alert (what it means, its query, first checks, the
+dashboard), written under runbooks/ while the spec sets no `runbook_base` (the alerts' `runbook_url`
+then points at them). With a `runbook_base` the team's runbooks live there and none is written."""
+
+from __future__ import annotations
+
+import re
+
+from mongen import layout
+from mongen.model import Spec
+from mongen.rules import naming
+from mongen.rules.annotations import placeholder_text
+from mongen.rules.ruleset import rule_set
+from mongen.rules.types import AlertRule
+from mongen.serialize import header
+from mongen.templating import render_template
+
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def _text(text: str) -> str:
+    """Spec text in Markdown, where a Markdown viewer would read `<...>` as HTML."""
+    return "".join(_HTML.get(char, char) for char in text)
+
+
+def _fence(exprs: list[str]) -> str:
+    """A code fence longer than any run of backticks in the queries (a label value may hold some)."""
+    longest = max((len(run) for expr in exprs for run in re.findall(r"`+", expr)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def runbook(spec: Spec, rules: list[AlertRule]) -> str:
+    first = rules[0]
+    severity = dict(first.labels)["severity"]
+    exprs = [rule.expr for rule in rules]
+    checks = list(dict.fromkeys(check for rule in rules for check in rule.first_checks))
+    return render_template(
+        "runbook.md.j2",
+        header=header(spec.source, "").strip(),
+        alert=first.name,
+        severity=severity,
+        receivers=", ".join(dict(spec.routing.routes).get(severity, ())),
+        service=spec.service,
+        summary=placeholder_text(first.summary, _text),
+        description=placeholder_text(first.description, _text),
+        rules=exprs,
+        fence=_fence(exprs),
+        checks=[_text(check) for check in checks],
+        dashboard_url=first.dashboard_url,
+        dashboard_title=f"{spec.service} service",
+        dashboard_uid=naming.dashboard_uid(spec),
+        dashboard_file=layout.dashboard(spec.service),
+    )
+
+
+def generate(spec: Spec) -> dict[str, str]:
+    if spec.runbook_base:
+        return {}
+    by_name: dict[str, list[AlertRule]] = {}
+    for rule in rule_set(spec).all_alerts:
+        by_name.setdefault(rule.name, []).append(rule)
+    return {layout.runbook(name): runbook(spec, rules) for name, rules in by_name.items()}
