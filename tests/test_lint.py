@@ -95,7 +95,8 @@ def test_the_cli_reports_a_documented_example_as_the_docs_show_it(tmp_path: Path
         check=False,
     )
     assert proc.returncode == 1
-    assert proc.stderr.splitlines()[:-1] == [str(f) for f in check.documented_findings()]
+    assert proc.stdout.splitlines() == [str(f) for f in check.documented_findings()]
+    assert proc.stderr == "2 rules in 1 files: 1 errors, 0 warnings\n"
 
 
 def test_suppression_comment_silences_one_check(tmp_path: Path) -> None:
@@ -173,15 +174,15 @@ def test_cli_formats_and_exit_codes(tmp_path: Path) -> None:
             }
         )
     )
-    text = _cli("--no-promtool", str(bad))
+    spec = ("--spec", "specs/emotivoice.yaml")
+    text = _cli("--no-promtool", *spec, str(bad))
     assert text.returncode == 1
     line = next(n for n, x in enumerate(bad.read_text().splitlines(), 1) if "expr:" in x)
     message = "`emotion` is never 'angy'; declared values: happy, sad, angry, neutral, surprised"
-    assert text.stderr.splitlines() == [
-        f"{bad}:{line}:11: error [unknown-label-value] {message}",
-        "1 rules in 1 files: 1 errors, 0 warnings",
-    ]
-    as_json = json.loads(_cli("--no-promtool", "--format", "json", str(bad)).stdout)
+    # Findings, errors included, on stdout (`> report.txt` keeps them); the summary on stderr.
+    assert text.stdout == f"{bad}:{line}:11: error [unknown-label-value] {message}\n"
+    assert text.stderr == "1 rules in 1 files: 1 errors, 0 warnings\n"
+    as_json = json.loads(_cli("--no-promtool", *spec, "--format", "json", str(bad)).stdout)
     assert as_json == [
         {
             "check": "unknown-label-value",
@@ -192,8 +193,12 @@ def test_cli_formats_and_exit_codes(tmp_path: Path) -> None:
             "severity": "error",
         }
     ]
-    github = _cli("--no-promtool", "--format", "github", str(bad)).stdout
-    assert github == f"::error file={bad},line={line},col=11,title=unknown-label-value::{message}\n"
+    github = _cli("--no-promtool", *spec, "--format", "github", str(bad)).stdout
+    file = str(bad).replace(":", "%3A").replace(",", "%2C")
+    assert github == f"::error file={file},line={line},col=11,title=unknown-label-value::{message}\n"
+    spec_less = _cli("--no-promtool", str(bad))  # the label values are the spec's: nothing to say
+    assert (spec_less.returncode, spec_less.stdout) == (0, "")
+    assert spec_less.stderr == "1 rules in 1 files: 0 errors, 0 warnings (no spec: spec checks skipped)\n"
     assert _cli("--no-promtool", str(tmp_path / "missing.yml")).returncode == 2
     clean = tmp_path / "clean.yml"
     clean.write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": [_record("sum by (job) (up)", "job:up:sum")]}]}))
@@ -205,7 +210,7 @@ def test_promtool_failures_are_reported_in_the_same_format(tmp_path: Path) -> No
     broken.write_text("groups:\n- name: g\n  rules:\n  - record: job:up:sum\n    expr: sum(up)\n    for: 5m\n")
     proc = _cli(str(broken))
     assert proc.returncode == 1
-    assert f"{broken}:1:1: error [promtool-check]" in proc.stderr
+    assert f"{broken}:1:1: error [promtool-check]" in proc.stdout
 
 
 def test_diff_base_reports_only_changed_rules(tmp_path: Path) -> None:

@@ -13,14 +13,26 @@ Generated from the checks in `mongen/lint/checks/` by `python -m mongen.lint.doc
 a test keeps it in sync. The tests lint every example below and expect exactly the findings shown
 (`python -m mongen.lint.examples [ID]` prints them).
 
-`mongen lint --spec SPEC [PATH ...]` reports `FILE:LINE:COL: <severity> [<id>] message` (the line of the
-expression), exits 1 when any error-level finding remains, 0 otherwise, 2 for usage or spec errors.
-Suppress a check on one rule with a comment inside the rule or right above it:
-`# mongen-lint: disable=<id>[,<id>] <reason>`. `--diff-base REV` reports only rules whose lines changed since REV.
+`mongen lint [--spec SPEC] [PATH ...]` reports `FILE:LINE:COL: <severity> [<id>] message` (the line of the
+expression) on stdout, a summary on stderr, and exits 1 when any error-level finding remains, 0 otherwise,
+2 for usage or spec errors.
+
+Without `--spec`, lint runs every check that needs no spec (the rule files' structure, alert hygiene, the
+shape of each expression, the labels recorded series keep), so it can be pointed at any rule repository;
+each check below says whether it needs the spec. With `--spec`, lint also knows the service's metrics,
+their types and labels, the scrape interval and the routes, and `external_metrics` declares the series
+of other exporters (see the README).
+
+Suppress a check on one rule with a comment inside the rule or right above it (never the rule before):
+`# mongen-lint: disable=<id>[,<id>] <reason>`. `--diff-base REV` reports only rules whose lines changed
+since REV. `--min-for DURATION` makes `alert-zero-for` also report a `for` shorter than DURATION.
 
 `--format json` prints a list of objects with exactly these keys: `file` (string), `line` and `col`
 (1-based integers), `severity` (`error` or `warning`), `check` (the id below), `message` (string).
-`--format github` prints GitHub Actions workflow annotations.
+`--format github` prints GitHub Actions workflow annotations, escaped as GitHub's toolkit escapes them.
+
+Rule files are read as Prometheus reads them: anchors, aliases and merge keys (`<<: *defaults`) are
+resolved; a rule whose `expr` comes from a merge key is reported at the rule's first line.
 """
 
 
@@ -56,10 +68,13 @@ def render() -> str:
 
 
 def _check(check: Check) -> list[str]:
+    needs = "yes" if check.needs_spec else "no (runs without `--spec`)"
     return [
         f"### `{check.id}` ({check.severity})",
         "",
         check.doc,
+        "",
+        f"Needs the spec: {needs}.",
         "",
         *_example("Bad", check.bad),
         *_code("text", "\n".join(map(str, check.documented_findings())), "Findings"),

@@ -12,6 +12,10 @@ Four kinds, by what a check looks at:
 - SpecCheck: the spec's model; problems are reported at a YAML path of the spec file.
 - InputCheck: problems the reader reports itself (the file or an expression cannot be read); no
   logic here, but an id, doc and examples like the others.
+
+`needs_spec`: the check only means something against a spec (metric names, types, label values,
+routes, the scrape interval), so `mongen lint FILES` without `--spec` skips it. The others work on
+the rule files alone; with a spec they know more (labels of the service's series).
 """
 
 from __future__ import annotations
@@ -90,6 +94,7 @@ class Check:
     problems: ClassVar[tuple[Problem, ...]]  # exactly what lint reports on `bad`, in report order
     good: ClassVar[Example]  # lint reports nothing on it
     example_file: ClassVar[str] = EXAMPLE_RULES_FILE  # the file `problems` point into
+    needs_spec: ClassVar[bool] = False
 
     @property
     def doc(self) -> str:
@@ -116,6 +121,7 @@ class RuleSetCheck(Check, ABC):
 
 class SpecCheck(Check, ABC):
     example_file = EXAMPLE_SPEC_FILE
+    needs_spec = True
 
     @abstractmethod
     def check(self, spec: Spec) -> Iterator[tuple[YamlPath, str]]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleCheck
-from mongen.lint.context import LintContext, output_labels
+from mongen.lint.context import COUNTER, GAUGE, LintContext, output_labels
 from mongen.lint.promql_tree import Call, Selector, descendants
 from mongen.lint.rulefiles import Rule
-from mongen.model import COUNTER, GAUGE
 
-_NOT_BUCKETS = (COUNTER, GAUGE, "histogram_sum", "histogram_count")
+_NOT_BUCKETS = (COUNTER, GAUGE)  # counters include a histogram's `_sum` and `_count`
 
 
 class HistogramQuantileInput(RuleCheck):

@@ -16,6 +16,7 @@ class RateOnGauge(RuleCheck):
 
     id = "rate-on-gauge"
     severity = "error"
+    needs_spec = True
     bad = Example(
         """\
         groups:

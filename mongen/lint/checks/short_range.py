@@ -20,6 +20,7 @@ class ShortRange(RuleCheck):
 
     id = "short-range"
     severity = "warning"
+    needs_spec = True
     bad = Example(
         """\
         groups:
@@ -41,7 +42,7 @@ class ShortRange(RuleCheck):
     )
 
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        minimum = _MIN_SCRAPES_PER_RANGE * ctx.spec.scrape.interval
+        minimum = _MIN_SCRAPES_PER_RANGE * ctx.model.scrape.interval
         for node in rule.nodes:
             if isinstance(node, Matrix) and node.seconds < minimum:
                 yield f"range [{node.range_text}] covers fewer than {_MIN_SCRAPES_PER_RANGE} scrape intervals ({minimum}s)"
