@@ -15,7 +15,9 @@ def parse_duration(text: str) -> int:
 
 
 # Prometheus' own duration syntax (common/model.ParseDuration): units largest first, each at most once.
-_PROMETHEUS_DURATION = re.compile(r"(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?")
+_PROMETHEUS_DURATION = re.compile(
+    r"(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?"
+)
 _PROMETHEUS_UNITS = ("y", "w", "d", "h", "m", "s", "ms")
 
 

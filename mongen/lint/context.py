@@ -69,7 +69,11 @@ class LintContext:
             target = self.spec.target_labels
             for metric in self.spec.metrics:
                 for exposed, labels in metric.exposed_series.items():
-                    kind = (BUCKET if exposed.endswith("_bucket") else COUNTER) if metric.type == HISTOGRAM else metric.type
+                    kind = (
+                        (BUCKET if exposed.endswith("_bucket") else COUNTER)
+                        if metric.type == HISTOGRAM
+                        else metric.type
+                    )
                     self.exposed[exposed] = SeriesInfo(exposed, frozenset((*labels, *target)), kind)
             for ext in self.spec.external_metrics:
                 for name, (kind, ext_labels) in ext.series.items():

@@ -36,7 +36,12 @@ def github_annotation(finding: Finding) -> str:
     level = "error" if finding.severity == "error" else "warning"
     properties = ",".join(
         f"{key}={_escape_property(str(value))}"
-        for key, value in (("file", finding.file), ("line", finding.line), ("col", finding.col), ("title", finding.check))
+        for key, value in (
+            ("file", finding.file),
+            ("line", finding.line),
+            ("col", finding.col),
+            ("title", finding.check),
+        )
     )
     return f"::{level} {properties}::{_escape_data(finding.message)}"
 

@@ -115,9 +115,7 @@ def lint_files(
     """Every rule and rule-set check on the rules of `files`, sorted by position (see workers.py
     for how recorded series are resolved and how many rules are split across processes)."""
     rules = [r for f in files for r in f.rules]
-    findings = [
-        Finding(f.path, f.error_line, f.error_col, "error", NotARuleFile.id, f.error) for f in files if f.error
-    ]
+    findings = [Finding(f.path, f.error_line, f.error_col, "error", NotARuleFile.id, f.error) for f in files if f.error]
     for rule_file in files:
         findings += _suppression_findings(rule_file)
     share = partial(_check_share, changed=changed)
@@ -159,8 +157,9 @@ def _check_share(ctx: LintContext, rules: list[Rule], lo: int, hi: int, changed:
     for check in RULE_CHECKS:
         if ctx.spec is None and check.needs_spec:
             continue
+        kinds = check.rule_kinds
         for rule in share:
-            if rule.expr is not None or not check.needs_expr:
+            if rule.kind in kinds and (rule.expr is not None or not check.needs_expr):
                 for message in check.check(ctx, rule):
                     _report(findings, check, rule, message, changed)
     return findings

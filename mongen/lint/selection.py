@@ -39,7 +39,9 @@ _KEEP_LABELS = ("topk", "bottomk", "limitk", "limit_ratio")
 
 def can_overlap(first: Node, second: Node) -> bool:
     """False only when, for some label, no value is allowed by both expressions."""
-    labels = {m.name for expr in (first, second) for n in descendants(expr) if isinstance(n, Selector) for m in n.matchers}
+    labels = {
+        m.name for expr in (first, second) for n in descendants(expr) if isinstance(n, Selector) for m in n.matchers
+    }
     for label in sorted(labels - {"__name__"}):
         a, b = allowed_values(first, label), allowed_values(second, label)
         if a is not None and b is not None and not any(_satisfiable(x + y) for x, y in product(a, b)):
@@ -60,7 +62,9 @@ def allowed_values(node: Node, label: str) -> Alternatives:
         return None
     if isinstance(node, Aggregate):
         kept = node.op in _KEEP_LABELS or (
-            (label in node.labels) if node.grouping == "by" else (node.grouping == "without" and label not in node.labels)
+            (label in node.labels)
+            if node.grouping == "by"
+            else (node.grouping == "without" and label not in node.labels)
         )
         return allowed_values(node.expr, label) if kept else None
     if isinstance(node, Call):

@@ -10,25 +10,31 @@ sample of a `query`, say), so `.Labels.x` there says nothing about the alert.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 
 # Actions that open a block, and whether their body rebinds the dot.
 _OPENERS = {"range": True, "with": True, "if": False, "define": True, "block": True}
 _PUNCTUATION = "()|,="
 
 
-@dataclass
+@dataclass(frozen=True)
 class TemplateReads:
-    labels: list[str] = field(default_factory=list)  # each reference as written, e.g. `$labels.job`
-    label_names: list[str] = field(default_factory=list)  # the label each reference reads
-    value: list[str] = field(default_factory=list)  # references to the alert's value, as written
+    labels: tuple[tuple[str, str], ...]  # each reference as written (`$labels.job`) and the label it reads
+    value: tuple[str, ...]  # references to the alert's value, as written
 
 
+_NOTHING = TemplateReads((), ())
+
+
+# Rule files repeat a few annotation texts many times over.
+@lru_cache(maxsize=4096)
 def template_reads(text: str) -> TemplateReads:
     """Every reference in `text` to the alert's labels or value."""
-    reads = TemplateReads()
     if "{{" not in text:
-        return reads
+        return _NOTHING
+    labels: list[tuple[str, str]] = []
+    value: list[str] = []
     blocks: list[bool] = []  # per open block: whether the dot is rebound inside it now
     for action in _actions(text):
         tokens = list(_tokens(action))
@@ -42,26 +48,23 @@ def template_reads(text: str) -> TemplateReads:
             blocks[-1] = len(tokens) > 1 and tokens[1][0] in ("with", "range")
         elif first == "end" and blocks:
             blocks.pop()
-        _reads(tokens, dot_is_alert=not any(blocks), reads=reads)
-    return reads
+        _reads(tokens, not any(blocks), labels, value)
+    return TemplateReads(tuple(labels), tuple(value))
 
 
-def _reads(tokens: list[tuple[str, bool]], dot_is_alert: bool, reads: TemplateReads) -> None:
+def _reads(tokens: list[tuple[str, bool]], dot_is_alert: bool, labels: list[tuple[str, str]], value: list[str]) -> None:
     for i, (word, chained) in enumerate(tokens):
         if chained:
             continue  # `(query "x" | first).Labels.y`: a field of something else
         labels_field = _labels_field(word, dot_is_alert)
         if labels_field is not None:
-            reads.labels.append(word)
-            reads.label_names.append(labels_field)
+            labels.append((word, labels_field))
         elif word in ("$value", "$.Value") or (word == ".Value" and dot_is_alert):
-            reads.value.append(word)
+            value.append(word)
         elif word == "index" and i + 2 < len(tokens) and _is_labels(tokens[i + 1][0], dot_is_alert):
             key = tokens[i + 2][0]
-            if key[:1] in "\"`" and len(key) >= 2:
-                name = key[1:-1]
-                reads.labels.append(f"index {tokens[i + 1][0]} {key}")
-                reads.label_names.append(name)
+            if key[:1] in '"`' and len(key) >= 2:
+                labels.append((f"index {tokens[i + 1][0]} {key}", key[1:-1]))
 
 
 def _labels_field(word: str, dot_is_alert: bool) -> str | None:

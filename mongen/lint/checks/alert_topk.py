@@ -20,6 +20,7 @@ class AlertTopk(RuleCheck):
 
     id = "alert-topk"
     severity = "warning"
+    rule_kinds = ("alert",)
     bad = Example(
         """\
         groups:

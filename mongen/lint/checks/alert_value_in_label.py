@@ -18,6 +18,7 @@ class AlertValueInLabel(RuleCheck):
 
     id = "alert-value-in-label"
     severity = "error"
+    rule_kinds = ("alert",)
     needs_expr = False
     bad = Example(
         """\

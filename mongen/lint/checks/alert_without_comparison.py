@@ -23,6 +23,7 @@ class AlertWithoutComparison(RuleCheck):
 
     id = "alert-without-comparison"
     severity = "warning"
+    rule_kinds = ("alert",)
     bad = Example(
         """\
         groups:

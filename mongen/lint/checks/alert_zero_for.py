@@ -20,6 +20,7 @@ class AlertZeroFor(RuleCheck):
 
     id = "alert-zero-for"
     severity = "warning"
+    rule_kinds = ("alert",)
     bad = Example(
         """\
         groups:
@@ -33,7 +34,11 @@ class AlertZeroFor(RuleCheck):
         """
     )
     problems = (
-        Problem(5, 15, "alert `EmotiVoiceDown` has `for: 0m`, so one bad evaluation fires it; use at least two evaluation intervals"),
+        Problem(
+            5,
+            15,
+            "alert `EmotiVoiceDown` has `for: 0m`, so one bad evaluation fires it; use at least two evaluation intervals",
+        ),
     )
     good = Example(
         """\

@@ -20,6 +20,7 @@ class AnnotationUnknownLabel(RuleCheck):
 
     id = "annotation-unknown-label"
     severity = "error"
+    rule_kinds = ("alert",)
     bad = Example(
         """\
         groups:
@@ -68,7 +69,6 @@ class AnnotationUnknownLabel(RuleCheck):
         has = ", ".join(sorted(labels)) or "no labels"
         for kind, templates in (("label", rule.labels), ("annotation", rule.annotations)):
             for key, text in templates.items():
-                reads = template_reads(text)
-                for written, name in dict(zip(reads.labels, reads.label_names, strict=True)).items():
+                for written, name in dict(template_reads(text).labels).items():
                     if name not in labels:
                         yield f"{kind} `{key}` reads `{written}`, but the result has no label `{name}`; it has: {has}"

@@ -107,6 +107,7 @@ class Check:
 
 class RuleCheck(Check, ABC):
     needs_expr: ClassVar[bool] = True  # False: also runs on rules whose expression does not parse
+    rule_kinds: ClassVar[tuple[str, ...]] = ("alert", "record")  # the kinds of rule it looks at
 
     @abstractmethod
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:

@@ -30,9 +30,7 @@ class SuppressionComment(InputCheck):
     problems = (
         Problem(1, 1, "this suppression is inside no rule and right above none, so it applies to nothing"),
         Problem(5, 7, "`short-rnage` is not a lint check, so nothing is suppressed; did you mean `short-range`?"),
-        Problem(
-            8, 7, "not a suppression lint understands; write `# mongen-lint: disable=<id>[,<id>] <reason>`"
-        ),
+        Problem(8, 7, "not a suppression lint understands; write `# mongen-lint: disable=<id>[,<id>] <reason>`"),
     )
     good = Example(
         """\

@@ -15,6 +15,7 @@ class UnroutedSeverity(RuleCheck):
 
     id = "unrouted-severity"
     severity = "error"
+    rule_kinds = ("alert",)
     needs_spec = True
     needs_expr = False
     bad = Example(
