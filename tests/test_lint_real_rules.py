@@ -233,3 +233,11 @@ _PINT_CASES = {
 def test_pints_bad_rules_get_a_finding_from_the_right_check(tmp_path: Path, check_id: str) -> None:
     findings = _lint(tmp_path, _PINT_CASES[check_id], load_spec("specs/emotivoice.yaml"))
     assert check_id in {f.check for f in findings}, [str(f) for f in findings]
+
+
+def test_the_schema_offers_exactly_the_models_external_types() -> None:
+    from mongen.model import EXTERNAL_TYPES
+    from mongen.spec.schema import spec_schema
+
+    external = spec_schema()["properties"]["external_metrics"]["items"]["properties"]
+    assert external["type"]["enum"] == list(EXTERNAL_TYPES)
