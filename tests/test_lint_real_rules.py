@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mongen.errors import Finding
+from mongen.lint.docs import EXTERNAL_METRICS_EXAMPLE
 from mongen.lint.runner import lint
 from mongen.model import Spec
 from mongen.spec.build import load_spec
@@ -153,12 +154,8 @@ def test_disjoint_selectors_whose_label_is_aggregated_away_still_collide(tmp_pat
 
 # 4. Typed external metrics.
 
-_NODE_AND_DCGM = """\
-  - {name: node_vmstat_pgmajfault, type: counter, labels: [job, instance]}
-  - {name: node_memory_MemAvailable_bytes, type: gauge, labels: [job, instance]}
-  - {name: DCGM_FI_DEV_FB_USED, type: gauge, labels: [gpu, UUID, device, modelName, Hostname, job, instance]}
-  - {name: node_disk_io_time_seconds, type: histogram, labels: [job, instance, device]}
-"""
+# The declarations docs/lint-rules.md shows for dcgm-exporter and node-exporter.
+_NODE_AND_DCGM = EXTERNAL_METRICS_EXAMPLE.removeprefix("external_metrics:\n")
 
 
 def test_typed_external_metrics_in_their_own_spelling_give_no_findings(tmp_path: Path) -> None:
