@@ -81,7 +81,8 @@ class LintContext:
         self.label_cache: dict[Node, Labels] = {}  # output_labels per node
         self.reads_recorded: set[Node] = set()  # cached nodes whose labels depend on `recorded`
         self.read_recorded = False  # set when a lookup hit a recorded series (see workers.first_pass)
-        self._series: dict[tuple[str, bool], SeriesInfo | None] = {}
+        self._series: dict[str, SeriesInfo | None] = {}
+        self._own_job_series: dict[str, SeriesInfo | None] = {}
 
     @property
     def model(self) -> Spec:
@@ -98,14 +99,15 @@ class LintContext:
             del self.label_cache[node]
         self.reads_recorded.clear()
         self._series.clear()
+        self._own_job_series.clear()
 
     def series(self, name: str, own_job: bool = False) -> SeriesInfo | None:
         """The series called `name` (`own_job`: selected in the spec's own scrape job)."""
-        key = (name, own_job)
-        if key in self._series:
-            info = self._series[key]
+        cache = self._own_job_series if own_job else self._series
+        if name in cache:
+            info = cache[name]
         else:
-            info = self._series[key] = self._lookup(name, own_job)
+            info = cache[name] = self._lookup(name, own_job)
         if info is not None and info.kind == RECORDED:
             self.read_recorded = True
         return info
@@ -113,14 +115,11 @@ class LintContext:
     def selected(self, node: Selector) -> SeriesInfo | None:
         """The series a selector reads. Target-level series (`up`) carry the target labels the
         spec's scrape config sets only when the selector asks for the spec's own job."""
-        if not node.name:
-            return None
-        own_job = (
-            node.name in SYNTHETIC_SERIES
-            and self.spec is not None
-            and any(m.name == "job" and m.op == "=" and m.value == self.spec.scrape.job for m in node.matchers)
-        )
-        return self.series(node.name, own_job)
+        name = node.name
+        if name in SYNTHETIC_SERIES and self.spec is not None:
+            job = self.spec.scrape.job
+            return self.series(name, any(m.name == "job" and m.op == "=" and m.value == job for m in node.matchers))
+        return self.series(name) if name else None
 
     def _lookup(self, name: str, own_job: bool) -> SeriesInfo | None:
         if name in self.exposed:

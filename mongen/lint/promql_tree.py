@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import promql_parser as pp
 
@@ -111,10 +112,29 @@ _CARD = {
 
 @dataclass(slots=True)
 class Tree:
-    """A parsed expression: its root and every node of it (children before their parent)."""
+    """A parsed expression: its root, every node of it (children before their parent), and the
+    nodes of the kinds checks look for, sorted out once."""
 
     root: Node
     nodes: list[Node]
+    selectors: list[Selector] = field(default_factory=list)
+    matrices: list[Matrix] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    aggregates: list[Aggregate] = field(default_factory=list)
+    binaries: list[Binary] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        kinds: dict[type, list[Any]] = {
+            Selector: self.selectors,
+            Matrix: self.matrices,
+            Call: self.calls,
+            Aggregate: self.aggregates,
+            Binary: self.binaries,
+        }
+        for node in self.nodes:
+            bucket = kinds.get(type(node))
+            if bucket is not None:
+                bucket.append(node)
 
 
 class TooDeep(ValueError):

@@ -7,11 +7,10 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from mongen.errors import SpecError
-from mongen.lint.promql_tree import Node, Selector, TooDeep, parse
+from mongen.lint.promql_tree import Aggregate, Binary, Call, Matrix, Node, Selector, TooDeep, parse
 from mongen.lint.suppressions import Suppression, find_suppressions
 from mongen.lint.yaml_tree import YamlNode, read_yaml
 
@@ -37,7 +36,13 @@ class Rule:
     first_line: int  # of the rule item
     last_line: int
     expr: Node | None = None  # None when the expression does not parse
-    nodes: list[Node] = field(default_factory=list)  # every node of expr, shared by all checks
+    # Every node of expr, and those of the kinds checks look for (empty until it parses).
+    nodes: list[Node] = field(default_factory=list)
+    selectors: list[Selector] = field(default_factory=list)
+    matrices: list[Matrix] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    aggregates: list[Aggregate] = field(default_factory=list)
+    binaries: list[Binary] = field(default_factory=list)
     result: frozenset[str] | None = None  # labels of the expression's result, once known (runner.py)
     parse_error: str = ""
     too_deep: bool = False  # parse_error says the expression nests too deep for lint
@@ -52,15 +57,17 @@ class Rule:
             return
         try:
             tree = parse(self.expr_text)
-            self.expr, self.nodes = tree.root, tree.nodes
+            self.expr, self.nodes, self.selectors = tree.root, tree.nodes, tree.selectors
+            self.matrices, self.calls, self.aggregates, self.binaries = (
+                tree.matrices,
+                tree.calls,
+                tree.aggregates,
+                tree.binaries,
+            )
         except TooDeep as exc:
             self.parse_error, self.too_deep = str(exc), True
         except ValueError as exc:
             self.parse_error = str(exc)
-
-    @cached_property
-    def selectors(self) -> list[Selector]:
-        return [node for node in self.nodes if isinstance(node, Selector)]
 
 
 @dataclass

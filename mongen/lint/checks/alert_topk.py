@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleCheck
 from mongen.lint.context import LintContext
-from mongen.lint.promql_tree import Aggregate
 from mongen.lint.rulefiles import Rule
 
 _SELECTING = ("topk", "bottomk", "limitk", "limit_ratio")
@@ -57,7 +56,7 @@ class AlertTopk(RuleCheck):
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
         if rule.kind != "alert":
             return
-        used = sorted({node.op for node in rule.nodes if isinstance(node, Aggregate) and node.op in _SELECTING})
+        used = sorted({node.op for node in rule.aggregates if node.op in _SELECTING})
         for op in used:
             yield (
                 f"alert `{rule.name}` uses {op}(): the series it returns change between evaluations, "

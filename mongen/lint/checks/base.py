@@ -5,7 +5,7 @@ docs/lint-rules.md is rendered from these, and the tests lint every example and 
 
 Four kinds, by what a check looks at:
 
-- RuleCheck: one rule at a time, its parsed expression (`rule.expr`, `rule.nodes`, `rule.selectors`)
+- RuleCheck: one rule at a time, its parsed expression (`rule.expr`, `rule.nodes`, `rule.selectors`, …)
   and the labels of its result (`rule.result`), with the spec's model in LintContext.
 - RuleSetCheck: all rules of all files together (names, labels, results; never expressions, which
   are parsed in worker processes).

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from mongen.lint.checks.base import Example, Problem, RuleCheck
 from mongen.lint.checks.vector_matching import unmatched_sides
 from mongen.lint.context import LintContext
-from mongen.lint.promql_tree import Binary
 from mongen.lint.rulefiles import Rule
 
 _EFFECT = {
@@ -65,8 +64,8 @@ class ImpossibleMatching(RuleCheck):
     )
 
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        for node in rule.nodes:
-            if isinstance(node, Binary) and node.op in _EFFECT and node.matching != "on":
+        for node in rule.binaries:
+            if node.op in _EFFECT and node.matching != "on":
                 found = unmatched_sides(ctx, node)
                 if found:
                     yield (

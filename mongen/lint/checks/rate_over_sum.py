@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleCheck
 from mongen.lint.context import LintContext
-from mongen.lint.promql_tree import Call, Matrix
+from mongen.lint.promql_tree import Matrix
 from mongen.lint.rulefiles import Rule
 
 _RATES = ("rate", "irate", "increase")
@@ -51,8 +51,8 @@ class RateOverSum(RuleCheck):
     )
 
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        for node in rule.nodes:
-            if not (isinstance(node, Call) and node.func in _RATES and node.args):
+        for node in rule.calls:
+            if node.func not in _RATES or not node.args:
                 continue
             arg = node.args[0]
             if isinstance(arg, Matrix) and arg.selector.name in ctx.recorded_sums:

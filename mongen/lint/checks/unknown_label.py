@@ -65,11 +65,12 @@ class UnknownLabel(RuleCheck):
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
         for sel, info, label in matchers_off_series(ctx, rule.selectors, recorded=False):
             yield f"label `{label}` is not on `{sel.name}`; its labels: {', '.join(sorted(info.labels or ()))}"
-        for node in rule.nodes:
-            if isinstance(node, Aggregate) and node.grouping:
-                yield from _grouping(ctx, node)
-            if isinstance(node, Binary) and node.matching:
-                yield from _vector_matching(ctx, node)
+        for aggregate in rule.aggregates:
+            if aggregate.grouping:
+                yield from _grouping(ctx, aggregate)
+        for binary in rule.binaries:
+            if binary.matching:
+                yield from _vector_matching(ctx, binary)
 
 
 def _grouping(ctx: LintContext, node: Aggregate) -> Iterator[str]:

@@ -53,8 +53,8 @@ class VectorMatching(RuleCheck):
     )
 
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        for node in rule.nodes:
-            if not isinstance(node, Binary) or node.op in _SET_OPERATORS or node.matching == "on":
+        for node in rule.binaries:
+            if node.op in _SET_OPERATORS or node.matching == "on":
                 continue
             if node.card not in ("", "one-to-one") or is_scalar(node.lhs) or is_scalar(node.rhs):
                 continue
