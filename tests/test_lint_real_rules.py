@@ -238,3 +238,13 @@ def test_the_schema_offers_exactly_the_models_external_types() -> None:
 
     external = spec_schema()["properties"]["external_metrics"]["items"]["properties"]
     assert external["type"]["enum"] == list(EXTERNAL_TYPES)
+
+
+def test_an_or_of_two_shapes_has_unknown_labels(tmp_path: Path) -> None:
+    """`x or vector(0)` (the usual default for a missing series): the result has the series' labels
+    or none, so neither `by (job)` nor a template on `job` is wrong."""
+    rules = (
+        "- alert: Busy\n  expr: sum by (job) (emoti_voice_tts_requests_in_flight or vector(0)) > 5\n"
+        + _ALERT_TAIL.replace("    ", "  ").replace("summary: s", "summary: '{{ $labels.job }}'")
+    )
+    assert _lint(tmp_path, rules, load_spec("specs/emotivoice.yaml")) == []
