@@ -124,12 +124,16 @@ def _alias_bomb(levels: int = 9) -> str:
 
 
 def test_an_alias_bomb_is_refused_like_promtools_excessive_aliasing(tmp_path: Path) -> None:
-    bomb = tmp_path / "bomb.yml"
+    bomb = tmp_path / "rules/bomb.yml"
+    bomb.parent.mkdir()
     bomb.write_text(_alias_bomb())  # 387,420,489 rules once expanded, under 1 KB
-    proc = _cli("--no-promtool", str(bomb))
-    assert proc.returncode == 1
-    assert proc.stdout.startswith(f"{bomb}:5:15: error [rule-file] the aliases expand to more than 10000 values (excessive aliasing)")
-    assert proc.stdout.count("\n") == 1
+    for named in (bomb, bomb.parent):  # also inside a directory, where YAML without rules is skipped
+        proc = _cli("--no-promtool", str(named))
+        assert proc.returncode == 1
+        assert proc.stdout.startswith(
+            f"{bomb}:5:15: error [rule-file] the aliases expand to more than 10000 values (excessive aliasing)"
+        )
+        assert proc.stdout.count("\n") == 1
 
 
 def test_merge_keys_on_many_rules_are_no_excessive_aliasing(tmp_path: Path) -> None:

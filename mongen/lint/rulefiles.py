@@ -12,7 +12,7 @@ from pathlib import Path
 from mongen.errors import SpecError
 from mongen.lint.promql_tree import Aggregate, Binary, Call, Matrix, Node, Selector, TooDeep, parse
 from mongen.lint.suppressions import Suppression, find_suppressions
-from mongen.lint.yaml_tree import YamlNode, read_yaml
+from mongen.lint.yaml_tree import RefusedYaml, YamlNode, read_yaml
 
 # 10,000 rules take about 2.5 MB; a larger file is not a rule file anyone reviews.
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -77,7 +77,9 @@ class RuleFile:
     error: str = ""  # why no rule of the file can be checked
     error_line: int = 1
     error_col: int = 1
-    unreadable: bool = False  # the error is about the file itself (reported even inside a directory)
+    # The file itself was refused (unreadable, not UTF-8, hostile YAML): reported even inside a
+    # directory, where YAML without rules is otherwise skipped.
+    refused: bool = False
     suppressions: list[Suppression] = field(default_factory=list)
     unattached: list[Suppression] = field(default_factory=list)  # inside no rule nor right above one
 
@@ -94,7 +96,7 @@ def read_rule_file(path: Path, display: str | None = None) -> RuleFile:
     try:
         text = _read_text(path)
     except _Unreadable as exc:
-        return RuleFile(name, [], str(exc), exc.line, exc.col, unreadable=True)
+        return RuleFile(name, [], str(exc), exc.line, exc.col, refused=True)
     return rule_file_from_text(text, name)
 
 
@@ -138,7 +140,8 @@ def rule_file_from_text(text: str, name: str) -> RuleFile:
         root = read_yaml(text, name)
     except SpecError as exc:
         location = exc.issues[0].location
-        return RuleFile(name, [], exc.issues[0].message, location.line, location.col)
+        refused = isinstance(exc, RefusedYaml)
+        return RuleFile(name, [], exc.issues[0].message, location.line, location.col, refused=refused)
     groups = root.get("groups") if root is not None else None
     if groups is None or not isinstance(groups.value, list):
         return RuleFile(name, [], "not a Prometheus rule file: no `groups` list")

@@ -79,7 +79,7 @@ def lint(
         checked: list[Path] = []
         for path in files:
             rule_file = read_rule_file(path, display[path])
-            if rule_file.error and not rule_file.unreadable and path not in named and not rule_file.rules:
+            if rule_file.error and not rule_file.refused and path not in named and not rule_file.rules:
                 continue  # a directory may hold other YAML (prometheus.yml, tests)
             rule_files.append(rule_file)
             if not rule_file.error:

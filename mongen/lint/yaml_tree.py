@@ -65,14 +65,22 @@ class _Frame:
         self.merges: list[YamlNode] = []
 
 
+class RefusedYaml(SpecError):
+    """YAML refused for its structure (excessive aliasing, recursive aliases, deep nesting) before
+    it is built: a hostile file rather than a mistake."""
+
+
 def read_yaml(text: str, file: str) -> YamlNode | None:
     """The tree of the one document in `text` (None when empty); raises SpecError at the position
-    of what cannot be read: invalid YAML, excessive aliasing, more than one document."""
+    of what cannot be read: invalid YAML, more than one document, and RefusedYaml."""
     try:
         if "&" in text:  # no anchor, no alias: nothing to expand
             # Rule files merge defaults into every rule, so the budget grows with the file: a
             # value per byte is far more than merge keys reach, and far less than an alias bomb.
-            check_structure(text, file, max(_SPEC_ALIAS_VALUES, len(text)))
+            try:
+                check_structure(text, file, max(_SPEC_ALIAS_VALUES, len(text)))
+            except SpecError as exc:
+                raise RefusedYaml(exc.issues) from None
         return _tree(yaml.parse(text, Loader=LOADER), file)
     except yaml.YAMLError as exc:
         raise yaml_error(exc, file, text=text) from None
