@@ -278,3 +278,20 @@ def test_unknown_metric_explains_suffix_mistakes(tmp_path: Path, name: str, hint
     findings = _lint_rules(tmp_path, [_record(f"sum by (job) ({name})", "job:x:sum")])
     messages = [f.message for f in findings if f.check == "unknown-metric"]
     assert len(messages) == 1 and hint in messages[0], messages
+
+
+def test_min_for_makes_alert_zero_for_stricter(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yml"
+    rules.write_text(
+        yaml.safe_dump(
+            {"groups": [{"name": "g", "rules": [{"alert": "A", "expr": "up == 0", **GOOD_ALERT, "for": "1m"}]}]}
+        )
+    )
+    assert _cli("--no-promtool", str(rules)).stdout == ""
+    strict = _cli("--no-promtool", "--min-for", "2m", str(rules))
+    assert strict.returncode == 0  # a warning
+    assert strict.stdout.endswith(
+        "warning [alert-zero-for] alert `A` has `for: 1m`, shorter than the minimum of 2m (--min-for)\n"
+    )
+    wrong = _cli("--no-promtool", "--min-for", "2 minutes", str(rules))
+    assert (wrong.returncode, wrong.stderr) == (2, "error: --min-for '2 minutes' is not a duration such as 90s, 5m or 1h30m\n")
