@@ -4,7 +4,7 @@ rule files, and label inference."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from mongen.lint.promql_tree import (
@@ -154,7 +154,7 @@ class LintContext:
 
 
 def matchers_off_series(
-    ctx: LintContext, selectors: list[Selector], recorded: bool
+    ctx: LintContext, selectors: Sequence[Selector], recorded: bool
 ) -> Iterator[tuple[Selector, SeriesInfo, str]]:
     """Matchers on a label the selected series does not carry (`recorded`: recorded series only, else the rest)."""
     for node in selectors:
@@ -167,7 +167,7 @@ def matchers_off_series(
 
 
 def gauges_inside(
-    ctx: LintContext, selectors: list[Selector], functions: tuple[str, ...]
+    ctx: LintContext, selectors: Sequence[Selector], functions: tuple[str, ...]
 ) -> Iterator[tuple[Selector, Call]]:
     """Gauge selectors anywhere inside a call to one of `functions`, with that call."""
     for node in selectors:

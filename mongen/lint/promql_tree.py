@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 import promql_parser as pp
 
@@ -113,28 +112,15 @@ _CARD = {
 @dataclass(slots=True)
 class Tree:
     """A parsed expression: its root, every node of it (children before their parent), and the
-    nodes of the kinds checks look for, sorted out once."""
+    nodes of the kinds checks look for, sorted out while copying."""
 
-    root: Node
-    nodes: list[Node]
+    root: Node | None = None
+    nodes: list[Node] = field(default_factory=list)
     selectors: list[Selector] = field(default_factory=list)
     matrices: list[Matrix] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     aggregates: list[Aggregate] = field(default_factory=list)
     binaries: list[Binary] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        kinds: dict[type, list[Any]] = {
-            Selector: self.selectors,
-            Matrix: self.matrices,
-            Call: self.calls,
-            Aggregate: self.aggregates,
-            Binary: self.binaries,
-        }
-        for node in self.nodes:
-            bucket = kinds.get(type(node))
-            if bucket is not None:
-                bucket.append(node)
 
 
 class TooDeep(ValueError):
@@ -156,8 +142,9 @@ def parse(text: str) -> Tree:
         native = pp.parse(text)
     except TypeError as exc:  # promql-parser raises TypeError for some type errors
         raise ValueError(str(exc)) from None
-    nodes: list[Node] = []
-    return Tree(_copy(native, nodes, 1), nodes)
+    tree = Tree()
+    tree.root = _copy(native, tree, 1)
+    return tree
 
 
 def depth_bound(text: str) -> int:
@@ -204,8 +191,8 @@ def _string_end(text: str, start: int) -> int:
     return i
 
 
-def _copy(node: object, out: list[Node], depth: int) -> Node:
-    """Copy one promql-parser node and its subtree, appending each copy to `out` and linking
+def _copy(node: object, tree: Tree, depth: int) -> Node:
+    """Copy one promql-parser node and its subtree into `tree` (each copy to its lists), linking
     parents. Recursive, so it stops at MAX_DEPTH (the tree may be deeper than depth_bound says
     only if that bound is wrong; this keeps lint safe even then)."""
     if depth > MAX_DEPTH:
@@ -214,13 +201,14 @@ def _copy(node: object, out: list[Node], depth: int) -> Node:
     copy: Node
     if isinstance(node, pp.VectorSelector):
         copy = _selector(node)
+        tree.selectors.append(copy)
     elif isinstance(node, pp.BinaryExpr):
         mod = node.modifier
         matching = None if mod is None else mod.matching
         copy = Binary(
             str(node.op),
-            _copy(node.lhs, out, below),
-            _copy(node.rhs, out, below),
+            _copy(node.lhs, tree, below),
+            _copy(node.rhs, tree, below),
             "" if mod is None else _CARD.get(str(mod.card), "one-to-one"),
             "" if matching is None else ("on" if str(matching.type).endswith("Include") else "ignoring"),
             () if matching is None else tuple(matching.labels),
@@ -228,28 +216,33 @@ def _copy(node: object, out: list[Node], depth: int) -> Node:
             mod is not None and bool(mod.return_bool),
         )
         copy.lhs.parent = copy.rhs.parent = copy
+        tree.binaries.append(copy)
     elif isinstance(node, pp.Call):
-        copy = Call(node.func.name, tuple(_copy(arg, out, below) for arg in node.args))
+        copy = Call(node.func.name, tuple(_copy(arg, tree, below) for arg in node.args))
         for arg in copy.args:
             arg.parent = copy
+        tree.calls.append(copy)
     elif isinstance(node, pp.MatrixSelector):
         selector = _selector(node.vector_selector)
-        out.append(selector)
+        tree.nodes.append(selector)
+        tree.selectors.append(selector)
         copy = selector.parent = Matrix(selector, node.range.total_seconds())
+        tree.matrices.append(copy)
     elif isinstance(node, pp.AggregateExpr):
         agg = node.modifier
         copy = Aggregate(
             str(node.op),
             "" if agg is None else ("by" if str(agg.type).endswith("By") else "without"),
             () if agg is None else tuple(agg.labels),
-            _copy(node.expr, out, below),
-            None if node.param is None else _copy(node.param, out, below),
+            _copy(node.expr, tree, below),
+            None if node.param is None else _copy(node.param, tree, below),
         )
         copy.expr.parent = copy
         if copy.param is not None:
             copy.param.parent = copy
+        tree.aggregates.append(copy)
     elif isinstance(node, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
-        copy = Wrapper(_copy(node.expr, out, below))
+        copy = Wrapper(_copy(node.expr, tree, below))
         copy.expr.parent = copy
     elif isinstance(node, pp.NumberLiteral):
         copy = Number(float(node.val))
@@ -257,7 +250,7 @@ def _copy(node: object, out: list[Node], depth: int) -> Node:
         copy = String(str(node.val))
     else:
         raise ValueError(f"unsupported PromQL node {type(node).__name__}")
-    out.append(copy)
+    tree.nodes.append(copy)
     return copy
 
 

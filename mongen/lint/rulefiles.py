@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,12 +38,12 @@ class Rule:
     last_line: int
     expr: Node | None = None  # None when the expression does not parse
     # Every node of expr, and those of the kinds checks look for (empty until it parses).
-    nodes: list[Node] = field(default_factory=list)
-    selectors: list[Selector] = field(default_factory=list)
-    matrices: list[Matrix] = field(default_factory=list)
-    calls: list[Call] = field(default_factory=list)
-    aggregates: list[Aggregate] = field(default_factory=list)
-    binaries: list[Binary] = field(default_factory=list)
+    nodes: Sequence[Node] = ()
+    selectors: Sequence[Selector] = ()
+    matrices: Sequence[Matrix] = ()
+    calls: Sequence[Call] = ()
+    aggregates: Sequence[Aggregate] = ()
+    binaries: Sequence[Binary] = ()
     result: frozenset[str] | None = None  # labels of the expression's result, once known (runner.py)
     parse_error: str = ""
     too_deep: bool = False  # parse_error says the expression nests too deep for lint

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 from mongen.lint.burn_rate import is_burn_rate
 from mongen.lint.checks.base import Example, Problem, RuleCheck
 from mongen.lint.context import LintContext
 from mongen.lint.rulefiles import Rule
 from mongen.units import duration_seconds, format_duration
+
+# A rule file spells `for` a few ways many times over.
+_seconds = lru_cache(maxsize=256)(duration_seconds)
 
 
 class AlertZeroFor(RuleCheck):
@@ -72,7 +76,7 @@ class AlertZeroFor(RuleCheck):
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
         if rule.kind != "alert" or rule.for_ is None or rule.expr is None:
             return
-        seconds = duration_seconds(rule.for_)
+        seconds = _seconds(rule.for_)
         minimum = ctx.options.min_for_seconds
         if seconds is None or (seconds > 0 and seconds >= minimum) or is_burn_rate(rule.expr):
             return

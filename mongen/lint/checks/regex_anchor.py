@@ -42,7 +42,7 @@ class RegexAnchor(RuleCheck):
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
         for node in rule.selectors:
             for m in node.matchers:
-                if m.op not in ("=~", "!~"):
+                if m.op[-1] != "~" or not (m.value.startswith("^") or m.value.endswith("$")):
                     continue
                 anchors = [a for a, found in (("^", m.value.startswith("^")), ("$", _ends_in_anchor(m.value))) if found]
                 if anchors:
