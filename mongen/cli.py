@@ -108,10 +108,21 @@ def lint(
     paths: Annotated[
         list[Path] | None, typer.Argument(help="Rule files or directories; default: the spec's generated rules.")
     ] = None,
-    spec: Annotated[str, typer.Option("--spec", help="Spec the rules are checked against.")] = DEFAULT_SPEC,
+    spec: Annotated[
+        str | None,
+        typer.Option(
+            "--spec",
+            help=f"Spec the rules are checked against. Without it, FILES get every check that needs no spec; "
+            f"with no FILES either, the rules of {DEFAULT_SPEC} are linted.",
+        ),
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="text, json or github (workflow annotations).")] = Format.text,
     diff_base: Annotated[
         str | None, typer.Option("--diff-base", help="Only report rules changed since this git revision.")
+    ] = None,
+    min_for: Annotated[
+        str | None,
+        typer.Option("--min-for", help="Also report alerts whose `for` is shorter than this duration (e.g. 2m)."),
     ] = None,
     no_promtool: Annotated[
         bool, typer.Option("--no-promtool", help="Skip promtool check/test rules explicitly.")
@@ -126,26 +137,43 @@ def lint(
         ),
     ] = 0,
 ) -> None:
-    """Check Prometheus rule files against the spec: metrics, labels, values, functions, alert hygiene."""
+    """Check Prometheus rule files: structure, alert hygiene and PromQL shape, and with --spec the
+    metrics, labels, values and types the spec declares. Findings go to stdout, the summary to stderr."""
+    from mongen.lint.context import LintOptions
+    from mongen.lint.report import render
     from mongen.lint.runner import lint as run_lint
     from mongen.spec.build import load_spec
+    from mongen.units import duration_seconds
 
     for path in paths or []:
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             typer.echo(f"error: {path} does not exist", err=True)
             raise typer.Exit(2)
+    min_for_seconds = duration_seconds(min_for) if min_for is not None else 0.0
+    if min_for_seconds is None:
+        typer.echo(f"error: --min-for {min_for!r} is not a duration such as 90s, 5m or 1h30m", err=True)
+        raise typer.Exit(2)
+    # Files without --spec: spec-less. Neither: the default spec's own rules.
+    model = load_spec(spec or DEFAULT_SPEC) if spec is not None or not paths else None
     try:
-        result = run_lint(load_spec(spec), list(paths or []), diff_base, run_promtool=not no_promtool, processes=jobs)
+        result = run_lint(
+            model,
+            list(paths or []),
+            diff_base,
+            run_promtool=not no_promtool,
+            processes=jobs,
+            options=LintOptions(min_for_seconds),
+        )
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    _print_findings(result.findings, fmt)
-    if fmt is Format.text:
-        errors = sum(f.severity == "error" for f in result.findings)
-        typer.echo(
-            f"{result.rules} rules in {result.files} files: {errors} errors, {len(result.findings) - errors} warnings",
-            err=True,
-        )
+    typer.echo(render(result.findings, fmt.value), nl=False)
+    errors = sum(f.severity == "error" for f in result.findings)
+    mode = "" if model is not None else " (no spec: spec checks skipped)"
+    typer.echo(
+        f"{result.rules} rules in {result.files} files: {errors} errors, {len(result.findings) - errors} warnings{mode}",
+        err=True,
+    )
     if result.failed:
         raise typer.Exit(1)
 

@@ -276,11 +276,49 @@ class Exposure:
         return f"{host}:{self.port}"
 
 
+# What an external metric is, as its exporter declares it in `# TYPE` (untyped: not declared).
+ExternalType = Literal["counter", "gauge", "histogram", "summary", "untyped"]
+EXTERNAL_TYPES: tuple[ExternalType, ...] = ("counter", "gauge", "histogram", "summary", "untyped")
+# What one series of an external metric holds: a counter's running total (also a histogram's or
+# summary's `_sum`, `_count` and `_bucket`), a gauge's current value (also a summary's quantiles),
+# or a value of unknown type.
+SeriesType = Literal["counter", "gauge", "bucket", "untyped"]
+
+
 @dataclass(frozen=True)
 class ExternalMetric:
+    """A metric the rules may read that the service does not expose: by exact `name` (in the
+    exporter's own spelling and case: counters keep whatever suffix they have), or every name
+    under a `prefix`."""
+
     name: str | None
     prefix: str | None
-    labels: tuple[str, ...] | None  # None: any label
+    labels: tuple[str, ...] | None  # the labels every series carries; None: any label (open)
+    type: ExternalType | None = None  # None: not declared
+
+    @cached_property
+    def series(self) -> dict[str, tuple[SeriesType, tuple[str, ...] | None]]:
+        """Series name -> (what it holds, its labels) for a `name` entry, as the exporter exposes
+        them: a histogram's `_bucket` (with `le`), `_sum` and `_count`; a summary's quantiles (with
+        `quantile`), `_sum` and `_count`."""
+        if self.name is None:
+            return {}
+        labels, name = self.labels, self.name
+        if self.type == "histogram":
+            return {
+                f"{name}_bucket": ("bucket", None if labels is None else (*labels, "le")),
+                f"{name}_sum": ("counter", labels),
+                f"{name}_count": ("counter", labels),
+            }
+        if self.type == "summary":
+            return {
+                name: ("gauge", None if labels is None else (*labels, "quantile")),
+                f"{name}_sum": ("counter", labels),
+                f"{name}_count": ("counter", labels),
+            }
+        if self.type == "counter" or self.type == "gauge":
+            return {name: (self.type, labels)}
+        return {name: ("untyped", labels)}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,24 @@ def parse_duration(text: str) -> int:
     return int(total)
 
 
+# Prometheus' own duration syntax (common/model.ParseDuration): units largest first, each at most once.
+_PROMETHEUS_DURATION = re.compile(
+    r"(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?"
+)
+_PROMETHEUS_UNITS = ("y", "w", "d", "h", "m", "s", "ms")
+
+
+def duration_seconds(text: str) -> float | None:
+    """Seconds of any duration Prometheus accepts in a rule file (`0`, `90s`, `1h30m`, `500ms`), or
+    None when it would reject the text."""
+    if text == "0":
+        return 0.0
+    match = _PROMETHEUS_DURATION.fullmatch(text) if text and len(text) <= 64 else None
+    if match is None:
+        return None
+    return sum(int(n) * _UNIT_SECONDS[u] for n, u in zip(match.groups(), _PROMETHEUS_UNITS, strict=True) if n)
+
+
 def format_duration(seconds: int) -> str:
     """Prometheus duration text for a whole number of seconds (`1h30m`, `3d`)."""
     if seconds <= 0:

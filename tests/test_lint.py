@@ -50,6 +50,23 @@ def test_good_example_gives_no_findings(check_id: str) -> None:
     assert run_example(_BY_ID[check_id].good) == []
 
 
+@pytest.mark.parametrize("check_id", sorted(c.id for c in CHECKS if not c.needs_spec and c.bad.rules))
+def test_a_check_that_needs_no_spec_finds_its_bad_example_without_one(check_id: str) -> None:
+    """`mongen lint FILES` without --spec: what it reports is documented, and each such check finds
+    something on its own example (so `needs_spec = False` is not a claim nobody checked)."""
+    check = _BY_ID[check_id]
+    found = run_example(check.bad, with_spec=False)
+    assert set(found) <= set(check.documented_findings())
+    assert any(f.check == check_id for f in found)
+    assert run_example(check.good, with_spec=False) == []
+
+
+def test_checks_that_need_the_spec_stay_silent_without_one() -> None:
+    for check in CHECKS:
+        if check.needs_spec and check.bad.rules:
+            assert [f for f in run_example(check.bad, with_spec=False) if f.check == check.id] == [], check.id
+
+
 def test_every_check_module_is_registered_once_and_documented() -> None:
     defined: list[type[Check]] = []
     for module_info in pkgutil.iter_modules(mongen.lint.checks.__path__):
@@ -95,7 +112,8 @@ def test_the_cli_reports_a_documented_example_as_the_docs_show_it(tmp_path: Path
         check=False,
     )
     assert proc.returncode == 1
-    assert proc.stderr.splitlines()[:-1] == [str(f) for f in check.documented_findings()]
+    assert proc.stdout.splitlines() == [str(f) for f in check.documented_findings()]
+    assert proc.stderr == "2 rules in 1 files: 1 errors, 0 warnings\n"
 
 
 def test_suppression_comment_silences_one_check(tmp_path: Path) -> None:
@@ -173,15 +191,15 @@ def test_cli_formats_and_exit_codes(tmp_path: Path) -> None:
             }
         )
     )
-    text = _cli("--no-promtool", str(bad))
+    spec = ("--spec", "specs/emotivoice.yaml")
+    text = _cli("--no-promtool", *spec, str(bad))
     assert text.returncode == 1
     line = next(n for n, x in enumerate(bad.read_text().splitlines(), 1) if "expr:" in x)
     message = "`emotion` is never 'angy'; declared values: happy, sad, angry, neutral, surprised"
-    assert text.stderr.splitlines() == [
-        f"{bad}:{line}:11: error [unknown-label-value] {message}",
-        "1 rules in 1 files: 1 errors, 0 warnings",
-    ]
-    as_json = json.loads(_cli("--no-promtool", "--format", "json", str(bad)).stdout)
+    # Findings, errors included, on stdout (`> report.txt` keeps them); the summary on stderr.
+    assert text.stdout == f"{bad}:{line}:11: error [unknown-label-value] {message}\n"
+    assert text.stderr == "1 rules in 1 files: 1 errors, 0 warnings\n"
+    as_json = json.loads(_cli("--no-promtool", *spec, "--format", "json", str(bad)).stdout)
     assert as_json == [
         {
             "check": "unknown-label-value",
@@ -192,8 +210,12 @@ def test_cli_formats_and_exit_codes(tmp_path: Path) -> None:
             "severity": "error",
         }
     ]
-    github = _cli("--no-promtool", "--format", "github", str(bad)).stdout
-    assert github == f"::error file={bad},line={line},col=11,title=unknown-label-value::{message}\n"
+    github = _cli("--no-promtool", *spec, "--format", "github", str(bad)).stdout
+    file = str(bad).replace(":", "%3A").replace(",", "%2C")
+    assert github == f"::error file={file},line={line},col=11,title=unknown-label-value::{message}\n"
+    spec_less = _cli("--no-promtool", str(bad))  # the label values are the spec's: nothing to say
+    assert (spec_less.returncode, spec_less.stdout) == (0, "")
+    assert spec_less.stderr == "1 rules in 1 files: 0 errors, 0 warnings (no spec: spec checks skipped)\n"
     assert _cli("--no-promtool", str(tmp_path / "missing.yml")).returncode == 2
     clean = tmp_path / "clean.yml"
     clean.write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": [_record("sum by (job) (up)", "job:up:sum")]}]}))
@@ -205,7 +227,7 @@ def test_promtool_failures_are_reported_in_the_same_format(tmp_path: Path) -> No
     broken.write_text("groups:\n- name: g\n  rules:\n  - record: job:up:sum\n    expr: sum(up)\n    for: 5m\n")
     proc = _cli(str(broken))
     assert proc.returncode == 1
-    assert f"{broken}:1:1: error [promtool-check]" in proc.stderr
+    assert f"{broken}:1:1: error [promtool-check]" in proc.stdout
 
 
 def test_diff_base_reports_only_changed_rules(tmp_path: Path) -> None:
@@ -256,3 +278,20 @@ def test_unknown_metric_explains_suffix_mistakes(tmp_path: Path, name: str, hint
     findings = _lint_rules(tmp_path, [_record(f"sum by (job) ({name})", "job:x:sum")])
     messages = [f.message for f in findings if f.check == "unknown-metric"]
     assert len(messages) == 1 and hint in messages[0], messages
+
+
+def test_min_for_makes_alert_zero_for_stricter(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yml"
+    rules.write_text(
+        yaml.safe_dump(
+            {"groups": [{"name": "g", "rules": [{"alert": "A", "expr": "up == 0", **GOOD_ALERT, "for": "1m"}]}]}
+        )
+    )
+    assert _cli("--no-promtool", str(rules)).stdout == ""
+    strict = _cli("--no-promtool", "--min-for", "2m", str(rules))
+    assert strict.returncode == 0  # a warning
+    assert strict.stdout.endswith(
+        "warning [alert-zero-for] alert `A` has `for: 1m`, shorter than the minimum of 2m (--min-for)\n"
+    )
+    wrong = _cli("--no-promtool", "--min-for", "2 minutes", str(rules))
+    assert (wrong.returncode, wrong.stderr) == (2, "error: --min-for '2 minutes' is not a duration such as 90s, 5m or 1h30m\n")

@@ -1,9 +1,10 @@
-"""What lint knows: the spec's series and labels, recorded series from the rule files, and label inference."""
+"""What lint knows: the spec's series and labels (when there is a spec), recorded series from the
+rule files, and label inference."""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from mongen.lint.promql_tree import (
@@ -19,10 +20,10 @@ from mongen.lint.promql_tree import (
     ancestors,
     is_scalar,
 )
-from mongen.model import GAUGE, HISTOGRAM, Spec
+from mongen.model import HISTOGRAM, Spec
 
-Labels = frozenset[str] | None  # None: not known (external metric without declared labels)
-# Series Prometheus itself writes for every target.
+Labels = frozenset[str] | None  # None: not known (open: an external metric without declared labels)
+# Series Prometheus itself writes for every target; they carry that target's labels.
 SYNTHETIC_SERIES = (
     "up",
     "scrape_duration_seconds",
@@ -30,65 +31,117 @@ SYNTHETIC_SERIES = (
     "scrape_samples_post_metric_relabeling",
     "scrape_series_added",
 )
+# What a series holds: a running total (counters and a histogram's `_sum`, `_count`), a histogram's
+# buckets (running totals with `le`), a current value, a value of unknown type, or a recorded series.
+COUNTER, BUCKET, GAUGE, UNTYPED, RECORDED = "counter", "bucket", "gauge", "untyped", "recorded"
+# Recorded name -> the label sets its rules produce.
+Recorded = dict[str, set[frozenset[str]]]
 
 
 @dataclass(frozen=True)
 class SeriesInfo:
     name: str
     labels: Labels
-    kind: str  # counter | gauge | histogram_bucket | histogram_sum | histogram_count | recorded | external
+    kind: str  # COUNTER, BUCKET, GAUGE, UNTYPED or RECORDED
+
+
+@dataclass(frozen=True)
+class LintOptions:
+    """Settings of checks that a team may want stricter than the default."""
+
+    min_for_seconds: float = 0.0  # alert-zero-for: also report a `for` shorter than this
 
 
 @dataclass
 class LintContext:
-    spec: Spec
-    recorded: dict[str, set[frozenset[str]]] = field(default_factory=dict)  # name -> label sets seen
+    """`spec` is None in spec-less mode: then only recorded series are known, every other series
+    has open labels and no type, and the checks that need the spec do not run."""
+
+    spec: Spec | None
+    options: LintOptions = field(default_factory=LintOptions)
+    recorded: Recorded = field(default_factory=dict)
+    recorded_sums: dict[str, str] = field(default_factory=dict)  # recorded as a sum -> `file:line` of the rule
 
     def __post_init__(self) -> None:
         self.exposed: dict[str, SeriesInfo] = {}
-        for metric in self.spec.metrics:
-            for exposed, labels in metric.exposed_series.items():
-                kind = "histogram_" + exposed.rsplit("_", 1)[1] if metric.type == HISTOGRAM else metric.type
-                self.exposed[exposed] = SeriesInfo(exposed, frozenset((*labels, *self.spec.target_labels)), kind)
+        self.external: dict[str, SeriesInfo] = {}
+        if self.spec is not None:
+            target = self.spec.target_labels
+            for metric in self.spec.metrics:
+                for exposed, labels in metric.exposed_series.items():
+                    kind = (
+                        (BUCKET if exposed.endswith("_bucket") else COUNTER)
+                        if metric.type == HISTOGRAM
+                        else metric.type
+                    )
+                    self.exposed[exposed] = SeriesInfo(exposed, frozenset((*labels, *target)), kind)
+            for ext in self.spec.external_metrics:
+                for name, (kind, ext_labels) in ext.series.items():
+                    self.external[name] = SeriesInfo(name, None if ext_labels is None else frozenset(ext_labels), kind)
         self.label_cache: dict[Node, Labels] = {}  # output_labels per node
         self.reads_recorded: set[Node] = set()  # cached nodes whose labels depend on `recorded`
         self.read_recorded = False  # set when a lookup hit a recorded series (see workers.first_pass)
         self._series: dict[str, SeriesInfo | None] = {}
+        self._own_job_series: dict[str, SeriesInfo | None] = {}
 
-    def set_recorded(self, recorded: dict[str, set[frozenset[str]]]) -> None:
+    @property
+    def model(self) -> Spec:
+        """The spec, for checks that only run with one (Check.needs_spec)."""
+        assert self.spec is not None, "a check that needs the spec ran without one"
+        return self.spec
+
+    def set_recorded(self, recorded: Recorded, sums: dict[str, str] | None = None) -> None:
         """Replace what the rule files record; lookups and label sets that depended on it are redone."""
         self.recorded = recorded
+        if sums is not None:
+            self.recorded_sums = sums
         for node in self.reads_recorded:
             del self.label_cache[node]
         self.reads_recorded.clear()
         self._series.clear()
+        self._own_job_series.clear()
 
-    def series(self, name: str) -> SeriesInfo | None:
-        if name in self._series:
-            info = self._series[name]
+    def series(self, name: str, own_job: bool = False) -> SeriesInfo | None:
+        """The series called `name` (`own_job`: selected in the spec's own scrape job)."""
+        cache = self._own_job_series if own_job else self._series
+        if name in cache:
+            info = cache[name]
         else:
-            info = self._series[name] = self._lookup(name)
-        if info is not None and info.kind == "recorded":
+            info = cache[name] = self._lookup(name, own_job)
+        if info is not None and info.kind == RECORDED:
             self.read_recorded = True
         return info
 
-    def _lookup(self, name: str) -> SeriesInfo | None:
+    def selected(self, node: Selector) -> SeriesInfo | None:
+        """The series a selector reads. Target-level series (`up`) carry the target labels the
+        spec's scrape config sets only when the selector asks for the spec's own job."""
+        name = node.name
+        if name in SYNTHETIC_SERIES and self.spec is not None:
+            job = self.spec.scrape.job
+            return self.series(name, any(m.name == "job" and m.op == "=" and m.value == job for m in node.matchers))
+        return self.series(name) if name else None
+
+    def _lookup(self, name: str, own_job: bool) -> SeriesInfo | None:
         if name in self.exposed:
             return self.exposed[name]
         if name in self.recorded:
             sets = self.recorded[name]
             # Labels every recording of the name keeps; unknown until its expression is resolved.
-            return SeriesInfo(name, frozenset.intersection(*sets) if sets else None, "recorded")
+            return SeriesInfo(name, frozenset.intersection(*sets) if sets else None, RECORDED)
+        if name in self.external:  # declared names win, also over `up`
+            return self.external[name]
         if name in SYNTHETIC_SERIES:
-            return SeriesInfo(name, frozenset(self.spec.target_labels), "gauge")
-        for ext in self.spec.external_metrics:
-            if ext.name == name or (ext.prefix and name.startswith(ext.prefix)):
-                return SeriesInfo(name, frozenset(ext.labels) if ext.labels is not None else None, "external")
+            # Other jobs' targets carry whatever their scrape configs set.
+            labels = frozenset(self.spec.target_labels) if own_job and self.spec is not None else None
+            return SeriesInfo(name, labels, GAUGE)
+        for ext in self.spec.external_metrics if self.spec is not None else ():
+            if ext.prefix and name.startswith(ext.prefix):
+                labels = frozenset(ext.labels) if ext.labels is not None else None
+                return SeriesInfo(name, labels, ext.type if ext.type in (COUNTER, GAUGE) else UNTYPED)
         return None
 
     def known_names(self) -> list[str]:
-        names = list(self.spec.exposed_series) + list(self.recorded) + list(SYNTHETIC_SERIES)
-        names += [e.name for e in self.spec.external_metrics if e.name]
+        names = list(self.exposed) + list(self.recorded) + list(self.external) + list(SYNTHETIC_SERIES)
         return names
 
     def suggest(self, name: str) -> str:
@@ -101,12 +154,12 @@ class LintContext:
 
 
 def matchers_off_series(
-    ctx: LintContext, selectors: list[Selector], recorded: bool
+    ctx: LintContext, selectors: Sequence[Selector], recorded: bool
 ) -> Iterator[tuple[Selector, SeriesInfo, str]]:
     """Matchers on a label the selected series does not carry (`recorded`: recorded series only, else the rest)."""
     for node in selectors:
-        info = ctx.series(node.name) if node.name else None
-        if info is None or info.labels is None or (info.kind == "recorded") != recorded:
+        info = ctx.selected(node)
+        if info is None or info.labels is None or (info.kind == RECORDED) != recorded:
             continue
         for m in node.matchers:
             if m.name != "__name__" and m.name not in info.labels and m.value != "":
@@ -114,7 +167,7 @@ def matchers_off_series(
 
 
 def gauges_inside(
-    ctx: LintContext, selectors: list[Selector], functions: tuple[str, ...]
+    ctx: LintContext, selectors: Sequence[Selector], functions: tuple[str, ...]
 ) -> Iterator[tuple[Selector, Call]]:
     """Gauge selectors anywhere inside a call to one of `functions`, with that call."""
     for node in selectors:
@@ -141,7 +194,7 @@ def output_labels(ctx: LintContext, node: Node) -> Labels:
 
 def _output_labels(ctx: LintContext, node: Node) -> Labels:
     if isinstance(node, Selector):
-        info = ctx.series(node.name) if node.name else None
+        info = ctx.selected(node)
         return info.labels if info else None
     if isinstance(node, Matrix):
         return output_labels(ctx, node.selector)
@@ -181,8 +234,8 @@ def _output_labels(ctx: LintContext, node: Node) -> Labels:
         return output_labels(ctx, vectors[0]) if vectors else frozenset()
     if isinstance(node, Binary):
         lhs, rhs = output_labels(ctx, node.lhs), output_labels(ctx, node.rhs)
-        if node.op == "or":
-            return None if lhs is None or rhs is None else lhs & rhs
+        if node.op == "or":  # two shapes of series in one result: nothing is known about all of them
+            return lhs if lhs == rhs else None
         if is_scalar(node.lhs):
             return rhs
         if is_scalar(node.rhs) or node.op in ("and", "unless"):

@@ -13,14 +13,66 @@ Generated from the checks in `mongen/lint/checks/` by `python -m mongen.lint.doc
 a test keeps it in sync. The tests lint every example below and expect exactly the findings shown
 (`python -m mongen.lint.examples [ID]` prints them).
 
-`mongen lint --spec SPEC [PATH ...]` reports `FILE:LINE:COL: <severity> [<id>] message` (the line of the
-expression), exits 1 when any error-level finding remains, 0 otherwise, 2 for usage or spec errors.
-Suppress a check on one rule with a comment inside the rule or right above it:
-`# mongen-lint: disable=<id>[,<id>] <reason>`. `--diff-base REV` reports only rules whose lines changed since REV.
+`mongen lint [--spec SPEC] [PATH ...]` reports `FILE:LINE:COL: <severity> [<id>] message` (the line of the
+expression) on stdout, a summary on stderr, and exits 1 when any error-level finding remains, 0 otherwise,
+2 for usage or spec errors.
+
+Without `--spec`, lint runs every check that needs no spec (the rule files' structure, alert hygiene, the
+shape of each expression, the labels recorded series keep), so it can be pointed at any rule repository;
+each check below says whether it needs the spec. With `--spec`, lint also knows the service's metrics,
+their types and labels, the scrape interval and the routes, and `external_metrics` declares the series
+of other exporters (below).
+
+Suppress a check on one rule with a comment inside the rule or right above it (never the rule before):
+`# mongen-lint: disable=<id>[,<id>] <reason>`. `--diff-base REV` reports only rules whose lines changed
+since REV. `--min-for DURATION` makes `alert-zero-for` also report a `for` shorter than DURATION.
 
 `--format json` prints a list of objects with exactly these keys: `file` (string), `line` and `col`
 (1-based integers), `severity` (`error` or `warning`), `check` (the id below), `message` (string).
-`--format github` prints GitHub Actions workflow annotations.
+`--format github` prints GitHub Actions workflow annotations, escaped as GitHub's toolkit escapes them.
+
+Rule files are read as Prometheus reads them: anchors, aliases and merge keys (`<<: *defaults`) are
+resolved; a rule whose `expr` comes from a merge key is reported at the rule's first line.
+"""
+
+
+# Declarations for two exporters a TTS host runs beside the service; a test loads them in a spec.
+EXTERNAL_METRICS_EXAMPLE = """\
+external_metrics:
+  # dcgm-exporter (NVIDIA DCGM): gauges per GPU, in the exporter's own upper-case spelling. `job`
+  # and `instance` come from the job that scrapes it; list every label your scrape config adds.
+  - name: DCGM_FI_DEV_FB_USED
+    type: gauge
+    labels: [gpu, UUID, device, modelName, Hostname, job, instance]
+  - name: DCGM_FI_DEV_FB_FREE
+    type: gauge
+    labels: [gpu, UUID, device, modelName, Hostname, job, instance]
+  - name: DCGM_FI_DEV_GPU_UTIL
+    type: gauge
+    labels: [gpu, UUID, device, modelName, Hostname, job, instance]
+  # node-exporter: a counter without `_total`, a gauge with upper case, a histogram by its base
+  # name (its `_bucket` gets `le`, and `_sum`/`_count` are counters), and the rest by prefix.
+  - {name: node_vmstat_pgmajfault, type: counter, labels: [job, instance]}
+  - {name: node_memory_MemAvailable_bytes, type: gauge, labels: [job, instance]}
+  - {name: node_disk_io_time_seconds, type: histogram, labels: [job, instance, device]}
+  - prefix: node_
+"""
+
+_EXTERNAL = f"""\
+## Series of other exporters: `external_metrics`
+
+With a spec, every series a rule reads must be the service's own, recorded by a rule, or declared in
+the spec's `external_metrics`: by exact `name` (in the exporter's spelling and case; a counter keeps
+the name it has, with or without `_total`) or by `prefix` (every name under it). `type` (`counter`,
+`gauge`, `histogram`, `summary`, `untyped`) gives the series the checks for counters and gauges;
+`labels` lists every label the series carry (leave it out: any label). `up` and the other series
+Prometheus writes per target need no entry: for the spec's own job (`up{{job="<scrape.job>"}}`) they
+carry the spec's target labels, for any other job their labels are open; an entry for `up`
+replaces both.
+
+```yaml
+{EXTERNAL_METRICS_EXAMPLE.rstrip()}
+```
 """
 
 
@@ -39,6 +91,7 @@ _SECTIONS: tuple[tuple[str, str, tuple[Check, ...]], ...] = (
 def render() -> str:
     out = [
         _INTRO,
+        _EXTERNAL,
         "## The examples' spec",
         "",
         f"Rule-file examples are linted as `{EXAMPLE_RULES_FILE}` against this spec (`{EXAMPLE_SPEC_FILE}`),",
@@ -56,10 +109,13 @@ def render() -> str:
 
 
 def _check(check: Check) -> list[str]:
+    needs = "yes" if check.needs_spec else "no (runs without `--spec`)"
     return [
         f"### `{check.id}` ({check.severity})",
         "",
         check.doc,
+        "",
+        f"Needs the spec: {needs}.",
         "",
         *_example("Bad", check.bad),
         *_code("text", "\n".join(map(str, check.documented_findings())), "Findings"),

@@ -17,14 +17,17 @@ from mongen.spec.build import load_spec
 from mongen.spec.loader import load_yaml
 
 
-def run_example(example: Example) -> list[Finding]:
-    """Every finding on the example (its spec's, then its rule file's), named `spec.yaml` and `rules.yml`."""
+def run_example(example: Example, with_spec: bool = True) -> list[Finding]:
+    """Every finding on the example (its spec's, then its rule file's), named `spec.yaml` and
+    `rules.yml`; `with_spec=False`: the rule file alone, as `mongen lint rules.yml` without --spec."""
+    files = [rule_file_from_text(example.rules, EXAMPLE_RULES_FILE)] if example.rules else []
+    if not with_spec:
+        return lint_files(None, files, processes=1)
     with tempfile.TemporaryDirectory(prefix="mongen-lint-example-") as tmp:
         spec_path = Path(tmp) / EXAMPLE_SPEC_FILE
         spec_path.write_text(example.spec, "utf-8")
         spec = load_spec(spec_path)
     findings = spec_findings(spec, load_yaml(example.spec, EXAMPLE_SPEC_FILE))
-    files = [rule_file_from_text(example.rules, EXAMPLE_RULES_FILE)] if example.rules else []
     return findings + lint_files(spec, files, processes=1)
 
 

@@ -14,6 +14,12 @@ from datetime import timedelta
 
 import promql_parser as pp
 
+# The deepest expression lint checks: nesting of parentheses, calls and operator chains. Real rules
+# stay far below (a four-window burn-rate alert is about 10 deep). promql-parser's memory grows with
+# the square of the depth (a 4,000-term `or` takes it 3.7 GB, 5,000 overflow its stack), and lint's
+# own walks recurse once a level, so deeper expressions are a finding instead.
+MAX_DEPTH = 256
+
 # Matcher operators, as PromQL spells them.
 _MATCH_OPS = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}
 
@@ -89,6 +95,7 @@ class Binary:
     matching: str  # "on", "ignoring" or ""
     matching_labels: tuple[str, ...]
     group_labels: tuple[str, ...]
+    returns_bool: bool = False  # a comparison with `bool`: 0 or 1 for every series instead of a filter
     parent: Node | None = field(default=None, repr=False)
 
 
@@ -104,62 +111,138 @@ _CARD = {
 
 @dataclass(slots=True)
 class Tree:
-    """A parsed expression: its root and every node of it (children before their parent)."""
+    """A parsed expression: its root, every node of it (children before their parent), and the
+    nodes of the kinds checks look for, sorted out while copying."""
 
-    root: Node
-    nodes: list[Node]
+    root: Node | None = None
+    nodes: list[Node] = field(default_factory=list)
+    selectors: list[Selector] = field(default_factory=list)
+    matrices: list[Matrix] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    aggregates: list[Aggregate] = field(default_factory=list)
+    binaries: list[Binary] = field(default_factory=list)
+
+
+class TooDeep(ValueError):
+    """The expression nests deeper than MAX_DEPTH; lint does not check it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"the expression nests more than {MAX_DEPTH} levels deep (parentheses, calls and operator "
+            "chains), so lint does not check it; split it into recording rules"
+        )
 
 
 def parse(text: str) -> Tree:
-    """Parse with promql-parser and copy the tree; raises ValueError on a syntax error."""
+    """Parse with promql-parser and copy the tree; raises ValueError on a syntax error and TooDeep
+    (before promql-parser sees the text, when its brackets and operators already say so)."""
+    if len(text) > MAX_DEPTH and depth_bound(text) > MAX_DEPTH:  # each level takes a character
+        raise TooDeep
     try:
         native = pp.parse(text)
     except TypeError as exc:  # promql-parser raises TypeError for some type errors
         raise ValueError(str(exc)) from None
-    nodes: list[Node] = []
-    return Tree(_copy(native, nodes), nodes)
+    tree = Tree()
+    tree.root = _copy(native, tree, 1)
+    return tree
 
 
-def _copy(node: object, out: list[Node]) -> Node:
-    """Copy one promql-parser node and its subtree, appending each copy to `out` and linking parents."""
+def depth_bound(text: str) -> int:
+    """At least the depth of the expression's tree, from its text alone: the deepest bracket plus
+    every operator outside label matchers (a chain of N operators is N levels deep) and the leaf.
+    Not a parser: string literals and comments are skipped, and anything else only adds to it."""
+    depth = deepest = operators = 0
+    in_matchers = False
+    i, end = 0, len(text)
+    while i < end:
+        c = text[i]
+        if c in "\"'`":
+            i = _string_end(text, i)
+        elif c == "#":
+            i = text.find("\n", i)
+            i = end if i < 0 else i
+        elif c in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+            in_matchers = c == "{"
+            operators += c == "["  # a subquery is a level of its own
+        elif c in ")]}":
+            depth -= 1
+            in_matchers = False
+        elif in_matchers:
+            pass
+        elif c in "+-*/%^<>" or (c in "=!" and text.startswith("=", i + 1)):
+            operators += 1
+            i += 1 if text.startswith("=", i + 1) else 0
+        elif c.isalpha() or c == "_":
+            start = i
+            while i + 1 < end and (text[i + 1].isalnum() or text[i + 1] in "_:"):
+                i += 1
+            operators += text[start : i + 1] in ("and", "or", "unless", "atan2")
+        i += 1
+    return deepest + operators + 1
+
+
+def _string_end(text: str, start: int) -> int:
+    """Index of the quote closing the string literal that opens at `start` (or the end)."""
+    quote, i = text[start], start + 1
+    while i < len(text) and text[i] != quote:
+        i += 2 if text[i] == "\\" and quote != "`" else 1
+    return i
+
+
+def _copy(node: object, tree: Tree, depth: int) -> Node:
+    """Copy one promql-parser node and its subtree into `tree` (each copy to its lists), linking
+    parents. Recursive, so it stops at MAX_DEPTH (the tree may be deeper than depth_bound says
+    only if that bound is wrong; this keeps lint safe even then)."""
+    if depth > MAX_DEPTH:
+        raise TooDeep
+    below = depth + 1
     copy: Node
     if isinstance(node, pp.VectorSelector):
         copy = _selector(node)
+        tree.selectors.append(copy)
     elif isinstance(node, pp.BinaryExpr):
         mod = node.modifier
         matching = None if mod is None else mod.matching
         copy = Binary(
             str(node.op),
-            _copy(node.lhs, out),
-            _copy(node.rhs, out),
+            _copy(node.lhs, tree, below),
+            _copy(node.rhs, tree, below),
             "" if mod is None else _CARD.get(str(mod.card), "one-to-one"),
             "" if matching is None else ("on" if str(matching.type).endswith("Include") else "ignoring"),
             () if matching is None else tuple(matching.labels),
             () if mod is None else tuple(mod.group_labels or ()),
+            mod is not None and bool(mod.return_bool),
         )
         copy.lhs.parent = copy.rhs.parent = copy
+        tree.binaries.append(copy)
     elif isinstance(node, pp.Call):
-        copy = Call(node.func.name, tuple(_copy(arg, out) for arg in node.args))
+        copy = Call(node.func.name, tuple(_copy(arg, tree, below) for arg in node.args))
         for arg in copy.args:
             arg.parent = copy
+        tree.calls.append(copy)
     elif isinstance(node, pp.MatrixSelector):
         selector = _selector(node.vector_selector)
-        out.append(selector)
+        tree.nodes.append(selector)
+        tree.selectors.append(selector)
         copy = selector.parent = Matrix(selector, node.range.total_seconds())
+        tree.matrices.append(copy)
     elif isinstance(node, pp.AggregateExpr):
         agg = node.modifier
         copy = Aggregate(
             str(node.op),
             "" if agg is None else ("by" if str(agg.type).endswith("By") else "without"),
             () if agg is None else tuple(agg.labels),
-            _copy(node.expr, out),
-            None if node.param is None else _copy(node.param, out),
+            _copy(node.expr, tree, below),
+            None if node.param is None else _copy(node.param, tree, below),
         )
         copy.expr.parent = copy
         if copy.param is not None:
             copy.param.parent = copy
+        tree.aggregates.append(copy)
     elif isinstance(node, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
-        copy = Wrapper(_copy(node.expr, out))
+        copy = Wrapper(_copy(node.expr, tree, below))
         copy.expr.parent = copy
     elif isinstance(node, pp.NumberLiteral):
         copy = Number(float(node.val))
@@ -167,7 +250,7 @@ def _copy(node: object, out: list[Node]) -> Node:
         copy = String(str(node.val))
     else:
         raise ValueError(f"unsupported PromQL node {type(node).__name__}")
-    out.append(copy)
+    tree.nodes.append(copy)
     return copy
 
 

@@ -1,23 +1,29 @@
-"""Prometheus rule files read for linting: every rule with its line, parsed expression and suppressions."""
+"""Prometheus rule files read for linting: every rule with its line, parsed expression and
+suppressions. Only regular files are read, and a file that cannot be read is a RuleFile with the
+reason, never an exception: one odd file in a directory costs one finding, not the run."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+import os
+import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import Any
 
-import yaml
+from mongen.errors import SpecError
+from mongen.lint.promql_tree import Aggregate, Binary, Call, Matrix, Node, Selector, TooDeep, parse
+from mongen.lint.suppressions import Suppression, find_suppressions
+from mongen.lint.yaml_tree import RefusedYaml, YamlNode, read_yaml
 
-from mongen.errors import Location, SpecError, SpecIssue
-from mongen.lint.promql_tree import Node, Selector, parse
-from mongen.spec.loader import LOADER as _LOADER
-from mongen.spec.loader import yaml_error
-
-# `# mongen-lint: disable=<id>[,<id>] <reason>` on a rule (inside it or right above it).
-_SUPPRESS = re.compile(r"#\s*mongen-lint:\s*disable=([a-z0-9,-]+)(.*)$")
+# 10,000 rules take about 2.5 MB; a larger file is not a rule file anyone reviews.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 @dataclass
@@ -31,9 +37,16 @@ class Rule:
     first_line: int  # of the rule item
     last_line: int
     expr: Node | None = None  # None when the expression does not parse
-    nodes: list[Node] = field(default_factory=list)  # every node of expr, shared by all checks
+    # Every node of expr, and those of the kinds checks look for (empty until it parses).
+    nodes: Sequence[Node] = ()
+    selectors: Sequence[Selector] = ()
+    matrices: Sequence[Matrix] = ()
+    calls: Sequence[Call] = ()
+    aggregates: Sequence[Aggregate] = ()
+    binaries: Sequence[Binary] = ()
     result: frozenset[str] | None = None  # labels of the expression's result, once known (runner.py)
     parse_error: str = ""
+    too_deep: bool = False  # parse_error says the expression nests too deep for lint
     for_: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
@@ -45,195 +58,177 @@ class Rule:
             return
         try:
             tree = parse(self.expr_text)
-            self.expr, self.nodes = tree.root, tree.nodes
+            self.expr, self.nodes, self.selectors = tree.root, tree.nodes, tree.selectors
+            self.matrices, self.calls, self.aggregates, self.binaries = (
+                tree.matrices,
+                tree.calls,
+                tree.aggregates,
+                tree.binaries,
+            )
+        except TooDeep as exc:
+            self.parse_error, self.too_deep = str(exc), True
         except ValueError as exc:
             self.parse_error = str(exc)
-
-    @cached_property
-    def selectors(self) -> list[Selector]:
-        return [node for node in self.nodes if isinstance(node, Selector)]
 
 
 @dataclass
 class RuleFile:
     path: str
     rules: list[Rule]
-    error: str = ""
+    error: str = ""  # why no rule of the file can be checked
     error_line: int = 1
+    error_col: int = 1
+    # The file itself was refused (unreadable, not UTF-8, hostile YAML): reported even inside a
+    # directory, where YAML without rules is otherwise skipped.
+    refused: bool = False
+    suppressions: list[Suppression] = field(default_factory=list)
+    unattached: list[Suppression] = field(default_factory=list)  # inside no rule nor right above one
 
 
-class _Yaml:
-    """A YAML node reduced to what rule files need: a string, list or string-keyed dict, and its position."""
-
-    __slots__ = ("col", "line", "style", "value")
-
-    def __init__(self, value: str | list[_Yaml] | dict[str, _Yaml], line: int, col: int, style: str) -> None:
-        self.value = value
-        self.line = line  # 0-based, as libyaml reports them
-        self.col = col
-        self.style = style
-
-    def get(self, key: str) -> _Yaml | None:
-        return self.value.get(key) if isinstance(self.value, dict) else None
-
-    @property
-    def text(self) -> str:
-        return self.value if isinstance(self.value, str) else ""
-
-    @property
-    def items(self) -> list[_Yaml]:
-        return self.value if isinstance(self.value, list) else []
-
-    def strings(self) -> dict[str, str]:
-        return {k: v.text for k, v in self.value.items()} if isinstance(self.value, dict) else {}
-
-
-_NO_KEY = object()  # a mapping frame waiting for its next key
-_SKIP = object()  # a mapping frame whose current key is not a string (the value is dropped)
-
-
-def _read_yaml(text: str, file: str) -> _Yaml | None:
-    """Build the tree straight from libyaml's event stream. Rule files can hold 10,000s of rules;
-    composing PyYAML nodes (with tag resolution of every scalar) costs 5x more than this."""
-    root: _Yaml | None = None
-    stack: list[tuple[_Yaml, list[object]]] = []  # open collections, each with its pending key
-    anchors: dict[str, _Yaml] = {}
-
-    def attach(node: _Yaml) -> None:
-        nonlocal root
-        if not stack:
-            root = node
-            return
-        parent, key = stack[-1]
-        if isinstance(parent.value, list):
-            parent.value.append(node)
-        elif key[0] is _NO_KEY:
-            key[0] = node.value if isinstance(node.value, str) else _SKIP
-        else:
-            if isinstance(key[0], str) and isinstance(parent.value, dict):
-                parent.value[key[0]] = node
-            key[0] = _NO_KEY
-
-    documents = 0
-    try:
-        events: Iterable[Any] = yaml.parse(text, Loader=_LOADER)
-        for event in events:
-            kind = type(event)
-            if kind is yaml.ScalarEvent:
-                mark = event.start_mark
-                node = _Yaml(event.value, mark.line, mark.column, event.style or "")
-                if event.anchor:
-                    anchors[event.anchor] = node
-                attach(node)
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                mark = event.start_mark
-                value: dict[str, _Yaml] | list[_Yaml] = {} if kind is yaml.MappingStartEvent else []
-                node = _Yaml(value, mark.line, mark.column, "")
-                if event.anchor:
-                    anchors[event.anchor] = node
-                stack.append((node, [_NO_KEY]))
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-                attach(stack.pop()[0])
-            elif kind is yaml.AliasEvent:
-                if event.anchor not in anchors:
-                    mark = event.start_mark
-                    raise SpecError(
-                        [
-                            SpecIssue(
-                                Location(file, mark.line + 1, mark.column + 1), (), f"undefined alias {event.anchor!r}"
-                            )
-                        ]
-                    )
-                attach(anchors[event.anchor])
-            elif kind is yaml.DocumentStartEvent:
-                documents += 1
-                if documents > 1:
-                    mark = event.start_mark
-                    raise SpecError(
-                        [SpecIssue(Location(file, mark.line + 1, 1), (), "expected one YAML document, found more")]
-                    )
-    except yaml.YAMLError as exc:
-        raise yaml_error(exc, file) from None
-    return root
-
-
-def _suppressions(lines: list[str]) -> dict[int, list[str]]:
-    """1-based line -> check ids of every `# mongen-lint: disable=` comment in the file."""
-    out: dict[int, list[str]] = {}
-    for number, line in enumerate(lines, 1):
-        match = _SUPPRESS.search(line) if "mongen-lint" in line else None
-        if match:
-            out[number] = match.group(1).split(",")
-    return out
+class _Unreadable(Exception):
+    def __init__(self, reason: str, line: int = 1, col: int = 1) -> None:
+        super().__init__(reason)
+        self.line, self.col = line, col
 
 
 def read_rule_file(path: Path, display: str | None = None) -> RuleFile:
     """Read the file at `path` (reported as `display`); see rule_file_from_text."""
-    return rule_file_from_text(path.read_text("utf-8"), display or str(path))
+    name = display or str(path)
+    try:
+        text = _read_text(path)
+    except _Unreadable as exc:
+        return RuleFile(name, [], str(exc), exc.line, exc.col, refused=True)
+    return rule_file_from_text(text, name)
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, if it is a regular file of UTF-8 text. A named pipe would block forever and
+    a device never ends, so nothing but a regular file is opened (also through a symlink)."""
+    try:
+        kind = _kind(os.stat(path).st_mode)
+        if kind:
+            raise _Unreadable(f"not a regular file but {kind}; lint reads only regular files")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as file:
+            kind = _kind(os.fstat(file.fileno()).st_mode)  # replaced since the stat above
+            if kind:
+                raise _Unreadable(f"not a regular file but {kind}; lint reads only regular files")
+            data = file.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise _Unreadable(f"cannot read the file: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise _Unreadable(f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB; split it")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        raise _Unreadable(
+            f"not UTF-8 text: byte 0x{data[exc.start]:02x} cannot start or continue a character here; "
+            "Prometheus reads rule files as UTF-8",
+            data.count(b"\n", 0, exc.start) + 1,
+            exc.start - line_start + 1,
+        ) from None
+
+
+def _kind(mode: int) -> str:
+    return next((kind for test, kind in _FILE_KINDS if test(mode)), "")
 
 
 def rule_file_from_text(text: str, name: str) -> RuleFile:
     """Every rule of the file with the positions lint reports and the suppressions that apply to it
     (expressions are parsed later, by Rule.parse())."""
     try:
-        root = _read_yaml(text, name)
+        root = read_yaml(text, name)
     except SpecError as exc:
-        return RuleFile(name, [], exc.issues[0].message, exc.issues[0].location.line)
+        location = exc.issues[0].location
+        refused = isinstance(exc, RefusedYaml)
+        return RuleFile(name, [], exc.issues[0].message, location.line, location.col, refused=refused)
     groups = root.get("groups") if root is not None else None
     if groups is None or not isinstance(groups.value, list):
         return RuleFile(name, [], "not a Prometheus rule file: no `groups` list")
-    lines = text.splitlines() if "mongen-lint" in text else []  # only needed for suppressions
-    suppressions = _suppressions(lines)
-    end_of_file = text.count("\n") + 1
+    suppressions = find_suppressions(text)
+    lines = text.splitlines()
     rules: list[Rule] = []
     group_nodes = groups.items
     for gi, group_node in enumerate(group_nodes):
         items = group_node.get("rules")
         if items is None or not isinstance(items.value, list):
             continue
-        group_end = group_nodes[gi + 1].line if gi + 1 < len(group_nodes) else end_of_file
+        group_end = group_nodes[gi + 1].line if gi + 1 < len(group_nodes) else len(lines)
         item_nodes = items.items
         for ri, item in enumerate(item_nodes):
-            kind = "alert" if item.get("alert") is not None else "record"
-            expr_node = item.get("expr") or item
-            expr_text = expr_node.text
-            expr_line = expr_node.line + 1
-            if expr_node.style in ("|", ">"):
-                expr_line += 1  # block scalar: point at the first line of the query
-            first = item.line + 1
-            last = item_nodes[ri + 1].line if ri + 1 < len(item_nodes) else group_end
-            kind_node, for_node = item.get(kind), item.get("for")
-            labels, annotations = item.get("labels"), item.get("annotations")
-            rule = Rule(
-                name,
-                kind,
-                kind_node.text if kind_node else "",
-                expr_text,
-                expr_line,
-                expr_node.col + 1,
-                first,
-                last,
-                for_=(for_node.text if for_node else "") or None,
-                labels=labels.strings() if labels else {},
-                annotations=annotations.strings() if annotations else {},
-            )
+            next_line = item_nodes[ri + 1].line if ri + 1 < len(item_nodes) else group_end
+            rule = _rule(name, item, lines, next_line)
             if suppressions:
-                # Inside the rule, or in the comment block right above it.
-                above = first - 1
-                while above >= 1 and lines[above - 1].strip().startswith("#"):
-                    above -= 1
-                for number in range(above + 1, last + 1):
-                    rule.suppressed.update(suppressions.get(number, ()))
+                _apply_suppressions(rule, suppressions, lines)
             rules.append(rule)
-    return RuleFile(name, rules)
+    if not suppressions:
+        return RuleFile(name, rules)
+    applied = {n for r in rules for n in range(_comments_above(r.first_line, lines), r.last_line + 1)}
+    unattached = [s for line, s in suppressions.items() if line not in applied]
+    return RuleFile(name, rules, suppressions=list(suppressions.values()), unattached=unattached)
+
+
+def _rule(file: str, item: YamlNode, lines: list[str], next_line: int) -> Rule:
+    """One rule item. `next_line` is the (1-based) line before the next item; the rule's own lines
+    end earlier, before the blank lines and comments that lead into that item."""
+    kind = "alert" if item.get("alert") is not None else "record"
+    expr_node = item.get("expr")
+    first = item.line + 1
+    if expr_node is None or "expr" in item.merged:
+        # No expression of its own (merged from an anchor elsewhere): point at the rule, where an
+        # `expr` of its own would go.
+        line, col, expr_text = first, item.col + 1, expr_node.text if expr_node else ""
+    else:
+        line, col, expr_text = expr_node.line + 1, expr_node.col + 1, expr_node.text
+        if expr_node.style in ("|", ">"):
+            line += 1  # block scalar: point at the first line of the query
+    last = max(first, next_line)
+    while last > first and (not lines[last - 1].strip() or lines[last - 1].lstrip().startswith("#")):
+        last -= 1
+    kind_node, for_node = item.get(kind), item.get("for")
+    labels, annotations = item.get("labels"), item.get("annotations")
+    return Rule(
+        file,
+        kind,
+        kind_node.text if kind_node else "",
+        expr_text,
+        line,
+        col,
+        first,
+        last,
+        for_=(for_node.text if for_node else "") or None,
+        labels=labels.strings() if labels else {},
+        annotations=annotations.strings() if annotations else {},
+    )
+
+
+def _comments_above(first: int, lines: list[str]) -> int:
+    """First line of the comment block right above line `first` (`first` itself when none)."""
+    above = first - 1
+    while above >= 1 and lines[above - 1].strip().startswith("#"):
+        above -= 1
+    return above + 1
+
+
+def _apply_suppressions(rule: Rule, suppressions: dict[int, Suppression], lines: list[str]) -> None:
+    """A suppression applies to the rule it is inside of, or to the rule right below its comment block."""
+    for number in range(_comments_above(rule.first_line, lines), rule.last_line + 1):
+        found = suppressions.get(number)
+        if found is not None:
+            rule.suppressed.update(found.ids)
 
 
 def collect_files(paths: list[Path]) -> list[Path]:
+    """The files named, and the `*.yml`/`*.yaml` files under the directories named (not their
+    promtool tests, `*.test.yml`); symlinked directories are not followed."""
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
             out += sorted(
-                p for p in path.rglob("*") if p.suffix in (".yml", ".yaml") and not p.name.endswith(".test.yml")
+                p
+                for p in path.rglob("*")
+                if p.suffix in (".yml", ".yaml") and not p.name.endswith(".test.yml") and not p.is_dir()
             )
         else:
             out.append(path)

@@ -1,8 +1,10 @@
-"""Lint a set of rule files against the spec: reads the inputs, runs every check of the registry
-(checks/__init__.py), applies suppressions and the `--diff-base` filter, and adds promtool's verdict."""
+"""Lint a set of rule files, against the spec or without one: reads the inputs, runs every check of
+the registry (checks/__init__.py) that can run, applies suppressions and the `--diff-base` filter,
+and adds promtool's verdict."""
 
 from __future__ import annotations
 
+import difflib
 import gc
 import tempfile
 from collections.abc import Iterator
@@ -14,17 +16,28 @@ from pathlib import Path
 from mongen import layout
 from mongen.errors import Finding
 from mongen.lint import workers
-from mongen.lint.checks import RULE_CHECKS, RULE_SET_CHECKS, SPEC_CHECKS, NotARuleFile, PromqlParse
+from mongen.lint.checks import (
+    CHECKS,
+    RULE_CHECKS,
+    RULE_SET_CHECKS,
+    SPEC_CHECKS,
+    ExpressionTooDeep,
+    NotARuleFile,
+    PromqlParse,
+    SuppressionComment,
+)
 from mongen.lint.checks.base import Check
-from mongen.lint.context import LintContext, output_labels
+from mongen.lint.context import LintContext, LintOptions, output_labels
 from mongen.lint.gitdiff import changed_lines
 from mongen.lint.promtool import promtool_findings
 from mongen.lint.rulefiles import Rule, RuleFile, collect_files, read_rule_file
+from mongen.lint.suppressions import FORM
 from mongen.model import Spec
 from mongen.spec.loader import LoadedDocument, load_yaml
 from mongen.writer import write_tree
 
 Changed = dict[str, set[int] | None]  # rule file -> lines changed since --diff-base (None: all new)
+_CHECK_IDS = frozenset(check.id for check in CHECKS)
 
 
 @dataclass
@@ -39,12 +52,19 @@ class LintResult:
 
 
 def lint(
-    spec: Spec, paths: list[Path], diff_base: str | None = None, run_promtool: bool = True, processes: int = 0
+    spec: Spec | None,
+    paths: list[Path],
+    diff_base: str | None = None,
+    run_promtool: bool = True,
+    processes: int = 0,
+    options: LintOptions | None = None,
 ) -> LintResult:
     """`mongen lint`: the files and directories in `paths`, or with none the spec's own generated
-    rules (and their promtool tests)."""
+    rules (and their promtool tests). Without a spec, only the checks that need none run."""
     with _without_gc(), tempfile.TemporaryDirectory(prefix="mongen-lint-") as tmp:
         if not paths:
+            if spec is None:
+                raise ValueError("give rule files or directories to lint, or --spec to lint the spec's own rules")
             from mongen.generators.rule_tests import generate as generate_tests
             from mongen.generators.rules import generate as generate_rules
 
@@ -54,19 +74,22 @@ def lint(
         else:
             files = collect_files(paths)
             display = {f: str(f) for f in files}
-        explicit = {p.resolve() for p in paths if p.is_file()}
+        named = set(paths)
         rule_files: list[RuleFile] = []
         checked: list[Path] = []
         for path in files:
             rule_file = read_rule_file(path, display[path])
-            if rule_file.error and path.resolve() not in explicit and not rule_file.rules:
+            if rule_file.error and not rule_file.refused and path not in named and not rule_file.rules:
                 continue  # a directory may hold other YAML (prometheus.yml, tests)
             rule_files.append(rule_file)
             if not rule_file.error:
                 checked.append(path)
-        changed = {display[p]: changed_lines(diff_base, p) for p in files} if diff_base else None
-        spec_doc = load_yaml(Path(spec.source).read_text("utf-8"), spec.source)
-        findings = spec_findings(spec, spec_doc) + lint_files(spec, rule_files, changed, processes)
+        changed = None
+        if diff_base:
+            changed = {display[p]: lines for p, lines in changed_lines(diff_base, checked).items()}
+        findings = lint_files(spec, rule_files, changed, processes, options)
+        if spec is not None:
+            findings = spec_findings(spec, load_yaml(Path(spec.source).read_text("utf-8"), spec.source)) + findings
         if run_promtool:
             findings += promtool_findings(checked, display, Path(tmp) if not paths else None)
         return LintResult(findings, len(rule_files), sum(len(f.rules) for f in rule_files))
@@ -82,34 +105,68 @@ def spec_findings(spec: Spec, doc: LoadedDocument) -> list[Finding]:
     return out
 
 
-def lint_files(spec: Spec, files: list[RuleFile], changed: Changed | None = None, processes: int = 0) -> list[Finding]:
+def lint_files(
+    spec: Spec | None,
+    files: list[RuleFile],
+    changed: Changed | None = None,
+    processes: int = 0,
+    options: LintOptions | None = None,
+) -> list[Finding]:
     """Every rule and rule-set check on the rules of `files`, sorted by position (see workers.py
     for how recorded series are resolved and how many rules are split across processes)."""
     rules = [r for f in files for r in f.rules]
-    findings = [Finding(f.path, f.error_line, 1, "error", NotARuleFile.id, f.error) for f in files if f.error]
-    findings += workers.check_rules(spec, rules, partial(_check_share, changed=changed), processes)
+    findings = [Finding(f.path, f.error_line, f.error_col, "error", NotARuleFile.id, f.error) for f in files if f.error]
+    for rule_file in files:
+        findings += _suppression_findings(rule_file)
+    share = partial(_check_share, changed=changed)
+    findings += workers.check_rules(spec, rules, share, processes, options)
     for check in RULE_SET_CHECKS:
-        for rule, message in check.check(rules):
-            _report(findings, check, rule, message, changed)
+        if spec is not None or not check.needs_spec:
+            for rule, message in check.check(rules):
+                _report(findings, check, rule, message, changed)
     return sorted(set(findings), key=lambda f: (f.file, f.line, f.col, f.check, f.message))
+
+
+def _suppression_findings(rule_file: RuleFile) -> Iterator[Finding]:
+    check = SuppressionComment
+    for comment in rule_file.suppressions:
+        if not comment.ids:
+            message = f"not a suppression lint understands; write {FORM}"
+            yield Finding(rule_file.path, comment.line, comment.col, check.severity, check.id, message)
+        for unknown in (i for i in comment.ids if i not in _CHECK_IDS):
+            close = difflib.get_close_matches(unknown, sorted(_CHECK_IDS), n=1)
+            hint = f"did you mean `{close[0]}`?" if close else "the ids are listed in docs/lint-rules.md"
+            message = f"`{unknown}` is not a lint check, so nothing is suppressed; {hint}"
+            yield Finding(rule_file.path, comment.line, comment.col, check.severity, check.id, message)
+    for comment in rule_file.unattached:
+        if comment.ids:
+            message = "this suppression is inside no rule and right above none, so it applies to nothing"
+            yield Finding(rule_file.path, comment.line, comment.col, check.severity, check.id, message)
 
 
 def _check_share(ctx: LintContext, rules: list[Rule], lo: int, hi: int, changed: Changed | None) -> list[Finding]:
     """The rule checks on rules[lo:hi], after setting each rule's `result` (its output labels)."""
     share = rules[lo:hi]
     findings = [
-        Finding(r.file, r.line, r.col, "error", PromqlParse.id, f"expression does not parse: {r.parse_error}")
+        Finding(r.file, r.line, r.col, "error", ExpressionTooDeep.id if r.too_deep else PromqlParse.id, _parse(r))
         for r in share
         if r.parse_error
     ]
     for rule in share:
         rule.result = output_labels(ctx, rule.expr) if rule.expr is not None else None
     for check in RULE_CHECKS:
+        if ctx.spec is None and check.needs_spec:
+            continue
+        kinds = check.rule_kinds
         for rule in share:
-            if rule.expr is not None or not check.needs_expr:
+            if rule.kind in kinds and (rule.expr is not None or not check.needs_expr):
                 for message in check.check(ctx, rule):
                     _report(findings, check, rule, message, changed)
     return findings
+
+
+def _parse(rule: Rule) -> str:
+    return rule.parse_error if rule.too_deep else f"expression does not parse: {rule.parse_error}"
 
 
 def _report(findings: list[Finding], check: Check, rule: Rule, message: str, changed: Changed | None) -> None:

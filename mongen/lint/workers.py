@@ -6,7 +6,8 @@ process) knows every recorded name but none of their labels, so a rule reading a
 gets unknown labels; pass 2 (in the parent) works those rules out again with pass 1's label sets,
 so a rule reading a rule defined further down resolves. The workers then check their shares
 against the final label sets and send back findings and each record rule's result labels (for
-the rule-set checks, which the parent runs).
+the rule-set checks, which the parent runs). Pass 1 also notes which record rules record a sum, so
+that every process knows which recorded series are sums (rate-over-sum).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from mongen.errors import Finding
-from mongen.lint.context import Labels, LintContext, output_labels
+from mongen.lint.context import Labels, LintContext, LintOptions, Recorded, output_labels
+from mongen.lint.promql_tree import Aggregate, Node, Wrapper
 from mongen.lint.rulefiles import Rule
 from mongen.model import Spec
 
@@ -27,19 +29,25 @@ from mongen.model import Spec
 RULES_PER_PROCESS = 2000
 MAX_PROCESSES = 4
 _WORKER_TIMEOUT = 600.0
-# Pass 1's answer per record rule: its index, the labels of its result, whether they read a recorded series.
-RecordResults = list[tuple[int, Labels, bool]]
-Recorded = dict[str, set[frozenset[str]]]  # recorded name -> the label sets its rules produce
+# Pass 1's answer per record rule: its index, the labels of its result, whether they read a recorded
+# series, whether the rule records a sum.
+RecordResults = list[tuple[int, Labels, bool, bool]]
 # Checks rules[lo:hi] against the final label sets (sets each rule's `result`); returns the findings.
 CheckShare = Callable[[LintContext, list[Rule], int, int], list[Finding]]
 
 
-def check_rules(spec: Spec, rules: list[Rule], check_share: CheckShare, processes: int = 0) -> list[Finding]:
+def check_rules(
+    spec: Spec | None,
+    rules: list[Rule],
+    check_share: CheckShare,
+    processes: int = 0,
+    options: LintOptions | None = None,
+) -> list[Finding]:
     """Parse `rules`, settle what recorded series carry, and run `check_share` over all of them,
     split into contiguous shares across forked processes when there are many (`processes`: 0 picks
     one per CPU, 1 stays in this process). Afterwards every rule's `result` is set. A worker that
     dies or hangs costs time, not findings: this process then redoes everything alone."""
-    ctx = LintContext(spec)
+    ctx = LintContext(spec, options or LintOptions())
     ctx.set_recorded({r.name: set() for r in rules if r.kind == "record"})
     shares = _shares(len(rules), processes or _cpus())
     workers: list[_Worker] = []
@@ -51,9 +59,9 @@ def check_rules(spec: Spec, rules: list[Rule], check_share: CheckShare, processe
         results = first_pass(ctx, rules, lo, hi)
         for worker in workers:
             results += worker.receive()
-        recorded = second_pass(ctx, rules, results)
+        settled = second_pass(ctx, rules, results)
         for worker in workers:
-            worker.send(recorded)
+            worker.send(settled)
         findings += check_share(ctx, rules, lo, hi)
         for worker in workers:
             found, record_results = worker.receive()
@@ -66,7 +74,7 @@ def check_rules(spec: Spec, rules: list[Rule], check_share: CheckShare, processe
         for worker in workers:
             worker.stop()
     if lost:  # every worker is stopped before this process redoes all the work
-        return check_rules(spec, rules, check_share, processes=1)
+        return check_rules(spec, rules, check_share, 1, options)
     return findings
 
 
@@ -94,28 +102,36 @@ def first_pass(ctx: LintContext, rules: list[Rule], lo: int, hi: int) -> RecordR
         rule.parse()
         if rule.kind == "record" and rule.expr is not None:
             ctx.read_recorded = False
-            out.append((i, output_labels(ctx, rule.expr), ctx.read_recorded))
+            out.append((i, output_labels(ctx, rule.expr), ctx.read_recorded, _is_sum(rule.expr)))
     return out
 
 
-def second_pass(ctx: LintContext, rules: list[Rule], results: RecordResults) -> Recorded:
-    """Every recorded name with the label sets its rules produce, for all processes to check against."""
-    ctx.set_recorded({**ctx.recorded, **_shapes(rules, results)})
+def _is_sum(expr: Node) -> bool:
+    while isinstance(expr, Wrapper):
+        expr = expr.expr
+    return isinstance(expr, Aggregate) and expr.op == "sum"
+
+
+def second_pass(ctx: LintContext, rules: list[Rule], results: RecordResults) -> tuple[Recorded, dict[str, str]]:
+    """Every recorded name with the label sets its rules produce, and the names recorded as sums,
+    for all processes to check against."""
+    sums = {rules[i].name: f"{rules[i].file}:{rules[i].line}" for i, _, _, is_sum in reversed(results) if is_sum}
+    ctx.set_recorded({**ctx.recorded, **_shapes(rules, results)}, sums)
     settled: RecordResults = []
-    for i, labels, read_recorded in results:
+    for i, labels, read_recorded, is_sum in results:
         if read_recorded:
             rule = rules[i]
             rule.parse()  # a worker's rule is parsed here too, only when it reads a recorded series
             labels = output_labels(ctx, rule.expr) if rule.expr is not None else None
-        settled.append((i, labels, False))
+        settled.append((i, labels, False, is_sum))
     ctx.set_recorded({**ctx.recorded, **_shapes(rules, settled)})
-    return ctx.recorded
+    return ctx.recorded, sums
 
 
 def _shapes(rules: list[Rule], results: RecordResults) -> Recorded:
     """Recorded name -> the label sets its rules produce (rules with unknown labels left out)."""
     shapes: Recorded = {}
-    for i, labels, _ in results:
+    for i, labels, _, _ in results:
         if labels is not None:
             shapes.setdefault(rules[i].name, set()).add(labels | frozenset(rules[i].labels))
     return shapes
@@ -161,7 +177,7 @@ def _work(conn: Connection, ctx: LintContext, rules: list[Rule], lo: int, hi: in
     """A worker's side of check_rules: first pass, then checks against the parent's label sets."""
     try:
         conn.send(first_pass(ctx, rules, lo, hi))
-        ctx.set_recorded(conn.recv())
+        ctx.set_recorded(*conn.recv())
         findings = check_share(ctx, rules, lo, hi)
         conn.send((findings, [(i, rules[i].result) for i in range(lo, hi) if rules[i].kind == "record"]))
     except (Exception, KeyboardInterrupt):

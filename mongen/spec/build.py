@@ -68,6 +68,7 @@ def build_spec(doc: LoadedDocument) -> Spec:
     slos = read_slos(issues, data.get("slos", []), metrics, labels)
     alerts = read_alerts(issues, data.get("alerts", []), metrics, labels, routing, scrape)
     exposure = read_exposure(issues, data.get("exposure", {}), scrape)
+    external = read_external_metrics(issues, data.get("external_metrics", []), metrics)
     issues.raise_if_any()
     assert scrape is not None, "read_scrape returns None only after reporting an issue"
     spec = Spec(
@@ -79,7 +80,7 @@ def build_spec(doc: LoadedDocument) -> Spec:
         enums=tuple(enums.valid()),
         labels=tuple(labels.valid()),
         metrics=tuple(metrics.valid()),
-        external_metrics=read_external_metrics(data.get("external_metrics", [])),
+        external_metrics=external,
         slos=slos,
         alerts=alerts,
         scrape=scrape,

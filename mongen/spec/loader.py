@@ -75,7 +75,7 @@ def _refuse(mark: Any, file: str, message: str) -> SpecError:
     return SpecError([SpecIssue(Location(file, line, col), (), message)])
 
 
-def check_structure(text: str, file: str) -> None:
+def check_structure(text: str, file: str, max_alias_values: int = MAX_ALIAS_VALUES) -> None:
     """Refuses deep nesting, recursive aliases and alias bombs from libyaml's event stream, before
     a single node is built: each anchor's size and depth are known when an alias names it."""
     stack: list[_OpenCollection] = []
@@ -102,11 +102,11 @@ def check_structure(text: str, file: str) -> None:
                 )
             values, depth = anchored.get(event.anchor, (1, 0))  # an undefined alias fails when composing
             alias_values += values
-            if alias_values > MAX_ALIAS_VALUES:
+            if alias_values > max_alias_values:
                 raise _refuse(
                     event.start_mark,
                     file,
-                    f"the aliases expand to more than {MAX_ALIAS_VALUES} values (excessive aliasing); "
+                    f"the aliases expand to more than {max_alias_values} values (excessive aliasing); "
                     "write the values out instead of nesting aliases",
                 )
             if len(stack) + depth > MAX_DEPTH:

@@ -1,25 +1,26 @@
-"""annotation-unknown-label: an annotation reads a label the alert's result does not have."""
+"""annotation-unknown-label: a template reads a label the alert's result does not have."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleCheck
 from mongen.lint.context import LintContext
 from mongen.lint.rulefiles import Rule
-
-# Annotations are Go templates, not PromQL; `$labels.x` is the one form mongen's own rules use.
-_LABELS_REF = re.compile(r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)")
+from mongen.lint.templates import template_reads
 
 
 class AnnotationUnknownLabel(RuleCheck):
-    """An annotation uses `$labels.x`, but the alert expression's result has no label `x` (an
-    aggregation dropped it, or the series never had it), so the notification shows an empty
-    value."""
+    """An annotation or label template reads a label of the alert (`{{ $labels.x }}`,
+    `{{ .Labels.x }}`, `{{ $.Labels.x }}`, `{{ index $labels "x" }}`), but the alert expression's
+    result has no label `x` (an aggregation dropped it, or the series never had it), so the
+    notification shows an empty value. Templates see the result's labels only, not the rule's
+    static `labels`. `.Labels` inside `{{ range }}` or `{{ with }}` belongs to whatever those
+    iterate over (a `query` result), so it is not checked."""
 
     id = "annotation-unknown-label"
     severity = "error"
+    rule_kinds = ("alert",)
     bad = Example(
         """\
         groups:
@@ -31,22 +32,33 @@ class AnnotationUnknownLabel(RuleCheck):
                 labels: {severity: ticket}
                 annotations:
                   summary: "Server errors on {{ $labels.endpoint }}"
-                  description: More than one request a second fails.
+                  description: "More than one request a second fails on {{ .Labels.instance }}."
         """
     )
-    problems = (Problem(5, 15, "annotation uses $labels.endpoint, but the result only has: job"),)
+    problems = (
+        Problem(
+            5,
+            15,
+            "annotation `description` reads `.Labels.instance`, but the result has no label `instance`; it has: job",
+        ),
+        Problem(
+            5,
+            15,
+            "annotation `summary` reads `$labels.endpoint`, but the result has no label `endpoint`; it has: job",
+        ),
+    )
     good = Example(
         """\
         groups:
           - name: tts
             rules:
               - alert: EmotiVoiceServerErrors
-                expr: sum by (job, endpoint) (rate(emoti_voice_tts_requests_total{status="500"}[5m])) > 1
+                expr: sum by (job, instance, endpoint) (rate(emoti_voice_tts_requests_total{status="500"}[5m])) > 1
                 for: 5m
                 labels: {severity: ticket}
                 annotations:
                   summary: "Server errors on {{ $labels.endpoint }}"
-                  description: More than one request a second fails.
+                  description: "More than one request a second fails on {{ .Labels.instance }}."
         """
     )
 
@@ -54,7 +66,9 @@ class AnnotationUnknownLabel(RuleCheck):
         labels = rule.result
         if rule.kind != "alert" or labels is None:
             return
-        for text in rule.annotations.values():
-            for label in sorted(set(_LABELS_REF.findall(text))):
-                if label not in labels:
-                    yield f"annotation uses $labels.{label}, but the result only has: {', '.join(sorted(labels)) or 'no labels'}"
+        has = ", ".join(sorted(labels)) or "no labels"
+        for kind, templates in (("label", rule.labels), ("annotation", rule.annotations)):
+            for key, text in templates.items():
+                for written, name in dict(template_reads(text).labels).items():
+                    if name not in labels:
+                        yield f"{kind} `{key}` reads `{written}`, but the result has no label `{name}`; it has: {has}"

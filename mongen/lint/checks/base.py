@@ -5,13 +5,17 @@ docs/lint-rules.md is rendered from these, and the tests lint every example and 
 
 Four kinds, by what a check looks at:
 
-- RuleCheck: one rule at a time, its parsed expression (`rule.expr`, `rule.nodes`, `rule.selectors`)
+- RuleCheck: one rule at a time, its parsed expression (`rule.expr`, `rule.nodes`, `rule.selectors`, …)
   and the labels of its result (`rule.result`), with the spec's model in LintContext.
 - RuleSetCheck: all rules of all files together (names, labels, results; never expressions, which
   are parsed in worker processes).
 - SpecCheck: the spec's model; problems are reported at a YAML path of the spec file.
 - InputCheck: problems the reader reports itself (the file or an expression cannot be read); no
   logic here, but an id, doc and examples like the others.
+
+`needs_spec`: the check only means something against a spec (metric names, types, label values,
+routes, the scrape interval), so `mongen lint FILES` without `--spec` skips it. The others work on
+the rule files alone; with a spec they know more (labels of the service's series).
 """
 
 from __future__ import annotations
@@ -90,6 +94,7 @@ class Check:
     problems: ClassVar[tuple[Problem, ...]]  # exactly what lint reports on `bad`, in report order
     good: ClassVar[Example]  # lint reports nothing on it
     example_file: ClassVar[str] = EXAMPLE_RULES_FILE  # the file `problems` point into
+    needs_spec: ClassVar[bool] = False
 
     @property
     def doc(self) -> str:
@@ -102,6 +107,7 @@ class Check:
 
 class RuleCheck(Check, ABC):
     needs_expr: ClassVar[bool] = True  # False: also runs on rules whose expression does not parse
+    rule_kinds: ClassVar[tuple[str, ...]] = ("alert", "record")  # the kinds of rule it looks at
 
     @abstractmethod
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
@@ -116,6 +122,7 @@ class RuleSetCheck(Check, ABC):
 
 class SpecCheck(Check, ABC):
     example_file = EXAMPLE_SPEC_FILE
+    needs_spec = True
 
     @abstractmethod
     def check(self, spec: Spec) -> Iterator[tuple[YamlPath, str]]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleCheck
-from mongen.lint.context import LintContext
+from mongen.lint.context import BUCKET, COUNTER, LintContext
 from mongen.lint.promql_tree import Aggregate, Call, ancestors
 from mongen.lint.rulefiles import Rule
-from mongen.model import COUNTER
 
 # Functions that make sense on a counter's raw value (its rate, resets, presence, age).
 _COUNTER_FUNCTIONS = (
@@ -24,7 +23,7 @@ _COUNTER_FUNCTIONS = (
     "timestamp",
     "last_over_time",
 )
-_COUNTER_KINDS = (COUNTER, "histogram_sum", "histogram_count", "histogram_bucket")
+_COUNTER_KINDS = (COUNTER, BUCKET)
 
 
 class CounterWithoutRate(RuleCheck):
@@ -35,6 +34,7 @@ class CounterWithoutRate(RuleCheck):
 
     id = "counter-without-rate"
     severity = "warning"
+    needs_spec = True
     bad = Example(
         """\
         groups:

@@ -16,6 +16,7 @@ class GaugeSumOverTime(RuleCheck):
 
     id = "gauge-sum-over-time"
     severity = "warning"
+    needs_spec = True
     bad = Example(
         """\
         groups:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleCheck
-from mongen.lint.context import LintContext, output_labels
-from mongen.lint.promql_tree import Call, Selector, descendants
+from mongen.lint.context import COUNTER, GAUGE, LintContext, output_labels
+from mongen.lint.promql_tree import Selector, descendants
 from mongen.lint.rulefiles import Rule
-from mongen.model import COUNTER, GAUGE
 
-_NOT_BUCKETS = (COUNTER, GAUGE, "histogram_sum", "histogram_count")
+_NOT_BUCKETS = (COUNTER, GAUGE)  # counters include a histogram's `_sum` and `_count`
 
 
 class HistogramQuantileInput(RuleCheck):
@@ -44,8 +43,8 @@ class HistogramQuantileInput(RuleCheck):
     )
 
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        for node in rule.nodes:
-            if not (isinstance(node, Call) and node.func == "histogram_quantile"):
+        for node in rule.calls:
+            if node.func != "histogram_quantile":
                 continue
             arg = node.args[1]
             labels = output_labels(ctx, arg)

@@ -17,6 +17,7 @@ class MissingAnnotation(RuleCheck):
 
     id = "missing-annotation"
     severity = "warning"
+    rule_kinds = ("alert",)
     needs_expr = False
     bad = Example(
         """\

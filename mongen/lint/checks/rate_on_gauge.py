@@ -12,10 +12,12 @@ from mongen.lint.rulefiles import Rule
 class RateOnGauge(RuleCheck):
     """`rate`, `irate` or `increase` on a gauge. These functions treat every drop as a counter
     reset, and a gauge goes down as well as up, so the result is garbage. Use `deriv()` or
-    `delta()` for a gauge's change, or the gauge itself."""
+    `delta()` for a gauge's slope, `changes()` to count how often it changed (a 0/1 state
+    flapping), or the gauge itself."""
 
     id = "rate-on-gauge"
     severity = "error"
+    needs_spec = True
     bad = Example(
         """\
         groups:
@@ -27,7 +29,10 @@ class RateOnGauge(RuleCheck):
     )
     problems = (
         Problem(
-            5, 15, "rate() on the gauge `emoti_voice_gpu_memory_usage_bytes`; use deriv()/delta() or the gauge itself"
+            5,
+            15,
+            "rate() on the gauge `emoti_voice_gpu_memory_usage_bytes`; use deriv()/delta() for its slope, "
+            "changes() to count its changes, or the gauge itself",
         ),
     )
     good = Example(
@@ -42,4 +47,7 @@ class RateOnGauge(RuleCheck):
 
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
         for sel, call in gauges_inside(ctx, rule.selectors, ("rate", "irate", "increase")):
-            yield f"{call.func}() on the gauge `{sel.name}`; use deriv()/delta() or the gauge itself"
+            yield (
+                f"{call.func}() on the gauge `{sel.name}`; use deriv()/delta() for its slope, "
+                "changes() to count its changes, or the gauge itself"
+            )

@@ -20,6 +20,7 @@ class RecordingRuleName(RuleCheck):
 
     id = "recording-rule-name"
     severity = "warning"
+    rule_kinds = ("record",)
     needs_expr = False
     bad = Example(
         """\

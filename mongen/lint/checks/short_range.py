@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleCheck
 from mongen.lint.context import LintContext
-from mongen.lint.promql_tree import Matrix
 from mongen.lint.rulefiles import Rule
 
 # rate() needs two samples in the range; four intervals leave room for a missed scrape and for the
@@ -20,6 +19,7 @@ class ShortRange(RuleCheck):
 
     id = "short-range"
     severity = "warning"
+    needs_spec = True
     bad = Example(
         """\
         groups:
@@ -41,7 +41,7 @@ class ShortRange(RuleCheck):
     )
 
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        minimum = _MIN_SCRAPES_PER_RANGE * ctx.spec.scrape.interval
-        for node in rule.nodes:
-            if isinstance(node, Matrix) and node.seconds < minimum:
+        minimum = _MIN_SCRAPES_PER_RANGE * ctx.model.scrape.interval
+        for node in rule.matrices:
+            if node.seconds < minimum:
                 yield f"range [{node.range_text}] covers fewer than {_MIN_SCRAPES_PER_RANGE} scrape intervals ({minimum}s)"

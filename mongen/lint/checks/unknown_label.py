@@ -14,7 +14,8 @@ class UnknownLabel(RuleCheck):
     """A matcher, `by`/`without`, or `on`/`ignoring`/`group_left`/`group_right` names a label the
     series (or the expression's result at that point) does not have, so the matcher selects
     nothing or the grouping silently merges everything. Labels come from the spec (the metric's
-    labels plus the scrape's target labels) and from what recording rules keep."""
+    labels plus the scrape's target labels) and from what recording rules keep; without a spec,
+    only from recording rules and aggregations."""
 
     id = "unknown-label"
     severity = "error"
@@ -27,6 +28,10 @@ class UnknownLabel(RuleCheck):
                 expr: sum by (job) (rate(emoti_voice_tts_request_duration_seconds_count{emotion="angry"}[5m]))
               - record: emotion:emoti_voice_tts_request_duration_seconds_count:rate5m
                 expr: sum by (emotion) (rate(emoti_voice_tts_request_duration_seconds_count[5m]))
+              - record: job:emoti_voice_tts_requests:rate5m
+                expr: sum by (job) (rate(emoti_voice_tts_requests_total[5m]))
+              - record: instance:emoti_voice_tts_requests:rate5m
+                expr: sum by (instance) (job:emoti_voice_tts_requests:rate5m)
         """
     )
     problems = (
@@ -41,6 +46,7 @@ class UnknownLabel(RuleCheck):
             15,
             "`sum by (emotion)`: the input has no label `emotion`; it has: endpoint, instance, job, service",
         ),
+        Problem(11, 15, "`sum by (instance)`: the input has no label `instance`; it has: job"),
     )
     good = Example(
         """\
@@ -51,17 +57,20 @@ class UnknownLabel(RuleCheck):
                 expr: sum by (job) (rate(emoti_voice_tts_requests_total{emotion="angry"}[5m]))
               - record: emotion:emoti_voice_tts_requests:rate5m
                 expr: sum by (emotion) (rate(emoti_voice_tts_requests_total[5m]))
+              - record: instance:emoti_voice_tts_requests:rate5m
+                expr: sum by (instance) (rate(emoti_voice_tts_requests_total[5m]))
         """
     )
 
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
         for sel, info, label in matchers_off_series(ctx, rule.selectors, recorded=False):
             yield f"label `{label}` is not on `{sel.name}`; its labels: {', '.join(sorted(info.labels or ()))}"
-        for node in rule.nodes:
-            if isinstance(node, Aggregate) and node.grouping:
-                yield from _grouping(ctx, node)
-            if isinstance(node, Binary) and node.matching:
-                yield from _vector_matching(ctx, node)
+        for aggregate in rule.aggregates:
+            if aggregate.grouping:
+                yield from _grouping(ctx, aggregate)
+        for binary in rule.binaries:
+            if binary.matching:
+                yield from _vector_matching(ctx, binary)
 
 
 def _grouping(ctx: LintContext, node: Aggregate) -> Iterator[str]:

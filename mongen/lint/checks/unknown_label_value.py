@@ -18,6 +18,7 @@ class UnknownLabelValue(RuleCheck):
 
     id = "unknown-label-value"
     severity = "error"
+    needs_spec = True
     bad = Example(
         """\
         groups:
@@ -47,10 +48,10 @@ class UnknownLabelValue(RuleCheck):
 
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
         for node in rule.selectors:
-            if ctx.series(node.name) is None if node.name else True:
+            if ctx.selected(node) is None:
                 continue
             for m in node.matchers:
-                label = ctx.spec.label_by_name.get(m.name)
+                label = ctx.model.label_by_name.get(m.name)
                 if label is None:
                     continue
                 if m.op == "=" and m.value not in label.values:

@@ -15,6 +15,8 @@ class UnroutedSeverity(RuleCheck):
 
     id = "unrouted-severity"
     severity = "error"
+    rule_kinds = ("alert",)
+    needs_spec = True
     needs_expr = False
     bad = Example(
         """\
@@ -43,6 +45,6 @@ class UnroutedSeverity(RuleCheck):
     )
 
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        routed = ctx.spec.routing.severities
+        routed = ctx.model.routing.severities
         if rule.kind == "alert" and rule.labels.get("severity") not in routed:
             yield f"severity {rule.labels.get('severity')!r} has no route; routed: {', '.join(routed)}"

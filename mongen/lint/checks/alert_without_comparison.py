@@ -1,0 +1,90 @@
+"""alert-without-comparison: an alert that fires whenever its series exist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mongen.lint.checks.base import Example, Problem, RuleCheck
+from mongen.lint.context import LintContext
+from mongen.lint.promql_tree import Aggregate, Binary, Call, Node, Wrapper
+from mongen.lint.rulefiles import Rule
+
+_COMPARISONS = ("==", "!=", ">", "<", ">=", "<=")
+# Functions that return a series only when something is missing: a condition of their own.
+_CONDITIONS = ("absent", "absent_over_time")
+
+
+class AlertWithoutComparison(RuleCheck):
+    """An alert fires for every series its expression returns, so an expression without a
+    comparison (`> 0.3`, `== 0`), `absent()` or a filtering `unless` fires whenever the series
+    exist: all the time. A comparison with `bool` is no filter either (it returns 0 or 1 for every
+    series). Expressions without any selector, such as the always-firing `vector(1)` heartbeat
+    (Watchdog), are deliberate and not reported."""
+
+    id = "alert-without-comparison"
+    severity = "warning"
+    rule_kinds = ("alert",)
+    bad = Example(
+        """\
+        groups:
+          - name: tts
+            rules:
+              - alert: EmotiVoiceErrorRatioHigh
+                expr: job:emoti_voice_tts_errors:ratio_rate5m
+                for: 5m
+                labels: {severity: page}
+                annotations: {summary: Many requests fail, description: More than 5% of requests fail.}
+              - record: job:emoti_voice_tts_errors:ratio_rate5m
+                expr: sum by (job) (rate(emoti_voice_tts_requests_total{status="500"}[5m])) / sum by (job) (rate(emoti_voice_tts_requests_total[5m]))
+        """
+    )
+    problems = (
+        Problem(
+            5,
+            15,
+            "alert `EmotiVoiceErrorRatioHigh` compares nothing, so it fires whenever its series exist; "
+            "add a condition such as `> 0.05`",
+        ),
+    )
+    good = Example(
+        """\
+        groups:
+          - name: tts
+            rules:
+              - alert: EmotiVoiceErrorRatioHigh
+                expr: job:emoti_voice_tts_errors:ratio_rate5m > 0.05
+                for: 5m
+                labels: {severity: page}
+                annotations: {summary: Many requests fail, description: More than 5% of requests fail.}
+              - record: job:emoti_voice_tts_errors:ratio_rate5m
+                expr: sum by (job) (rate(emoti_voice_tts_requests_total{status="500"}[5m])) / sum by (job) (rate(emoti_voice_tts_requests_total[5m]))
+        """
+    )
+
+    def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
+        if rule.kind != "alert" or rule.expr is None or not rule.selectors or _filters(rule.expr):
+            return
+        yield (
+            f"alert `{rule.name}` compares nothing, so it fires whenever its series exist; "
+            "add a condition such as `> 0.05`"
+        )
+
+
+def _filters(node: Node) -> bool:
+    """Whether the expression returns fewer series than its inputs in some state: a comparison
+    without `bool`, absent(), `unless`, or any of those inside (an `or` needs one on both sides)."""
+    if isinstance(node, Binary):
+        if node.op in _COMPARISONS:
+            return not node.returns_bool or _filters(node.lhs) or _filters(node.rhs)
+        if node.op == "unless":
+            return True
+        if node.op == "or":
+            return _filters(node.lhs) and _filters(node.rhs)
+        return _filters(node.lhs) or _filters(node.rhs)
+    if isinstance(node, Call):
+        return node.func in _CONDITIONS or any(_filters(arg) for arg in node.args)
+    if isinstance(node, Aggregate):
+        return _filters(node.expr)
+    if isinstance(node, Wrapper):
+        return _filters(node.expr)
+    return False
