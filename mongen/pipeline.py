@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from mongen.config import spec_name
 from mongen.errors import Finding
 from mongen.generators import generate_all
 from mongen.layout import MARKER
 from mongen.model import Spec
 from mongen.serialize import header
 from mongen.spec.build import load_spec
-from mongen.validate import validate_dir
+from mongen.validate import CheckDone, validate_dir
 from mongen.writer import atomic_replace, diff_tree
 
 
@@ -28,14 +29,25 @@ class GenerateResult:
 
 
 def render(spec: Spec) -> dict[str, str]:
-    """Every output file, plus the marker that says the directory belongs to mongen."""
+    """Every output file, plus the marker that says the directory belongs to mongen.
+
+    Headers name the spec by its path in the project (config.spec_name), not as typed, so that
+    `generate --check` agrees from any working directory and for any spelling of the path."""
+    spec = replace(spec, source=spec_name(spec.source))
     files = generate_all(spec)
     listing = "".join(f"{path}\n" for path in files)
     files[MARKER] = header(spec.source) + listing
     return dict(sorted(files.items()))
 
 
-def generate(spec_path: str, out_dir: Path, *, validate: bool = True, check: bool = False) -> GenerateResult:
+def generate(
+    spec_path: str,
+    out_dir: Path,
+    *,
+    validate: bool = True,
+    check: bool = False,
+    on_check_done: CheckDone | None = None,
+) -> GenerateResult:
     spec = load_spec(spec_path)
     files = render(spec)
     result = GenerateResult(files)
@@ -45,7 +57,7 @@ def generate(spec_path: str, out_dir: Path, *, validate: bool = True, check: boo
 
     def gate(staging: Path) -> bool:
         if validate:
-            result.findings = validate_dir(staging)
+            result.findings = validate_dir(staging, on_check_done=on_check_done)
         return not result.failed
 
     result.written = atomic_replace(out_dir, files, gate)

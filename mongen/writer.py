@@ -32,7 +32,8 @@ def read_tree(root: Path) -> dict[str, str]:
     if not root.is_dir():
         return out
     for path in sorted(root.rglob("*")):
-        if path.is_file():
+        # Importing the generated module writes bytecode next to it; that is not drift.
+        if path.is_file() and "__pycache__" not in path.relative_to(root).parts:
             try:
                 out[path.relative_to(root).as_posix()] = path.read_text("utf-8")
             except UnicodeDecodeError:

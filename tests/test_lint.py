@@ -95,7 +95,7 @@ def test_the_cli_reports_a_documented_example_as_the_docs_show_it(tmp_path: Path
         check=False,
     )
     assert proc.returncode == 1
-    assert proc.stderr.splitlines()[:-1] == [str(f) for f in check.documented_findings()]
+    assert proc.stdout.splitlines() == [str(f) for f in check.documented_findings()]
 
 
 def test_suppression_comment_silences_one_check(tmp_path: Path) -> None:
@@ -177,10 +177,8 @@ def test_cli_formats_and_exit_codes(tmp_path: Path) -> None:
     assert text.returncode == 1
     line = next(n for n, x in enumerate(bad.read_text().splitlines(), 1) if "expr:" in x)
     message = "`emotion` is never 'angy'; declared values: happy, sad, angry, neutral, surprised"
-    assert text.stderr.splitlines() == [
-        f"{bad}:{line}:11: error [unknown-label-value] {message}",
-        "1 rules in 1 files: 1 errors, 0 warnings",
-    ]
+    assert text.stdout.splitlines() == [f"{bad}:{line}:11: error [unknown-label-value] {message}"]
+    assert text.stderr.splitlines() == ["1 rules in 1 files: 1 errors, 0 warnings"]
     as_json = json.loads(_cli("--no-promtool", "--format", "json", str(bad)).stdout)
     assert as_json == [
         {
@@ -205,7 +203,7 @@ def test_promtool_failures_are_reported_in_the_same_format(tmp_path: Path) -> No
     broken.write_text("groups:\n- name: g\n  rules:\n  - record: job:up:sum\n    expr: sum(up)\n    for: 5m\n")
     proc = _cli(str(broken))
     assert proc.returncode == 1
-    assert f"{broken}:1:1: error [promtool-check]" in proc.stderr
+    assert f"{broken}:1:1: error [promtool-check]" in proc.stdout
 
 
 def test_diff_base_reports_only_changed_rules(tmp_path: Path) -> None:

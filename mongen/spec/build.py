@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mongen.errors import Location, SpecError, SpecIssue
+from mongen.errors import Location, SpecError, SpecIssue, YamlPath
 from mongen.model import Spec
 from mongen.spec.alerts import read_alerts
 from mongen.spec.exposure import read_exposure
@@ -22,21 +22,28 @@ from mongen.spec.scrape import read_scrape
 from mongen.spec.service import read_service
 from mongen.spec.slos import read_slos
 
-__all__ = ["build_spec", "load_spec", "spec_schema"]
+__all__ = ["BUDGET_PATH", "budget_problem", "build_spec", "load_document", "load_spec", "spec_schema"]
 
 
 def load_spec(path: str | Path) -> Spec:
     """Read, schema-check and semantically check a spec file. Raises SpecError."""
+    return build_spec(load_document(path))
+
+
+def load_document(path: str | Path) -> LoadedDocument:
+    """The spec file's YAML with positions. Raises SpecError."""
     file = str(path)
     try:
         text = Path(path).read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = f"cannot read spec: {exc.__class__.__name__}: {exc}"
         raise SpecError([SpecIssue(Location(file, 1, 1), (), reason)]) from None
-    return build_spec(load_yaml(text, file))
+    return load_yaml(text, file)
 
 
-def build_spec(doc: LoadedDocument) -> Spec:
+def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
+    """The model of a loaded spec. `check_budget=False` lets a spec over its series budget through,
+    for `mongen cardinality`, which exists to show where the series go."""
     found = schema_issues(doc)
     if found:
         raise SpecError(found)
@@ -70,15 +77,20 @@ def build_spec(doc: LoadedDocument) -> Spec:
         routing=routing,
         kubernetes=read_kubernetes(data.get("kubernetes", {})),
     )
-    _check_cardinality(issues, spec)
+    if check_budget and (over := budget_problem(spec)):
+        issues.fail(BUDGET_PATH, over)
     issues.raise_if_any()
     return spec
 
 
-def _check_cardinality(issues: SpecIssues, spec: Spec) -> None:
-    if spec.total_series > spec.max_series:
-        issues.fail(
-            ("service", "max_series_per_instance"),
-            f"the metrics expose {spec.total_series} series per instance, over the budget "
-            f"of {spec.max_series}; largest: {spec.largest_metrics()}",
-        )
+BUDGET_PATH: YamlPath = ("service", "max_series_per_instance")
+
+
+def budget_problem(spec: Spec) -> str | None:
+    """Why the spec's series exceed its budget, or None when they fit."""
+    if spec.total_series <= spec.max_series:
+        return None
+    return (
+        f"the metrics expose {spec.total_series} series per instance, over the budget "
+        f"of {spec.max_series}; largest: {spec.largest_metrics()}"
+    )
