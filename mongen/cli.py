@@ -29,7 +29,8 @@ app = typer.Typer(
 )
 
 SpecArg = Annotated[
-    str | None, typer.Argument(metavar="SPEC", help="Spec file; default: the one named by the project config (mongen.toml).")
+    str | None,
+    typer.Argument(metavar="SPEC", help="Spec file; default: the one named by the project config (mongen.toml)."),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print findings and errors only, no status lines.")]
 Verbose = Annotated[
@@ -168,7 +169,9 @@ def validate(
     ctx: typer.Context,
     directory: Annotated[
         Path | None,
-        typer.Argument(metavar="DIRECTORY", help="An output directory written by `mongen generate`; default: the config's out."),
+        typer.Argument(
+            metavar="DIRECTORY", help="An output directory written by `mongen generate`; default: the config's out."
+        ),
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="text, json or github (workflow annotations).")] = Format.text,
     quiet: Quiet = False,
