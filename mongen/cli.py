@@ -257,12 +257,12 @@ def schema() -> None:
 
 
 @app.command()
-def cardinality(ctx: typer.Context, spec: SpecArg = None, quiet: Quiet = False, verbose: Verbose = False) -> None:
+def cardinality(spec: SpecArg = None, quiet: Quiet = False, verbose: Verbose = False) -> None:
     """Print the exact series count per metric against the spec's budget: exit 1 over it, warn near it."""
     from mongen.lint.checks.cardinality_budget import CardinalityBudget
     from mongen.spec.build import BUDGET_PATH, budget_problem, build_spec, load_document
 
-    _console(ctx, quiet, verbose)
+    # -q/-v are accepted as everywhere; the table and its findings are all this command prints.
     doc = load_document(_project_spec(spec))
     # A spec over its budget is rejected everywhere else; here it is what the table is for.
     model = build_spec(doc, check_budget=False)
