@@ -41,9 +41,11 @@ def require(tool: str) -> str:
     return path
 
 
-def _run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=TOOL_TIMEOUT, check=False)
+        return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=TOOL_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         return subprocess.CompletedProcess(args, 124, "", f"timed out after {TOOL_TIMEOUT}s")
 
@@ -129,6 +131,11 @@ def check_kubernetes_rules(root: Path) -> list[Finding]:
 
 
 RULE_TEST_RUN = "promtool-test-rules"
+# promtool test processes are short-lived and run one per CPU: Go's default (GC at 100% heap growth,
+# parallel GC workers on every CPU) spends ~25% of their CPU collecting. GOGC=400 and one Go
+# thread each cut that (measured on the showcase specs' tests: 2.6 -> 1.9 s CPU, peak RSS
+# ~65 -> ~140 MB per process). A user's own GOGC/GOMAXPROCS win.
+_RULE_TEST_GO_ENV = {"GOGC": "400", "GOMAXPROCS": "1"}
 
 
 def rule_test_inputs(test: Path) -> list[tuple[str, bytes]] | None:
@@ -161,7 +168,7 @@ def promtool_test(test: Path, cache: PassCache) -> subprocess.CompletedProcess[s
     key = cache.key(RULE_TEST_RUN, promtool, inputs) if inputs is not None else None
     if key is not None and cache.passed(RULE_TEST_RUN, key):
         return None
-    proc = _run([promtool, "test", "rules", test.name], cwd=test.parent)
+    proc = _run([promtool, "test", "rules", test.name], cwd=test.parent, env={**_RULE_TEST_GO_ENV, **os.environ})
     if key is not None and proc.returncode == 0:
         cache.remember(RULE_TEST_RUN, key)
     return proc

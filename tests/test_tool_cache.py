@@ -13,7 +13,7 @@ from mongen.validate import check_rule_tests, rule_test_inputs
 
 # Stands in for promtool: logs each run and fails when the test file says so.
 FAKE_PROMTOOL = """#!/bin/sh
-echo "$PWD $*" >> "$PROMTOOL_LOG"
+echo "$PWD $* GOGC=$GOGC GOMAXPROCS=$GOMAXPROCS" >> "$PROMTOOL_LOG"
 if grep -q FAIL "$3"; then echo "FAILED: $3"; exit 1; fi
 echo SUCCESS
 """
@@ -120,3 +120,15 @@ def test_an_unwritable_cache_only_costs_the_speed_up(fake_promtool: Path, tmp_pa
     assert check_rule_tests(root, PassCache(blocker)) == []
     assert check_rule_tests(root, PassCache(blocker)) == []
     assert runs(fake_promtool) == 2
+
+
+def test_rule_tests_run_with_less_go_gc_unless_the_user_says_otherwise(
+    fake_promtool: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GOGC", raising=False)
+    monkeypatch.delenv("GOMAXPROCS", raising=False)
+    check_rule_tests(tree(tmp_path / "t"), PassCache(None))
+    assert fake_promtool.read_text().split()[-2:] == ["GOGC=400", "GOMAXPROCS=1"]
+    monkeypatch.setenv("GOGC", "50")
+    check_rule_tests(tree(tmp_path / "t"), PassCache(None))
+    assert fake_promtool.read_text().split()[-2:] == ["GOGC=50", "GOMAXPROCS=1"]
