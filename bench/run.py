@@ -1,8 +1,12 @@
 """`make bench`: speed and memory of mongen, measured side by side in one run.
 
 Rows: `mongen generate` of the default spec (with and without validation) and of a
-synthetic large spec (500 metrics, 100 SLOs); rule generation for 100 SLOs; the generated
-record_request() against the same updates written as raw prometheus_client calls.
+synthetic large spec (500 metrics, 100 SLOs); full validation against the bare generate of
+each showcase spec, cold (empty rule-test cache) and warm (mongen/tool_cache.py); lint of the
+spec's own rules with promtool against promtool alone; rule generation for 100 SLOs; lint of
+10,000 rules against promtool; the generated record_request() against the same updates
+written as raw prometheus_client calls. Every mongen process gets its own empty cache unless a
+row says warm.
 """
 
 from __future__ import annotations
@@ -21,21 +25,24 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_cli(args: list[str], cwd: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of one `python -m mongen ...` process, interpreter start included."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mongen", *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
+def run_cli(args: list[str], cwd: Path, cache: Path | None = None) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB) of one `python -m mongen ...` process, interpreter start included;
+    `cache` is the XDG_CACHE_HOME it runs with (default: a fresh empty one, so nothing is cached)."""
+    with tempfile.TemporaryDirectory(prefix="mongen-bench-cache-") as empty:
+        env = {**os.environ, "XDG_CACHE_HOME": str(cache or empty)}
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mongen", *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"mongen {' '.join(args)} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
     return wall, usage.ru_maxrss / 1024
 
 
-def median_run(args: list[str], runs: int) -> tuple[float, float]:
-    results = [run_cli(args, ROOT) for _ in range(runs)]
+def median_run(args: list[str], runs: int, cache: Path | None = None) -> tuple[float, float]:
+    results = [run_cli(args, ROOT, cache) for _ in range(runs)]
     return statistics.median(r[0] for r in results), statistics.median(r[1] for r in results)
 
 
@@ -184,6 +191,68 @@ def timed_together(commands: list[list[str]], runs: int) -> list[float]:
     return [statistics.median(t) for t in times]
 
 
+def validation_rows(tmp_path: Path, spec: str, target: float, runs: int) -> list[tuple[str, str]]:
+    """Full validation against the bare generate of the same spec, in turns: cold (an empty rule-test
+    cache, as on a fresh CI machine) and warm (the cache filled by an earlier run of the same output)."""
+    name = Path(spec).stem
+    out = str(tmp_path / f"{name}-validated")
+    bare_args = ["generate", spec, "-o", str(tmp_path / f"{name}-bare"), "--no-validate"]
+    warm_cache = tmp_path / f"{name}-warm-cache"
+    run_cli(["generate", spec, "-o", out], ROOT, warm_cache)  # fills the warm cache
+    bare, cold, warm = [], [], []
+    for _ in range(runs):
+        bare.append(run_cli(bare_args, ROOT)[0])
+        cold.append(run_cli(["generate", spec, "-o", out], ROOT)[0])
+        warm.append(run_cli(["generate", spec, "-o", out], ROOT, warm_cache)[0])
+    bare_s, cold_s, warm_s = (statistics.median(t) for t in (bare, cold, warm))
+    return [
+        (f"generate {name}, no validation (median of {runs})", f"{bare_s:.3f} s"),
+        (
+            f"generate {name}, validation cold (median of {runs})",
+            f"{cold_s:.2f} s, ratio to no validation {cold_s / bare_s:.1f}x (target <= {target:g}x)",
+        ),
+        (
+            f"generate {name}, validation warm (median of {runs})",
+            f"{warm_s:.2f} s, ratio to no validation {warm_s / bare_s:.1f}x",
+        ),
+    ]
+
+
+def lint_promtool_rows(tmp_path: Path, spec: str, runs: int) -> list[tuple[str, str]]:
+    """`mongen lint` of the spec's own rules (static checks, promtool check rules and the rules' unit
+    tests) against promtool alone on the same files: `promtool check rules` on the rule files plus
+    `promtool test rules` on the tests, best of the runs."""
+    out = tmp_path / "lint-files"
+    run_cli(["generate", spec, "-o", str(out), "--no-validate"], ROOT)
+    rules = sorted(str(p) for p in (out / "prometheus/rules").glob("*.yml"))
+    tests = sorted(p.name for p in (out / "prometheus/tests").glob("*.yml"))
+    promtool, lint_cold, lint_warm = [], [], []
+    warm_cache = tmp_path / "lint-warm-cache"
+    run_cli(["lint", "--spec", spec], ROOT, warm_cache)
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(["promtool", "check", "rules", *rules], capture_output=True, check=True)
+        subprocess.run(
+            ["promtool", "test", "rules", *tests], cwd=out / "prometheus/tests", capture_output=True, check=True
+        )
+        promtool.append(time.perf_counter() - start)
+        lint_cold.append(run_cli(["lint", "--spec", spec], ROOT)[0])
+        lint_warm.append(run_cli(["lint", "--spec", spec], ROOT, warm_cache)[0])
+    base = min(promtool)
+    cold, warm = statistics.median(lint_cold), statistics.median(lint_warm)
+    return [
+        (f"promtool check rules + test rules, {Path(spec).stem} (best of {runs})", f"{base:.2f} s"),
+        (
+            f"lint {Path(spec).stem}'s own rules, promtool included, cold (median of {runs})",
+            f"{cold:.2f} s, ratio to promtool {cold / base:.2f} (target <= 3)",
+        ),
+        (
+            f"lint {Path(spec).stem}'s own rules, promtool included, warm (median of {runs})",
+            f"{warm:.2f} s, ratio to promtool {warm / base:.2f}",
+        ),
+    ]
+
+
 def main() -> None:
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="mongen-bench-") as tmp:
@@ -197,10 +266,9 @@ def main() -> None:
                 f"{small_wall:.3f} s, peak RSS {small_rss:.0f} MiB (target < 0.5 s)",
             )
         )
-        val_wall, val_rss = median_run(["generate", "specs/emotivoice.yaml", "-o", str(tmp_path / "validated")], 3)
-        rows.append(
-            ("generate default spec, with validation (median of 3)", f"{val_wall:.2f} s, peak RSS {val_rss:.0f} MiB")
-        )
+        rows += validation_rows(tmp_path, "specs/emotivoice.yaml", 8, 3)
+        rows += validation_rows(tmp_path, "specs/multi-slo.yaml", 10, 3)
+        rows += lint_promtool_rows(tmp_path, "specs/emotivoice.yaml", 3)
         large = tmp_path / "large.yaml"
         large.write_text(yaml.safe_dump(large_spec()))
         large_wall, large_rss = median_run(["generate", str(large), "-o", str(tmp_path / "large"), "--no-validate"], 3)

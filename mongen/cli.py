@@ -1,6 +1,8 @@
 """Command line: parses arguments, calls the pipeline, maps results to exit codes. No logic here.
 
 Exit codes: 0 ok, 1 findings or drift, 2 usage or input error (spec error, missing tool).
+Findings, diffs, tables and reports go to stdout; status, progress and errors to stderr
+(console.py), so redirecting stdout keeps every finding and nothing else.
 """
 
 from __future__ import annotations
@@ -15,17 +17,24 @@ from typing import Annotated
 import typer
 
 from mongen import __version__
+from mongen.console import NORMAL, QUIET, VERBOSE, Console, paint
 from mongen.errors import FileSystemError, Finding, OutputError, SpecError, ToolMissingError
 
 app = typer.Typer(
     name="mongen",
     help="Monitoring-as-code: one spec in, every monitoring artifact out, validated by the real tools.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-DEFAULT_SPEC = "specs/emotivoice.yaml"
+SpecArg = Annotated[
+    str | None,
+    typer.Argument(metavar="SPEC", help="Spec file; default: the one named by the project config (mongen.toml)."),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print findings and errors only, no status lines.")]
+Verbose = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Show every step and its time, also when not on a terminal (CI).")
+]
 
 
 class Format(str, Enum):
@@ -34,26 +43,71 @@ class Format(str, Enum):
     github = "github"
 
 
+def _console(ctx: typer.Context, quiet: bool, verbose: bool) -> Console:
+    """-q/-v given after the command win over those given before it (`mongen -v generate`)."""
+    verbosity = QUIET if quiet else VERBOSE if verbose else ctx.obj if isinstance(ctx.obj, int) else NORMAL
+    return Console(verbosity)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _project_spec(spec: str | None) -> str:
+    """SPEC as given, else the project config's one spec (shown relative to the working directory)."""
+    if spec is not None:
+        return spec
+    from mongen.config import find_config, shown_path
+
+    config = find_config(Path.cwd())
+    if config is None:
+        raise _fail(
+            "no spec given and no project config found here or above (up to the git root); pass a spec file, "
+            'or create mongen.toml with: specs = ["path/to/spec.yaml"] and out = "out"'
+        )
+    if len(config.specs) != 1:
+        raise _fail(
+            f"{shown_path(config.file)} names {len(config.specs)} specs; this version generates one spec "
+            "per run: pass one of them as SPEC"
+        )
+    return shown_path(config.specs[0])
+
+
+def _project_out(out: Path | None) -> Path:
+    """-o as given, else the project config's `out`, else ./out."""
+    if out is not None:
+        return out
+    from mongen.config import DEFAULT_OUT, find_config, shown_path
+
+    config = find_config(Path.cwd())
+    return Path(shown_path(config.out)) if config is not None else Path(DEFAULT_OUT)
+
+
+def _below(directory: Path, findings: list[Finding]) -> list[Finding]:
+    """Findings about files under `directory`, renamed relative to the working directory, so that
+    editors and GitHub (which resolves annotation paths against the checkout) can open them."""
+    from dataclasses import replace
+
+    from mongen.config import shown_path
+
+    return [replace(f, file=shown_path(directory / f.file)) for f in findings]
+
+
 def _print_findings(findings: list[Finding], fmt: Format = Format.text) -> None:
-    if fmt is Format.json:
-        # Stable shape (docs/lint-rules.md): a list of {file, line, col, severity, check, message}.
-        typer.echo(json.dumps([f.__dict__ for f in findings], indent=2, sort_keys=True))
-        return
-    for finding in findings:
-        if fmt is Format.github:
-            level = "error" if finding.severity == "error" else "warning"
-            message = finding.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            typer.echo(
-                f"::{level} file={finding.file},line={finding.line},col={finding.col},title={finding.check}::{message}"
-            )
-        else:
-            typer.echo(str(finding), err=finding.severity == "error")
+    """Every finding on stdout, errors and warnings alike (lint.report's formats)."""
+    from mongen.lint.report import render
+
+    typer.echo(render(findings, fmt.value, lambda severity: paint(severity, severity, sys.stdout)), nl=False)
 
 
 @app.command()
 def generate(
-    spec: Annotated[str, typer.Argument(help="Spec file.")] = DEFAULT_SPEC,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (owned by mongen).")] = Path("out"),
+    ctx: typer.Context,
+    spec: SpecArg = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output directory (owned by mongen); default: the config's out.")
+    ] = None,
     no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip promtool/amtool/nginx validation.")] = False,
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; exit 1 with a diff if OUT is not up to date.")
@@ -64,47 +118,70 @@ def generate(
             "--prune", help="Delete entries of OUT that mongen did not write (default: refuse and list them)."
         ),
     ] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Generate every artifact for SPEC into OUT, validate it, then replace OUT atomically."""
     from mongen import pipeline
 
-    result = pipeline.generate(spec, out, validate=not no_validate, check=check, prune=prune)
+    console = _console(ctx, quiet, verbose)
+    spec_path, out_dir = _project_spec(spec), _project_out(out)
+    label = "checking" if check else "generating" if no_validate else "generating and validating"
+    with console.step(f"{label} {out_dir} from {spec_path}"):
+        result = pipeline.generate(
+            spec_path,
+            out_dir,
+            validate=not no_validate,
+            check=check,
+            prune=prune,
+            on_check_done=lambda name, seconds: console.detail(f"  {name}: {seconds:.2f} s"),
+        )
     if check:
         if result.diff:
             typer.echo(result.diff, nl=False)
-            typer.echo(f"{out} is out of date with {spec}; run `mongen generate {spec} -o {out}`", err=True)
-            raise typer.Exit(1)
-        typer.echo(f"{out} is up to date with {spec}")
+            raise _fail(f"{out_dir} is out of date with {spec_path}; run `mongen generate {spec_path} -o {out_dir}`", 1)
+        console.status(f"{out_dir} is up to date with {spec_path}")
         return
-    _print_findings(result.findings)
+    _print_findings(_below(out_dir, result.findings))
     if not result.written:
-        typer.echo(f"validation failed; {out} was left unchanged", err=True)
-        raise typer.Exit(1)
+        raise _fail(f"validation failed; {out_dir} was left unchanged", 1)
     checked = "validated" if not no_validate else "not validated (--no-validate)"
-    typer.echo(f"wrote {len(result.files)} files to {out}, {checked}")
+    console.status(f"wrote {len(result.files)} files to {out_dir}, {checked}")
 
 
 @app.command()
 def validate(
-    directory: Annotated[Path, typer.Argument(help="An output directory written by `mongen generate`.")] = Path("out"),
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.text,
+    ctx: typer.Context,
+    directory: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="DIRECTORY", help="An output directory written by `mongen generate`; default: the config's out."
+        ),
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="text, json or github (workflow annotations).")] = Format.text,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Run promtool, amtool, nginx -t and the dashboard/module checks on an existing output directory."""
     from mongen.validate import validate_dir
 
+    console = _console(ctx, quiet, verbose)
+    directory = _project_out(directory)
     if not directory.is_dir():
-        typer.echo(f"error: {directory} is not a directory", err=True)
-        raise typer.Exit(2)
-    findings = validate_dir(directory)
-    _print_findings(findings, fmt)
+        raise _fail(f"{directory} is not a directory")
+    with console.step(f"validating {directory}"):
+        findings = validate_dir(
+            directory, on_check_done=lambda name, seconds: console.detail(f"  {name}: {seconds:.2f} s")
+        )
+    _print_findings(_below(directory, findings), fmt)
     if any(f.severity == "error" for f in findings):
         raise typer.Exit(1)
-    if fmt is Format.text:
-        typer.echo(f"{directory}: every check passed")
+    console.status(f"{directory}: every check passed")
 
 
 @app.command()
 def lint(
+    ctx: typer.Context,
     paths: Annotated[
         list[Path] | None, typer.Argument(help="Rule files or directories; default: the spec's generated rules.")
     ] = None,
@@ -112,8 +189,8 @@ def lint(
         str | None,
         typer.Option(
             "--spec",
-            help=f"Spec the rules are checked against. Without it, FILES get every check that needs no spec; "
-            f"with no FILES either, the rules of {DEFAULT_SPEC} are linted.",
+            help="Spec the rules are checked against. Without it, FILES get every check that needs no spec; "
+            "with no FILES either, the generated rules of the project config's spec are linted.",
         ),
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="text, json or github (workflow annotations).")] = Format.text,
@@ -136,43 +213,42 @@ def lint(
             help="Processes that parse and check rules: 0 = one per CPU (up to 4, 2,000+ rules each); 1 = no workers.",
         ),
     ] = 0,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Check Prometheus rule files: structure, alert hygiene and PromQL shape, and with --spec the
     metrics, labels, values and types the spec declares. Findings go to stdout, the summary to stderr."""
     from mongen.lint.context import LintOptions
-    from mongen.lint.report import render
     from mongen.lint.runner import lint as run_lint
     from mongen.spec.build import load_spec
     from mongen.units import duration_seconds
 
+    console = _console(ctx, quiet, verbose)
     for path in paths or []:
         if not path.exists() and not path.is_symlink():
-            typer.echo(f"error: {path} does not exist", err=True)
-            raise typer.Exit(2)
+            raise _fail(f"{path} does not exist")
     min_for_seconds = duration_seconds(min_for) if min_for is not None else 0.0
     if min_for_seconds is None:
-        typer.echo(f"error: --min-for {min_for!r} is not a duration such as 90s, 5m or 1h30m", err=True)
-        raise typer.Exit(2)
-    # Files without --spec: spec-less. Neither: the default spec's own rules.
-    model = load_spec(spec or DEFAULT_SPEC) if spec is not None or not paths else None
+        raise _fail(f"--min-for {min_for!r} is not a duration such as 90s, 5m or 1h30m")
+    # Files without --spec: spec-less. Neither: the project spec's own rules.
+    model = load_spec(_project_spec(spec)) if spec is not None or not paths else None
     try:
-        result = run_lint(
-            model,
-            list(paths or []),
-            diff_base,
-            run_promtool=not no_promtool,
-            processes=jobs,
-            options=LintOptions(min_for_seconds),
-        )
+        with console.step("linting" if no_promtool else "linting (promtool included)"):
+            result = run_lint(
+                model,
+                list(paths or []),
+                diff_base,
+                run_promtool=not no_promtool,
+                processes=jobs,
+                options=LintOptions(min_for_seconds),
+            )
     except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(render(result.findings, fmt.value), nl=False)
+        raise _fail(str(exc)) from None
+    _print_findings(result.findings, fmt)
     errors = sum(f.severity == "error" for f in result.findings)
     mode = "" if model is not None else " (no spec: spec checks skipped)"
-    typer.echo(
-        f"{result.rules} rules in {result.files} files: {errors} errors, {len(result.findings) - errors} warnings{mode}",
-        err=True,
+    console.status(
+        f"{result.rules} rules in {result.files} files: {errors} errors, {len(result.findings) - errors} warnings{mode}"
     )
     if result.failed:
         raise typer.Exit(1)
@@ -187,11 +263,15 @@ def schema() -> None:
 
 
 @app.command()
-def cardinality(spec: Annotated[str, typer.Argument(help="Spec file.")] = DEFAULT_SPEC) -> None:
-    """Print the exact series count per metric against the spec's budget."""
-    from mongen.spec.build import load_spec
+def cardinality(spec: SpecArg = None, quiet: Quiet = False, verbose: Verbose = False) -> None:
+    """Print the exact series count per metric against the spec's budget: exit 1 over it, warn near it."""
+    from mongen.lint.checks.cardinality_budget import CardinalityBudget
+    from mongen.spec.build import BUDGET_PATH, budget_problem, build_spec, load_document
 
-    model = load_spec(spec)
+    # -q/-v are accepted as everywhere; the table and its findings are all this command prints.
+    doc = load_document(_project_spec(spec))
+    # A spec over its budget is rejected everywhere else; here it is what the table is for.
+    model = build_spec(doc, check_budget=False)
     rows = sorted(model.exposed_metrics, key=lambda m: (-model.series_count(m), m.name))
     width = max(len(m.exposed_name) for m in rows)
     typer.echo(f"{'metric':<{width}}  {'type':<9}  {'series':>6}  labels")
@@ -200,24 +280,37 @@ def cardinality(spec: Annotated[str, typer.Argument(help="Spec file.")] = DEFAUL
             f"{metric.exposed_name:<{width}}  {metric.type:<9}  {model.series_count(metric):>6}  {', '.join(metric.labels) or '-'}"
         )
     typer.echo(f"{'total':<{width}}  {'':<9}  {model.total_series:>6}  budget {model.max_series}")
-    if model.total_series > model.max_series:
+    over = budget_problem(model)
+    near = CardinalityBudget()
+    problems = [(BUDGET_PATH, "error", over)] if over else [(p, near.severity, m) for p, m in near.check(model)]
+    findings = []
+    for path, severity, message in problems:
+        where = doc.locate(path)
+        findings.append(Finding(where.file, where.line, where.col, severity, near.id, message))
+    _print_findings(findings)
+    if over:
         raise typer.Exit(1)
 
 
 @app.command()
 def verify(
-    spec: Annotated[str, typer.Argument(help="Spec file.")] = DEFAULT_SPEC,
+    ctx: typer.Context,
+    spec: SpecArg = None,
     fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Prove the generated monitoring end to end on a real Prometheus and Alertmanager (127.0.0.1 only)."""
     from mongen.spec.build import load_spec
     from mongen.verify import VerifyError, run_verify
 
+    console = _console(ctx, quiet, verbose)
+    model = load_spec(_project_spec(spec))
     try:
-        report = run_verify(load_spec(spec))
+        with console.step("verifying on real Prometheus and Alertmanager (about a minute)"):
+            report = run_verify(model)
     except VerifyError as exc:
-        typer.echo(f"error: the test bed did not start: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise _fail(f"the test bed did not start: {exc}", 1) from None
     typer.echo(report.to_json() if fmt is Format.json else report.to_text())
     if not report.passed:
         raise typer.Exit(1)
@@ -231,11 +324,20 @@ def version_callback(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     version: Annotated[
-        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")
+        bool,
+        typer.Option("--version", "-V", callback=version_callback, is_eager=True, help="Show the version and exit."),
     ] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
-    """mongen: monitoring-as-code for AI inference services."""
+    """mongen: monitoring-as-code for AI inference services.
+
+    Without SPEC or -o, commands read the project config: `mongen.toml` (or `[tool.mongen]` in
+    pyproject.toml) in this directory or above, naming `specs = [...]` and `out = "..."`.
+    """
+    ctx.obj = QUIET if quiet else VERBOSE if verbose else NORMAL
 
 
 def main() -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from mongen.config import spec_name
 from mongen.drift import drift
 from mongen.errors import FileSystemError, Finding
 from mongen.generators import generate_all
@@ -13,7 +14,7 @@ from mongen.model import Spec
 from mongen.ownership import marker_text
 from mongen.serialize import quoted_path
 from mongen.spec.build import load_spec
-from mongen.validate import validate_dir
+from mongen.validate import CheckDone, validate_dir
 from mongen.writer import atomic_replace
 
 
@@ -30,16 +31,27 @@ class GenerateResult:
 
 
 def render(spec: Spec) -> dict[str, str]:
-    """Every output file, plus the marker that says the directory belongs to mongen."""
+    """Every output file, plus the marker that says the directory belongs to mongen.
+
+    Headers name the spec by its path in the project (config.spec_name), not as typed, so that
+    `generate --check` agrees from any working directory and for any spelling of the path."""
+    spec = replace(spec, source=spec_name(spec.source))
     files = generate_all(spec)
     files[MARKER] = marker_text(spec.source, files)
     return dict(sorted(files.items()))
 
 
 def generate(
-    spec_path: str, out_dir: Path, *, validate: bool = True, check: bool = False, prune: bool = False
+    spec_path: str,
+    out_dir: Path,
+    *,
+    validate: bool = True,
+    check: bool = False,
+    prune: bool = False,
+    on_check_done: CheckDone | None = None,
 ) -> GenerateResult:
-    """`prune`: delete entries of `out_dir` that mongen did not write instead of refusing."""
+    """`prune`: delete entries of `out_dir` that mongen did not write instead of refusing.
+    `on_check_done(name, seconds)` hears of each validation check as it finishes."""
     spec = load_spec(spec_path)
     files = render(spec)
     result = GenerateResult(files)
@@ -52,7 +64,7 @@ def generate(
 
     def gate(staging: Path) -> bool:
         if validate:
-            result.findings = validate_dir(staging)
+            result.findings = validate_dir(staging, on_check_done=on_check_done)
         return not result.failed
 
     result.written = atomic_replace(out_dir, files, gate, prune=prune)

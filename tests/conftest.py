@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,18 @@ DEFAULT_SPEC = "specs/emotivoice.yaml"
 
 @pytest.fixture(autouse=True)
 def _repo_cwd(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Spec paths appear in headers as given; tests give them relative to the repo root."""
+    """Tests give spec paths relative to the repo root."""
     monkeypatch.chdir(ROOT)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_tool_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Rule-test passes are cached (mongen/tool_cache.py); the suite keeps its own cache, so that
+    no run depends on what an earlier one left in ~/.cache/mongen."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        patch.delenv("MONGEN_NO_CACHE", raising=False)
+        yield
 
 
 @pytest.fixture(scope="session")

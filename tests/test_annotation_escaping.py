@@ -53,7 +53,9 @@ def test_text_parts_render_literally_whatever_follows_them(tmp_path: Path) -> No
                 ],
             }
         )
-    tests = [{"interval": "1m", "input_series": [{"series": 'up{job="j"}', "values": "1x5"}], "alert_rule_test": expected}]
+    tests = [
+        {"interval": "1m", "input_series": [{"series": 'up{job="j"}', "values": "1x5"}], "alert_rule_test": expected}
+    ]
     assert _promtool_test(tmp_path, {"groups": [{"name": "g", "rules": rules}]}, tests) == ""
 
 

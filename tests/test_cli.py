@@ -34,7 +34,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("gen") / "out"
     proc = mongen("generate", "specs/emotivoice.yaml", "-o", str(out))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "validated" in proc.stdout
+    assert "validated" in proc.stderr
     return out
 
 
@@ -172,8 +172,8 @@ def test_validate_catches_each_kind_of_breakage(check: str, generated: Path, tmp
     target.write_text(text.replace(old, new, 1))
     proc = mongen("validate", str(copy))
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert f"[{check.strip()}]" in proc.stderr
-    assert rel in proc.stderr
+    assert f"[{check.strip()}]" in proc.stdout
+    assert rel in proc.stdout
 
 
 def test_missing_tool_is_a_clear_error(tmp_path: Path) -> None:

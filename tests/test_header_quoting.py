@@ -27,7 +27,7 @@ from tests.conftest import ROOT, need
 HOSTILE_PATHS = (
     "a\nserver { listen 127.0.0.1:8080; return 200; }\n# x.yaml",
     "a\r\nb.yaml",
-    'q"uo\'te.yaml',
+    "q\"uo'te.yaml",
     "*/ end of comment.yaml",
     "coding=utf_16/x.yaml",
     "x/-*- coding: latin-1 -*-.yaml",
@@ -95,7 +95,8 @@ def test_a_spec_file_named_to_inject_an_nginx_block(tmp_path: Path) -> None:
     snippet = out / "nginx/emotivoice-metrics.conf"
     text = snippet.read_text()
     assert [line for line in text.splitlines() if line.lstrip().startswith("server {")] == ["server {"]
-    assert text.split("\n", 1)[1] == (ROOT / "tests/golden/emotivoice/nginx/emotivoice-metrics.conf").read_text().split(
-        "\n", 1
-    )[1]
+    assert (
+        text.split("\n", 1)[1]
+        == (ROOT / "tests/golden/emotivoice/nginx/emotivoice-metrics.conf").read_text().split("\n", 1)[1]
+    )
     assert nginx_test(snippet).returncode == 0

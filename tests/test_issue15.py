@@ -56,7 +56,11 @@ ITEM_CASES = {
         "exposure:listen_port_out_of_range",
         "scrape:file_sd_outside_the_ops_tree",
     ],
-    "also": ["routing:webhook_with_a_robot_token", "routing:webhook_with_a_password", "scrape:interval_of_a_millisecond"],
+    "also": [
+        "routing:webhook_with_a_robot_token",
+        "routing:webhook_with_a_password",
+        "scrape:interval_of_a_millisecond",
+    ],
 }
 BY_ID = {case.id: case for case in CASES}
 PARAMS = [(item, case_id) for item, ids in ITEM_CASES.items() for case_id in ids]
@@ -105,4 +109,6 @@ def test_generated_module_drops_non_finite_and_negative_measurements(default_fil
     }
     assert sums and all(math.isfinite(value) and value >= 0 for value in sums.values()), sums
     assert "emoti_voice_instrumentation_dropped_total 4.0" in text
-    assert 'emoti_voice_tts_requests_total{emotion="happy",endpoint="/synthesize",method="POST",status="200"} 4.0' in text
+    assert (
+        'emoti_voice_tts_requests_total{emotion="happy",endpoint="/synthesize",method="POST",status="200"} 4.0' in text
+    )

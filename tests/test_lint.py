@@ -294,4 +294,7 @@ def test_min_for_makes_alert_zero_for_stricter(tmp_path: Path) -> None:
         "warning [alert-zero-for] alert `A` has `for: 1m`, shorter than the minimum of 2m (--min-for)\n"
     )
     wrong = _cli("--no-promtool", "--min-for", "2 minutes", str(rules))
-    assert (wrong.returncode, wrong.stderr) == (2, "error: --min-for '2 minutes' is not a duration such as 90s, 5m or 1h30m\n")
+    assert (wrong.returncode, wrong.stderr) == (
+        2,
+        "error: --min-for '2 minutes' is not a duration such as 90s, 5m or 1h30m\n",
+    )

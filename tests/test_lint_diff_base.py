@@ -87,7 +87,16 @@ def test_a_report_file_holds_the_errors(repo: Path) -> None:
     report = repo / "sub/report.txt"
     with report.open("w") as out:
         proc = subprocess.run(
-            [sys.executable, "-m", "mongen", "lint", "--no-promtool", "--spec", str(ROOT / "specs/emotivoice.yaml"), "../rules"],
+            [
+                sys.executable,
+                "-m",
+                "mongen",
+                "lint",
+                "--no-promtool",
+                "--spec",
+                str(ROOT / "specs/emotivoice.yaml"),
+                "../rules",
+            ],
             cwd=repo / "sub",
             stdout=out,
             stderr=subprocess.PIPE,

@@ -20,9 +20,13 @@ from mongen.lint.templates import template_reads
         ("{{ .Labels.job }} {{ $.Labels.instance }} {{ .Value }}", ["job", "instance"], [".Value"]),
         ('{{ index $labels "app.kubernetes.io/name" }}', ["app.kubernetes.io/name"], []),
         # Inside range/with the dot is a query's sample; $labels stays the alert's.
-        ('{{ range query "up" }}{{ .Labels.instance }} {{ $labels.job }}{{ end }}{{ .Labels.after }}', ["job", "after"], []),
+        (
+            '{{ range query "up" }}{{ .Labels.instance }} {{ $labels.job }}{{ end }}{{ .Labels.after }}',
+            ["job", "after"],
+            [],
+        ),
         ('{{ with query "up" }}{{ .Labels.x }}{{ else }}{{ .Labels.fallback }}{{ end }}', ["fallback"], []),
-        ('{{ if gt $value 1.0 }}{{ .Labels.inside_if }}{{ end }}', ["inside_if"], ["$value"]),
+        ("{{ if gt $value 1.0 }}{{ .Labels.inside_if }}{{ end }}", ["inside_if"], ["$value"]),
         ('{{ (query "up" | first).Labels.chained }}', [], []),
         ('{{/* $labels.commented */}}{{ "}} $labels.in_string" }}{{- $labels.trimmed -}}', ["trimmed"], []),
         ("no templates, $labels.plain", [], []),
@@ -67,7 +71,10 @@ def test_can_overlap(first: str, second: str, overlap: bool) -> None:
 @pytest.mark.parametrize(
     ("expr", "burn_rate"),
     [
-        ("(a:rate1h > 14.4 * 0.001 and a:rate5m > 14.4 * 0.001) or (a:rate6h > 6 * 0.001 and a:rate30m > 6 * 0.001)", True),
+        (
+            "(a:rate1h > 14.4 * 0.001 and a:rate5m > 14.4 * 0.001) or (a:rate6h > 6 * 0.001 and a:rate30m > 6 * 0.001)",
+            True,
+        ),
         ("a:rate1h > 14.4 and a:rate5m > 14.4", True),
         ("(rate(x[1h]) > 1 and rate(x[5m]) > 1) or (rate(x[6h]) > 2 and rate(x[30m]) > 2)", True),
         ("a:rate1h > 14.4 and a:rate1h > 14.4", False),  # one window twice
@@ -91,7 +98,9 @@ _PIECES = st.sampled_from(
     st.recursive(
         _PIECES,
         lambda inner: st.one_of(
-            st.builds(lambda a, b, op: f"{a} {op} {b}", inner, inner, st.sampled_from(["+", "or", "and on(a)", "> bool", "^"])),
+            st.builds(
+                lambda a, b, op: f"{a} {op} {b}", inner, inner, st.sampled_from(["+", "or", "and on(a)", "> bool", "^"])
+            ),
             st.builds(lambda a: f"sum by (a) ({a})", inner),
             st.builds(lambda a: f"max_over_time(({a})[10m:1m])", inner),
             st.builds(lambda a: f"abs(-({a}))", inner),

@@ -138,12 +138,12 @@ def test_an_alias_bomb_is_refused_like_promtools_excessive_aliasing(tmp_path: Pa
 
 def test_merge_keys_on_many_rules_are_no_excessive_aliasing(tmp_path: Path) -> None:
     """What real rule repositories do with aliases: defaults merged into every rule."""
-    rules = "".join(
-        f"  - <<: *defaults\n    alert: A{i}\n    expr: up{{instance='{i}'}} == 0\n" for i in range(3000)
-    )
+    rules = "".join(f"  - <<: *defaults\n    alert: A{i}\n    expr: up{{instance='{i}'}} == 0\n" for i in range(3000))
     path = tmp_path / "merged.yml"
     defaults = "    for: 5m\n    labels: {severity: page, team: tts}\n    annotations: {summary: s, description: d}\n"
-    path.write_text(f"groups:\n- name: g\n  rules:\n  - &defaults\n    alert: First\n    expr: up == 0\n{defaults}{rules}")
+    path.write_text(
+        f"groups:\n- name: g\n  rules:\n  - &defaults\n    alert: First\n    expr: up == 0\n{defaults}{rules}"
+    )
     result = lint(None, [path], run_promtool=False)
     assert result.rules == 3001 and result.findings == []
 
@@ -157,7 +157,9 @@ def test_odd_files_in_a_directory_are_one_finding_each_and_the_rest_is_linted(tm
     (rules / "loop.yml").symlink_to(rules / "loop.yml")
     (rules / "prometheus.yml").write_text("global: {scrape_interval: 30s}\n")  # no rules: skipped
     _rules_file(rules / "ok.yml", "sum(up)")  # `job:r0:sum` from `sum(up)`: a label it lacks
-    (rules / "uses.yml").write_text("groups:\n- name: g\n  rules:\n  - record: job:x:sum\n    expr: sum by (job) (job:r0:sum)\n")
+    (rules / "uses.yml").write_text(
+        "groups:\n- name: g\n  rules:\n  - record: job:x:sum\n    expr: sum by (job) (job:r0:sum)\n"
+    )
     proc = _cli("--no-promtool", str(rules))
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout.splitlines() == [

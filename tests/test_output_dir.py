@@ -84,7 +84,6 @@ def test_a_directory_named_like_the_marker_is_not_ownership(tmp_path: Path) -> N
     assert (home / "Documents/thesis.txt").read_text() == "four years"
 
 
-
 def test_a_refused_directory_gets_nothing_written_beside_it(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
@@ -97,6 +96,7 @@ def test_a_refused_directory_gets_nothing_written_beside_it(tmp_path: Path) -> N
 def test_the_file_system_root_is_refused() -> None:
     with pytest.raises(OutputError, match="root of the file system"):
         generate(Path("/"))
+
 
 @pytest.mark.parametrize(
     "marker",

@@ -149,4 +149,3 @@ def test_hostile_dashboards_give_problems_not_exceptions(board: object) -> None:
 
 def test_generated_dashboard_passes_the_structure_checks(default_files: dict[str, str]) -> None:
     assert dashboard_problems(json.loads(default_files["grafana/dashboards/emotivoice.json"])) == []
-

@@ -58,6 +58,8 @@ def test_wheel_installs_and_generates(tmp_path: Path) -> None:
     work = tmp_path / "work"
     (work / "specs").mkdir(parents=True)
     (work / "specs/emotivoice.yaml").write_text((ROOT / "specs/emotivoice.yaml").read_text())
+    # The project root (here: the config's directory) names the spec in headers as in the golden files.
+    (work / "mongen.toml").write_text('specs = ["specs/emotivoice.yaml"]\nout = "out"\n')
     where = subprocess.run(
         [str(python), "-c", "import mongen, sys; print(mongen.__file__)"],
         cwd=work,

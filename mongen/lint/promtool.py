@@ -4,11 +4,14 @@ findings have no pinned examples (docs/lint-rules.md lists them from PROMTOOL_FI
 
 from __future__ import annotations
 
+import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from mongen.errors import Finding
-from mongen.validate import require
+from mongen.tool_cache import PassCache
+from mongen.validate import require, run_rule_tests
 
 CHECK_RULES = "promtool-check"
 TEST_RULES = "promtool-test"
@@ -20,28 +23,27 @@ PROMTOOL_FINDINGS = (
 
 def promtool_findings(paths: list[Path], display: dict[Path, str], generated_root: Path | None) -> list[Finding]:
     """Check every rule file in `paths`, then run the unit tests beside them (shown relative to
-    `generated_root` when lint generated the files itself)."""
+    `generated_root` when lint generated the files itself). The checks run in parallel; the tests
+    run as validation runs them, in parallel and skipped when unchanged since they last passed
+    (tool_cache)."""
     promtool = require("promtool")
-    findings: list[Finding] = []
-    for path in paths:
-        proc = subprocess.run(
-            [promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False, timeout=300
-        )
-        if proc.returncode != 0:
-            findings.append(Finding(display[path], 1, 1, "error", CHECK_RULES, (proc.stdout + proc.stderr).strip()))
     tests = sorted(
         {t for p in paths for t in [*p.parent.glob("*.test.yml"), *(p.parent.parent / "tests").glob("*.test.yml")]}
     )
-    for test in tests:
-        proc = subprocess.run(
-            [promtool, "test", "rules", test.name],
-            cwd=test.parent,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=600,
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        checks = pool.map(
+            lambda path: subprocess.run(
+                [promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False, timeout=300
+            ),
+            paths,
         )
-        if proc.returncode != 0:
+        findings = [
+            Finding(display[path], 1, 1, "error", CHECK_RULES, (proc.stdout + proc.stderr).strip())
+            for path, proc in zip(paths, checks, strict=True)
+            if proc.returncode != 0
+        ]
+    for test, result in run_rule_tests(tests, PassCache.from_environment()).items():
+        if result is not None and result.returncode != 0:
             shown = str(test.relative_to(generated_root)) if generated_root else str(test)
-            findings.append(Finding(shown, 1, 1, "error", TEST_RULES, (proc.stdout + proc.stderr).strip()))
+            findings.append(Finding(shown, 1, 1, "error", TEST_RULES, (result.stdout + result.stderr).strip()))
     return findings

@@ -4,29 +4,32 @@ redirect keeps every finding, errors and warnings alike); the summary line is fo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Callable, Iterable
 from typing import Literal
 
-from mongen.errors import Finding
+from mongen.errors import Finding, shown_file
 
 ReportFormat = Literal["text", "json", "github"]
 
 
-def render(findings: Iterable[Finding], fmt: ReportFormat) -> str:
-    """Every finding in `fmt`, one per line (JSON: one list), ending in a newline unless empty."""
+def render(findings: Iterable[Finding], fmt: ReportFormat, paint: Callable[[str], str] | None = None) -> str:
+    """Every finding in `fmt`, one per line (JSON: one list), ending in a newline unless empty.
+    `paint(severity)`: the severity as text shows it (a terminal's colours)."""
     findings = list(findings)
     if fmt == "json":
         # Stable shape (docs/lint-rules.md): a list of {file, line, col, severity, check, message}.
         return json.dumps([f.__dict__ for f in findings], indent=2, sort_keys=True) + "\n"
-    line = github_annotation if fmt == "github" else text_line
-    return "".join(line(f) + "\n" for f in findings)
+    if fmt == "github":
+        return "".join(github_annotation(f) + "\n" for f in findings)
+    return "".join(text_line(f, paint) + "\n" for f in findings)
 
 
-def text_line(finding: Finding) -> str:
+def text_line(finding: Finding, paint: Callable[[str], str] | None = None) -> str:
     """`FILE:LINE:COL: severity [check] message`, the file name with its control characters escaped
     so that one finding stays one line to a reader (the message may span lines: promtool's)."""
-    return str(replace(finding, file=_visible(finding.file)))
+    f = finding
+    severity = paint(f.severity) if paint is not None else f.severity
+    return f"{shown_file(_visible(f.file))}:{f.line}:{f.col}: {severity} [{f.check}] {f.message}"
 
 
 def github_annotation(finding: Finding) -> str:

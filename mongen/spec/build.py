@@ -7,7 +7,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from mongen.errors import Location, SpecError, SpecIssue
+from mongen.errors import Location, SpecError, SpecIssue, YamlPath
 from mongen.model import Spec
 from mongen.spec.alerts import read_alerts
 from mongen.spec.exposure import read_exposure
@@ -23,7 +23,7 @@ from mongen.spec.scrape import read_scrape
 from mongen.spec.service import read_grafana_url, read_service
 from mongen.spec.slos import read_slos
 
-__all__ = ["build_spec", "load_spec", "spec_schema"]
+__all__ = ["BUDGET_PATH", "budget_problem", "build_spec", "load_document", "load_spec", "spec_schema"]
 
 
 # A spec is a few kilobytes; anything this large is the wrong file, and reading it would only
@@ -43,16 +43,23 @@ def _read_spec(path: Path) -> str:
 
 def load_spec(path: str | Path) -> Spec:
     """Read, schema-check and semantically check a spec file. Raises SpecError."""
+    return build_spec(load_document(path))
+
+
+def load_document(path: str | Path) -> LoadedDocument:
+    """The spec file's YAML with positions. Raises SpecError."""
     file = str(path)
     try:
         text = _read_spec(Path(path))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = f"cannot read spec: {exc.__class__.__name__}: {exc}"
         raise SpecError([SpecIssue(Location(file, 1, 1), (), reason)]) from None
-    return build_spec(load_yaml(text, file))
+    return load_yaml(text, file)
 
 
-def build_spec(doc: LoadedDocument) -> Spec:
+def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
+    """The model of a loaded spec. `check_budget=False` lets a spec over its series budget through,
+    for `mongen cardinality`, which exists to show where the series go."""
     found = schema_issues(doc)
     if found:
         raise SpecError(found)
@@ -89,15 +96,20 @@ def build_spec(doc: LoadedDocument) -> Spec:
         kubernetes=read_kubernetes(data.get("kubernetes", {})),
         grafana_url=grafana_url,
     )
-    _check_cardinality(issues, spec)
+    if check_budget and (over := budget_problem(spec)):
+        issues.fail(BUDGET_PATH, over)
     issues.raise_if_any()
     return spec
 
 
-def _check_cardinality(issues: SpecIssues, spec: Spec) -> None:
-    if spec.total_series > spec.max_series:
-        issues.fail(
-            ("service", "max_series_per_instance"),
-            f"the metrics expose {spec.total_series} series per instance, over the budget "
-            f"of {spec.max_series}; largest: {spec.largest_metrics()}",
-        )
+BUDGET_PATH: YamlPath = ("service", "max_series_per_instance")
+
+
+def budget_problem(spec: Spec) -> str | None:
+    """Why the spec's series exceed its budget, or None when they fit."""
+    if spec.total_series <= spec.max_series:
+        return None
+    return (
+        f"the metrics expose {spec.total_series} series per instance, over the budget "
+        f"of {spec.max_series}; largest: {spec.largest_metrics()}"
+    )

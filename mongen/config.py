@@ -1,0 +1,182 @@
+"""The project: where an ops repository's root is, and what its config file says.
+
+A project config names the specs and the output directory so that commands need no arguments:
+
+    # mongen.toml                      # or, in pyproject.toml:
+    specs = ["specs/emotivoice.yaml"]  # [tool.mongen]
+    out = "out"                        # specs = [...]; out = "..."
+
+Paths in it are relative to the file. It is found from the working directory upwards, stopping at
+the repository root (the directory holding `.git`). The project root also names the spec in every
+generated header: the spec's path relative to the nearest directory above it holding a config or
+`.git`, so the header is the same whatever the working directory or the spelling of the path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mongen.errors import Location, SpecError, SpecIssue, YamlPath
+
+MONGEN_TOML = "mongen.toml"
+PYPROJECT = "pyproject.toml"
+DEFAULT_OUT = "out"
+_KEYS = ("out", "specs")
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    file: Path  # the config file (absolute)
+    specs: tuple[Path, ...]  # absolute
+    out: Path  # absolute
+
+    @property
+    def root(self) -> Path:
+        return self.file.parent
+
+
+def find_config(start: Path) -> ProjectConfig | None:
+    """The config of the project `start` lies in, or None. Raises SpecError for a broken one."""
+    for directory in _upwards(start.resolve()):
+        for name in (MONGEN_TOML, PYPROJECT):
+            candidate = directory / name
+            if candidate.is_file():
+                config = _read_config(candidate)
+                if config is not None:
+                    return config
+        if (directory / ".git").exists():
+            return None
+    return None
+
+
+def project_root(spec_path: str | Path) -> Path:
+    """The nearest directory at or above the spec holding a project config or `.git`; without
+    either, the spec's own directory."""
+    spec_dir = Path(spec_path).resolve().parent
+    for directory in _upwards(spec_dir):
+        if (directory / MONGEN_TOML).is_file() or (directory / ".git").exists():
+            return directory
+        pyproject = directory / PYPROJECT
+        if pyproject.is_file() and _has_mongen_table(pyproject):
+            return directory
+    return spec_dir
+
+
+def spec_name(spec_path: str | Path) -> str:
+    """How generated headers name the spec: its path relative to the project root, `/`-separated."""
+    resolved = Path(spec_path).resolve()
+    return resolved.relative_to(project_root(resolved)).as_posix()
+
+
+def shown_path(path: Path) -> str:
+    """A path for messages: relative to the working directory when it lies below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve())) or "."
+    except ValueError:
+        return str(path)
+
+
+def _upwards(directory: Path) -> list[Path]:
+    return [directory, *directory.parents]
+
+
+def _has_mongen_table(pyproject: Path) -> bool:
+    """Whether a pyproject.toml has a [tool.mongen] table (a broken file has none here; reading
+    the config reports it)."""
+    try:
+        text = pyproject.read_text("utf-8")
+        # A cheap look before parsing: most pyproject.toml files never mention mongen.
+        if "mongen" not in text:
+            return False
+        import tomllib
+
+        tool = tomllib.loads(text).get("tool")
+    except (OSError, UnicodeDecodeError, ImportError, ValueError):
+        return False
+    return isinstance(tool, dict) and "mongen" in tool
+
+
+def _read_config(file: Path) -> ProjectConfig | None:
+    """The config in `file`, or None for a pyproject.toml without [tool.mongen]."""
+    is_pyproject = file.name == PYPROJECT
+    if is_pyproject and not _has_mongen_table(file):
+        return None
+    text = file.read_text("utf-8")
+    data = _parse_toml(file, text)
+    prefix: YamlPath = ("tool", "mongen") if is_pyproject else ()
+    table: Any = data
+    for key in prefix:
+        table = table.get(key) if isinstance(table, dict) else None
+    if table is None:
+        return None
+    issues = _Issues(file, text, prefix)
+    if not isinstance(table, dict):
+        issues.fail((), "expected a table with `specs` and `out`")
+    else:
+        for key in sorted(set(table) - set(_KEYS)):
+            issues.fail((key,), f"unknown key `{key}`; known keys: {', '.join(_KEYS)}")
+        specs = table.get("specs")
+        if not (isinstance(specs, list) and specs and all(isinstance(s, str) and s for s in specs)):
+            issues.fail(("specs",), 'expected a non-empty list of spec file paths, e.g. specs = ["specs/service.yaml"]')
+        out = table.get("out", DEFAULT_OUT)
+        if not (isinstance(out, str) and out):
+            issues.fail(("out",), 'expected the output directory as a string, e.g. out = "out"')
+    issues.raise_if_any()
+    assert isinstance(table, dict)
+    base = file.resolve().parent
+    return ProjectConfig(
+        file=file.resolve(),
+        specs=tuple(base / s for s in table["specs"]),
+        out=base / table.get("out", DEFAULT_OUT),
+    )
+
+
+def _parse_toml(file: Path, text: str) -> dict[str, Any]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        raise SpecError(
+            [SpecIssue(Location(str(file), 1, 1), (), "reading a project config needs Python 3.11 or later")]
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib puts the position only into the message: "Invalid value (at line 3, column 9)".
+        where = re.search(r"at line (\d+), column (\d+)", str(exc))
+        line, col = (int(where[1]), int(where[2])) if where else (text.count("\n") + 1, 1)
+        reason = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
+        raise SpecError([SpecIssue(Location(shown_path(file), line, col), (), f"invalid TOML: {reason}")]) from None
+
+
+class _Issues:
+    """Config problems at the line of the key they are about (tomllib keeps no positions)."""
+
+    def __init__(self, file: Path, text: str, prefix: YamlPath) -> None:
+        self.file = shown_path(file)
+        self.lines = text.splitlines()
+        self.prefix = prefix
+        self.found: list[SpecIssue] = []
+
+    def fail(self, path: YamlPath, message: str) -> None:
+        self.found.append(SpecIssue(Location(self.file, self._line(path), 1), (*self.prefix, *path), message))
+
+    def raise_if_any(self) -> None:
+        if self.found:
+            raise SpecError(self.found)
+
+    def _line(self, path: YamlPath) -> int:
+        start = 0
+        if self.prefix:
+            table = f"[{'.'.join(str(p) for p in self.prefix)}]"
+            start = next((i for i, line in enumerate(self.lines) if line.strip() == table), 0)
+        if path:
+            key = re.compile(rf"\s*{re.escape(str(path[0]))}\s*=")
+            for i in range(start, len(self.lines)):
+                if i > start and self.prefix and self.lines[i].lstrip().startswith("["):
+                    break
+                if key.match(self.lines[i]):
+                    return i + 1
+        return start + 1
