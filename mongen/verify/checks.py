@@ -14,7 +14,7 @@ from typing import Any
 import promql_parser
 
 from mongen import layout
-from mongen.model import Spec
+from mongen.model import PAGE_SEVERITY, Spec
 from mongen.rules.ruleset import rule_set
 from mongen.verify.discovery import ExpectedTarget
 from mongen.verify.observer import PHASE_TIMEOUT, Observer
@@ -158,14 +158,14 @@ def run_phase(spec: Spec, phase: Phase, service: ServiceProcess, observer: Obser
 
 
 def _fires(spec: Spec, phase: Phase, expected: ExpectedAlert, observer: Observer) -> None:
-    """`expected` fires and reaches its route's receivers; or, when the phase also fires an alert
-    of another severity, the generated inhibit rules may hold it back (a ticket alert that
-    follows from a page: the metrics are absent because the target is down)."""
+    """`expected` fires and reaches its route's receivers; or, when it is not a page and the
+    phase also fires a page, the generated inhibit rule (pages inhibit tickets) may hold it back:
+    the metrics are absent because the target is down, and only the page goes out."""
     report, labels = observer.report, dict(expected.labels)
     fired = observer.wait_for(functools.partial(observer.firing, expected.name, labels))
     report.expect(phase.name, expected.name, f"fires{' with ' + str(labels) if labels else ''}", fired)
     receivers = sorted(dict(spec.routing.routes).get(expected.severity, ()))
-    may_be_inhibited = any(other.severity != expected.severity for other in phase.fires)
+    may_be_inhibited = expected.severity != PAGE_SEVERITY and any(o.severity == PAGE_SEVERITY for o in phase.fires)
 
     def delivered() -> bool:
         got = observer.delivered(expected.name, labels, receivers)
@@ -175,7 +175,7 @@ def _fires(spec: Spec, phase: Phase, expected: ExpectedAlert, observer: Observer
     got = ", ".join(observer.sink.got(expected.name, labels))
     check = f"reaches {', '.join(receivers)} via the {expected.severity} route"
     if may_be_inhibited:
-        check += ", or is inhibited by the phase's other alert"
+        check += ", or is inhibited by this phase's page"
     inhibited = reached and not got and may_be_inhibited
     report.expect(phase.name, expected.name, check, reached, "inhibited" if inhibited else got)
     if labels:  # checked once delivery is done, so a leak to other values has had time to show
