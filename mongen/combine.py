@@ -84,17 +84,23 @@ def combine(services: Sequence[Service]) -> dict[str, str]:
     files: dict[str, str] = {}
     writer: dict[str, Service] = {}
     for service in ordered:
+        clashes: dict[str, list[str]] = {}
         for path, text in generate_all(service.spec).items():
             if path in SHARED_FILES:
                 continue
-            if path in writer:
-                conflicts._refuse(
-                    service,
-                    ("service", "name"),
-                    f"service `{service.name}` writes `{path}`, which {writer[path].at(('service', 'name'))} "
-                    "writes too; rename one of them (an alert's runbook is named after the alert)",
-                )
-            files[path], writer[path] = text, service
+            if path in writer and writer[path].name != service.name:  # the same name twice is reported once
+                clashes.setdefault(writer[path].name, []).append(path)
+            else:
+                files[path], writer[path] = text, service
+        for earlier, paths in clashes.items():
+            first = next(s for s in ordered if s.name == earlier)
+            conflicts._refuse(
+                service,
+                ("service", "name"),
+                f"service `{service.name}` would write {', '.join(f'`{p}`' for p in paths)}, which "
+                f"{first.at(('service', 'name'))} writes too; rename what names them in one spec (a runbook is "
+                "named after its alert)",
+            )
     prometheus = _prometheus(ordered, conflicts)
     routing, cases = _alertmanager(ordered, conflicts)
     conflicts.raise_if_any()
@@ -235,17 +241,22 @@ def _scrape_jobs(conflicts: _Conflicts, values: list[tuple[Service, list[dict[st
     owner: dict[str, Service] = {}
     where: YamlPath = ("scrape", "job")
     for service, jobs in values:
+        clashes: dict[str, list[str]] = {}  # earlier service -> the names it holds already
         for job in jobs:
             labels = [r.get("replacement") for r in job.get("relabel_configs", []) if r.get("target_label") == "job"]
             for name in dict.fromkeys([job["job_name"], *labels]):
-                if name in owner and owner[name] is not service:
-                    conflicts._refuse(
-                        service,
-                        where,
-                        f"the scrape job `{name}` is also {owner[name].at(where)}'s; job names label every series "
-                        "and must be unique in one prometheus.yml: set a different `scrape.job` in one spec",
-                    )
-                owner.setdefault(name, service)
+                earlier = owner.setdefault(name, service)
+                if earlier.name != service.name and name not in clashes.get(earlier.name, []):
+                    clashes.setdefault(earlier.name, []).append(name)
+        for earlier_name, names in clashes.items():
+            first = next(s for s, _ in values if s.name == earlier_name)
+            conflicts._refuse(
+                service,
+                where,
+                f"the scrape job names {', '.join(f'`{n}`' for n in sorted(names))} are also {first.at(where)}'s; job "
+                "names label every series and must be unique in one prometheus.yml: set a different `scrape.job` "
+                "in one spec",
+            )
     return [job for _, jobs in values for job in jobs]
 
 

@@ -36,7 +36,10 @@ def render(spec: Spec) -> dict[str, str]:
 
     Headers name the spec by its path in the project (config.spec_name), not as typed, so that
     `generate --check` agrees from any working directory and for any spelling of the path."""
-    spec = replace(spec, source=spec_name(spec.source))
+    return _one_service_tree(replace(spec, source=spec_name(spec.source)))
+
+
+def _one_service_tree(spec: Spec) -> dict[str, str]:
     files = generate_all(spec)
     files[MARKER] = marker_text([spec.source], files)
     return dict(sorted(files.items()))
@@ -58,7 +61,7 @@ def render_specs(spec_paths: Sequence[str]) -> dict[str, str]:
     if issues:
         raise SpecError(issues)
     if len(services) == 1:
-        return render(services[0].spec)
+        return _one_service_tree(services[0].spec)
     files = combine(services)
     ordered = sorted(services, key=lambda s: (s.name, s.spec.source))  # as combine orders them
     files[MARKER] = marker_text([s.spec.source for s in ordered], files)
