@@ -12,13 +12,16 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mongen import __version__
 from mongen.console import NORMAL, QUIET, VERBOSE, Console, paint
 from mongen.errors import FileSystemError, Finding, OutputError, SpecError, ToolMissingError
+
+if TYPE_CHECKING:
+    from mongen.model import Spec
 
 app = typer.Typer(
     name="mongen",
@@ -80,6 +83,23 @@ def _project_spec(spec: str | None) -> str:
 def _project_specs(specs: list[str] | None) -> list[str]:
     """SPEC... as given, else every spec the project config names."""
     return list(specs) if specs else _config_specs()
+
+
+def _lint_specs(spec: str | None, have_files: bool) -> list[Spec | None]:
+    """The specs lint checks against: --spec, else the project config's one spec. FILES outside any
+    project (no config), or in one of several services, are linted spec-less; with no FILES, the
+    generated rules of each spec the config names are linted in turn."""
+    from mongen.config import find_config, shown_path
+    from mongen.spec.build import load_spec
+
+    if spec is not None:
+        return [load_spec(spec)]
+    if not have_files:
+        return [load_spec(path) for path in _project_specs(None)]
+    config = find_config(Path.cwd())
+    if config is None or len(config.specs) != 1:
+        return [None]
+    return [load_spec(shown_path(config.specs[0]))]
 
 
 def _project_out(out: Path | None) -> Path:
@@ -205,10 +225,17 @@ def lint(
         str | None,
         typer.Option(
             "--spec",
-            help="Spec the rules are checked against. Without it, FILES get every check that needs no spec; "
-            "with no FILES either, the generated rules of each spec the project config names are linted.",
+            help="Spec the rules are checked against; default: the project config's spec. Without either, "
+            "FILES get every check that needs no spec. With no FILES, the generated rules of --spec, else of "
+            "each spec the project config names, are linted.",
         ),
     ] = None,
+    no_spec: Annotated[
+        bool,
+        typer.Option(
+            "--no-spec", help="Lint FILES with the checks that need no spec, even in a project with a config."
+        ),
+    ] = False,
     fmt: Annotated[Format, typer.Option("--format", help="text, json or github (workflow annotations).")] = Format.text,
     diff_base: Annotated[
         str | None, typer.Option("--diff-base", help="Only report rules changed since this git revision.")
@@ -237,8 +264,6 @@ def lint(
     from mongen.lint.context import LintOptions
     from mongen.lint.runner import LintResult
     from mongen.lint.runner import lint as run_lint
-    from mongen.model import Spec
-    from mongen.spec.build import load_spec
     from mongen.units import duration_seconds
 
     console = _console(ctx, quiet, verbose)
@@ -248,12 +273,9 @@ def lint(
     min_for_seconds = duration_seconds(min_for) if min_for is not None else 0.0
     if min_for_seconds is None:
         raise _fail(f"--min-for {min_for!r} is not a duration such as 90s, 5m or 1h30m")
-    # Files without --spec: spec-less. Neither: each project spec's own rules, one after another.
-    if spec is not None:
-        models: list[Spec | None] = [load_spec(spec)]
-    else:
-        models = [None] if paths else [load_spec(path) for path in _project_specs(None)]
-    model = models[0]
+    if no_spec and (spec is not None or not paths):
+        raise _fail("--no-spec lints FILES without a spec: give FILES, and no --spec")
+    models = [None] if no_spec else _lint_specs(spec, bool(paths))
     result = LintResult([], 0, 0)
     try:
         with console.step("linting" if no_promtool else "linting (promtool included)"):
@@ -271,7 +293,7 @@ def lint(
         raise _fail(str(exc)) from None
     _print_findings(result.findings, fmt)
     errors = sum(f.severity == "error" for f in result.findings)
-    mode = "" if model is not None else " (no spec: spec checks skipped)"
+    mode = "" if models[0] is not None else " (no spec: spec checks skipped)"
     console.status(
         f"{result.rules} rules in {result.files} files: {errors} errors, {len(result.findings) - errors} warnings{mode}"
     )
