@@ -18,7 +18,7 @@ import yaml
 from mongen import layout, pipeline
 from mongen.errors import SpecError
 from mongen.spec.build import load_spec
-from mongen.validate import require
+from mongen.validate import require, validate_dir
 from tests.conftest import ROOT
 from tests.spec_messages import COMBINE_SOURCES, message_sites
 
@@ -135,6 +135,8 @@ def test_two_services_make_one_validated_tree(tmp_path: Path) -> None:
             assert _amtool_receivers(config, labels) == sorted(receivers), (model.service, severity)
     # Two specs with different default receivers: an alert of no known service sends nothing.
     assert _amtool_receivers(config, {"alertname": "X", "service": "nobody", "severity": "page"}) == ["Unrouted"]
+    # `mongen validate DIR` on the tree as written, not only on the staging copy.
+    assert [str(f) for f in validate_dir(out) if f.severity == "error"] == []
     marker = (out / layout.MARKER).read_text().splitlines()
     assert sorted(marker[1:]) == sorted(p for p in result.files if p != layout.MARKER)
 
