@@ -67,7 +67,7 @@ class _Conflicts:
     def __init__(self) -> None:
         self.found: list[SpecIssue] = []
 
-    def _refuse(self, service: Service, path: YamlPath, message: str) -> None:
+    def fail(self, service: Service, path: YamlPath, message: str) -> None:
         self.found.append(SpecIssue(service.doc.locate(path), path, message))
 
     def raise_if_any(self) -> None:
@@ -94,7 +94,7 @@ def combine(services: Sequence[Service]) -> dict[str, str]:
                 files[path], writer[path] = text, service
         for earlier, paths in clashes.items():
             first = next(s for s in ordered if s.name == earlier)
-            conflicts._refuse(
+            conflicts.fail(
                 service,
                 ("service", "name"),
                 f"service `{service.name}` would write {', '.join(f'`{p}`' for p in paths)}, which "
@@ -119,14 +119,14 @@ def _check_identities(ordered: list[Service], conflicts: _Conflicts) -> None:
     for i, later in enumerate(ordered):
         for earlier in ordered[:i]:
             if earlier.name == later.name:
-                conflicts._refuse(
+                conflicts.fail(
                     later,
                     where,
-                    f"service `{later.name}` is also generated from {earlier.doc.file} ({earlier.doc.locate(where)}); "
+                    f"service `{later.name}` is also generated from {earlier.doc.locate(where)}; "
                     "each service may appear once in a run: drop one of the specs or rename its service",
                 )
             elif dashboard_uid(earlier.spec) == dashboard_uid(later.spec):
-                conflicts._refuse(
+                conflicts.fail(
                     later,
                     where,
                     f"the dashboard uid `{dashboard_uid(later.spec)}` (the service name's first characters) is also "
@@ -157,7 +157,7 @@ def _agree(
     first, value = values[0]
     for service, other in values[1:]:
         if other != value:
-            conflicts._refuse(
+            conflicts.fail(
                 service,
                 path,
                 f"`{key}` in {file} would be {_shown(other)} here but {_shown(value)} for {first.at(path)}; "
@@ -178,7 +178,7 @@ def _named(
             if name not in merged:
                 merged[name] = (service, entry)
             elif merged[name][1] != entry:
-                conflicts._refuse(
+                conflicts.fail(
                     service,
                     where(service, name),
                     f"`{name}` in {key} is defined differently by {merged[name][0].at(where(merged[name][0], name))}; "
@@ -250,7 +250,7 @@ def _scrape_jobs(conflicts: _Conflicts, values: list[tuple[Service, list[dict[st
                     clashes.setdefault(earlier.name, []).append(name)
         for earlier_name, names in clashes.items():
             first = next(s for s, _ in values if s.name == earlier_name)
-            conflicts._refuse(
+            conflicts.fail(
                 service,
                 where,
                 f"the scrape job names {', '.join(f'`{n}`' for n in sorted(names))} are also {first.at(where)}'s; job "
