@@ -159,3 +159,29 @@ def test_one_spec_into_a_tree_of_several_refuses_and_touches_nothing(tmp_path: P
     assert "pass every service's spec in one run" in proc.stderr
     assert _tree_bytes(out) == before
     assert not list(tmp_path.glob(".ops.mongen-new-*"))
+
+
+def test_a_conflict_through_the_cli_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    case = CASES["receiver_defined_differently"]
+    for spec in ("a", "b"):
+        (tmp_path / f"{spec}.yaml").write_text(_patched(case[spec]), "utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mongen", "generate", "b.yaml", "a.yaml", "-o", "out", "--no-validate"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == case["expected"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_spec_errors_of_every_spec_are_reported_together(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = _patched([{"find": "  job: emotivoice\n", "replace": "  job: 7\n"}])
+    for spec in ("a", "b"):
+        (tmp_path / f"{spec}.yaml").write_text(broken, "utf-8")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SpecError) as raised:
+        pipeline.render_specs(["a.yaml", "b.yaml"])
+    assert sorted({issue.location.file for issue in raised.value.issues}) == ["a.yaml", "b.yaml"]
