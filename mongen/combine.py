@@ -75,10 +75,15 @@ class _Conflicts:
             raise SpecError(self.found)
 
 
+def in_order(services: Sequence[Service]) -> list[Service]:
+    """Services by name: the order of every merged list and of the sources in headers."""
+    return sorted(services, key=lambda s: (s.name, s.spec.source))
+
+
 def combine(services: Sequence[Service]) -> dict[str, str]:
     """Every service's files plus the merged shared files, {relative path: text}; the caller adds
     the marker. Raises SpecError for services that cannot share one tree."""
-    ordered = sorted(services, key=lambda s: (s.name, s.spec.source))
+    ordered = in_order(services)
     conflicts = _Conflicts()
     _check_identities(ordered, conflicts)
     files: dict[str, str] = {}

@@ -48,7 +48,7 @@ def _one_service_tree(spec: Spec) -> dict[str, str]:
 def render_specs(spec_paths: Sequence[str]) -> dict[str, str]:
     """Every output file of one spec (as `render`), or of several sharing one tree (combine.py).
     Every spec is loaded before any error is raised, so one run reports the problems of all."""
-    from mongen.combine import Service, combine
+    from mongen.combine import Service, combine, in_order
 
     services: list[Service] = []
     issues: list[SpecIssue] = []
@@ -63,8 +63,7 @@ def render_specs(spec_paths: Sequence[str]) -> dict[str, str]:
     if len(services) == 1:
         return _one_service_tree(services[0].spec)
     files = combine(services)
-    ordered = sorted(services, key=lambda s: (s.name, s.spec.source))  # as combine orders them
-    files[MARKER] = marker_text([s.spec.source for s in ordered], files)
+    files[MARKER] = marker_text([s.spec.source for s in in_order(services)], files)
     return dict(sorted(files.items()))
 
 
