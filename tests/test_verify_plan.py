@@ -90,7 +90,10 @@ def test_an_alert_verify_cannot_drive_is_reported_with_its_reason(monkeypatch: p
     assert plan.undriven == (("EmotivoiceGpuMemoryHigh", "`up > 3` compares no metric the service feeds"),)
     assert "EmotivoiceGpuMemoryHigh" not in {e.name for p in plan.phases for e in p.fires}
     report = VerifyReport()
-    report.alert_states = {"EmotivoiceGpuMemoryHigh": {"healthy": "inactive"}, "A": {"healthy": "inactive", "x": "firing"}}
+    report.alert_states = {
+        "EmotivoiceGpuMemoryHigh": {"healthy": "inactive"},
+        "A": {"healthy": "inactive", "x": "firing"},
+    }
     report.conclude(["EmotivoiceGpuMemoryHigh", "A"], dict(plan.undriven))
     assert report.passed and report.fired_in == {"EmotivoiceGpuMemoryHigh": None, "A": "x"}
     assert "EmotivoiceGpuMemoryHigh  not driven: `up > 3` compares no metric the service feeds" in report.to_text()
@@ -196,7 +199,9 @@ def test_faults_act_on_their_metric_only(tmp_path: Path) -> None:
     assert sum(v for labels, v in requests if labels["status"][0] == "5") == failed
     samples = {(name, labels.get("le")): v for name, labels, v in _samples(module) if not labels.get("endpoint")}
     # Shifted: nothing under 9 s (0.6 s x 15); the inference histogram is not.
-    assert sum(v for (n, le), v in samples.items() if n.endswith("request_duration_seconds_bucket") and le == "5.0") == 0
+    assert (
+        sum(v for (n, le), v in samples.items() if n.endswith("request_duration_seconds_bucket") and le == "5.0") == 0
+    )
     assert samples[("emoti_voice_model_inference_duration_seconds_bucket", "5.0")] == 300
     assert samples[("emoti_voice_gpu_memory_usage_bytes", None)] == 44e9
 
@@ -205,3 +210,14 @@ def test_plan_json_round_trips() -> None:
     plan = simulation_plan(load_spec("specs/emotivoice.yaml"))
     assert SimulationPlan.from_json(plan.to_json()) == plan
     assert dataclasses.asdict(plan)["error_values"] == (("status", ("500", "503", "5xx")),)
+
+
+def test_a_fault_on_an_external_metric_is_not_driven(monkeypatch: pytest.MonkeyPatch) -> None:
+    _with_fault(monkeypatch, "gauge_threshold", GaugeLevel("DCGM_FI_DEV_FB_USED", 2e10))
+    plan = plan_phases(load_spec("specs/emotivoice.yaml"))
+    assert plan.undriven == (
+        (
+            "EmotivoiceGpuMemoryHigh",
+            "`DCGM_FI_DEV_FB_USED` is an external metric: verify runs no exporter that could move it",
+        ),
+    )

@@ -58,7 +58,7 @@ def plan_phases(spec: Spec) -> PhasePlan:
     wanted: dict[str, KindFault] = {}
     undriven: list[tuple[str, str]] = []
     for alert in spec.alerts:
-        declared = BY_NAME[alert.kind].fault(spec, alert)
+        declared = _on_a_served_metric(spec, BY_NAME[alert.kind].fault(spec, alert))
         if isinstance(declared, CannotDrive):
             undriven.append((alert.name, declared.reason))
         else:
@@ -81,6 +81,15 @@ def plan_phases(spec: Spec) -> PhasePlan:
     ]
     phases.sort(key=lambda p: isinstance(p.fault, service.Outage))
     return PhasePlan(tuple(phases), tuple(undriven))
+
+
+def _on_a_served_metric(spec: Spec, fault: KindFault | CannotDrive) -> KindFault | CannotDrive:
+    """The fault, unless it acts on a metric the simulated service does not serve (an external
+    metric such as dcgm-exporter's): verify runs no exporter, so nothing could move it."""
+    metric = getattr(fault, "metric", None)
+    if metric is None or metric in spec.metric_by_name:
+        return fault
+    return CannotDrive(f"`{metric}` is an external metric: verify runs no exporter that could move it")
 
 
 def _quiet(spec: Spec, wanted: dict[str, KindFault], firing: list[str]) -> tuple[str, ...]:
