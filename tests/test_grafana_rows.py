@@ -125,7 +125,9 @@ def test_other_breakdown_labels_get_variables_and_error_panels() -> None:
     assert [v["name"] for v in board["templating"]["list"]][3:] == ["emotion", "endpoint", "method", "status"]
     exprs = [t["expr"] for p in board["panels"] for t in p.get("targets", [])]
     assert 'method:emoti_voice_tts_requests:error_ratio_rate5m{job=~"$job",method=~"$method"}' in exprs
-    assert 'method_endpoint:emoti_voice_tts_requests:rate5m{job=~"$job",method=~"$method",endpoint=~"$endpoint"}' in exprs
+    assert (
+        'method_endpoint:emoti_voice_tts_requests:rate5m{job=~"$job",method=~"$method",endpoint=~"$endpoint"}' in exprs
+    )
     assert dashboard_problems(board) == []
 
 
@@ -161,7 +163,7 @@ def test_latency_has_quantiles_with_the_alert_threshold_heatmap_and_other_histog
     assert titles(panels) == [
         "Latency P50/P95/P99",
         "Latency distribution (heatmap)",
-        "Model inference time",
+        "Model inference time P50/P95/P99",
         "Model inference time distribution (heatmap)",
     ]
     assert [t.value for t in panels[0].thresholds] == [4.5]
@@ -172,7 +174,7 @@ def test_latency_has_quantiles_with_the_alert_threshold_heatmap_and_other_histog
 
 def test_histograms_not_of_durations_are_distributions(emotivoice: Spec) -> None:
     panels = rows.distributions(emotivoice)
-    assert titles(panels) == ["Input text length", "Input text length distribution (heatmap)"]
+    assert titles(panels) == ["Input text length P50/P95/P99", "Input text length distribution (heatmap)"]
     assert panels[0].unit == "none"  # characters have no Grafana unit
     assert "120 characters" in panels[0].description
 
@@ -191,13 +193,16 @@ def test_a_quantile_alert_draws_its_threshold_on_the_panel_of_the_metric_it_watc
         doc["alerts"].insert(0, alert)
 
     panels = {p.title: p for p in rows.latency(spec_from("specs/emotivoice.yaml", inference_alert_first))}
-    assert [t.value for t in panels["Model inference time"].thresholds] == [2]
+    assert [t.value for t in panels["Model inference time P50/P95/P99"].thresholds] == [2]
     assert [t.value for t in panels["Latency P50/P95/P99"].thresholds] == [4.5]
 
 
 def test_no_request_duration_gives_no_latency_or_heatmap_panel() -> None:
     spec = spec_from("specs/emotivoice.yaml", drop_role("request_duration"))
-    assert titles(rows.latency(spec)) == ["Model inference time", "Model inference time distribution (heatmap)"]
+    assert titles(rows.latency(spec)) == [
+        "Model inference time P50/P95/P99",
+        "Model inference time distribution (heatmap)",
+    ]
 
 
 # Saturation
@@ -275,3 +280,47 @@ def test_instance_panels_filter_by_job_and_instance(emotivoice: Spec) -> None:
         'job=~"$job",method=~"$method",endpoint=~"$endpoint",status=~"$status",emotion=~"$emotion",'
         'instance=~"$instance"}[5m])))'
     )
+
+
+# Metrics without a role (specs/llm.yaml): each gets the panels of its type, titled by its name.
+
+
+def test_every_metric_of_the_llm_spec_gets_the_panels_of_its_type() -> None:
+    spec = spec_from("specs/llm.yaml")
+    traffic = {p.title: p for p in rows.traffic(spec)}
+    assert list(traffic) == [
+        "QPS by model",
+        "Model share of requests",
+        "Generated tokens per second by model",
+        "Model share of generated tokens",
+    ]
+    assert traffic["Generated tokens per second by model"].unit == "cps"
+    assert titles(rows.latency(spec)) == [
+        "Time to first token P50/P95/P99",
+        "Time to first token distribution (heatmap)",
+    ]
+    assert rows.distributions(spec) == ()
+    queue, gpu = rows.saturation(spec)
+    assert (queue.title, gpu.title) == ("Queue depth", "GPU memory")
+    assert [(t.value, t.color) for t in queue.thresholds] == [(50, "orange")]
+
+
+def test_a_counter_with_errors_recorded_for_the_whole_job_gets_a_whole_job_error_ratio() -> None:
+    def tokens_with_errors(doc: Doc) -> None:
+        tokens = next(m for m in doc["metrics"] if m["name"] == "llm_generated_tokens_total")
+        tokens["labels"] = ["model", "status"]
+        tokens["errors"] = {"status": {"class": "5xx"}}
+        tokens["record_by"] = [[]]
+
+    panels = rows.errors(spec_from("specs/llm.yaml", tokens_with_errors))
+    assert titles(panels) == ["Error ratio by model", "Generated tokens error ratio"]
+    assert panels[1].queries[0].expr == 'job:llm_generated_tokens:error_ratio_rate5m{job=~"$job"}'
+
+
+def test_alerts_of_both_severities_draw_both_lines_in_ascending_order() -> None:
+    def second_queue_alert(doc: Doc) -> None:
+        page = {**next(a for a in doc["alerts"] if a["name"] == "LlmQueueDepthHigh")}
+        doc["alerts"].insert(0, {**page, "name": "LlmQueueDepthCritical", "threshold": 200, "severity": "page"})
+
+    queue = rows.saturation(spec_from("specs/llm.yaml", second_queue_alert))[0]
+    assert [(t.value, t.color) for t in queue.thresholds] == [(50, "orange"), (200, "red")]

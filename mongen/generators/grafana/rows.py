@@ -39,13 +39,17 @@ ROLE_TITLES: dict[Role, str] = {
     "gpu_memory": "GPU memory",
     "in_flight": "Requests in flight",
 }
-ROLE_DESCRIPTIONS: dict[Role, str] = {
-    "request_duration": "Where requests pile up: a few slow buckets filling means a latency regression.",
+# Notes a role's panels carry: on the quantiles, on the heatmap.
+QUANTILE_NOTES: dict[Role, str] = {
     "input_length": "Latency grows sharply past ~120 characters; compare with the latency panel.",
+}
+HEATMAP_NOTES: dict[Role, str] = {
+    "request_duration": "Where requests pile up: a few slow buckets filling means a latency regression.",
 }
 # The roles whose metric leads its row: the request counter, the request latency.
 LEADING_ROLES: tuple[Role, ...] = ("requests", "request_duration")
-RATE_UNITS = {"bytes": "Bps", "seconds": "s"}  # a counter of seconds per second is a busy fraction
+# Grafana units of a counter's rate by the counter's unit: seconds per second is a busy fraction.
+RATE_UNITS = {"bytes": "Bps", "seconds": "percentunit"}
 REQUEST_RATE_UNIT = "reqps"
 COUNT_RATE_UNIT = "cps"  # Grafana's "counts/sec"
 
@@ -65,8 +69,13 @@ def ordered(spec: Spec, metric_type: MetricType) -> tuple[Metric, ...]:
     return tuple(sorted(of_type, key=lambda m: m.role not in LEADING_ROLES))
 
 
+def title(spec: Spec, metric: Metric) -> str:
+    """The role's title (`QPS`, `GPU memory`), else the metric's own (metric_title)."""
+    return ROLE_TITLES[metric.role] if metric.role else metric_title(spec, metric)
+
+
 def rate_title(spec: Spec, metric: Metric) -> str:
-    return ROLE_TITLES[metric.role] if metric.role else f"{metric_title(spec, metric)} per second"
+    return title(spec, metric) if metric.role else f"{metric_title(spec, metric)} per second"
 
 
 def rate_unit(metric: Metric) -> str:
@@ -100,13 +109,11 @@ def errors(spec: Spec) -> tuple[Panel, ...]:
 
 
 def histogram_panels(spec: Spec, metric: Metric) -> tuple[Panel, Panel]:
-    title = ROLE_TITLES[metric.role] if metric.role else metric_title(spec, metric)
-    description = ROLE_DESCRIPTIONS.get(metric.role, "") if metric.role else ""
-    quantiles = f"{title} {quantiles_title()}" if metric.role in (None, "request_duration") else title
-    heatmap_description = description if metric.role == "request_duration" else ""
+    name = title(spec, metric)
+    notes = (QUANTILE_NOTES.get(metric.role, ""), HEATMAP_NOTES.get(metric.role, "")) if metric.role else ("", "")
     return (
-        quantile_panel(spec, metric, quantiles, "" if metric.role == "request_duration" else description),
-        heatmap_panel(spec, metric, f"{title} distribution (heatmap)", heatmap_description),
+        quantile_panel(spec, metric, f"{name} {quantiles_title()}", notes[0]),
+        heatmap_panel(spec, metric, f"{name} distribution (heatmap)", notes[1]),
     )
 
 
@@ -122,10 +129,7 @@ def distributions(spec: Spec) -> tuple[Panel, ...]:
 
 def saturation(spec: Spec) -> tuple[Panel, ...]:
     """Every gauge: worst and mean instance."""
-    return tuple(
-        gauge_panel(spec, metric, ROLE_TITLES[metric.role] if metric.role else metric_title(spec, metric))
-        for metric in ordered(spec, GAUGE)
-    )
+    return tuple(gauge_panel(spec, metric, title(spec, metric)) for metric in ordered(spec, GAUGE))
 
 
 def slo_panels(spec: Spec, slo: Slo) -> tuple[Panel, Panel]:
