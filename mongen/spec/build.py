@@ -11,6 +11,7 @@ from mongen.errors import Location, SpecError, SpecIssue, YamlPath
 from mongen.model import Spec
 from mongen.spec.alerts import read_alerts
 from mongen.spec.exposure import read_exposure
+from mongen.spec.expressions import check_expressions
 from mongen.spec.external import read_external_metrics
 from mongen.spec.issues import SpecIssues
 from mongen.spec.kubernetes import read_kubernetes
@@ -96,6 +97,7 @@ def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
         kubernetes=read_kubernetes(data.get("kubernetes", {})),
         grafana_url=grafana_url,
     )
+    check_expressions(issues, spec)
     if check_budget and (over := budget_problem(spec)):
         issues.fail(BUDGET_PATH, over)
     issues.raise_if_any()

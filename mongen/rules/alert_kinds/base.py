@@ -91,6 +91,10 @@ class AlertKind(ABC):
         """What verify injects to make this alert fire; None when verify does not drive it."""
         return None
 
+    def cannot_drive(self, spec: Spec, alert: Alert) -> str | None:
+        """Why neither the promtool cases nor verify can make this alert fire; None when they can."""
+        return None
+
 
 # --- helpers the kinds share -------------------------------------------------------------------
 

@@ -1,0 +1,136 @@
+"""#18 item 2: the escape hatches (`kind: expr` alerts, `below` thresholds, recording rules of
+the spec's own, more receivers), each checked against the spec when mongen generates."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mongen import layout
+from mongen.errors import SpecError
+from mongen.rules.alert_kinds import BY_NAME
+from mongen.rules.ruleset import rule_set
+from mongen.spec.build import build_spec
+from mongen.spec.loader import load_yaml
+
+SPEC = """\
+version: 1
+service: {name: tiny, namespace: tiny}
+labels:
+  code: {values: ["200", "500", 5xx, other], classes: [5xx], fallback: other}
+  model: {values: [small, large], fallback: small}
+metrics:
+  - {name: tiny_requests_total, type: counter, help: Requests., labels: [code, model], errors: {code: {class: 5xx}}}
+  - {name: tiny_queue_depth, type: gauge, help: Requests waiting., labels: [model]}
+external_metrics:
+  - {name: DCGM_FI_DEV_FB_USED, type: gauge, labels: [gpu, UUID, device, modelName, Hostname]}
+  - {name: DCGM_FI_DEV_FB_FREE, type: gauge, labels: [gpu, UUID, device, modelName, Hostname]}
+alerts:
+  - name: TinyQueueDeep
+    kind: expr
+    expr: max by (model) (tiny_queue_depth{model="large"}) * 2 > 40
+    summary: The queue of the large model is deep
+    severity: ticket
+  - name: TinyTrafficLow
+    kind: expr
+    expr: 0.5 > sum(rate(tiny_requests_total[5m]))
+    summary: Traffic dropped
+    description: Check the clients.
+    for: 10m
+    severity: ticket
+  - name: TinyFrameBufferFull
+    kind: expr
+    expr: max by (gpu) (DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)) > 0.95
+    summary: GPU frame buffer nearly full
+    severity: ticket
+scrape: {job: tiny, interval: 30s, static_targets: ["127.0.0.1:9000"]}
+"""
+
+
+def _generate(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
+    """`mongen generate` with every validation (promtool, amtool, ...) on a spec given as text."""
+    (tmp_path / "spec.yaml").write_text(text)
+    return subprocess.run(
+        [sys.executable, "-m", "mongen", "generate", "spec.yaml", "-o", "out"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _spec_errors(text: str) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        build_spec(load_yaml(text, "spec.yaml"))
+    return [str(issue) for issue in caught.value.issues]
+
+
+def test_expr_alerts_generate_and_their_promtool_cases_pass(tmp_path: Path) -> None:
+    proc = _generate(tmp_path, SPEC)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tests = yaml.safe_load((tmp_path / "out" / layout.rule_test_file("tiny", "alerts")).read_text())["tests"]
+    names = [t["name"] for t in tests]
+    assert "TinyQueueDeep fires at tiny_queue_depth at 22" in names
+    assert "TinyQueueDeep stays quiet at tiny_queue_depth at 18" in names
+    # `0.5 > x` is `x < 0.5`: it fires below, on a counter increasing 0.45 per second.
+    assert "TinyTrafficLow fires at tiny_requests_total increasing at 0.45/s" in names
+    assert "TinyTrafficLow stays quiet at tiny_requests_total increasing at 0.55/s" in names
+    assert not [n for n in names if n.startswith("TinyFrameBufferFull")]
+
+
+def test_an_expr_mongen_cannot_drive_says_why() -> None:
+    spec = build_spec(load_yaml(SPEC, "spec.yaml"))
+    by_name = {a.name: a for a in spec.alerts}
+    kind = BY_NAME["expr"]
+    assert kind.cannot_drive(spec, by_name["TinyQueueDeep"]) is None
+    assert kind.cannot_drive(spec, by_name["TinyFrameBufferFull"]) == (
+        "mongen cannot drive `TinyFrameBufferFull`: it reads 2 metrics (DCGM_FI_DEV_FB_FREE, DCGM_FI_DEV_FB_USED); "
+        "mongen drives a comparison over one"
+    )
+    rules = {r.name: r for r in rule_set(spec).alerts}
+    assert rules["TinyFrameBufferFull"].expr == by_name["TinyFrameBufferFull"].expr
+
+
+@pytest.mark.parametrize(
+    ("find", "replace", "message"),
+    [
+        (
+            "rate(tiny_requests_total[5m])",
+            'rate(tiny_requests_total{cod="500"}[5m])',
+            "spec.yaml:20:11: error: alerts[1].expr: label `cod` is not on `tiny_requests_total`; its labels: "
+            "code, instance, job, model, service (lint check unknown-label)",
+        ),
+        (
+            "tiny_queue_depth{",
+            "tiny_queue_dept{",
+            "spec.yaml:15:11: error: alerts[0].expr: unknown metric `tiny_queue_dept`; did you mean `tiny_queue_depth`? "
+            "(lint check unknown-metric)",
+        ),
+        (
+            "max by (gpu)",
+            "maxx by (gpu)",
+            "spec.yaml:27:11: error: alerts[2].expr: expression does not parse: ",
+        ),
+        (
+            "0.5 > sum(rate(",
+            "0.5 > sum(rat(",
+            "spec.yaml:20:11: error: alerts[1].expr: expression does not parse: unknown function with name 'rat' "
+            "(lint check promql-parse)",
+        ),
+    ],
+)
+def test_a_typo_inside_an_expr_is_a_spec_error_at_its_line(find: str, replace: str, message: str) -> None:
+    assert find in SPEC
+    errors = _spec_errors(SPEC.replace(find, replace))
+    assert len(errors) == 1
+    assert errors[0].startswith(message)
+
+
+def test_a_typo_inside_an_expr_exits_2(tmp_path: Path) -> None:
+    proc = _generate(tmp_path, SPEC.replace("tiny_queue_depth{", "tiny_queue_dept{"))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "spec.yaml:15:11: error: alerts[0].expr: unknown metric `tiny_queue_dept`" in proc.stderr
