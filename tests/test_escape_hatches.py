@@ -26,6 +26,7 @@ labels:
 metrics:
   - {name: tiny_requests_total, type: counter, help: Requests., labels: [code, model], errors: {code: {class: 5xx}}}
   - {name: tiny_queue_depth, type: gauge, help: Requests waiting., labels: [model]}
+  - {name: tiny_generated_tokens_per_second, type: gauge, help: Tokens generated per second.}
 external_metrics:
   - {name: DCGM_FI_DEV_FB_USED, type: gauge, labels: [gpu, UUID, device, modelName, Hostname]}
   - {name: DCGM_FI_DEV_FB_FREE, type: gauge, labels: [gpu, UUID, device, modelName, Hostname]}
@@ -46,6 +47,12 @@ alerts:
     kind: expr
     expr: max by (gpu) (DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)) > 0.95
     summary: GPU frame buffer nearly full
+    severity: ticket
+  - name: TinyThroughputLow
+    kind: gauge_threshold
+    metric: tiny_generated_tokens_per_second
+    comparison: below
+    threshold: 10
     severity: ticket
 scrape: {job: tiny, interval: 30s, static_targets: ["127.0.0.1:9000"]}
 """
@@ -80,6 +87,24 @@ def test_expr_alerts_generate_and_their_promtool_cases_pass(tmp_path: Path) -> N
     assert "TinyTrafficLow fires at tiny_requests_total increasing at 0.45/s" in names
     assert "TinyTrafficLow stays quiet at tiny_requests_total increasing at 0.55/s" in names
     assert not [n for n in names if n.startswith("TinyFrameBufferFull")]
+    # `comparison: below`: the lowest value per instance, firing under the threshold.
+    assert "TinyThroughputLow fires at 9.5" in names
+    assert "TinyThroughputLow stays quiet at 10.5" in names
+
+
+def test_a_below_threshold_alert_watches_the_lowest_value_per_instance() -> None:
+    spec = build_spec(load_yaml(SPEC, "spec.yaml"))
+    rules = {r.name: r for r in rule_set(spec).alerts}
+    assert rules["TinyThroughputLow"].expr == "min by (job, instance) (tiny_generated_tokens_per_second) < 10"
+    assert rules["TinyThroughputLow"].summary[0] == "tiny_generated_tokens_per_second below 10 on "
+
+
+def test_comparison_is_rejected_on_kinds_that_would_ignore_it() -> None:
+    text = SPEC.replace("    summary: Traffic dropped\n", "    summary: Traffic dropped\n    comparison: below\n")
+    assert _spec_errors(text) == [
+        "spec.yaml:23:17: error: alerts[1].comparison: `comparison` has no meaning for alerts of kind `expr`; "
+        "its fields: expr, summary"
+    ]
 
 
 def test_an_expr_mongen_cannot_drive_says_why() -> None:
@@ -101,24 +126,24 @@ def test_an_expr_mongen_cannot_drive_says_why() -> None:
         (
             "rate(tiny_requests_total[5m])",
             'rate(tiny_requests_total{cod="500"}[5m])',
-            "spec.yaml:20:11: error: alerts[1].expr: label `cod` is not on `tiny_requests_total`; its labels: "
+            "spec.yaml:21:11: error: alerts[1].expr: label `cod` is not on `tiny_requests_total`; its labels: "
             "code, instance, job, model, service (lint check unknown-label)",
         ),
         (
             "tiny_queue_depth{",
             "tiny_queue_dept{",
-            "spec.yaml:15:11: error: alerts[0].expr: unknown metric `tiny_queue_dept`; did you mean `tiny_queue_depth`? "
+            "spec.yaml:16:11: error: alerts[0].expr: unknown metric `tiny_queue_dept`; did you mean `tiny_queue_depth`? "
             "(lint check unknown-metric)",
         ),
         (
             "max by (gpu)",
             "maxx by (gpu)",
-            "spec.yaml:27:11: error: alerts[2].expr: expression does not parse: ",
+            "spec.yaml:28:11: error: alerts[2].expr: expression does not parse: ",
         ),
         (
             "0.5 > sum(rate(",
             "0.5 > sum(rat(",
-            "spec.yaml:20:11: error: alerts[1].expr: expression does not parse: unknown function with name 'rat' "
+            "spec.yaml:21:11: error: alerts[1].expr: expression does not parse: unknown function with name 'rat' "
             "(lint check promql-parse)",
         ),
     ],
@@ -133,4 +158,4 @@ def test_a_typo_inside_an_expr_is_a_spec_error_at_its_line(find: str, replace: s
 def test_a_typo_inside_an_expr_exits_2(tmp_path: Path) -> None:
     proc = _generate(tmp_path, SPEC.replace("tiny_queue_depth{", "tiny_queue_dept{"))
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "spec.yaml:15:11: error: alerts[0].expr: unknown metric `tiny_queue_dept`" in proc.stderr
+    assert "spec.yaml:16:11: error: alerts[0].expr: unknown metric `tiny_queue_dept`" in proc.stderr
