@@ -198,6 +198,15 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class SpecRecordingRule:
+    """A `recording_rules` entry: the spec author's own recording rule, checked against the spec."""
+
+    record: str
+    expr: str
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Receiver:
     name: str
     type: str
@@ -350,6 +359,7 @@ class Spec:
     kubernetes: Kubernetes
     rate_window: int = 300
     grafana_url: str | None = None  # base URL of the Grafana that serves the dashboard
+    recording_rules: tuple[SpecRecordingRule, ...] = ()  # the spec's own, after the generated ones
 
     @cached_property
     def label_by_name(self) -> dict[str, LabelDef]:

@@ -54,6 +54,15 @@ alerts:
     comparison: below
     threshold: 10
     severity: ticket
+  - name: TinyLargeModelIdle
+    kind: expr
+    expr: model:tiny_requests:rate5m{model="large"} < 0.1
+    summary: The large model gets no traffic
+    severity: ticket
+recording_rules:
+  - record: model:tiny_requests:rate5m
+    expr: sum by (model) (rate(tiny_requests_total[5m]))
+    labels: {team: inference}
 scrape: {job: tiny, interval: 30s, static_targets: ["127.0.0.1:9000"]}
 """
 
@@ -92,6 +101,63 @@ def test_expr_alerts_generate_and_their_promtool_cases_pass(tmp_path: Path) -> N
     assert "TinyThroughputLow stays quiet at 10.5" in names
 
 
+def test_recording_rules_of_the_spec_are_written_checked_and_readable_by_alerts(tmp_path: Path) -> None:
+    proc = _generate(tmp_path, SPEC)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    groups = yaml.safe_load((tmp_path / "out" / layout.rule_files("tiny")["recording"]).read_text())["groups"]
+    assert groups[0]["rules"][-1] == {
+        "record": "model:tiny_requests:rate5m",
+        "expr": "sum by (model) (rate(tiny_requests_total[5m]))",
+        "labels": {"team": "inference"},
+    }
+    spec = build_spec(load_yaml(SPEC, "spec.yaml"))
+    idle = next(a for a in spec.alerts if a.name == "TinyLargeModelIdle")
+    assert BY_NAME["expr"].cannot_drive(spec, idle) == (
+        "mongen cannot drive `TinyLargeModelIdle`: `model:tiny_requests:rate5m` is a recorded series or undeclared; "
+        "mongen drives the series the spec declares"
+    )
+
+
+@pytest.mark.parametrize(
+    ("find", "replace", "message"),
+    [
+        (
+            'model:tiny_requests:rate5m{model="large"}',
+            'model:tiny_requests:rate5m{modell="large"}',
+            "spec.yaml:39:11: error: alerts[4].expr: `model:tiny_requests:rate5m` keeps only model, team; "
+            "`modell` was aggregated away (lint check dropped-label)",
+        ),
+        (
+            "sum by (model) (rate(tiny_requests_total[5m]))",
+            "sum by (modle) (rate(tiny_requests_total[5m]))",
+            "spec.yaml:44:11: error: recording_rules[0].expr: `sum by (modle)`: the input has no label `modle`",
+        ),
+        (
+            "    labels: {team: inference}\n",
+            "    labels: {team: inference}\n  - record: job:tiny_requests:rate5m\n    expr: vector(1)\n",
+            "spec.yaml:46:13: error: recording_rules[1].record: `job:tiny_requests:rate5m` is already recorded by "
+            "mongen for the spec's metrics or SLOs; choose another name, or read that series instead",
+        ),
+        (
+            "    labels: {team: inference}\n",
+            "    labels: {team: inference}\n  - record: model:tiny_requests:rate5m\n    expr: vector(1)\n",
+            "spec.yaml:46:13: error: recording_rules[1].record: `model:tiny_requests:rate5m` is already recorded "
+            "by an earlier entry; record each name once",
+        ),
+        (
+            "    labels: {team: inference}\n",
+            "    labels: {__team: inference}\n",
+            "spec.yaml:45:22: error: recording_rules[0].labels.__team: label names starting with `__` are reserved",
+        ),
+    ],
+)
+def test_recording_rules_are_checked_like_expr_alerts(find: str, replace: str, message: str) -> None:
+    assert SPEC.count(find) == 1
+    errors = _spec_errors(SPEC.replace(find, replace))
+    # A typo in a recording rule also shows where its series is read (the first error says why).
+    assert errors[0].startswith(message), errors
+
+
 def test_a_below_threshold_alert_watches_the_lowest_value_per_instance() -> None:
     spec = build_spec(load_yaml(SPEC, "spec.yaml"))
     rules = {r.name: r for r in rule_set(spec).alerts}
@@ -124,8 +190,8 @@ def test_an_expr_mongen_cannot_drive_says_why() -> None:
     ("find", "replace", "message"),
     [
         (
-            "rate(tiny_requests_total[5m])",
-            'rate(tiny_requests_total{cod="500"}[5m])',
+            "0.5 > sum(rate(tiny_requests_total[5m]))",
+            '0.5 > sum(rate(tiny_requests_total{cod="500"}[5m]))',
             "spec.yaml:21:11: error: alerts[1].expr: label `cod` is not on `tiny_requests_total`; its labels: "
             "code, instance, job, model, service (lint check unknown-label)",
         ),
@@ -149,7 +215,7 @@ def test_an_expr_mongen_cannot_drive_says_why() -> None:
     ],
 )
 def test_a_typo_inside_an_expr_is_a_spec_error_at_its_line(find: str, replace: str, message: str) -> None:
-    assert find in SPEC
+    assert SPEC.count(find) == 1
     errors = _spec_errors(SPEC.replace(find, replace))
     assert len(errors) == 1
     assert errors[0].startswith(message)

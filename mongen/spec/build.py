@@ -18,6 +18,7 @@ from mongen.spec.kubernetes import read_kubernetes
 from mongen.spec.labels import read_enums, read_labels
 from mongen.spec.loader import LoadedDocument, load_yaml
 from mongen.spec.metrics import read_metrics
+from mongen.spec.recording_rules import read_recording_rules
 from mongen.spec.routing import read_routing
 from mongen.spec.schema import schema_issues, spec_schema
 from mongen.spec.scrape import read_scrape
@@ -75,6 +76,7 @@ def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
     routing = read_routing(issues, data.get("routing"))
     slos = read_slos(issues, data.get("slos", []), metrics, labels)
     alerts = read_alerts(issues, data.get("alerts", []), metrics, labels, routing, scrape)
+    recording_rules = read_recording_rules(issues, data.get("recording_rules", []))
     exposure = read_exposure(issues, data.get("exposure", {}), scrape)
     external = read_external_metrics(issues, data.get("external_metrics", []), metrics)
     issues.raise_if_any()
@@ -96,6 +98,7 @@ def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
         routing=routing,
         kubernetes=read_kubernetes(data.get("kubernetes", {})),
         grafana_url=grafana_url,
+        recording_rules=recording_rules,
     )
     check_expressions(issues, spec)
     if check_budget and (over := budget_problem(spec)):

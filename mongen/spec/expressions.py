@@ -1,10 +1,12 @@
-"""The spec's own PromQL (`kind: expr` alerts), checked by lint's rule checks against the spec
-that is being built: a typo'd metric or label, an unknown function or an expression that does not
-parse is a spec error at the `expr` line, exit 2, before anything is generated.
+"""The spec's own PromQL (`kind: expr` alerts, `recording_rules`), checked by lint's rule checks
+against the spec that is being built: a typo'd metric or label, an unknown function or an
+expression that does not parse is a spec error at the `expr` line, exit 2, before anything is
+generated.
 
 The expressions are handed to lint as the rules of one file, next to the recording rules mongen
-generates for the spec, so an expression may read those recorded series (lint knows their labels).
-Only error findings on the spec's own expressions become spec errors; lint's warnings stay lint's.
+generates for the spec, so an expression may read those and the spec's own recorded series (lint
+works out their labels). Only error findings on the spec's own expressions become spec errors;
+lint's warnings stay lint's (`mongen lint` reports them on the generated files).
 """
 
 from __future__ import annotations
@@ -13,34 +15,45 @@ from mongen.errors import YamlPath
 from mongen.lint.rulefiles import Rule, RuleFile
 from mongen.lint.runner import lint_files
 from mongen.model import Spec
-from mongen.rules.recording import recording_group
+from mongen.rules.recording import metric_rules
 from mongen.rules.slo import slo_group
 from mongen.spec.issues import SpecIssues
 from mongen.units import format_duration
 
 
 def check_expressions(issues: SpecIssues, spec: Spec) -> None:
-    """Every `expr` of the spec, each finding reported at its YAML path."""
-    own: dict[int, YamlPath] = {}
+    """Every `expr` of the spec, each finding reported at its YAML path. The model is built only
+    from a spec without issues, so no entry was left out: an index in the model is one in the spec."""
+    own: dict[int, YamlPath] = {}  # a rule's stand-in line -> the spec's `expr` it comes from
     rules: list[Rule] = []
+    generated = [*metric_rules(spec), *(r for slo in spec.slos for r in slo_group(spec, slo).rules)]
+    generated_names = {r.record for r in generated}
+    for i, recorded in enumerate(spec.recording_rules):
+        if recorded.record in generated_names:
+            issues.fail(
+                ("recording_rules", i, "record"),
+                f"`{recorded.record}` is already recorded by mongen for the spec's metrics or SLOs; "
+                "choose another name, or read that series instead",
+            )
+        rule = _rule(spec, "record", recorded.record, recorded.expr, len(rules) + 1)
+        rule.labels = dict(recorded.labels)
+        own[rule.line] = ("recording_rules", i, "expr")
+        rules.append(rule)
     for i, alert in enumerate(spec.alerts):
         if alert.expr is None:
             continue
-        # The model is built only from a spec without issues, so no alert was left out: its
-        # index in the model is its index in the spec.
-        path: YamlPath = ("alerts", i, "expr")
-        rules.append(_rule(spec, "alert", alert.name, alert.expr, len(rules) + 1))
-        rules[-1].for_ = format_duration(alert.for_seconds)
-        rules[-1].labels = {"service": spec.service, "severity": alert.severity}
-        rules[-1].annotations = {"summary": alert.summary, "description": alert.description}
-        own[rules[-1].line] = path
+        rule = _rule(spec, "alert", alert.name, alert.expr, len(rules) + 1)
+        rule.for_ = format_duration(alert.for_seconds)
+        rule.labels = {"service": spec.service, "severity": alert.severity}
+        rule.annotations = {"summary": alert.summary, "description": alert.description}
+        own[rule.line] = ("alerts", i, "expr")
+        rules.append(rule)
     if not rules:
         return
-    for group in (recording_group(spec), *(slo_group(spec, slo) for slo in spec.slos)):
-        for recorded in group.rules:
-            rule = _rule(spec, "record", recorded.record, recorded.expr, len(rules) + 1)
-            rule.labels = dict(recorded.labels)
-            rules.append(rule)
+    for generated_rule in generated:
+        rule = _rule(spec, "record", generated_rule.record, generated_rule.expr, len(rules) + 1)
+        rule.labels = dict(generated_rule.labels)
+        rules.append(rule)
     for finding in lint_files(spec, [RuleFile(spec.source, rules)], processes=1):
         if finding.severity == "error" and finding.line in own:
             issues.fail(own[finding.line], f"{finding.message} (lint check {finding.check})")
