@@ -212,6 +212,31 @@ class Receiver:
     type: str
     to: str | None = None
     url: str | None = None
+    channel: str | None = None  # slack
+    # Alertmanager's `*_file` field that holds the receiver's secret, and the file's path; a
+    # secret never appears in alertmanager.yml itself.
+    secret_file: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class TimeInterval:
+    """One entry of an Alertmanager time interval; every field left empty matches any time."""
+
+    times: tuple[tuple[str, str], ...] = ()  # (start_time, end_time), "HH:MM"
+    weekdays: tuple[str, ...] = ()
+    days_of_month: tuple[str, ...] = ()
+    months: tuple[str, ...] = ()
+    years: tuple[str, ...] = ()
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class RouteTimes:
+    """When the route of `severity` is muted, or the only times it is active (interval names)."""
+
+    severity: str
+    mute: tuple[str, ...] = ()
+    active: tuple[str, ...] = ()
 
 
 # The severity that pages: its receivers wake someone up, so none of them may catch the alerts
@@ -229,6 +254,8 @@ class Routing:
     auth_username: str | None = None
     auth_password_file: str | None = None
     default_receiver: str | None = None  # the root route's receiver; None: a receiver that sends nothing
+    time_intervals: tuple[tuple[str, tuple[TimeInterval, ...]], ...] = ()
+    route_times: tuple[RouteTimes, ...] = ()
 
     @property
     def severities(self) -> tuple[str, ...]:

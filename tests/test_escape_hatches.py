@@ -64,6 +64,22 @@ recording_rules:
     expr: sum by (model) (rate(tiny_requests_total[5m]))
     labels: {team: inference}
 scrape: {job: tiny, interval: 30s, static_targets: ["127.0.0.1:9000"]}
+routing:
+  routes:
+    page: [oncall-pagerduty, oncall-opsgenie]
+    ticket:
+      receivers: [team-slack]
+      mute_time_intervals: [nights]
+  time_intervals:
+    nights:
+      - times: [{start_time: "22:00", end_time: "24:00"}, {start_time: "00:00", end_time: "07:00"}]
+        weekdays: ["monday:friday"]
+        location: Asia/Shanghai
+      - weekdays: [saturday, sunday]
+  receivers:
+    - {name: team-slack, type: slack, api_url_file: /etc/alertmanager/secrets/slack-url, channel: "#tiny-alerts"}
+    - {name: oncall-pagerduty, type: pagerduty, routing_key_file: /etc/alertmanager/secrets/pagerduty-key}
+    - {name: oncall-opsgenie, type: opsgenie, api_key_file: /etc/alertmanager/secrets/opsgenie-key}
 """
 
 
@@ -156,6 +172,62 @@ def test_recording_rules_are_checked_like_expr_alerts(find: str, replace: str, m
     errors = _spec_errors(SPEC.replace(find, replace))
     # A typo in a recording rule also shows where its series is read (the first error says why).
     assert errors[0].startswith(message), errors
+
+
+def test_slack_pagerduty_opsgenie_and_time_intervals_pass_amtool(tmp_path: Path) -> None:
+    proc = _generate(tmp_path, SPEC)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    config = yaml.safe_load((tmp_path / "out" / layout.ALERTMANAGER_CONFIG).read_text())
+    receivers = {r["name"]: r for r in config["receivers"]}
+    assert receivers["team-slack"]["slack_configs"] == [
+        {"api_url_file": "/etc/alertmanager/secrets/slack-url", "send_resolved": True, "channel": "#tiny-alerts"}
+    ]
+    assert receivers["oncall-pagerduty"]["pagerduty_configs"] == [
+        {"routing_key_file": "/etc/alertmanager/secrets/pagerduty-key", "send_resolved": True}
+    ]
+    assert receivers["oncall-opsgenie"]["opsgenie_configs"] == [
+        {"api_key_file": "/etc/alertmanager/secrets/opsgenie-key", "send_resolved": True}
+    ]
+    ticket = next(r for r in config["route"]["routes"] if r["receiver"] == "team-slack")
+    assert ticket["mute_time_intervals"] == ["nights"]
+    assert config["time_intervals"][0]["name"] == "nights"
+    assert config["time_intervals"][0]["time_intervals"][1] == {"weekdays": ["saturday", "sunday"]}
+
+
+@pytest.mark.parametrize(
+    ("find", "replace", "message"),
+    [
+        (
+            "api_url_file: /etc/alertmanager/secrets/slack-url",
+            "api_url: https://hooks.slack.com/services/T000/B000/XXXX",
+            "spec.yaml:60:48: error: routing.receivers[0].api_url: `api_url` is a secret, and alertmanager.yml is "
+            "committed to the ops repo: secrets never go inline. Put it in a file only Alertmanager reads and give "
+            "its path as api_url_file",
+        ),
+        (
+            "routing_key_file: /etc/alertmanager/secrets/pagerduty-key",
+            "channel: '#x'",
+            "spec.yaml:61:58: error: routing.receivers[1].channel: `channel` has no meaning for receivers of type "
+            "`pagerduty`; its fields: routing_key_file, service_key_file",
+        ),
+        (
+            "{name: oncall-opsgenie, type: opsgenie, api_key_file: /etc/alertmanager/secrets/opsgenie-key}",
+            "{name: oncall-opsgenie, type: wechat, corp_id: tiny, agent_id: '1', to_party: '2'}",
+            "spec.yaml:62:37: error: routing.receivers[2].type: Alertmanager 0.25",
+        ),
+        (
+            "mute_time_intervals: [nights]",
+            "mute_time_intervals: [night]",
+            "spec.yaml:52:29: error: routing.routes.ticket.mute_time_intervals[0]: time interval `night` is not "
+            "defined in `routing.time_intervals`; defined: nights",
+        ),
+    ],
+)
+def test_receivers_take_secrets_only_from_files(find: str, replace: str, message: str) -> None:
+    assert SPEC.count(find) == 1
+    errors = _spec_errors(SPEC.replace(find, replace))
+    assert errors[0].startswith(message), errors
+    assert len(errors) == 1 or "need exactly one" in errors[1], errors
 
 
 def test_a_below_threshold_alert_watches_the_lowest_value_per_instance() -> None:
