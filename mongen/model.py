@@ -277,6 +277,20 @@ class Scrape:
     k8s_port_name: str
     file_sd: str | None
     alertmanagers: tuple[str, ...]
+    exporters: tuple[ExporterJob, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExporterJob:
+    """A scrape job for another exporter (node-exporter, dcgm-exporter); its series keep the job's
+    own `job` label."""
+
+    job: str
+    static_targets: tuple[str, ...]
+    file_sd: str | None
+    metrics_path: str = "/metrics"
+    interval: int | None = None  # None: the global scrape interval
+    exporter: Literal["dcgm"] | None = None
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ import yaml
 
 from mongen import layout
 from mongen.errors import SpecError
+from mongen.lint.runner import lint
 from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.ruleset import rule_set
-from mongen.spec.build import build_spec
+from mongen.spec.build import build_spec, load_spec
 from mongen.spec.loader import load_yaml
 
 SPEC = """\
@@ -27,9 +28,6 @@ metrics:
   - {name: tiny_requests_total, type: counter, help: Requests., labels: [code, model], errors: {code: {class: 5xx}}}
   - {name: tiny_queue_depth, type: gauge, help: Requests waiting., labels: [model]}
   - {name: tiny_generated_tokens_per_second, type: gauge, help: Tokens generated per second.}
-external_metrics:
-  - {name: DCGM_FI_DEV_FB_USED, type: gauge, labels: [gpu, UUID, device, modelName, Hostname]}
-  - {name: DCGM_FI_DEV_FB_FREE, type: gauge, labels: [gpu, UUID, device, modelName, Hostname]}
 alerts:
   - name: TinyQueueDeep
     kind: expr
@@ -59,11 +57,22 @@ alerts:
     expr: model:tiny_requests:rate5m{model="large"} < 0.1
     summary: The large model gets no traffic
     severity: ticket
+  - name: TinyGpuFrameBufferFull
+    kind: dcgm_frame_buffer
+    threshold: 0.9
+    by: [Hostname]
+    severity: ticket
 recording_rules:
   - record: model:tiny_requests:rate5m
     expr: sum by (model) (rate(tiny_requests_total[5m]))
     labels: {team: inference}
-scrape: {job: tiny, interval: 30s, static_targets: ["127.0.0.1:9000"]}
+scrape:
+  job: tiny
+  interval: 30s
+  static_targets: ["127.0.0.1:9000"]
+  exporters:
+    - {job: dcgm, exporter: dcgm, static_targets: ["10.0.0.5:9400"], interval: 5s}
+    - {job: node, file_sd: targets/node-*.json}
 routing:
   routes:
     page: [oncall-pagerduty, oncall-opsgenie]
@@ -140,30 +149,30 @@ def test_recording_rules_of_the_spec_are_written_checked_and_readable_by_alerts(
         (
             'model:tiny_requests:rate5m{model="large"}',
             'model:tiny_requests:rate5m{modell="large"}',
-            "spec.yaml:39:11: error: alerts[4].expr: `model:tiny_requests:rate5m` keeps only model, team; "
+            "spec.yaml:36:11: error: alerts[4].expr: `model:tiny_requests:rate5m` keeps only model, team; "
             "`modell` was aggregated away (lint check dropped-label)",
         ),
         (
             "sum by (model) (rate(tiny_requests_total[5m]))",
             "sum by (modle) (rate(tiny_requests_total[5m]))",
-            "spec.yaml:44:11: error: recording_rules[0].expr: `sum by (modle)`: the input has no label `modle`",
+            "spec.yaml:46:11: error: recording_rules[0].expr: `sum by (modle)`: the input has no label `modle`",
         ),
         (
             "    labels: {team: inference}\n",
             "    labels: {team: inference}\n  - record: job:tiny_requests:rate5m\n    expr: vector(1)\n",
-            "spec.yaml:46:13: error: recording_rules[1].record: `job:tiny_requests:rate5m` is already recorded by "
+            "spec.yaml:48:13: error: recording_rules[1].record: `job:tiny_requests:rate5m` is already recorded by "
             "mongen for the spec's metrics or SLOs; choose another name, or read that series instead",
         ),
         (
             "    labels: {team: inference}\n",
             "    labels: {team: inference}\n  - record: model:tiny_requests:rate5m\n    expr: vector(1)\n",
-            "spec.yaml:46:13: error: recording_rules[1].record: `model:tiny_requests:rate5m` is already recorded "
+            "spec.yaml:48:13: error: recording_rules[1].record: `model:tiny_requests:rate5m` is already recorded "
             "by an earlier entry; record each name once",
         ),
         (
             "    labels: {team: inference}\n",
             "    labels: {__team: inference}\n",
-            "spec.yaml:45:22: error: recording_rules[0].labels.__team: label names starting with `__` are reserved",
+            "spec.yaml:47:22: error: recording_rules[0].labels.__team: label names starting with `__` are reserved",
         ),
     ],
 )
@@ -200,25 +209,25 @@ def test_slack_pagerduty_opsgenie_and_time_intervals_pass_amtool(tmp_path: Path)
         (
             "api_url_file: /etc/alertmanager/secrets/slack-url",
             "api_url: https://hooks.slack.com/services/T000/B000/XXXX",
-            "spec.yaml:60:48: error: routing.receivers[0].api_url: `api_url` is a secret, and alertmanager.yml is "
+            "spec.yaml:68:48: error: routing.receivers[0].api_url: `api_url` is a secret, and alertmanager.yml is "
             "committed to the ops repo: secrets never go inline. Put it in a file only Alertmanager reads and give "
             "its path as api_url_file",
         ),
         (
             "routing_key_file: /etc/alertmanager/secrets/pagerduty-key",
             "channel: '#x'",
-            "spec.yaml:61:58: error: routing.receivers[1].channel: `channel` has no meaning for receivers of type "
+            "spec.yaml:69:58: error: routing.receivers[1].channel: `channel` has no meaning for receivers of type "
             "`pagerduty`; its fields: routing_key_file, service_key_file",
         ),
         (
             "{name: oncall-opsgenie, type: opsgenie, api_key_file: /etc/alertmanager/secrets/opsgenie-key}",
             "{name: oncall-opsgenie, type: wechat, corp_id: tiny, agent_id: '1', to_party: '2'}",
-            "spec.yaml:62:37: error: routing.receivers[2].type: Alertmanager 0.25",
+            "spec.yaml:70:37: error: routing.receivers[2].type: Alertmanager 0.25",
         ),
         (
             "mute_time_intervals: [nights]",
             "mute_time_intervals: [night]",
-            "spec.yaml:52:29: error: routing.routes.ticket.mute_time_intervals[0]: time interval `night` is not "
+            "spec.yaml:60:29: error: routing.routes.ticket.mute_time_intervals[0]: time interval `night` is not "
             "defined in `routing.time_intervals`; defined: nights",
         ),
     ],
@@ -228,6 +237,53 @@ def test_receivers_take_secrets_only_from_files(find: str, replace: str, message
     errors = _spec_errors(SPEC.replace(find, replace))
     assert errors[0].startswith(message), errors
     assert len(errors) == 1 or "need exactly one" in errors[1], errors
+
+
+def test_exporter_jobs_and_the_dcgm_frame_buffer_alert(tmp_path: Path) -> None:
+    proc = _generate(tmp_path, SPEC)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    jobs = yaml.safe_load((tmp_path / "out" / layout.PROMETHEUS_CONFIG).read_text())["scrape_configs"]
+    assert jobs[-2:] == [
+        {
+            "job_name": "dcgm",
+            "metrics_path": "/metrics",
+            "scrape_interval": "5s",
+            "scrape_timeout": "5s",
+            "static_configs": [{"targets": ["10.0.0.5:9400"]}],
+        },
+        {
+            "job_name": "node",
+            "metrics_path": "/metrics",
+            "file_sd_configs": [{"files": ["targets/node-*.json"], "refresh_interval": "1m"}],
+        },
+    ]
+    tests = yaml.safe_load((tmp_path / "out" / layout.rule_test_file("tiny", "alerts")).read_text())["tests"]
+    assert [t["name"] for t in tests if t["name"].startswith("TinyGpuFrameBufferFull")] == [
+        "TinyGpuFrameBufferFull fires at 92% used",
+        "TinyGpuFrameBufferFull stays quiet at 88% used",
+    ]
+
+
+def test_lint_knows_dcgm_series_from_the_exporter_and_flags_a_misspelt_one(tmp_path: Path) -> None:
+    (tmp_path / "spec.yaml").write_text(SPEC)
+    result = lint(load_spec(tmp_path / "spec.yaml"), [], run_promtool=False)
+    assert [f for f in result.findings if f.severity == "error"] == []
+    errors = _spec_errors(SPEC.replace("(DCGM_FI_DEV_FB_USED /", "(DCGM_FI_DEV_FB_USE /"))
+    assert errors == [
+        "spec.yaml:25:11: error: alerts[2].expr: unknown metric `DCGM_FI_DEV_FB_USE`; did you mean "
+        "`DCGM_FI_DEV_FB_USED`? (lint check unknown-metric)"
+    ]
+
+
+def test_a_dcgm_alert_without_dcgm_series_says_what_to_add() -> None:
+    text = SPEC.replace("    - {job: dcgm, exporter: dcgm,", "    - {job: dcgm,").replace(
+        "  - name: TinyFrameBufferFull", "  - name: TinyFrameBufferFullRaw"
+    )
+    errors = _spec_errors(text)
+    assert errors[-1] == (
+        "spec.yaml:40:11: error: alerts[5].kind: unknown metric `DCGM_FI_DEV_FB_USED` (lint check unknown-metric); "
+        "scrape dcgm-exporter under `scrape.exporters` with `exporter: dcgm`, or declare its series in external_metrics"
+    )
 
 
 def test_a_below_threshold_alert_watches_the_lowest_value_per_instance() -> None:
@@ -240,7 +296,7 @@ def test_a_below_threshold_alert_watches_the_lowest_value_per_instance() -> None
 def test_comparison_is_rejected_on_kinds_that_would_ignore_it() -> None:
     text = SPEC.replace("    summary: Traffic dropped\n", "    summary: Traffic dropped\n    comparison: below\n")
     assert _spec_errors(text) == [
-        "spec.yaml:23:17: error: alerts[1].comparison: `comparison` has no meaning for alerts of kind `expr`; "
+        "spec.yaml:20:17: error: alerts[1].comparison: `comparison` has no meaning for alerts of kind `expr`; "
         "its fields: expr, summary"
     ]
 
@@ -264,24 +320,24 @@ def test_an_expr_mongen_cannot_drive_says_why() -> None:
         (
             "0.5 > sum(rate(tiny_requests_total[5m]))",
             '0.5 > sum(rate(tiny_requests_total{cod="500"}[5m]))',
-            "spec.yaml:21:11: error: alerts[1].expr: label `cod` is not on `tiny_requests_total`; its labels: "
+            "spec.yaml:18:11: error: alerts[1].expr: label `cod` is not on `tiny_requests_total`; its labels: "
             "code, instance, job, model, service (lint check unknown-label)",
         ),
         (
             "tiny_queue_depth{",
             "tiny_queue_dept{",
-            "spec.yaml:16:11: error: alerts[0].expr: unknown metric `tiny_queue_dept`; did you mean `tiny_queue_depth`? "
+            "spec.yaml:13:11: error: alerts[0].expr: unknown metric `tiny_queue_dept`; did you mean `tiny_queue_depth`? "
             "(lint check unknown-metric)",
         ),
         (
             "max by (gpu)",
             "maxx by (gpu)",
-            "spec.yaml:28:11: error: alerts[2].expr: expression does not parse: ",
+            "spec.yaml:25:11: error: alerts[2].expr: expression does not parse: ",
         ),
         (
             "0.5 > sum(rate(",
             "0.5 > sum(rat(",
-            "spec.yaml:21:11: error: alerts[1].expr: expression does not parse: unknown function with name 'rat' "
+            "spec.yaml:18:11: error: alerts[1].expr: expression does not parse: unknown function with name 'rat' "
             "(lint check promql-parse)",
         ),
     ],
@@ -296,4 +352,4 @@ def test_a_typo_inside_an_expr_is_a_spec_error_at_its_line(find: str, replace: s
 def test_a_typo_inside_an_expr_exits_2(tmp_path: Path) -> None:
     proc = _generate(tmp_path, SPEC.replace("tiny_queue_depth{", "tiny_queue_dept{"))
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "spec.yaml:16:11: error: alerts[0].expr: unknown metric `tiny_queue_dept`" in proc.stderr
+    assert "spec.yaml:13:11: error: alerts[0].expr: unknown metric `tiny_queue_dept`" in proc.stderr

@@ -10,6 +10,7 @@ from pathlib import Path
 from mongen.errors import Location, SpecError, SpecIssue, YamlPath
 from mongen.model import Spec
 from mongen.spec.alerts import read_alerts
+from mongen.spec.exporters import exporter_metrics
 from mongen.spec.exposure import read_exposure
 from mongen.spec.expressions import check_expressions
 from mongen.spec.external import read_external_metrics
@@ -79,6 +80,7 @@ def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
     recording_rules = read_recording_rules(issues, data.get("recording_rules", []))
     exposure = read_exposure(issues, data.get("exposure", {}), scrape)
     external = read_external_metrics(issues, data.get("external_metrics", []), metrics)
+    external += exporter_metrics(scrape.exporters if scrape else (), external)
     issues.raise_if_any()
     assert scrape is not None, "read_scrape returns None only after reporting an issue"
     spec = Spec(

@@ -9,6 +9,7 @@ from typing import Literal
 
 from mongen.rules.alert_kinds.absent import Absent
 from mongen.rules.alert_kinds.base import COMMON_FIELDS, AlertKind
+from mongen.rules.alert_kinds.dcgm_frame_buffer import DcgmFrameBuffer
 from mongen.rules.alert_kinds.error_ratio import ErrorRatio
 from mongen.rules.alert_kinds.expr import ExprAlert
 from mongen.rules.alert_kinds.gauge_threshold import GaugeThreshold
@@ -22,6 +23,7 @@ AlertKindName = Literal[
     "absent",
     "gauge_threshold",
     "expr",
+    "dcgm_frame_buffer",
 ]
 KINDS: tuple[AlertKind, ...] = (
     LatencyQuantile(),
@@ -30,6 +32,7 @@ KINDS: tuple[AlertKind, ...] = (
     Absent(),
     GaugeThreshold(),
     ExprAlert(),
+    DcgmFrameBuffer(),
 )
 BY_NAME: dict[AlertKindName, AlertKind] = {kind.name: kind for kind in KINDS}
 
