@@ -17,6 +17,7 @@ from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.ruleset import rule_set
 from mongen.spec.build import build_spec, load_spec
 from mongen.spec.loader import load_yaml
+from tests.conftest import ROOT
 
 SPEC = """\
 version: 1
@@ -353,3 +354,17 @@ def test_a_typo_inside_an_expr_exits_2(tmp_path: Path) -> None:
     proc = _generate(tmp_path, SPEC.replace("tiny_queue_depth{", "tiny_queue_dept{"))
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "spec.yaml:13:11: error: alerts[0].expr: unknown metric `tiny_queue_dept`" in proc.stderr
+
+
+def test_the_default_specs_commented_dcgm_example_builds_when_uncommented() -> None:
+    text = (ROOT / "specs/emotivoice.yaml").read_text()
+    lines = []
+    for line in text.splitlines():
+        uncommented = line.replace("  # - name: EmotivoiceGpuFrameBufferFull", "  - name: EmotivoiceGpuFrameBufferFull")
+        uncommented = uncommented.replace("  #   ", "    ").replace("  # exporters:", "  exporters:")
+        lines.append(uncommented)
+    changed = [a for a, b in zip(lines, text.splitlines(), strict=True) if a != b]
+    assert len(changed) == 7, changed
+    spec = build_spec(load_yaml("\n".join(lines) + "\n", "spec.yaml"))
+    assert spec.alerts[-1].kind == "dcgm_frame_buffer"
+    assert spec.scrape.exporters[0].exporter == "dcgm"
