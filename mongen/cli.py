@@ -12,13 +12,16 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mongen import __version__
 from mongen.console import NORMAL, QUIET, VERBOSE, Console, paint
 from mongen.errors import FileSystemError, Finding, OutputError, SpecError, ToolMissingError
+
+if TYPE_CHECKING:
+    from mongen.model import Spec
 
 app = typer.Typer(
     name="mongen",
@@ -72,6 +75,20 @@ def _project_spec(spec: str | None) -> str:
             "per run: pass one of them as SPEC"
         )
     return shown_path(config.specs[0])
+
+
+def _lint_spec(spec: str | None, have_files: bool) -> Spec | None:
+    """The spec lint checks against: --spec, else the project config's one spec. FILES outside any
+    project (no config) are linted spec-less; with no FILES a spec is required."""
+    from mongen.config import find_config, shown_path
+    from mongen.spec.build import load_spec
+
+    if spec is not None or not have_files:
+        return load_spec(_project_spec(spec))
+    config = find_config(Path.cwd())
+    if config is None or len(config.specs) != 1:
+        return None
+    return load_spec(shown_path(config.specs[0]))
 
 
 def _project_out(out: Path | None) -> Path:
@@ -189,10 +206,16 @@ def lint(
         str | None,
         typer.Option(
             "--spec",
-            help="Spec the rules are checked against. Without it, FILES get every check that needs no spec; "
-            "with no FILES either, the generated rules of the project config's spec are linted.",
+            help="Spec the rules are checked against; default: the project config's spec. Without either, "
+            "FILES get every check that needs no spec.",
         ),
     ] = None,
+    no_spec: Annotated[
+        bool,
+        typer.Option(
+            "--no-spec", help="Lint FILES with the checks that need no spec, even in a project with a config."
+        ),
+    ] = False,
     fmt: Annotated[Format, typer.Option("--format", help="text, json or github (workflow annotations).")] = Format.text,
     diff_base: Annotated[
         str | None, typer.Option("--diff-base", help="Only report rules changed since this git revision.")
@@ -220,7 +243,6 @@ def lint(
     metrics, labels, values and types the spec declares. Findings go to stdout, the summary to stderr."""
     from mongen.lint.context import LintOptions
     from mongen.lint.runner import lint as run_lint
-    from mongen.spec.build import load_spec
     from mongen.units import duration_seconds
 
     console = _console(ctx, quiet, verbose)
@@ -230,8 +252,9 @@ def lint(
     min_for_seconds = duration_seconds(min_for) if min_for is not None else 0.0
     if min_for_seconds is None:
         raise _fail(f"--min-for {min_for!r} is not a duration such as 90s, 5m or 1h30m")
-    # Files without --spec: spec-less. Neither: the project spec's own rules.
-    model = load_spec(_project_spec(spec)) if spec is not None or not paths else None
+    if no_spec and (spec is not None or not paths):
+        raise _fail("--no-spec lints FILES without a spec: give FILES, and no --spec")
+    model = None if no_spec else _lint_spec(spec, bool(paths))
     try:
         with console.step("linting" if no_promtool else "linting (promtool included)"):
             result = run_lint(
