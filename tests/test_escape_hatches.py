@@ -350,6 +350,28 @@ def test_a_typo_inside_an_expr_is_a_spec_error_at_its_line(find: str, replace: s
     assert errors[0].startswith(message)
 
 
+@pytest.mark.parametrize(
+    ("expr", "reason"),
+    [
+        ("tiny_queue_depth > bool 3", "it compares with `bool`, which returns 0 or 1 instead of filtering"),
+        ("tiny_queue_depth offset 1h > 3", "it reads `tiny_queue_depth` with `offset` or `@`"),
+        ("count(tiny_queue_depth) > 3", "`count` over one series is not a level mongen can set"),
+        ("tiny_queue_depth * tiny_queue_depth > 3", "its value does not follow the level of `tiny_queue_depth`"),
+        ("tiny_requests_total > 3", "it reads the counter `tiny_requests_total` without `rate`"),
+        ('tiny_queue_depth{model=~"s.*"} > 3', "it selects `model` with a regex or negative matcher"),
+        ("sum(rate(tiny_requests_total[5m])) > -1", "`tiny_requests_total` is a counter and would have to fall"),
+        ("absent(tiny_queue_depth)", "it is not a comparison `<vector> <op> <number>`"),
+    ],
+)
+def test_expressions_mongen_cannot_drive_get_no_case_and_a_reason(expr: str, reason: str) -> None:
+    spec = build_spec(load_yaml(SPEC.replace('max by (model) (tiny_queue_depth{model="large"}) * 2 > 40', expr), "x"))
+    alert = spec.alerts[0]
+    assert alert.expr == expr
+    why = BY_NAME["expr"].cannot_drive(spec, alert)
+    assert why is not None and why.startswith(f"mongen cannot drive `TinyQueueDeep`: {reason}"), why
+    assert [c for c in rule_set(spec).alert_cases if c.alert.name == "TinyQueueDeep"] == []
+
+
 def test_a_typo_inside_an_expr_exits_2(tmp_path: Path) -> None:
     proc = _generate(tmp_path, SPEC.replace("tiny_queue_depth{", "tiny_queue_dept{"))
     assert proc.returncode == 2, proc.stdout + proc.stderr

@@ -131,6 +131,8 @@ def _one_metric(spec: Spec, vector: object) -> _Leaf:
     name = names[0]
     leaf = _Leaf(name, *_series_labels(spec, name))
     for selector in selectors:
+        if selector.offset is not None or selector.at is not None:
+            raise NotDrivable(f"it reads `{name}` with `offset` or `@`, away from the time the test evaluates")
         for m in selector.matchers.matchers:
             if m.name == "__name__":
                 continue
