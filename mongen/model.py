@@ -192,7 +192,7 @@ class Alert:
     window: int = 300
     description: str = ""
     min_requests: int = 0  # error_ratio: requests the window must hold before the ratio counts
-    below: bool = False  # gauge_threshold: fire when the value drops below `threshold`, not above it
+    comparison: Literal["above", "below"] = "above"  # gauge_threshold: which side of `threshold` fires
     expr: str | None = None  # expr: raw PromQL, checked against the spec (mongen.spec.expressions)
     summary: str = ""  # expr: the summary annotation (literal text)
 

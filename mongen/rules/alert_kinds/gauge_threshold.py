@@ -32,7 +32,7 @@ class GaugeThreshold(AlertKind):
         metric = spec.metric_by_name[alert.metric or ""]
         threshold = alert.threshold or 0.0
         # Below: the lowest value per instance, so one replica dropping is seen.
-        aggregate, op, word = ("min", "<", "below") if alert.below else ("max", ">", "above")
+        aggregate, op, word = ("min", "<", "below") if alert.comparison == "below" else ("max", ">", "above")
         return AlertRule(
             name=alert.name,
             expr=f"{aggregate} {by_clause(self._keep(alert))} ({selector(metric.name, alert.where)}) {op} {format_number(threshold)}",
@@ -72,8 +72,10 @@ class GaugeThreshold(AlertKind):
         # or below zero (a temperature, a delta) has its "above" at a larger number, not at x1.05.
         step = abs(threshold) * 0.05 or 1.0
         cases = []
-        above, under = threshold + step, threshold - step
-        for firing, value in ((True, under), (False, above)) if alert.below else ((True, above), (False, under)):
+        fire, quiet = threshold + step, threshold - step
+        if alert.comparison == "below":
+            fire, quiet = quiet, fire
+        for firing, value in ((True, fire), (False, quiet)):
             inputs = [(series(metric.name, labels), f"{format_number(value)}x{minutes}")]
             cases.append(threshold_case(rule, firing, humanize(value), inputs, minutes * 60, result, value))
         return cases
