@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mongen import layout
+from mongen import combine, layout
 from mongen.errors import SpecError
 from mongen.lint.runner import lint
 from mongen.rules.alert_kinds import BY_NAME
@@ -390,3 +390,19 @@ def test_the_default_specs_commented_dcgm_example_builds_when_uncommented() -> N
     spec = build_spec(load_yaml("\n".join(lines) + "\n", "spec.yaml"))
     assert spec.alerts[-1].kind == "dcgm_frame_buffer"
     assert spec.scrape.exporters[0].exporter == "dcgm"
+
+
+def test_an_exporter_job_two_services_define_the_same_is_scraped_once() -> None:
+    exporter = '    - {job: dcgm, exporter: dcgm, static_targets: ["10.0.0.5:9400"], interval: 5s}\n'
+    assert exporter in SPEC
+    other = SPEC.replace("service: {name: tiny, namespace: tiny}", "service: {name: other, namespace: tiny}")
+    other = other.replace("  job: tiny\n", "  job: other\n").replace(
+        "    - {job: node, file_sd: targets/node-*.json}\n", ""
+    )
+    other = other.replace("- name: Tiny", "- name: Other")
+    services = []
+    for name, text in (("tiny.yaml", SPEC), ("other.yaml", other)):
+        doc = load_yaml(text, name)
+        services.append(combine.Service(build_spec(doc), doc))
+    jobs = yaml.safe_load(combine.combine(services)[layout.PROMETHEUS_CONFIG])["scrape_configs"]
+    assert [j["job_name"] for j in jobs].count("dcgm") == 1
