@@ -435,8 +435,12 @@ class _NvmlGpuMemory:
             nvml = self._library()
             if nvml is None:
                 return []
+            # process mode: the service's PIDs, and whether each listed PID is one of them or their
+            # descendant, asked of /proc once per scrape, not once per GPU
+            service = _service_pids() if self._per_process else set()
+            belongs: dict[int, bool] = {}
             for index, handle in self._visible(nvml):
-                family.add_metric([index], float(self._used_bytes(nvml, handle)))
+                family.add_metric([index], float(self._used_bytes(nvml, handle, service, belongs)))
         except Exception as error:  # NVMLError, a GPU gone: no series now, the next scrape retries
             self._gpus = None
             self._report(f"reading NVML failed ({error!r})")
@@ -493,16 +497,19 @@ class _NvmlGpuMemory:
             self._gpus = [(str(nvml.nvmlDeviceGetIndex(handle)), handle) for handle in handles]
         return self._gpus
 
-    def _used_bytes(self, nvml: Any, handle: Any) -> int:
+    def _used_bytes(self, nvml: Any, handle: Any, service: set[int], belongs: dict[int, bool]) -> int:
         if not self._per_process:
             return int(nvml.nvmlDeviceGetMemoryInfo(handle).used)
-        service = _service_pids()
-        return sum(
-            int(process.usedGpuMemory)
-            for process in nvml.nvmlDeviceGetComputeRunningProcesses(handle)
-            # None: NVML cannot tell this process's usage (no permission, some containers)
-            if process.usedGpuMemory is not None and _is_service_process(int(process.pid), service)
-        )
+        used = 0
+        for process in nvml.nvmlDeviceGetComputeRunningProcesses(handle):
+            if process.usedGpuMemory is None:  # NVML cannot tell (no permission, some containers)
+                continue
+            pid = int(process.pid)
+            if pid not in belongs:
+                belongs[pid] = _is_service_process(pid, service)
+            if belongs[pid]:
+                used += int(process.usedGpuMemory)
+        return used
 
 
 # NVML gauges, also read by the registry that aggregates worker metrics in multiprocess mode.
