@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from types import ModuleType
+from typing import get_args
 
 import pytest
 from prometheus_client import generate_latest
@@ -20,12 +21,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from mongen import layout
 from mongen.generators import instrumentation
-from mongen.model import Spec
+from mongen.model import GPU_MEMORY_MODES, GpuMemoryMode, Spec
 from mongen.pipeline import render
 from mongen.rules.alert_kinds.gauge_threshold import GaugeThreshold
 from mongen.rules.annotations import humanize
 from mongen.serialize import to_yaml
 from mongen.spec.build import load_spec
+from mongen.spec.schema import spec_schema
 from mongen.synth.cases import threshold_case
 from mongen.synth.series import TEST_INSTANCE, series
 from mongen.units import format_duration
@@ -354,3 +356,17 @@ def test_gpu_alert_fires_on_exposed_values(tmp_path: Path, monkeypatch: pytest.M
         nvml.gpus[1].used = used
         exposed.append(scrape(module)["1"])
     check_gpu_alert_on_exposed_values(tmp_path, "1", *exposed)
+
+
+def test_schema_modes_are_the_models() -> None:
+    source = spec_schema()["properties"]["metrics"]["items"]["properties"]["source"]["properties"]
+    assert source["mode"]["enum"] == list(GPU_MEMORY_MODES) == list(get_args(GpuMemoryMode))
+
+
+def test_only_modules_that_opt_in_carry_the_nvml_part(tmp_path: Path) -> None:
+    manual, nvml = instrumentation.runtime_source(nvml=False), instrumentation.runtime_source(nvml=True)
+    for text in (manual, nvml):
+        assert "# nvml" not in text and "nvml {" not in text and "} nvml" not in text  # markers dropped
+    assert "pynvml" not in manual and "import logging" not in manual and "_NVML_COLLECTORS" not in manual
+    assert "_NVML_COLLECTORS" in nvml and "import logging" in nvml
+    assert "_nvml_gauge(" in _module_text("device", None, str(tmp_path.parent))
