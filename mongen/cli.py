@@ -12,13 +12,16 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mongen import __version__
 from mongen.console import NORMAL, QUIET, VERBOSE, Console, paint
 from mongen.errors import FileSystemError, Finding, OutputError, SpecError, ToolMissingError
+
+if TYPE_CHECKING:
+    from mongen.model import Spec
 
 app = typer.Typer(
     name="mongen",
@@ -54,10 +57,8 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _project_spec(spec: str | None) -> str:
-    """SPEC as given, else the project config's one spec (shown relative to the working directory)."""
-    if spec is not None:
-        return spec
+def _config_specs() -> list[str]:
+    """The project config's specs (shown relative to the working directory); none is a usage error."""
     from mongen.config import find_config, shown_path
 
     config = find_config(Path.cwd())
@@ -66,12 +67,39 @@ def _project_spec(spec: str | None) -> str:
             "no spec given and no project config found here or above (up to the git root); pass a spec file, "
             'or create mongen.toml with: specs = ["path/to/spec.yaml"] and out = "out"'
         )
-    if len(config.specs) != 1:
-        raise _fail(
-            f"{shown_path(config.file)} names {len(config.specs)} specs; this version generates one spec "
-            "per run: pass one of them as SPEC"
-        )
-    return shown_path(config.specs[0])
+    return [shown_path(spec) for spec in config.specs]
+
+
+def _project_spec(spec: str | None) -> str:
+    """SPEC as given, else the project config's one spec, for commands that take one."""
+    if spec is not None:
+        return spec
+    specs = _config_specs()
+    if len(specs) != 1:
+        raise _fail(f"the project config names {len(specs)} specs; this command takes one: pass one of them as SPEC")
+    return specs[0]
+
+
+def _project_specs(specs: list[str] | None) -> list[str]:
+    """SPEC... as given, else every spec the project config names."""
+    return list(specs) if specs else _config_specs()
+
+
+def _lint_specs(spec: str | None, have_files: bool) -> list[Spec | None]:
+    """The specs lint checks against: --spec, else the project config's one spec. FILES outside any
+    project (no config), or in one of several services, are linted spec-less; with no FILES, the
+    generated rules of each spec the config names are linted in turn."""
+    from mongen.config import find_config, shown_path
+    from mongen.spec.build import load_spec
+
+    if spec is not None:
+        return [load_spec(spec)]
+    if not have_files:
+        return [load_spec(path) for path in _project_specs(None)]
+    config = find_config(Path.cwd())
+    if config is None or len(config.specs) != 1:
+        return [None]
+    return [load_spec(shown_path(config.specs[0]))]
 
 
 def _project_out(out: Path | None) -> Path:
@@ -104,7 +132,14 @@ def _print_findings(findings: list[Finding], fmt: Format = Format.text) -> None:
 @app.command()
 def generate(
     ctx: typer.Context,
-    spec: SpecArg = None,
+    specs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="SPEC...",
+            help="Spec files, one per service, all written into OUT with one prometheus.yml and one "
+            "alertmanager.yml; default: every spec the project config names.",
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output directory (owned by mongen); default: the config's out.")
     ] = None,
@@ -121,15 +156,16 @@ def generate(
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Generate every artifact for SPEC into OUT, validate it, then replace OUT atomically."""
+    """Generate every artifact for each SPEC into OUT, validate it, then replace OUT atomically."""
     from mongen import pipeline
 
     console = _console(ctx, quiet, verbose)
-    spec_path, out_dir = _project_spec(spec), _project_out(out)
+    spec_paths, out_dir = _project_specs(specs), _project_out(out)
+    spec_path = " ".join(spec_paths)
     label = "checking" if check else "generating" if no_validate else "generating and validating"
     with console.step(f"{label} {out_dir} from {spec_path}"):
         result = pipeline.generate(
-            spec_path,
+            spec_paths,
             out_dir,
             validate=not no_validate,
             check=check,
@@ -189,10 +225,17 @@ def lint(
         str | None,
         typer.Option(
             "--spec",
-            help="Spec the rules are checked against. Without it, FILES get every check that needs no spec; "
-            "with no FILES either, the generated rules of the project config's spec are linted.",
+            help="Spec the rules are checked against; default: the project config's spec. Without either, "
+            "FILES get every check that needs no spec. With no FILES, the generated rules of --spec, else of "
+            "each spec the project config names, are linted.",
         ),
     ] = None,
+    no_spec: Annotated[
+        bool,
+        typer.Option(
+            "--no-spec", help="Lint FILES with the checks that need no spec, even in a project with a config."
+        ),
+    ] = False,
     fmt: Annotated[Format, typer.Option("--format", help="text, json or github (workflow annotations).")] = Format.text,
     diff_base: Annotated[
         str | None, typer.Option("--diff-base", help="Only report rules changed since this git revision.")
@@ -219,8 +262,8 @@ def lint(
     """Check Prometheus rule files: structure, alert hygiene and PromQL shape, and with --spec the
     metrics, labels, values and types the spec declares. Findings go to stdout, the summary to stderr."""
     from mongen.lint.context import LintOptions
+    from mongen.lint.runner import LintResult
     from mongen.lint.runner import lint as run_lint
-    from mongen.spec.build import load_spec
     from mongen.units import duration_seconds
 
     console = _console(ctx, quiet, verbose)
@@ -230,23 +273,27 @@ def lint(
     min_for_seconds = duration_seconds(min_for) if min_for is not None else 0.0
     if min_for_seconds is None:
         raise _fail(f"--min-for {min_for!r} is not a duration such as 90s, 5m or 1h30m")
-    # Files without --spec: spec-less. Neither: the project spec's own rules.
-    model = load_spec(_project_spec(spec)) if spec is not None or not paths else None
+    if no_spec and (spec is not None or not paths):
+        raise _fail("--no-spec lints FILES without a spec: give FILES, and no --spec")
+    models = [None] if no_spec else _lint_specs(spec, bool(paths))
+    result = LintResult([], 0, 0)
     try:
         with console.step("linting" if no_promtool else "linting (promtool included)"):
-            result = run_lint(
-                model,
-                list(paths or []),
-                diff_base,
-                run_promtool=not no_promtool,
-                processes=jobs,
-                options=LintOptions(min_for_seconds),
-            )
+            for model in models:
+                one = run_lint(
+                    model,
+                    list(paths or []),
+                    diff_base,
+                    run_promtool=not no_promtool,
+                    processes=jobs,
+                    options=LintOptions(min_for_seconds),
+                )
+                result = LintResult(result.findings + one.findings, result.files + one.files, result.rules + one.rules)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     _print_findings(result.findings, fmt)
     errors = sum(f.severity == "error" for f in result.findings)
-    mode = "" if model is not None else " (no spec: spec checks skipped)"
+    mode = "" if models[0] is not None else " (no spec: spec checks skipped)"
     console.status(
         f"{result.rules} rules in {result.files} files: {errors} errors, {len(result.findings) - errors} warnings{mode}"
     )

@@ -66,9 +66,13 @@ def project_root(spec_path: str | Path) -> Path:
 
 
 def spec_name(spec_path: str | Path) -> str:
-    """How generated headers name the spec: its path relative to the project root, `/`-separated."""
-    resolved = Path(spec_path).resolve()
-    return resolved.relative_to(project_root(resolved)).as_posix()
+    """How generated headers name the spec: its path relative to the project root, `/`-separated;
+    as given when it cannot be resolved (a NUL byte, a loop of links)."""
+    try:
+        resolved = Path(spec_path).resolve()
+        return resolved.relative_to(project_root(resolved)).as_posix()
+    except (OSError, ValueError, RuntimeError):
+        return str(spec_path)
 
 
 def shown_path(path: Path) -> str:

@@ -22,6 +22,9 @@ PROGRESS_AFTER = 1.0
 
 QUIET, NORMAL, VERBOSE = -1, 0, 1
 _SEVERITY_COLOURS = {"error": "31", "warning": "33"}  # ANSI red, yellow
+# Validation checks report from several threads at once; print() writes the text and the newline
+# separately, so two lines could run into one.
+_LINE = threading.Lock()
 
 
 def wants_colour(stream: TextIO) -> bool:
@@ -37,14 +40,19 @@ class Console:
     progress_after: float = PROGRESS_AFTER
 
     def status(self, message: str) -> None:
-        """A line about what was done (`wrote 18 files to out`); silent with -q."""
+        """A line about what was done (`wrote 27 files to out`); silent with -q."""
         if self.verbosity > QUIET:
-            print(message, file=self.err, flush=True)
+            self._line(message)
 
     def detail(self, message: str) -> None:
         """A line only -v asks for (per-check timings)."""
         if self.verbosity >= VERBOSE:
-            print(message, file=self.err, flush=True)
+            self._line(message)
+
+    def _line(self, message: str) -> None:
+        with _LINE:
+            self.err.write(message + "\n")
+            self.err.flush()
 
     @contextmanager
     def step(self, label: str) -> Iterator[None]:
@@ -54,7 +62,7 @@ class Console:
 
         def announce() -> None:
             announced.set()
-            print(f"{label}...", file=self.err, flush=True)
+            self._line(f"{label}...")
 
         timer: threading.Timer | None = None
         if self.verbosity >= VERBOSE:
@@ -70,7 +78,7 @@ class Console:
                 timer.cancel()
                 timer.join()
             if announced.is_set():
-                print(f"{label}: done in {time.perf_counter() - start:.1f} s", file=self.err, flush=True)
+                self._line(f"{label}: done in {time.perf_counter() - start:.1f} s")
 
 
 def paint(severity: str, text: str, stream: TextIO) -> str:

@@ -7,6 +7,7 @@ use the folder patterns. A change of layout is a change of this file only.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterable
 from typing import Literal
 
 RuleFileKind = Literal["recording", "slos", "alerts"]
@@ -53,6 +54,14 @@ def rule_file(service: str, kind: RuleFileKind) -> str:
 
 def rule_files(service: str) -> dict[RuleFileKind, str]:
     return {kind: rule_file(service, kind) for kind in RULE_FILE_KINDS}
+
+
+def services_listed(paths: Iterable[str]) -> list[str]:
+    """The services whose files a listing (a marker's) holds: every service writes its recording
+    rule file, and no other file matches its pattern."""
+    prefix, suffix = f"{RULES_DIR}/", "-recording.yml"
+    names = (path[len(prefix) : -len(suffix)] for path in paths if path.startswith(prefix) and path.endswith(suffix))
+    return sorted(name for name in names if name and "/" not in name)
 
 
 def rule_test_file(service: str, name: str) -> str:

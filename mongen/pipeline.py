@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mongen.config import spec_name
 from mongen.drift import drift
-from mongen.errors import FileSystemError, Finding
+from mongen.errors import FileSystemError, Finding, OutputError, SpecError, SpecIssue
 from mongen.generators import generate_all
-from mongen.layout import MARKER
+from mongen.layout import MARKER, services_listed
 from mongen.model import Spec
-from mongen.ownership import marker_text
+from mongen.ownership import marker_text, read_marker
 from mongen.serialize import quoted_path
-from mongen.spec.build import load_spec
+from mongen.spec.build import build_spec, load_document
 from mongen.validate import CheckDone, validate_dir
 from mongen.writer import atomic_replace
 
@@ -35,14 +36,56 @@ def render(spec: Spec) -> dict[str, str]:
 
     Headers name the spec by its path in the project (config.spec_name), not as typed, so that
     `generate --check` agrees from any working directory and for any spelling of the path."""
-    spec = replace(spec, source=spec_name(spec.source))
+    return _one_service_tree(replace(spec, source=spec_name(spec.source)))
+
+
+def _one_service_tree(spec: Spec) -> dict[str, str]:
     files = generate_all(spec)
-    files[MARKER] = marker_text(spec.source, files)
+    files[MARKER] = marker_text([spec.source], files)
     return dict(sorted(files.items()))
 
 
+def render_specs(spec_paths: Sequence[str]) -> dict[str, str]:
+    """Every output file of one spec (as `render`), or of several sharing one tree (combine.py).
+    Every spec is loaded before any error is raised, so one run reports the problems of all."""
+    from mongen.combine import Service, combine, in_order
+
+    services: list[Service] = []
+    issues: list[SpecIssue] = []
+    for path in spec_paths:
+        try:
+            doc = load_document(path)
+            services.append(Service(replace(build_spec(doc), source=spec_name(path)), doc))
+        except SpecError as exc:
+            issues += exc.issues
+    if issues:
+        raise SpecError(issues)
+    if len(services) == 1:
+        return _one_service_tree(services[0].spec)
+    files = combine(services)
+    files[MARKER] = marker_text([s.spec.source for s in in_order(services)], files)
+    return dict(sorted(files.items()))
+
+
+def refuse_other_services(out_dir: Path, files: dict[str, str], action: str = "replace") -> None:
+    """A run generates every service of its tree: replacing a tree that holds services the run
+    does not generate would delete their files."""
+    listing = read_marker(out_dir) if out_dir.is_dir() else None
+    ours = services_listed(files)
+    others = sorted(set(services_listed(listing or ())) - set(ours))
+    if not others:
+        return
+    shown = quoted_path(str(out_dir))
+    raise OutputError(
+        f"refusing to {action} {shown}: it holds the files of {'services' if len(others) > 1 else 'service'} "
+        f"{', '.join(others)}, which this run does not generate (it generates {', '.join(ours)}); "
+        f"pass every service's spec in one run (`mongen generate SPEC... -o {shown}`), or list them all in "
+        "the project config's `specs` and run `mongen generate`. To drop a service, delete the directory and generate the rest"
+    )
+
+
 def generate(
-    spec_path: str,
+    spec_paths: str | Sequence[str],
     out_dir: Path,
     *,
     validate: bool = True,
@@ -50,10 +93,10 @@ def generate(
     prune: bool = False,
     on_check_done: CheckDone | None = None,
 ) -> GenerateResult:
-    """`prune`: delete entries of `out_dir` that mongen did not write instead of refusing.
+    """One spec's tree, or one tree for several (combine.py). `prune`: delete entries of `out_dir` that mongen did not write instead of refusing.
     `on_check_done(name, seconds)` hears of each validation check as it finishes."""
-    spec = load_spec(spec_path)
-    files = render(spec)
+    files = render_specs([spec_paths] if isinstance(spec_paths, str) else spec_paths)
+    refuse_other_services(out_dir, files, "check" if check else "replace")
     result = GenerateResult(files)
     if check:
         try:

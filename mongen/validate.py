@@ -74,7 +74,7 @@ def _check_config(promtool: str, path: Path, text: str) -> subprocess.CompletedP
     with tempfile.TemporaryDirectory(prefix="mongen-config-") as tmp:
         for sibling in path.parent.iterdir():
             if sibling.name != path.name:
-                os.symlink(sibling, Path(tmp, sibling.name))
+                os.symlink(sibling.absolute(), Path(tmp, sibling.name))  # a relative DIR would dangle
         Path(tmp, path.name).write_text(text)
         return _run([promtool, "check", "config", path.name], cwd=Path(tmp))
 

@@ -11,6 +11,8 @@ from mongen.spec.build import load_spec
 from mongen.validate import require
 
 ROOT = Path(__file__).resolve().parent.parent
+# Files `generate` writes for specs/emotivoice.yaml (the marker included), as the golden copy holds them.
+EMOTIVOICE_FILES = sum(1 for p in (ROOT / "tests/golden/emotivoice").rglob("*") if p.is_file())
 DEFAULT_SPEC = "specs/emotivoice.yaml"
 
 

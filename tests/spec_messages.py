@@ -11,6 +11,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = (*sorted((ROOT / "mongen/spec").glob("*.py")), *sorted((ROOT / "mongen/rules/alert_kinds").glob("*.py")))
+# Where several specs that cannot share one ops tree are refused (tests/test_ops_tree.py's cases).
+COMBINE_SOURCES = (ROOT / "mongen/combine.py",)
 # Functions elsewhere whose returned text ends up in a spec error.
 WORDING_FUNCTIONS = {ROOT / "mongen/synth/histograms.py": {"quantile_untestable"}}
 _SINKS = {"fail", "issue", "SpecIssue", "_refuse"}
@@ -31,13 +33,14 @@ def _is_wording_function(name: str, extra: set[str]) -> bool:
     return name.endswith(("_problem", "_message")) or name in extra
 
 
-def message_sites() -> list[MessageSite]:
+def message_sites(sources: tuple[Path, ...] = SOURCES) -> list[MessageSite]:
     sites = []
-    for file in (*SOURCES, *WORDING_FUNCTIONS):
+    wording = WORDING_FUNCTIONS if sources == SOURCES else {}
+    for file in (*sources, *wording):
         tree = ast.parse(file.read_text("utf-8"))
-        extra = WORDING_FUNCTIONS.get(file, set())
+        extra = wording.get(file, set())
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and file in SOURCES:
+            if isinstance(node, ast.Call) and file in sources:
                 func = node.func
                 name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
                 if name in _SINKS and not _is_plumbing(tree, node):

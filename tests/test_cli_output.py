@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from mongen.console import NORMAL, QUIET, VERBOSE, Console
-from tests.conftest import ROOT, need
+from tests.conftest import EMOTIVOICE_FILES, ROOT, need
 
 SPEC = (ROOT / "specs/emotivoice.yaml").read_text()
 
@@ -129,7 +129,7 @@ def test_generate_status_on_stderr_and_quiet_silences_it(tmp_path: Path) -> None
     out = tmp_path / "out"
     proc = mongen("generate", "specs/emotivoice.yaml", "-o", str(out), "--no-validate")
     assert proc.stdout == ""
-    assert proc.stderr == f"wrote 18 files to {out}, not validated (--no-validate)\n"
+    assert proc.stderr == f"wrote {EMOTIVOICE_FILES} files to {out}, not validated (--no-validate)\n"
     for args in (["-q", "generate"], ["generate", "-q"]):
         quiet = mongen(*args, "specs/emotivoice.yaml", "-o", str(out), "--no-validate")
         assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
@@ -152,6 +152,7 @@ def test_verbose_shows_every_step_off_a_terminal_and_normal_runs_are_silent_in_c
         "rules",
         "kubernetes_rules",
         "rule_tests",
+        "entries",
         "alertmanager",
         "nginx",
         "grafana",
@@ -235,17 +236,17 @@ def _spec_with_budget(tmp_path: Path, budget: int) -> Path:
 def test_cardinality_within_budget_is_quiet_and_exits_0(tmp_path: Path) -> None:
     proc = mongen("cardinality", str(_spec_with_budget(tmp_path, 1000)))
     assert proc.returncode == 0
-    assert proc.stdout.splitlines()[-1].split() == ["total", "333", "budget", "1000"]
+    assert proc.stdout.splitlines()[-1].split() == ["total", "423", "budget", "1000"]
     assert "warning" not in proc.stdout + proc.stderr
 
 
 def test_cardinality_near_the_budget_warns(tmp_path: Path) -> None:
-    spec = _spec_with_budget(tmp_path, 362)  # 333 series: 92% of the budget
+    spec = _spec_with_budget(tmp_path, 460)  # 423 series: 92% of the budget
     proc = mongen("cardinality", str(spec))
     assert proc.returncode == 0
     line = next(n for n, x in enumerate(spec.read_text().splitlines(), 1) if "max_series_per_instance" in x)
     assert re.search(
-        rf"^{re.escape(str(spec))}:{line}:\d+: warning \[cardinality-budget\] 333 series per instance use 92% of the budget of 362",
+        rf"^{re.escape(str(spec))}:{line}:\d+: warning \[cardinality-budget\] 423 series per instance use 92% of the budget of 460",
         proc.stdout,
         re.M,
     ), proc.stdout
@@ -255,10 +256,10 @@ def test_cardinality_over_budget_prints_the_table_and_exits_1(tmp_path: Path) ->
     spec = _spec_with_budget(tmp_path, 300)
     proc = mongen("cardinality", str(spec))
     assert proc.returncode == 1, proc.stderr
-    assert re.search(r"emoti_voice_tts_requests_total\s+counter\s+270", proc.stdout)
-    assert re.search(r"^total\s+333\s+budget 300$", proc.stdout, re.M)
+    assert re.search(r"emoti_voice_tts_requests_total\s+counter\s+360", proc.stdout)
+    assert re.search(r"^total\s+423\s+budget 300$", proc.stdout, re.M)
     assert (
-        "error [cardinality-budget] the metrics expose 333 series per instance, over the budget of 300" in proc.stdout
+        "error [cardinality-budget] the metrics expose 423 series per instance, over the budget of 300" in proc.stdout
     )
     # Everywhere else the spec is still rejected.
     assert mongen("generate", str(spec), "-o", str(tmp_path / "o"), "--no-validate").returncode == 2

@@ -13,7 +13,7 @@ import pytest
 
 from mongen.config import find_config, project_root, spec_name
 from mongen.errors import SpecError
-from tests.conftest import ROOT
+from tests.conftest import EMOTIVOICE_FILES, ROOT
 
 SPEC = (ROOT / "specs/emotivoice.yaml").read_text()
 
@@ -131,10 +131,13 @@ def test_commands_need_no_arguments_with_a_config(repo: Path) -> None:
     (repo / "mongen.toml").write_text('specs = ["specs/tts.yaml"]\nout = "monitoring"\n')
     proc = mongen("generate", "--no-validate", cwd=repo)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == "wrote 18 files to monitoring, not validated (--no-validate)\n"
+    assert proc.stderr == f"wrote {EMOTIVOICE_FILES} files to monitoring, not validated (--no-validate)\n"
     # From below the config the paths are found the same; shown absolute, as they are not below.
     proc = mongen("generate", "--no-validate", cwd=repo / "docs")
-    assert proc.stderr == f"wrote 18 files to {repo.resolve() / 'monitoring'}, not validated (--no-validate)\n"
+    assert (
+        proc.stderr
+        == f"wrote {EMOTIVOICE_FILES} files to {repo.resolve() / 'monitoring'}, not validated (--no-validate)\n"
+    )
     assert (
         (repo / "monitoring/prometheus/prometheus.yml")
         .read_text()
@@ -153,12 +156,23 @@ def test_no_spec_and_no_config_is_a_usage_error(repo: Path) -> None:
     assert 'create mongen.toml with: specs = ["path/to/spec.yaml"]' in proc.stderr
 
 
-def test_several_specs_need_one_chosen_until_multi_service_runs(repo: Path) -> None:
+def test_several_specs_generate_one_tree_and_single_spec_commands_need_one_chosen(repo: Path) -> None:
+    renamed = SPEC.replace("name: emotivoice", "name: asr").replace("job: emotivoice", "job: asr")
+    second = renamed.replace("name: Emotivoice", "name: Asr")
+    (repo / "specs/asr.yaml").write_text(second)
     (repo / "mongen.toml").write_text('specs = ["specs/tts.yaml", "specs/asr.yaml"]\n')
     proc = mongen("generate", "--no-validate", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert (repo / "out/prometheus/rules/asr-recording.yml").is_file()
+    assert (repo / "out/prometheus/rules/emotivoice-recording.yml").is_file()
+    assert mongen("generate", "--check", cwd=repo).returncode == 0
+    lint = mongen("lint", "--no-promtool", cwd=repo)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    single = mongen("lint", "--no-promtool", "--spec", "specs/tts.yaml", cwd=repo)
+    assert lint.stderr.split(" rules")[0] == str(2 * int(single.stderr.split(" rules")[0])), lint.stderr
+    proc = mongen("cardinality", cwd=repo)
     assert proc.returncode == 2
-    assert "mongen.toml names 2 specs; this version generates one spec per run" in proc.stderr
-    assert mongen("generate", "specs/tts.yaml", "--no-validate", cwd=repo).returncode == 0
+    assert "the project config names 2 specs; this command takes one: pass one of them as SPEC" in proc.stderr
 
 
 def test_check_agrees_for_every_spelling_and_directory_even_after_import(repo: Path) -> None:

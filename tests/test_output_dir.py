@@ -278,7 +278,7 @@ def _kill_script(out: Path, moment: str) -> str:
         writer._exchange = lambda a, b: False
         os.rename = rename
         if {moment == "validating"}:
-            pipeline.validate_dir = lambda root: os.kill(os.getpid(), signal.SIGKILL)
+            pipeline.validate_dir = lambda root, **_: os.kill(os.getpid(), signal.SIGKILL)
         pipeline.generate({DEFAULT_SPEC!r}, Path({str(out)!r}), validate={moment == "validating"})
         """
     )

@@ -103,5 +103,10 @@ def config(spec: Spec) -> dict[str, Any]:
     }
 
 
+def text(data: dict[str, Any], head: str) -> str:
+    """prometheus.yml's text: `head` (the header) and the explanation, then the config."""
+    return head + _EXPLANATION + to_yaml(data)
+
+
 def generate(spec: Spec) -> dict[str, str]:
-    return {layout.PROMETHEUS_CONFIG: header(spec.source) + _EXPLANATION + to_yaml(config(spec))}
+    return {layout.PROMETHEUS_CONFIG: text(config(spec), header(spec.source))}

@@ -52,7 +52,12 @@ def load_document(path: str | Path) -> LoadedDocument:
     try:
         text = _read_spec(Path(path))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        reason = f"cannot read spec: {exc.__class__.__name__}: {exc}"
+        if isinstance(exc, FileNotFoundError):
+            reason = "cannot read spec: no such file; check the path (relative paths start at the working directory)"
+        elif isinstance(exc, OSError) and exc.strerror:
+            reason = f"cannot read spec: {exc.strerror}"
+        else:
+            reason = f"cannot read spec: {exc.__class__.__name__}: {exc}"
         raise SpecError([SpecIssue(Location(file, 1, 1), (), reason)]) from None
     return load_yaml(text, file)
 
