@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from mongen.errors import YamlPath
-from mongen.model import COUNTER, DEFAULT_MAX_GPUS, HISTOGRAM, NVML_GPU_LABEL, ROLE_TYPES, LabelDef, Matcher, Metric, NvmlSource, Role
+from mongen.model import (
+    COUNTER,
+    DEFAULT_MAX_GPUS,
+    HISTOGRAM,
+    NVML_GPU_LABEL,
+    ROLE_TYPES,
+    LabelDef,
+    Matcher,
+    Metric,
+    NvmlSource,
+    Role,
+)
 from mongen.spec.issues import Definitions, SpecIssues
 from mongen.spec.matchers import read_matchers
 
@@ -78,7 +89,7 @@ def _metric(
     )
 
 
-def _nvml_source(issues: SpecIssues, body: dict[str, Any], path: YamlPath) -> NvmlSource | None | bool:
+def _nvml_source(issues: SpecIssues, body: dict[str, Any], path: YamlPath) -> NvmlSource | Literal[False] | None:
     """The metric's NVML source; None for `from: manual` (the service sets the value), False when
     `source` was rejected."""
     source = body.get("source")
