@@ -489,7 +489,8 @@ class _NvmlGpuMemory:
                     if entry.isdecimal():
                         handles.append(nvml.nvmlDeviceGetHandleByIndex(int(entry)))
                     elif entry.startswith("GPU-"):
-                        handles.append(nvml.nvmlDeviceGetHandleByUUID(entry))
+                        # bytes: what every nvidia-ml-py takes (recent ones convert str themselves)
+                        handles.append(nvml.nvmlDeviceGetHandleByUUID(entry.encode()))
                     else:
                         break
                 except nvml.NVMLError:

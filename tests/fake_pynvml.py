@@ -58,7 +58,9 @@ class FakeNvml:
             raise NVMLError("Invalid Argument")
         return index
 
-    def nvmlDeviceGetHandleByUUID(self, uuid: str) -> int:
+    def nvmlDeviceGetHandleByUUID(self, uuid: str | bytes) -> int:
+        # nvidia-ml-py passes the UUID to NVML as a C string: bytes, or str it encodes itself
+        uuid = uuid.decode() if isinstance(uuid, bytes) else uuid
         for index, gpu in enumerate(self.gpus):
             if gpu.uuid == uuid:
                 return index
