@@ -217,6 +217,18 @@ class Alert:
     window: int = 300
     description: str = ""
     min_requests: int = 0  # error_ratio: requests the window must hold before the ratio counts
+    comparison: Literal["above", "below"] = "above"  # gauge_threshold: which side of `threshold` fires
+    expr: str | None = None  # expr: raw PromQL, checked against the spec (mongen.spec.expressions)
+    summary: str = ""  # expr: the summary annotation (literal text)
+
+
+@dataclass(frozen=True)
+class SpecRecordingRule:
+    """A `recording_rules` entry: the spec author's own recording rule, checked against the spec."""
+
+    record: str
+    expr: str
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -225,6 +237,31 @@ class Receiver:
     type: str
     to: str | None = None
     url: str | None = None
+    channel: str | None = None  # slack
+    # Alertmanager's `*_file` field that holds the receiver's secret, and the file's path; a
+    # secret never appears in alertmanager.yml itself.
+    secret_file: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class TimeInterval:
+    """One entry of an Alertmanager time interval; every field left empty matches any time."""
+
+    times: tuple[tuple[str, str], ...] = ()  # (start_time, end_time), "HH:MM"
+    weekdays: tuple[str, ...] = ()
+    days_of_month: tuple[str, ...] = ()
+    months: tuple[str, ...] = ()
+    years: tuple[str, ...] = ()
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class RouteTimes:
+    """When the route of `severity` is muted, or the only times it is active (interval names)."""
+
+    severity: str
+    mute: tuple[str, ...] = ()
+    active: tuple[str, ...] = ()
 
 
 # The severity that pages: its receivers wake someone up, so none of them may catch the alerts
@@ -242,6 +279,8 @@ class Routing:
     auth_username: str | None = None
     auth_password_file: str | None = None
     default_receiver: str | None = None  # the root route's receiver; None: a receiver that sends nothing
+    time_intervals: tuple[tuple[str, tuple[TimeInterval, ...]], ...] = ()
+    route_times: tuple[RouteTimes, ...] = ()
 
     @property
     def severities(self) -> tuple[str, ...]:
@@ -263,6 +302,20 @@ class Scrape:
     k8s_port_name: str
     file_sd: str | None
     alertmanagers: tuple[str, ...]
+    exporters: tuple[ExporterJob, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExporterJob:
+    """A scrape job for another exporter (node-exporter, dcgm-exporter); its series keep the job's
+    own `job` label."""
+
+    job: str
+    static_targets: tuple[str, ...]
+    file_sd: str | None
+    metrics_path: str = "/metrics"
+    interval: int | None = None  # None: the global scrape interval
+    exporter: Literal["dcgm"] | None = None
 
 
 @dataclass(frozen=True)
@@ -372,6 +425,7 @@ class Spec:
     kubernetes: Kubernetes
     rate_window: int = 300
     grafana_url: str | None = None  # base URL of the Grafana that serves the dashboard
+    recording_rules: tuple[SpecRecordingRule, ...] = ()  # the spec's own, after the generated ones
 
     @cached_property
     def label_by_name(self) -> dict[str, LabelDef]:

@@ -88,6 +88,9 @@ def _alert(
         window,
         body.get("description", ""),
         body.get("min_requests", DEFAULT_MIN_REQUESTS if "min_requests" in kind.fields else 0),
+        body.get("comparison", "above"),
+        body.get("expr"),
+        body.get("summary", ""),
     )
     kind.check(issues, alert, path, metric)
     return alert

@@ -10,13 +10,16 @@ from pathlib import Path
 from mongen.errors import Location, SpecError, SpecIssue, YamlPath
 from mongen.model import Spec
 from mongen.spec.alerts import read_alerts
+from mongen.spec.exporters import exporter_metrics
 from mongen.spec.exposure import read_exposure
+from mongen.spec.expressions import check_expressions
 from mongen.spec.external import read_external_metrics
 from mongen.spec.issues import SpecIssues
 from mongen.spec.kubernetes import read_kubernetes
 from mongen.spec.labels import read_enums, read_labels
 from mongen.spec.loader import LoadedDocument, load_yaml
 from mongen.spec.metrics import read_metrics
+from mongen.spec.recording_rules import read_recording_rules
 from mongen.spec.routing import read_routing
 from mongen.spec.schema import schema_issues, spec_schema
 from mongen.spec.scrape import read_scrape
@@ -79,8 +82,10 @@ def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
     routing = read_routing(issues, data.get("routing"))
     slos = read_slos(issues, data.get("slos", []), metrics, labels)
     alerts = read_alerts(issues, data.get("alerts", []), metrics, labels, routing, scrape)
+    recording_rules = read_recording_rules(issues, data.get("recording_rules", []))
     exposure = read_exposure(issues, data.get("exposure", {}), scrape)
     external = read_external_metrics(issues, data.get("external_metrics", []), metrics)
+    external += exporter_metrics(scrape.exporters if scrape else (), external)
     issues.raise_if_any()
     assert scrape is not None, "read_scrape returns None only after reporting an issue"
     spec = Spec(
@@ -100,7 +105,9 @@ def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
         routing=routing,
         kubernetes=read_kubernetes(data.get("kubernetes", {})),
         grafana_url=grafana_url,
+        recording_rules=recording_rules,
     )
+    check_expressions(issues, spec)
     if check_budget and (over := budget_problem(spec)):
         issues.fail(BUDGET_PATH, over)
     issues.raise_if_any()
