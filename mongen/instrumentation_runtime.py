@@ -11,7 +11,9 @@ never reuses for a spec-derived identifier.
 
 Lines ending in `# nvml` and blocks between `# nvml {` and `# } nvml` read GPU memory from NVML;
 the generator keeps them (without those markers) only in modules whose spec has a `gpu_memory`
-metric with `source: {from: nvml}`, so every other module stays as it was.
+metric with `source: {from: nvml}`, so every other module stays as it was. The part is marked
+here rather than kept in a file of its own (which would make this file shorter than its ~550
+lines) because its imports must join the generated module's one import block.
 """
 
 from __future__ import annotations
