@@ -1,9 +1,11 @@
 # mongen developer targets. `make install demo` sets everything up and runs the main job.
 PYTHON ?= python3
+# The Python that has mongen: ./.venv's after `make install` put it there (see install), else PYTHON.
+PY := $(shell [ -z "$$VIRTUAL_ENV" ] && [ -x .venv/bin/python ] && echo .venv/bin/python || echo $(PYTHON))
 SPEC ?= specs/emotivoice.yaml
 OUT ?= out
 # After a non-root `make install` outside a virtualenv, mongen lives in .venv.
-MONGEN ?= $(shell command -v mongen >/dev/null && echo mongen || echo .venv/bin/mongen)
+MONGEN ?= $(if $(filter .venv/bin/python,$(PY)),.venv/bin/mongen,mongen)
 
 .PHONY: install demo test test-fast lint golden bench
 
@@ -16,12 +18,16 @@ install:
 	fi
 	@# The Debian packages start their daemons where an init system runs; tests start their own.
 	@-if command -v service >/dev/null && [ "$$(id -u)" = "0" ]; then service prometheus stop >/dev/null 2>&1; service prometheus-alertmanager stop >/dev/null 2>&1; service nginx stop >/dev/null 2>&1; true; fi
-	@# pip installs into the active virtualenv, or as root system-wide; anyone else gets ./.venv
-	@# (a per-user install is refused by externally managed Pythons such as Debian's, PEP 668).
-	@if [ "$$(id -u)" = "0" ] || $(PYTHON) -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)'; then \
+	@# pip installs into the active virtualenv, or as root into a Python that allows it; anyone else,
+	@# and an externally managed Python (Debian's /usr/bin/python3, PEP 668), gets ./.venv.
+	@if $(PYTHON) -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)' || { [ "$$(id -u)" = "0" ] && \
+		$(PYTHON) -c 'import os, sys, sysconfig; sys.exit(os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))'; }; then \
 		$(PYTHON) -m pip install -q -e '.[dev]'; \
 	else \
-		echo "not root and no virtualenv active: installing into .venv; run '. .venv/bin/activate' to use it"; \
+		echo "installing into .venv (no virtualenv active, and this Python takes no system-wide install); make's targets use it, '. .venv/bin/activate' puts mongen on your PATH"; \
+		if ! $(PYTHON) -c 'import ensurepip' 2>/dev/null && [ "$$(id -u)" = "0" ]; then \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; \
+		fi; \
 		$(PYTHON) -m venv .venv && .venv/bin/python -m pip install -q -e '.[dev]'; \
 	fi
 	@for t in promtool amtool; do command -v $$t >/dev/null || echo "warning: $$t missing: run 'make install' as root, apt-get install prometheus prometheus-alertmanager, or see README (Installing promtool, amtool and nginx)"; done
@@ -33,18 +39,18 @@ demo:
 	@cd $(OUT) && find . -type f | sort
 
 test:
-	$(PYTHON) -m pytest -q
+	$(PY) -m pytest -q
 
 test-fast:
-	$(PYTHON) -m pytest -q -m "not e2e"
+	$(PY) -m pytest -q -m "not e2e"
 
 lint:
-	ruff check mongen tests examples bench
-	ruff format --check mongen
-	mypy
+	$(PY) -m ruff check mongen tests examples bench
+	$(PY) -m ruff format --check mongen
+	$(PY) -m mypy
 
 golden:
-	$(PYTHON) -m tests.regenerate_golden
+	$(PY) -m tests.regenerate_golden
 
 bench:
-	$(PYTHON) bench/run.py
+	$(PY) bench/run.py

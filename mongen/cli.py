@@ -175,7 +175,11 @@ def generate(
     if check:
         if result.diff:
             typer.echo(result.diff, nl=False)
-            raise _fail(f"{out_dir} is out of date with {spec_path}; run `mongen generate {spec_path} -o {out_dir}`", 1)
+            # Drift is the answer --check was asked for, not an error of the run.
+            typer.echo(
+                f"{out_dir} is out of date with {spec_path}; run `mongen generate {spec_path} -o {out_dir}`", err=True
+            )
+            raise typer.Exit(1)
         console.status(f"{out_dir} is up to date with {spec_path}")
         return
     _print_findings(_below(out_dir, result.findings))
@@ -275,6 +279,8 @@ def lint(
         raise _fail(f"--min-for {min_for!r} is not a duration such as 90s, 5m or 1h30m")
     if no_spec and (spec is not None or not paths):
         raise _fail("--no-spec lints FILES without a spec: give FILES, and no --spec")
+    if diff_base is not None and not paths:
+        raise _fail("--diff-base compares rule files in a git repository: give them as FILES")
     models = [None] if no_spec else _lint_specs(spec, bool(paths))
     result = LintResult([], 0, 0)
     try:

@@ -242,12 +242,20 @@ def _settings(
 
 
 def _scrape_jobs(conflicts: _Conflicts, values: list[tuple[Service, list[dict[str, Any]]]]) -> list[dict[str, Any]]:
-    """Every job; a job name, or a `job` label a job sets, belongs to one service."""
+    """Every job; a job name, or a `job` label a job sets, belongs to one service. An exporter's
+    job (`scrape.exporters`: dcgm-exporter on the GPU hosts both services run on) that two specs
+    define the same is one job, scraped once."""
     owner: dict[str, Service] = {}
     where: YamlPath = ("scrape", "job")
+    exporter_jobs = {e.job for service, _ in values for e in service.spec.scrape.exporters}
+    shared: list[dict[str, Any]] = []
     for service, jobs in values:
         clashes: dict[str, list[str]] = {}  # earlier service -> the names it holds already
         for job in jobs:
+            if job["job_name"] in exporter_jobs and job in shared:
+                continue
+            if job["job_name"] in exporter_jobs:
+                shared.append(job)
             labels = [r.get("replacement") for r in job.get("relabel_configs", []) if r.get("target_label") == "job"]
             for name in dict.fromkeys([job["job_name"], *labels]):
                 earlier = owner.setdefault(name, service)
@@ -262,7 +270,8 @@ def _scrape_jobs(conflicts: _Conflicts, values: list[tuple[Service, list[dict[st
                 "names label every series and must be unique in one prometheus.yml: set a different `scrape.job` "
                 "in one spec",
             )
-    return [job for _, jobs in values for job in jobs]
+    kept = [job for _, jobs in values for job in jobs]
+    return [job for i, job in enumerate(kept) if job["job_name"] not in exporter_jobs or job not in kept[:i]]
 
 
 def _alertmanager(ordered: list[Service], conflicts: _Conflicts) -> tuple[dict[str, Any], list[dict[str, Any]]]:

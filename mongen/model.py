@@ -35,6 +35,14 @@ ROLE_TYPES: dict[Role, MetricType] = {
     "in_flight": GAUGE,
 }
 
+# How a `gpu_memory` metric with `source: {from: nvml}` reads NVML at scrape time: the device's
+# used memory, or the memory of this service's own processes on it.
+GpuMemoryMode = Literal["device", "process"]
+GPU_MEMORY_MODES: tuple[GpuMemoryMode, ...] = ("device", "process")
+# The label the NVML collector sets: the GPU's NVML index, as dcgm-exporter's `gpu` label.
+NVML_GPU_LABEL: Final = "gpu"
+DEFAULT_MAX_GPUS: Final = 8
+
 SloKind = Literal["ratio", "latency"]
 BurnSeverity = Literal["page", "ticket"]
 BurnSpeed = Literal["quick", "slow"]
@@ -79,6 +87,15 @@ class Matcher:
 
 
 @dataclass(frozen=True)
+class NvmlSource:
+    """A `gpu_memory` gauge the generated module reads from NVML at scrape time, one series per
+    visible GPU (at most `max_gpus`), instead of a value the service sets."""
+
+    mode: GpuMemoryMode
+    max_gpus: int = DEFAULT_MAX_GPUS
+
+
+@dataclass(frozen=True)
 class Metric:
     name: str  # as written in the spec
     type: MetricType
@@ -89,6 +106,12 @@ class Metric:
     errors: tuple[Matcher, ...] = ()
     record_by: tuple[tuple[str, ...], ...] = ((),)
     role: Role | None = None
+    nvml: NvmlSource | None = None
+
+    @property
+    def exposed_labels(self) -> tuple[str, ...]:
+        """The labels on its series: the declared ones, or NVML's GPU index for an NVML gauge."""
+        return (NVML_GPU_LABEL,) if self.nvml else self.labels
 
     @property
     def base(self) -> str:
@@ -107,6 +130,8 @@ class Metric:
         """Every series name the client exposes, with its label names."""
         if self.type == COUNTER:
             return {self.base + "_total": self.labels}
+        if self.nvml:
+            return {self.name: self.exposed_labels}
         if self.type == HISTOGRAM:
             return {
                 self.name + "_bucket": (*self.labels, "le"),
@@ -192,6 +217,18 @@ class Alert:
     window: int = 300
     description: str = ""
     min_requests: int = 0  # error_ratio: requests the window must hold before the ratio counts
+    comparison: Literal["above", "below"] = "above"  # gauge_threshold: which side of `threshold` fires
+    expr: str | None = None  # expr: raw PromQL, checked against the spec (mongen.spec.expressions)
+    summary: str = ""  # expr: the summary annotation (literal text)
+
+
+@dataclass(frozen=True)
+class SpecRecordingRule:
+    """A `recording_rules` entry: the spec author's own recording rule, checked against the spec."""
+
+    record: str
+    expr: str
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -200,6 +237,31 @@ class Receiver:
     type: str
     to: str | None = None
     url: str | None = None
+    channel: str | None = None  # slack
+    # Alertmanager's `*_file` field that holds the receiver's secret, and the file's path; a
+    # secret never appears in alertmanager.yml itself.
+    secret_file: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class TimeInterval:
+    """One entry of an Alertmanager time interval; every field left empty matches any time."""
+
+    times: tuple[tuple[str, str], ...] = ()  # (start_time, end_time), "HH:MM"
+    weekdays: tuple[str, ...] = ()
+    days_of_month: tuple[str, ...] = ()
+    months: tuple[str, ...] = ()
+    years: tuple[str, ...] = ()
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class RouteTimes:
+    """When the route of `severity` is muted, or the only times it is active (interval names)."""
+
+    severity: str
+    mute: tuple[str, ...] = ()
+    active: tuple[str, ...] = ()
 
 
 # The severity that pages: its receivers wake someone up, so none of them may catch the alerts
@@ -217,6 +279,8 @@ class Routing:
     auth_username: str | None = None
     auth_password_file: str | None = None
     default_receiver: str | None = None  # the root route's receiver; None: a receiver that sends nothing
+    time_intervals: tuple[tuple[str, tuple[TimeInterval, ...]], ...] = ()
+    route_times: tuple[RouteTimes, ...] = ()
 
     @property
     def severities(self) -> tuple[str, ...]:
@@ -238,6 +302,20 @@ class Scrape:
     k8s_port_name: str
     file_sd: str | None
     alertmanagers: tuple[str, ...]
+    exporters: tuple[ExporterJob, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExporterJob:
+    """A scrape job for another exporter (node-exporter, dcgm-exporter); its series keep the job's
+    own `job` label."""
+
+    job: str
+    static_targets: tuple[str, ...]
+    file_sd: str | None
+    metrics_path: str = "/metrics"
+    interval: int | None = None  # None: the global scrape interval
+    exporter: Literal["dcgm"] | None = None
 
 
 @dataclass(frozen=True)
@@ -347,6 +425,7 @@ class Spec:
     kubernetes: Kubernetes
     rate_window: int = 300
     grafana_url: str | None = None  # base URL of the Grafana that serves the dashboard
+    recording_rules: tuple[SpecRecordingRule, ...] = ()  # the spec's own, after the generated ones
 
     @cached_property
     def label_by_name(self) -> dict[str, LabelDef]:
@@ -399,7 +478,10 @@ class Spec:
         }
 
     def series_count(self, metric: Metric) -> int:
-        """Exact series one instance exposes for `metric` once every combination is seen."""
+        """Exact series one instance exposes for `metric` once every combination is seen (an NVML
+        gauge: its bound, one series per visible GPU up to `max_gpus`)."""
+        if metric.nvml:
+            return metric.nvml.max_gpus
         combos = math.prod(len(self.label_by_name[name].values) for name in metric.labels)
         if metric.type == HISTOGRAM:
             return combos * (len(metric.buckets) + 1 + 2)  # +Inf bucket, _sum, _count

@@ -109,3 +109,19 @@ def test_a_report_file_holds_the_errors(repo: Path) -> None:
     assert _FINDING.replace("rules/", "../rules/", 1) in lines
     assert any("warning [short-range]" in line for line in lines)
     assert proc.stderr == "2 rules in 1 files: 1 errors, 1 warnings\n"
+
+
+def test_diff_base_without_files_says_to_give_them() -> None:
+    # The spec's own rules are generated into a temporary directory, which no git history knows.
+    proc = subprocess.run(
+        [sys.executable, "-m", "mongen", "lint", "--diff-base", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        "error: --diff-base compares rule files in a git repository: give them as FILES\n",
+    )

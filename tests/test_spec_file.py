@@ -32,6 +32,15 @@ def test_a_fifo_as_spec_is_refused_without_blocking(tmp_path: Path) -> None:
     )
 
 
+def test_a_missing_spec_says_so_in_words(tmp_path: Path) -> None:
+    run = _generate("nope.yaml", tmp_path)
+    assert (run.returncode, run.stderr) == (
+        2,
+        "nope.yaml:1:1: error: <root>: cannot read spec: no such file; check the path "
+        "(relative paths start at the working directory)\n",
+    )
+
+
 def test_a_huge_spec_is_refused_before_it_is_read(tmp_path: Path) -> None:
     with open(tmp_path / "spec.yaml", "wb") as handle:
         handle.truncate(5 * 1024 * 1024)  # sparse: nothing is written

@@ -11,7 +11,7 @@ import itertools
 from typing import Any
 
 from mongen import layout
-from mongen.model import Receiver, Spec
+from mongen.model import Receiver, Spec, TimeInterval
 from mongen.serialize import to_yaml
 
 # Receiver names in a spec are lower case (schema), so this one cannot collide with them.
@@ -27,13 +27,39 @@ def root_receiver(spec: Spec) -> str:
 def _receiver(receiver: Receiver) -> dict[str, Any]:
     if receiver.type == "email":
         return {"name": receiver.name, "email_configs": [{"to": receiver.to, "send_resolved": True}]}
-    hook: dict[str, Any] = {"url": receiver.url, "send_resolved": True}
-    # DingTalk and WeCom expect their own payloads; an adapter receives Alertmanager's.
-    return {"name": receiver.name, "webhook_configs": [hook]}
+    if receiver.type == "webhook":
+        hook: dict[str, Any] = {"url": receiver.url, "send_resolved": True}
+        # DingTalk and WeCom expect their own payloads; an adapter receives Alertmanager's.
+        return {"name": receiver.name, "webhook_configs": [hook]}
+    # Slack, PagerDuty, OpsGenie: the secret only as the path of the file Alertmanager reads it from.
+    assert receiver.secret_file is not None, "spec/receivers.py requires the secret's file"
+    field, path = receiver.secret_file
+    integration: dict[str, Any] = {field: path, "send_resolved": True}
+    if receiver.channel:
+        integration["channel"] = receiver.channel
+    return {"name": receiver.name, f"{receiver.type}_configs": [integration]}
+
+
+def _time_interval(entry: TimeInterval) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if entry.times:
+        out["times"] = [{"start_time": start, "end_time": end} for start, end in entry.times]
+    for key, values in (
+        ("weekdays", entry.weekdays),
+        ("days_of_month", entry.days_of_month),
+        ("months", entry.months),
+        ("years", entry.years),
+    ):
+        if values:
+            out[key] = list(values)
+    if entry.location:
+        out["location"] = entry.location
+    return out
 
 
 def config(spec: Spec) -> dict[str, Any]:
     routing = spec.routing
+    times = {t.severity: t for t in routing.route_times}
     routes = []
     for severity, receivers in routing.routes:
         for i, name in enumerate(receivers):
@@ -42,6 +68,10 @@ def config(spec: Spec) -> dict[str, Any]:
                 route["continue"] = True
             if severity == "page":
                 route["repeat_interval"] = "1h"
+            if severity in times and times[severity].mute:
+                route["mute_time_intervals"] = list(times[severity].mute)
+            if severity in times and times[severity].active:
+                route["active_time_intervals"] = list(times[severity].active)
             routes.append(route)
     doc: dict[str, Any] = {}
     if routing.smarthost:
@@ -71,6 +101,11 @@ def config(spec: Spec) -> dict[str, Any]:
                 "target_matchers": ['severity="ticket"'],
                 "equal": ["service", "slo"],
             }
+        ]
+    if routing.time_intervals:
+        doc["time_intervals"] = [
+            {"name": name, "time_intervals": [_time_interval(e) for e in entries]}
+            for name, entries in routing.time_intervals
         ]
     configs = [_receiver(r) for r in sorted(routing.receivers, key=lambda r: r.name)]
     if routing.default_receiver is None:

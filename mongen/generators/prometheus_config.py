@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from mongen import layout
-from mongen.model import Spec
+from mongen.model import ExporterJob, Spec
 from mongen.serialize import header, to_yaml
 from mongen.units import format_duration
 
@@ -86,7 +86,21 @@ def scrape_jobs(spec: Spec) -> list[dict[str, Any]]:
         if scrape.k8s_namespaces:
             sd["namespaces"] = {"names": list(scrape.k8s_namespaces)}
         jobs.append(_job(spec, "kubernetes", {"kubernetes_sd_configs": [sd]}, kubernetes_relabeling(spec)))
-    return jobs
+    return jobs + [_exporter_job(spec, exporter) for exporter in scrape.exporters]
+
+
+def _exporter_job(spec: Spec, exporter: ExporterJob) -> dict[str, Any]:
+    """Another exporter's job: its series keep their own `job` (e.g. dcgm-exporter's)."""
+    job: dict[str, Any] = {"job_name": exporter.job, "metrics_path": exporter.metrics_path}
+    if exporter.interval:
+        job["scrape_interval"] = format_duration(exporter.interval)
+        # Prometheus refuses a timeout longer than the interval; the global one may be.
+        job["scrape_timeout"] = format_duration(min(exporter.interval, spec.scrape.timeout))
+    if exporter.static_targets:
+        job["static_configs"] = [{"targets": list(exporter.static_targets)}]
+    if exporter.file_sd:
+        job["file_sd_configs"] = [{"files": [exporter.file_sd], "refresh_interval": "1m"}]
+    return job
 
 
 def config(spec: Spec) -> dict[str, Any]:

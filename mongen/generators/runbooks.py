@@ -18,8 +18,20 @@ from mongen.templating import render_template
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
+_CODE_SPAN = re.compile(r"(`+).*?(?<!`)\1(?!`)", re.S)
+
+
 def _text(text: str) -> str:
-    """Spec text in Markdown, where a Markdown viewer would read `<...>` as HTML."""
+    """Spec text in Markdown, where a Markdown viewer would read `<...>` as HTML. Code spans stay
+    as written: Markdown shows them literally, entities included (`&lt;` would show as such)."""
+    out, end = [], 0
+    for span in _CODE_SPAN.finditer(text):
+        out += [_escaped(text[end : span.start()]), span.group(0)]
+        end = span.end()
+    return "".join([*out, _escaped(text[end:])])
+
+
+def _escaped(text: str) -> str:
     return "".join(_HTML.get(char, char) for char in text)
 
 

@@ -128,6 +128,15 @@ def _gauge_rules(spec: Spec, metric: Metric) -> list[RecordingRule]:
 
 
 def recording_group(spec: Spec) -> RecordingGroup:
+    """The per-metric recording rules, then the spec's own `recording_rules`. What the spec's own
+    keep is left unknown here (lint works it out from their expressions)."""
+    own = tuple(RecordingRule(r.record, r.expr, (), r.labels) for r in spec.recording_rules)
+    return RecordingGroup(
+        naming.recording_group_name(spec), spec.scrape.evaluation_interval, (*metric_rules(spec), *own)
+    )
+
+
+def metric_rules(spec: Spec) -> tuple[RecordingRule, ...]:
     """The per-metric recording rules (rates, error ratios, shares, quantiles, gauge max/avg)."""
     rules: list[RecordingRule] = []
     for metric in spec.metrics:
@@ -137,4 +146,4 @@ def recording_group(spec: Spec) -> RecordingGroup:
             rules += _histogram_rules(spec, metric)
         elif metric.type == GAUGE:
             rules += _gauge_rules(spec, metric)
-    return RecordingGroup(naming.recording_group_name(spec), spec.scrape.evaluation_interval, tuple(rules))
+    return tuple(rules)

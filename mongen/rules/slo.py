@@ -102,7 +102,7 @@ def burn_rate_alert(spec: Spec, slo: Slo, window: SloWindow) -> AlertRule:
     threshold = burn_threshold(slo, window)
     expr = f"{sli_error_name(window.long)}{this} > {threshold}\nand\n{sli_error_name(window.short)}{this} > {threshold}"
     name = slo_alert_name(spec, slo, window.severity)
-    factor = format_number(window.burn_factor)
+    factor = go_g4(window.burn_factor)  # text for people: 0.9333x, not 0.9333333333333333x
     period = format_duration(slo.period)
     above = go_g4(window.burn_factor * slo.error_budget * 100) + "%"
     budget = go_g4(slo.error_budget * 100) + "%"

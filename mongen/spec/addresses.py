@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from pathlib import PurePosixPath
+
+from mongen import layout
+from mongen.errors import YamlPath
+from mongen.spec.issues import SpecIssues
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -51,3 +56,21 @@ def plain_address_problem(address: IPAddress) -> str | None:
 
 def port_in_range(port: int) -> bool:
     return port in _PORTS
+
+
+def check_targets(issues: SpecIssues, targets: list[str], at: YamlPath) -> None:
+    for i, target in enumerate(targets):
+        problem = host_port_problem(target)
+        if problem:
+            issues.fail((*at, i), f"`{target}`: {problem}")
+
+
+def check_file_sd(issues: SpecIssues, pattern: str, at: YamlPath) -> None:
+    """Prometheus reads file_sd files relative to prometheus.yml: they belong in the ops tree."""
+    path = PurePosixPath(pattern)
+    if path.is_absolute() or ".." in path.parts:
+        issues.fail(
+            at,
+            f"`{pattern}` leaves the ops tree; give a path relative to {layout.PROMETHEUS_CONFIG} "
+            "without `..` (e.g. targets/<service>-*.json)",
+        )

@@ -9,14 +9,17 @@ from pathlib import Path
 
 from mongen.errors import Location, SpecError, SpecIssue, YamlPath
 from mongen.model import Spec
-from mongen.spec.alerts import read_alerts
+from mongen.spec.alerts import check_alert_names, read_alerts
+from mongen.spec.exporters import exporter_metrics
 from mongen.spec.exposure import read_exposure
+from mongen.spec.expressions import check_expressions
 from mongen.spec.external import read_external_metrics
 from mongen.spec.issues import SpecIssues
 from mongen.spec.kubernetes import read_kubernetes
 from mongen.spec.labels import read_enums, read_labels
 from mongen.spec.loader import LoadedDocument, load_yaml
 from mongen.spec.metrics import read_metrics
+from mongen.spec.recording_rules import read_recording_rules
 from mongen.spec.routing import read_routing
 from mongen.spec.schema import schema_issues, spec_schema
 from mongen.spec.scrape import read_scrape
@@ -52,7 +55,12 @@ def load_document(path: str | Path) -> LoadedDocument:
     try:
         text = _read_spec(Path(path))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        reason = f"cannot read spec: {exc.__class__.__name__}: {exc}"
+        if isinstance(exc, FileNotFoundError):
+            reason = "cannot read spec: no such file; check the path (relative paths start at the working directory)"
+        elif isinstance(exc, OSError) and exc.strerror:
+            reason = f"cannot read spec: {exc.strerror}"
+        else:
+            reason = f"cannot read spec: {exc.__class__.__name__}: {exc}"
         raise SpecError([SpecIssue(Location(file, 1, 1), (), reason)]) from None
     return load_yaml(text, file)
 
@@ -74,8 +82,10 @@ def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
     routing = read_routing(issues, data.get("routing"))
     slos = read_slos(issues, data.get("slos", []), metrics, labels)
     alerts = read_alerts(issues, data.get("alerts", []), metrics, labels, routing, scrape)
+    recording_rules = read_recording_rules(issues, data.get("recording_rules", []))
     exposure = read_exposure(issues, data.get("exposure", {}), scrape)
     external = read_external_metrics(issues, data.get("external_metrics", []), metrics)
+    external += exporter_metrics(scrape.exporters if scrape else (), external)
     issues.raise_if_any()
     assert scrape is not None, "read_scrape returns None only after reporting an issue"
     spec = Spec(
@@ -95,7 +105,10 @@ def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
         routing=routing,
         kubernetes=read_kubernetes(data.get("kubernetes", {})),
         grafana_url=grafana_url,
+        recording_rules=recording_rules,
     )
+    check_expressions(issues, spec)
+    check_alert_names(issues, spec)
     if check_budget and (over := budget_problem(spec)):
         issues.fail(BUDGET_PATH, over)
     issues.raise_if_any()

@@ -1,14 +1,15 @@
-"""The `routing` section: receivers, the route of each severity, and the SMTP settings."""
+"""The `routing` section: the route of each severity (with the time intervals that mute it or
+during which alone it is active), the SMTP settings; receivers are read in spec/receivers.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from mongen.errors import YamlPath
-from mongen.model import PAGE_SEVERITY, Receiver, Routing
+from mongen.model import PAGE_SEVERITY, RouteTimes, Routing, TimeInterval
 from mongen.spec.addresses import host_port_problem
 from mongen.spec.issues import SpecIssues
-from mongen.spec.urls import url_secret_problem
+from mongen.spec.receivers import read_receivers
 
 # Without a `routing` section every alert goes to one local webhook (an adapter or a test sink).
 DEFAULT_ROUTING: dict[str, Any] = {
@@ -20,17 +21,23 @@ DEFAULT_GROUP_BY = ("alertname", "service")
 
 def read_routing(issues: SpecIssues, raw: dict[str, Any] | None) -> Routing:
     body = raw or DEFAULT_ROUTING
-    receivers = _receivers(issues, body)
-    names = {r.name for r in receivers}
+    receivers = read_receivers(issues, body)
+    names = {r.name for r in receivers} | {r["name"] for r in body["receivers"] if r["type"] == "wechat"}
+    intervals = _time_intervals(body.get("time_intervals", {}))
     routes = []
-    for severity, targets in body["routes"].items():
+    route_times = []
+    for severity, route in body["routes"].items():
+        # A route is its list of receivers, or an object that also names its time intervals.
+        targets = route["receivers"] if isinstance(route, dict) else route
+        path: YamlPath = (
+            ("routing", "routes", severity, "receivers") if isinstance(route, dict) else ("routing", "routes", severity)
+        )
         for j, target in enumerate(targets):
             if target not in names:
-                issues.fail(
-                    ("routing", "routes", severity, j),
-                    f"receiver `{target}` is not defined; receivers: {', '.join(sorted(names))}",
-                )
+                issues.fail((*path, j), f"receiver `{target}` is not defined; receivers: {', '.join(sorted(names))}")
         routes.append((severity, tuple(targets)))
+        if isinstance(route, dict):
+            route_times.append(_route_times(issues, severity, route, intervals))
     default = body.get("default_receiver")
     if default is not None and not _usable_default(issues, default, names, dict(routes)):
         default = None
@@ -48,6 +55,42 @@ def read_routing(issues: SpecIssues, raw: dict[str, Any] | None) -> Routing:
         auth_username=email.get("auth_username"),
         auth_password_file=email.get("auth_password_file"),
         default_receiver=default,
+        time_intervals=tuple(intervals.items()),
+        route_times=tuple(t for t in route_times if t.mute or t.active),
+    )
+
+
+def _time_intervals(raw: dict[str, list[dict[str, Any]]]) -> dict[str, tuple[TimeInterval, ...]]:
+    """The schema holds every field to Alertmanager's syntax; amtool checks the rest."""
+    return {
+        name: tuple(
+            TimeInterval(
+                tuple((t["start_time"], t["end_time"]) for t in entry.get("times", [])),
+                tuple(entry.get("weekdays", [])),
+                tuple(entry.get("days_of_month", [])),
+                tuple(entry.get("months", [])),
+                tuple(entry.get("years", [])),
+                entry.get("location"),
+            )
+            for entry in entries
+        )
+        for name, entries in sorted(raw.items())
+    }
+
+
+def _route_times(
+    issues: SpecIssues, severity: str, route: dict[str, Any], intervals: dict[str, tuple[TimeInterval, ...]]
+) -> RouteTimes:
+    for key in ("mute_time_intervals", "active_time_intervals"):
+        for j, name in enumerate(route.get(key, [])):
+            if name not in intervals:
+                issues.fail(
+                    ("routing", "routes", severity, key, j),
+                    f"time interval `{name}` is not defined in `routing.time_intervals`; "
+                    f"defined: {', '.join(intervals) or 'none'}",
+                )
+    return RouteTimes(
+        severity, tuple(route.get("mute_time_intervals", ())), tuple(route.get("active_time_intervals", ()))
     )
 
 
@@ -67,34 +110,3 @@ def _usable_default(issues: SpecIssues, default: str, names: set[str], routes: d
         )
         return False
     return True
-
-
-def _receivers(issues: SpecIssues, body: dict[str, Any]) -> list[Receiver]:
-    receivers = []
-    names: set[str] = set()
-    for i, raw in enumerate(body["receivers"]):
-        path: YamlPath = ("routing", "receivers", i)
-        if raw["name"] in names:
-            issues.fail((*path, "name"), f"duplicate receiver `{raw['name']}`")
-        names.add(raw["name"])
-        if raw["type"] == "email" and "to" not in raw:
-            issues.fail(path, "email receivers need `to`")
-        if raw["type"] == "email" and "email" not in body:
-            issues.fail(path, "email receivers need the `routing.email` block (from, smarthost)")
-        if raw["type"] == "webhook":
-            _check_webhook(issues, raw, path)
-        receivers.append(Receiver(raw["name"], raw["type"], raw.get("to"), raw.get("url")))
-    return receivers
-
-
-def _check_webhook(issues: SpecIssues, raw: dict[str, Any], path: YamlPath) -> None:
-    if "url" not in raw:
-        issues.fail(path, "webhook receivers need `url` (a DingTalk/WeCom adapter keeps the robot key)")
-        return
-    secret = url_secret_problem(raw["url"])
-    if secret:
-        issues.fail(
-            (*path, "url"),
-            f"the webhook URL carries {secret}, and alertmanager.yml is committed to the ops repo: secrets never go "
-            "inline. Run an adapter (e.g. prometheus-webhook-dingtalk) that keeps the robot key, and give its local URL",
-        )

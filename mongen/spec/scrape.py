@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
 from typing import Any
 
-from mongen import layout
 from mongen.errors import YamlPath
 from mongen.model import Scrape
-from mongen.spec.addresses import host_port_problem
+from mongen.spec.addresses import check_file_sd, check_targets
 from mongen.spec.durations import read_duration
+from mongen.spec.exporters import read_exporters
 from mongen.spec.issues import SpecIssues
 
 DEFAULT_INTERVAL = "30s"
@@ -28,12 +27,9 @@ def read_scrape(issues: SpecIssues, raw: dict[str, Any], service: str) -> Scrape
             "give at least one of static_targets, kubernetes, file_sd, or Prometheus finds nothing to scrape",
         )
     for key in ("static_targets", "alertmanagers"):
-        for i, target in enumerate(raw.get(key, [])):
-            problem = host_port_problem(target)
-            if problem:
-                issues.fail(("scrape", key, i), f"`{target}`: {problem}")
+        check_targets(issues, raw.get(key, []), ("scrape", key))
     if "file_sd" in raw:
-        _check_file_sd(issues, raw["file_sd"])
+        check_file_sd(issues, raw["file_sd"], ("scrape", "file_sd"))
     if interval is None or timeout is None or evaluation is None:
         return None
     return Scrape(
@@ -46,6 +42,7 @@ def read_scrape(issues: SpecIssues, raw: dict[str, Any], service: str) -> Scrape
         k8s_port_name=(k8s or {}).get("port_name", DEFAULT_PORT_NAME),
         file_sd=raw.get("file_sd"),
         alertmanagers=tuple(raw.get("alertmanagers", DEFAULT_ALERTMANAGERS)),
+        exporters=read_exporters(issues, raw.get("exporters", []), raw.get("job", service)),
     )
 
 
@@ -68,14 +65,3 @@ def _positive(issues: SpecIssues, text: str, key: str) -> int | None:
         issues.fail(path, f"`{key}` must be positive")
         return None
     return seconds
-
-
-def _check_file_sd(issues: SpecIssues, pattern: str) -> None:
-    """Prometheus reads file_sd files relative to prometheus.yml: they belong in the ops tree."""
-    path = PurePosixPath(pattern)
-    if path.is_absolute() or ".." in path.parts:
-        issues.fail(
-            ("scrape", "file_sd"),
-            f"`{pattern}` leaves the ops tree; give a path relative to {layout.PROMETHEUS_CONFIG} "
-            "without `..` (e.g. targets/<service>-*.json)",
-        )

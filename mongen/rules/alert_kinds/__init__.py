@@ -9,7 +9,9 @@ from typing import Literal
 
 from mongen.rules.alert_kinds.absent import Absent
 from mongen.rules.alert_kinds.base import COMMON_FIELDS, AlertKind
+from mongen.rules.alert_kinds.dcgm_frame_buffer import DcgmFrameBuffer
 from mongen.rules.alert_kinds.error_ratio import ErrorRatio
+from mongen.rules.alert_kinds.expr import ExprAlert
 from mongen.rules.alert_kinds.gauge_threshold import GaugeThreshold
 from mongen.rules.alert_kinds.latency_quantile import LatencyQuantile
 from mongen.rules.alert_kinds.target_down import TargetDown
@@ -20,6 +22,8 @@ AlertKindName = Literal[
     "target_down",
     "absent",
     "gauge_threshold",
+    "expr",
+    "dcgm_frame_buffer",
 ]
 KINDS: tuple[AlertKind, ...] = (
     LatencyQuantile(),
@@ -27,6 +31,8 @@ KINDS: tuple[AlertKind, ...] = (
     TargetDown(),
     Absent(),
     GaugeThreshold(),
+    ExprAlert(),
+    DcgmFrameBuffer(),
 )
 BY_NAME: dict[AlertKindName, AlertKind] = {kind.name: kind for kind in KINDS}
 

@@ -92,6 +92,10 @@ class AlertKind(ABC):
     required: ClassVar[tuple[str, ...]] = ()
     # Whether verify checks that this alert stays quiet while another alert's fault is injected.
     guarded: ClassVar[bool] = True
+    # The rule reads series the spec may not declare (external ones): lint checks the rule against
+    # the spec when it is built, and `lint_hint` tells the author what to add.
+    reads_external: ClassVar[bool] = False
+    lint_hint: ClassVar[str] = ""
 
     def check(  # noqa: B027 - a hook: kinds with nothing to add inherit it
         self, spec_issues: IssueSink, alert: Alert, path: YamlPath, metric: Metric | None
@@ -114,6 +118,10 @@ class AlertKind(ABC):
         """What verify injects into the simulated service to make this alert fire, or why it
         cannot (reported per alert, never skipped)."""
         return CannotDrive(f"alert kind `{self.name}` declares no fault verify can inject")
+
+    def cannot_drive(self, spec: Spec, alert: Alert) -> str | None:
+        """Why neither the promtool cases nor verify can make this alert fire; None when they can."""
+        return None
 
 
 # --- helpers the kinds share -------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""`gauge_threshold`: a gauge's maximum per instance (and `by` group) above a threshold."""
+"""`gauge_threshold`: a gauge's maximum per instance (and `by` group) above a threshold, or with
+`comparison: below` its minimum below it (throughput or free memory dropping)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 class GaugeThreshold(AlertKind):
     name: ClassVar[AlertKindName] = "gauge_threshold"
     metric_types: ClassVar[tuple[MetricType, ...]] = (GAUGE,)
-    fields = frozenset({"metric", "by", "where", "threshold"})
+    fields = frozenset({"metric", "by", "where", "threshold", "comparison"})
     required = ("metric", "threshold")
 
     @staticmethod
@@ -38,12 +39,14 @@ class GaugeThreshold(AlertKind):
     def rule(self, spec: Spec, alert: Alert) -> AlertRule:
         metric = spec.metric_by_name[alert.metric or ""]
         threshold = alert.threshold or 0.0
+        # Below: the lowest value per instance, so one replica dropping is seen.
+        aggregate, op, word = ("min", "<", "below") if alert.comparison == "below" else ("max", ">", "above")
         return AlertRule(
             name=alert.name,
-            expr=f"max {by_clause(self._keep(alert))} ({selector(metric.name, alert.where)}) > {format_number(threshold)}",
+            expr=f"{aggregate} {by_clause(self._keep(alert))} ({selector(metric.name, alert.where)}) {op} {format_number(threshold)}",
             for_seconds=alert.for_seconds,
             labels=common_labels(spec, alert),
-            summary=(f"{metric.name} above {humanize(threshold)} on ", LabelRef("instance")),
+            summary=(f"{metric.name} {word} {humanize(threshold)} on ", LabelRef("instance")),
             description=(
                 f"{metric.name} is ",
                 ValueRef("humanize"),
@@ -77,7 +80,10 @@ class GaugeThreshold(AlertKind):
         # or below zero (a temperature, a delta) has its "above" at a larger number, not at x1.05.
         step = abs(threshold) * 0.05 or 1.0
         cases = []
-        for firing, value in ((True, threshold + step), (False, threshold - step)):
+        fire, quiet = threshold + step, threshold - step
+        if alert.comparison == "below":
+            fire, quiet = quiet, fire
+        for firing, value in ((True, fire), (False, quiet)):
             inputs = [(series(metric.name, labels), f"{format_number(value)}x{minutes}")]
             cases.append(threshold_case(rule, firing, humanize(value), inputs, minutes * 60, result, value))
         return cases

@@ -1,0 +1,109 @@
+"""`dcgm_frame_buffer`: a GPU's frame buffer (its memory) nearly full, from dcgm-exporter's
+series: used / (used + free) per GPU above a threshold. The spec must know those series
+(`scrape.exporters` with `exporter: dcgm`, or `external_metrics`): the rule is checked by lint
+against the spec like an `expr` alert's (mongen.spec.expressions)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from mongen.errors import YamlPath
+from mongen.model import Alert, Metric, Spec
+from mongen.promql import by_clause
+from mongen.rules.alert_kinds.base import (
+    AlertKind,
+    IssueSink,
+    common_labels,
+    dashboard_url,
+    extra_description,
+    runbook_url,
+)
+from mongen.rules.annotations import LabelRef, ValueRef
+from mongen.rules.types import AlertRule
+from mongen.synth.cases import AlertCase, threshold_case
+from mongen.synth.series import TEST_INSTANCE, series
+from mongen.units import format_number
+
+if TYPE_CHECKING:
+    from mongen.rules.alert_kinds import AlertKindName
+
+USED, FREE = "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE"
+# The job dcgm-exporter is scraped as when the spec declares its series without scraping it.
+DEFAULT_JOB = "dcgm-exporter"
+# One GPU as dcgm-exporter labels it, for the promtool inputs; its frame buffer in MiB.
+_GPU = {"gpu": "0", "UUID": "GPU-00000000-0000-0000-0000-000000000000", "device": "nvidia0", "Hostname": "gpu-node-1"}
+_FRAME_BUFFER_MIB = 1000
+
+
+class DcgmFrameBuffer(AlertKind):
+    name: ClassVar[AlertKindName] = "dcgm_frame_buffer"
+    fields = frozenset({"threshold", "by"})
+    required = ("threshold",)
+    reads_external: ClassVar[bool] = True
+    lint_hint: ClassVar[str] = (
+        "scrape dcgm-exporter under `scrape.exporters` with `exporter: dcgm`, or declare its series in external_metrics"
+    )
+
+    @staticmethod
+    def _keep(alert: Alert) -> tuple[str, ...]:
+        return ("job", "instance", "gpu", *(label for label in alert.by if label not in ("job", "instance", "gpu")))
+
+    def check(self, spec_issues: IssueSink, alert: Alert, path: YamlPath, metric: Metric | None) -> None:
+        if alert.threshold is not None and not 0 < alert.threshold < 1:
+            spec_issues.fail(
+                (*path, "threshold"),
+                f"the frame buffer's used share is a fraction, so the threshold must lie strictly between 0 and 1 "
+                f"(0.95 is 95%); got {alert.threshold:g}",
+            )
+
+    def rule(self, spec: Spec, alert: Alert) -> AlertRule:
+        threshold = alert.threshold or 0.0
+        share = f"{USED} / ({USED} + {FREE})"
+        return AlertRule(
+            name=alert.name,
+            expr=f"max {by_clause(self._keep(alert))} ({share}) > {format_number(threshold)}",
+            for_seconds=alert.for_seconds,
+            labels=common_labels(spec, alert),
+            summary=("GPU ", LabelRef("gpu"), " on ", LabelRef("instance"), " has its frame buffer nearly full"),
+            description=(
+                "GPU ",
+                LabelRef("gpu"),
+                " uses ",
+                ValueRef("percent"),
+                f" of its frame buffer (threshold {format_number(threshold * 100)}%).",
+                *extra_description(alert),
+            ),
+            runbook_url=runbook_url(spec, alert.name),
+            dashboard_url=dashboard_url(spec),
+            first_checks=self.first_checks(spec, alert),
+            output_labels=self._keep(alert),
+            threshold=threshold,
+        )
+
+    def first_checks(self, spec: Spec, alert: Alert) -> tuple[str, ...]:
+        return (
+            "Which GPU: the alert's `gpu` and `instance` labels; `nvidia-smi` on that host lists its processes.",
+            "Whether the model's memory grew (a larger batch, a longer context, a second model loaded) or leaks.",
+        )
+
+    def cannot_drive(self, spec: Spec, alert: Alert) -> str | None:
+        return f"mongen verify's simulated service has no GPU: it cannot make `{alert.name}` fire"
+
+    def cases(self, spec: Spec, alert: Alert, rule: AlertRule) -> list[AlertCase]:
+        threshold = alert.threshold or 0.0
+        job = next((e.job for e in spec.scrape.exporters if e.exporter == "dcgm"), DEFAULT_JOB)
+        labels = {"job": job, "instance": TEST_INSTANCE, **_GPU}
+        labels.update({label: f"{label}-1" for label in alert.by if label not in labels})
+        result = {k: labels[k] for k in self._keep(alert)}
+        minutes = alert.for_seconds // 60 + 5
+        step = min(0.02, threshold / 2, (1 - threshold) / 2)
+        cases = []
+        for firing, share in ((True, threshold + step), (False, threshold - step)):
+            used = round(share * _FRAME_BUFFER_MIB, 6)
+            inputs = [
+                (series(USED, labels), f"{format_number(used)}x{minutes}"),
+                (series(FREE, labels), f"{format_number(_FRAME_BUFFER_MIB - used)}x{minutes}"),
+            ]
+            what = f"{format_number(round(share * 100, 6))}% used"
+            cases.append(threshold_case(rule, firing, what, inputs, minutes * 60, result, used / _FRAME_BUFFER_MIB))
+        return cases

@@ -1,0 +1,73 @@
+"""`scrape.exporters`: scrape jobs for the exporters next to the service (node-exporter,
+dcgm-exporter). `exporter: dcgm` also declares dcgm-exporter's GPU series as typed external
+metrics, so alerts (`kind: expr`, `dcgm_frame_buffer`) and lint know their names and labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mongen.errors import YamlPath
+from mongen.model import ExporterJob, ExternalMetric
+from mongen.spec.addresses import check_file_sd, check_targets
+from mongen.spec.durations import read_duration
+from mongen.spec.issues import SpecIssues
+
+# dcgm-exporter's series that mongen knows (the frame buffer in MiB, utilisation in percent) and
+# the labels it writes on each: the GPU's identity and host, and, when it runs on Kubernetes with
+# the pod-resources mapping on, the pod using the GPU (absent otherwise, never misspelt).
+DCGM_SERIES = ("DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE", "DCGM_FI_DEV_GPU_UTIL")
+DCGM_LABELS = (
+    "gpu",
+    "UUID",
+    "pci_bus_id",
+    "device",
+    "modelName",
+    "Hostname",
+    "namespace",
+    "pod",
+    "container",
+    "job",
+    "instance",
+)
+
+
+def read_exporters(issues: SpecIssues, raw: list[dict[str, Any]], service_job: str) -> tuple[ExporterJob, ...]:
+    out = []
+    jobs = {service_job}
+    for i, body in enumerate(raw):
+        path: YamlPath = ("scrape", "exporters", i)
+        if body["job"] in jobs:
+            issues.fail(
+                (*path, "job"),
+                f"job `{body['job']}` is already scraped (the service's own job or an earlier exporter); "
+                "each exporter gets a job of its own",
+            )
+        jobs.add(body["job"])
+        if not body.get("static_targets") and "file_sd" not in body:
+            issues.fail(path, "give static_targets or file_sd, or Prometheus finds no exporter to scrape")
+        check_targets(issues, body.get("static_targets", []), (*path, "static_targets"))
+        if "file_sd" in body:
+            check_file_sd(issues, body["file_sd"], (*path, "file_sd"))
+        interval = read_duration(issues, body["interval"], (*path, "interval")) if "interval" in body else None
+        out.append(
+            ExporterJob(
+                body["job"],
+                tuple(body.get("static_targets", [])),
+                body.get("file_sd"),
+                body.get("metrics_path", "/metrics"),
+                interval or None,
+                body.get("exporter"),
+            )
+        )
+    return tuple(out)
+
+
+def exporter_metrics(
+    exporters: tuple[ExporterJob, ...], declared: tuple[ExternalMetric, ...]
+) -> tuple[ExternalMetric, ...]:
+    """The typed series of the exporters the spec names, except those `external_metrics` declares
+    itself (its own declaration wins)."""
+    if not any(e.exporter == "dcgm" for e in exporters):
+        return ()
+    names = {name for metric in declared for name in metric.series}
+    return tuple(ExternalMetric(name, None, DCGM_LABELS, "gauge") for name in DCGM_SERIES if name not in names)

@@ -1,0 +1,73 @@
+"""The spec's own PromQL (`kind: expr` alerts, `recording_rules`, and the rules of alert kinds
+that read external series), checked by lint's rule checks
+against the spec that is being built: a typo'd metric or label, an unknown function or an
+expression that does not parse is a spec error at the `expr` line, exit 2, before anything is
+generated.
+
+The expressions are handed to lint as the rules of one file, next to the recording rules mongen
+generates for the spec, so an expression may read those and the spec's own recorded series (lint
+works out their labels). Only error findings on the spec's own expressions become spec errors;
+lint's warnings stay lint's (`mongen lint` reports them on the generated files).
+"""
+
+from __future__ import annotations
+
+from mongen.errors import YamlPath
+from mongen.lint.rulefiles import Rule, RuleFile
+from mongen.lint.runner import lint_files
+from mongen.model import Spec
+from mongen.rules.alert_kinds import BY_NAME
+from mongen.rules.recording import metric_rules
+from mongen.rules.slo import slo_group
+from mongen.spec.issues import SpecIssues
+from mongen.units import format_duration
+
+
+def check_expressions(issues: SpecIssues, spec: Spec) -> None:
+    """Every `expr` of the spec, each finding reported at its YAML path. The model is built only
+    from a spec without issues, so no entry was left out: an index in the model is one in the spec."""
+    own: dict[int, YamlPath] = {}  # a rule's stand-in line -> the spec's `expr` it comes from
+    hints: dict[int, str] = {}  # a rule's stand-in line -> what its alert kind advises
+    rules: list[Rule] = []
+    generated = [*metric_rules(spec), *(r for slo in spec.slos for r in slo_group(spec, slo).rules)]
+    generated_names = {r.record for r in generated}
+    for i, recorded in enumerate(spec.recording_rules):
+        if recorded.record in generated_names:
+            issues.fail(
+                ("recording_rules", i, "record"),
+                f"`{recorded.record}` is already recorded by mongen for the spec's metrics or SLOs; "
+                "choose another name, or read that series instead",
+            )
+        rule = _rule(spec, "record", recorded.record, recorded.expr, len(rules) + 1)
+        rule.labels = dict(recorded.labels)
+        own[rule.line] = ("recording_rules", i, "expr")
+        rules.append(rule)
+    for i, alert in enumerate(spec.alerts):
+        kind = BY_NAME[alert.kind]
+        if alert.expr is None and not kind.reads_external:
+            continue
+        expr = alert.expr if alert.expr is not None else kind.rule(spec, alert).expr
+        rule = _rule(spec, "alert", alert.name, expr, len(rules) + 1)
+        rule.for_ = format_duration(alert.for_seconds)
+        rule.labels = {"service": spec.service, "severity": alert.severity}
+        rule.annotations = {"summary": alert.summary, "description": alert.description}
+        own[rule.line] = ("alerts", i, "expr" if alert.expr is not None else "kind")
+        hints[rule.line] = kind.lint_hint
+        rules.append(rule)
+    if not rules:
+        return
+    for generated_rule in generated:
+        rule = _rule(spec, "record", generated_rule.record, generated_rule.expr, len(rules) + 1)
+        rule.labels = dict(generated_rule.labels)
+        rules.append(rule)
+    for finding in lint_files(spec, [RuleFile(spec.source, rules)], processes=1):
+        if finding.severity == "error" and finding.line in own:
+            hint = hints.get(finding.line)
+            issues.fail(
+                own[finding.line], f"{finding.message} (lint check {finding.check})" + (f"; {hint}" if hint else "")
+            )
+
+
+def _rule(spec: Spec, kind: str, name: str, expr: str, number: int) -> Rule:
+    """A rule lint can check. `number` stands in for its line: findings come back by it."""
+    return Rule(spec.source, kind, name, expr, number, 1, number, number)
