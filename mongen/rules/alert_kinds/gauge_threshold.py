@@ -89,4 +89,4 @@ class GaugeThreshold(AlertKind):
         return cases
 
     def fault(self, spec: Spec, alert: Alert) -> Fault:
-        return GaugeLevel(alert.metric or "", alert.threshold or 0.0)
+        return GaugeLevel(alert.metric or "", alert.threshold or 0.0, above=alert.comparison != "below")
