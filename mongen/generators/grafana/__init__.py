@@ -2,6 +2,7 @@
 
     rows.py           one function per dashboard row: model in, panel descriptions out
     metric_panels.py  the panels a metric's type and recorded groups give
+    gpu.py            the GPU row from dcgm-exporter's series (when the spec scrapes it)
     queries.py        variables, selectors, legends, units, alert thresholds
     panels.py         the descriptions (Panel, Query, Row, Variable)
     grid.py           placement on Grafana's 24-column grid

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from mongen.generators.grafana.gpu import ROW_TITLE as GPU_ROW_TITLE
+from mongen.generators.grafana.gpu import gpu
 from mongen.generators.grafana.metric_panels import (
     error_ratio_panels,
     gauge_panel,
@@ -190,6 +192,7 @@ ROWS: tuple[tuple[str, RowFunction], ...] = (
     ("Latency", latency),
     ("Distributions", distributions),
     ("Saturation", saturation),
+    (GPU_ROW_TITLE, gpu),
     ("SLOs", slos),
     ("Instances", instances),
 )

@@ -20,6 +20,7 @@ from mongen.rules.alert_kinds.base import (
 )
 from mongen.rules.annotations import LabelRef, ValueRef
 from mongen.rules.types import AlertRule
+from mongen.spec.exporters import DCGM_FB_FREE, DCGM_FB_USED
 from mongen.synth.cases import AlertCase, threshold_case
 from mongen.synth.series import TEST_INSTANCE, series
 from mongen.units import format_number
@@ -27,7 +28,7 @@ from mongen.units import format_number
 if TYPE_CHECKING:
     from mongen.rules.alert_kinds import AlertKindName
 
-USED, FREE = "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE"
+USED, FREE = DCGM_FB_USED, DCGM_FB_FREE
 # The job dcgm-exporter is scraped as when the spec declares its series without scraping it.
 DEFAULT_JOB = "dcgm-exporter"
 # One GPU as dcgm-exporter labels it, for the promtool inputs; its frame buffer in MiB.
