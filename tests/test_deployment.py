@@ -142,14 +142,19 @@ def test_verify_keeps_the_generated_relabeling(default_spec: Spec, tmp_path: Pat
     assert [j["relabel_configs"] for j in config["scrape_configs"]] == [
         j["relabel_configs"] for j in generated["scrape_configs"]
     ]
-    assert targets == [
-        ExpectedTarget("emotivoice-static", "static", "127.0.0.1:41002", None),
-        ExpectedTarget("emotivoice-file-sd", "file_sd", "127.0.0.1:41002", "emotivoice-verify.json"),
+    service = ("http://127.0.0.1:41002/metrics", (("job", "emotivoice"), ("service", "emotivoice")))
+    assert targets[:3] == [
+        ExpectedTarget("emotivoice-static", "static", "127.0.0.1:41002", None, *service),
+        ExpectedTarget("emotivoice-file-sd", "file_sd", "127.0.0.1:41002", "emotivoice-verify.json", *service),
         ExpectedTarget(
-            "emotivoice-kubernetes", "kubernetes", "127.0.0.1:41002", "kubernetes-pods-emotivoice-kubernetes.json"
+            "emotivoice-kubernetes",
+            "kubernetes",
+            "127.0.0.1:41002",
+            "kubernetes-pods-emotivoice-kubernetes.json",
+            *service,
         ),
     ]
-    static, file_sd, kubernetes = config["scrape_configs"]
+    static, file_sd, kubernetes = config["scrape_configs"][:3]
     assert static["static_configs"] == [{"targets": ["127.0.0.1:41002"]}]
     assert file_sd["file_sd_configs"] == generated["scrape_configs"][1]["file_sd_configs"]  # read as generated
     written = json.loads((tmp_path / "prometheus/targets/emotivoice-verify.json").read_text())

@@ -218,6 +218,7 @@ def test_a_fault_on_an_external_metric_is_not_driven(monkeypatch: pytest.MonkeyP
     assert plan.undriven == (
         (
             "EmotivoiceGpuMemoryHigh",
-            "`DCGM_FI_DEV_FB_USED` is an external metric: verify runs no exporter that could move it",
+            "`DCGM_FI_DEV_FB_USED` is an external metric: verify moves only the service's own metrics "
+            "(and dcgm-exporter's frame buffer, for `dcgm_frame_buffer` alerts)",
         ),
     )

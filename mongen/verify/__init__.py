@@ -16,6 +16,7 @@ divided by 60 through the PromQL AST. Each substitution is listed in the report.
     timescale.py  time compression through the PromQL AST
     profile.py    the simulated service's plan, built from the spec (healthy levels per metric)
     traffic.py    load generation
+    dcgm_exporter.py  the simulated dcgm-exporter (2 GPUs) that `exporter: dcgm` jobs scrape
     phases.py     typed phases and plan_phases(spec): every alert's fault, or why it has none
     checks.py     the healthy checks and the runner of any Phase
     observer.py   Prometheus's API and the webhook sink, as the checks read them

@@ -16,6 +16,7 @@ import promql_parser
 from mongen import layout
 from mongen.model import PAGE_SEVERITY, Spec
 from mongen.rules.ruleset import rule_set
+from mongen.verify.dcgm_exporter import FrameBufferShare, SimulatedDcgmExporter
 from mongen.verify.discovery import ExpectedTarget
 from mongen.verify.observer import PHASE_TIMEOUT, Observer
 from mongen.verify.phases import ExpectedAlert, Phase
@@ -82,12 +83,11 @@ def _selected_names(expr: str) -> list[str]:
     return names
 
 
-def check_targets(spec: Spec, observer: Observer, expected: list[ExpectedTarget], scrape_address: str) -> None:
+def check_targets(observer: Observer, expected: list[ExpectedTarget]) -> None:
     """Every target the run gave the generated discovery is active after the generated
-    relabeling, scraped at the exposure (the nginx listener when nginx is in front), up, and
-    carries the spec's job and service."""
-    url = f"http://{scrape_address}{spec.exposure.metrics_path}"
-    wanted = {"job": spec.scrape.job, "service": spec.service}
+    relabeling, scraped where it must be (the service's at the exposure, the nginx listener when
+    nginx is in front; an exporter's at the run's simulated exporter), up, and carries its labels
+    (the service's: the spec's job and service; an exporter's: its own job)."""
 
     def found() -> list[tuple[ExpectedTarget, dict[str, Any] | None, bool]]:
         """Each target, its active entry, and whether the job's relabeling dropped it."""
@@ -108,7 +108,11 @@ def check_targets(spec: Spec, observer: Observer, expected: list[ExpectedTarget]
     observer.wait_for(lambda: all(gone or (a and a["health"] == "up") for _, a, gone in found()), SCRAPE_TIMEOUT)
     for target, active, gone in found():
         subject = f"scrape job {target.job_name}"
-        check = f"{target.mechanism} target {target.address}: scraped at {url}, up, with job and service labels"
+        url, wanted = target.scrape_url, dict(target.labels)
+        names = " and ".join(wanted)
+        check = f"{target.mechanism} target {target.address}: scraped at {url}, up, with {names} label" + (
+            "s" if len(wanted) > 1 else ""
+        )
         if active is None:
             why = "dropped by the job's relabeling" if gone else "not discovered"
             observer.report.expect("healthy", subject, check, False, why)
@@ -142,10 +146,17 @@ def check_healthy(spec: Spec, root: Path, observer: Observer) -> None:
     report.expect("healthy", "all alerts", "none firing", not firing, ", ".join(firing))
 
 
-def run_phase(spec: Spec, phase: Phase, service: ServiceProcess, observer: Observer) -> None:
-    """Inject the phase's fault; its alerts must fire (for their labels only) and reach their
-    routes' receivers, the phase's quiet alerts must not fire; then heal and let them resolve."""
-    service.inject(phase.fault)
+def run_phase(
+    spec: Spec, phase: Phase, service: ServiceProcess, observer: Observer, gpus: SimulatedDcgmExporter | None = None
+) -> None:
+    """Inject the phase's fault (into the service, or into the simulated dcgm-exporter `gpus`);
+    its alerts must fire (for their labels only) and reach their routes' receivers, the phase's
+    quiet alerts must not fire; then heal and let them resolve."""
+    if isinstance(phase.fault, FrameBufferShare):
+        assert gpus is not None, "a frame-buffer phase is planned only for a spec with a dcgm-exporter job"
+        gpus.inject(phase.fault)
+    else:
+        service.inject(phase.fault)
     for expected in phase.fires:
         _fires(spec, phase, expected, observer)
     observer.record_states(phase.name)
@@ -153,6 +164,8 @@ def run_phase(spec: Spec, phase: Phase, service: ServiceProcess, observer: Obser
         observer.report.expect(phase.name, name, "stays quiet", not observer.firing(name))
     if not isinstance(phase.fault, Outage):
         service.heal()
+        if gpus is not None:
+            gpus.heal()
         for expected in phase.fires:
             observer.wait_for(functools.partial(observer.quiet, expected.name), PHASE_TIMEOUT)
 

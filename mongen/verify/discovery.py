@@ -12,10 +12,15 @@ Only what cannot exist here is substituted, and every substitution is reported:
 
 Every mechanism reaches the same replica, so file-based targets carry an `instance` label of
 their own: otherwise two jobs would write the same series.
+
+Exporter jobs (`scrape.exporters`): an `exporter: dcgm` job's targets become the run's simulated
+dcgm-exporter (mongen.verify.dcgm_exporter); any other exporter is not run, so its job is left
+out of the run's config (reported), and alerts on its series are reported as not driven.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +43,8 @@ class ExpectedTarget:
     mechanism: str  # static, file_sd, kubernetes
     address: str
     source_file: str | None  # the file a file-based target was listed in (its __meta_filepath)
+    scrape_url: str = ""  # where Prometheus must scrape it
+    labels: tuple[tuple[str, str], ...] = ()  # target labels it must carry after relabeling
 
     def matches(self, scrape_pool: str, discovered: dict[str, str]) -> bool:
         """Whether a target Prometheus lists (by scrape pool and discovered labels) is this one."""
@@ -48,29 +55,59 @@ class ExpectedTarget:
 
 
 def substitute_discovery(
-    spec: Spec, config: dict[str, Any], config_dir: Path, address: str, report: VerifyReport
+    spec: Spec,
+    config: dict[str, Any],
+    config_dir: Path,
+    address: str,
+    report: VerifyReport,
+    dcgm_address: str | None = None,
 ) -> list[ExpectedTarget]:
-    """Point every discovery mechanism of `config` (changed in place) at `address`."""
+    """Point every discovery mechanism of `config` (changed in place) at `address`, an
+    `exporter: dcgm` job's at `dcgm_address` (the simulated dcgm-exporter); leave other exporters'
+    jobs out."""
+    exporters = {e.job: e for e in spec.scrape.exporters}
     expected: list[ExpectedTarget] = []
+    kept = []
     for job in config.get("scrape_configs", []):
         name = job["job_name"]
+        exporter = exporters.get(name)
+        if exporter is not None and (exporter.exporter != "dcgm" or dcgm_address is None):
+            report.substitute(
+                CONFIG,
+                f"job {name}: scrape job -> left out of the run",
+                "verify runs no such exporter (it simulates dcgm-exporter only); "
+                "alerts on its series are listed as not driven",
+            )
+            continue
+        kept.append(job)
+        if exporter is not None and dcgm_address is not None:
+            at, url = dcgm_address, f"http://{dcgm_address}{exporter.metrics_path}"
+            labels: tuple[tuple[str, str], ...] = (("job", name),)
+        else:
+            at, url = address, f"http://{address}{spec.exposure.metrics_path}"
+            labels = (("job", spec.scrape.job), ("service", spec.service))
+        found: list[ExpectedTarget] = []
         if "static_configs" in job:
-            expected.append(_static(job, name, address, report))
+            found.append(_static(job, name, at, report, exporter is not None))
         for sd in job.get("file_sd_configs", []):
-            expected += [_file_sd(name, config_dir, pattern, address, report) for pattern in sd.get("files", [])]
+            found += [_file_sd(name, config_dir, pattern, at, report) for pattern in sd.get("files", [])]
         if "kubernetes_sd_configs" in job:
-            expected.append(_kubernetes(spec, job, name, config_dir.parent / "verify", address, report))
+            found.append(_kubernetes(spec, job, name, config_dir.parent / "verify", at, report))
+        expected += [dataclasses.replace(t, scrape_url=url, labels=labels) for t in found]
+    config["scrape_configs"] = kept
     return expected
 
 
-def _static(job: dict[str, Any], name: str, address: str, report: VerifyReport) -> ExpectedTarget:
+def _static(job: dict[str, Any], name: str, address: str, report: VerifyReport, dcgm: bool) -> ExpectedTarget:
     original = [t for group in job["static_configs"] for t in group.get("targets", [])]
     for group in job["static_configs"]:
         group["targets"] = [address]
     report.substitute(
         CONFIG,
         f"job {name}: static targets {', '.join(original)} -> {address}",
-        "those hosts are not here; every target is the run's one replica",
+        "those hosts are not here; the run's simulated dcgm-exporter (2 GPUs) stands in for them"
+        if dcgm
+        else "those hosts are not here; every target is the run's one replica",
     )
     return ExpectedTarget(name, "static", address, None)
 

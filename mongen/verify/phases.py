@@ -16,13 +16,18 @@ from dataclasses import dataclass
 
 from mongen.model import Alert, Spec
 from mongen.rules.alert_kinds import BY_NAME
-from mongen.rules.alert_kinds.base import CannotDrive, GaugeLevel, SeriesGone, TargetGone
+from mongen.rules.alert_kinds.base import CannotDrive, FrameBufferFull, GaugeLevel, SeriesGone, TargetGone
 from mongen.rules.alert_kinds.base import Fault as KindFault
 from mongen.rules.alert_kinds.base import ServerErrors as ServerErrorsWanted
 from mongen.rules.alert_kinds.base import SlowRequests as SlowRequestsWanted
+from mongen.verify.dcgm_exporter import FAULTED_GPU, FrameBufferShare, full_share
 from mongen.verify.profile import faulted_level, slow_factor
 from mongen.verify.service import faults as service
-from mongen.verify.service.faults import Fault, LabelMatch
+from mongen.verify.service.faults import Fault as ServiceFault
+from mongen.verify.service.faults import LabelMatch
+
+# What a phase injects: a fault of the simulated service, or of the simulated dcgm-exporter.
+Fault = ServiceFault | FrameBufferShare
 
 
 @dataclass(frozen=True)
@@ -85,11 +90,15 @@ def plan_phases(spec: Spec) -> PhasePlan:
 
 def _on_a_served_metric(spec: Spec, fault: KindFault | CannotDrive) -> KindFault | CannotDrive:
     """The fault, unless it acts on a metric the simulated service does not serve (an external
-    metric such as dcgm-exporter's): verify runs no exporter, so nothing could move it."""
+    metric such as dcgm-exporter's): verify moves only the service's own metrics (and the
+    simulated dcgm-exporter's frame buffer, through `FrameBufferFull`)."""
     metric = getattr(fault, "metric", None)
     if metric is None or metric in spec.metric_by_name:
         return fault
-    return CannotDrive(f"`{metric}` is an external metric: verify runs no exporter that could move it")
+    return CannotDrive(
+        f"`{metric}` is an external metric: verify moves only the service's own metrics "
+        "(and dcgm-exporter's frame buffer, for `dcgm_frame_buffer` alerts)"
+    )
 
 
 def _quiet(spec: Spec, wanted: dict[str, KindFault], firing: list[str]) -> tuple[str, ...]:
@@ -127,6 +136,9 @@ def _on_the_service(spec: Spec, alert: Alert, wanted: KindFault) -> tuple[str, F
         direction = "high" if wanted.above else "low"
         short = wanted.metric.removeprefix(spec.namespace + "_")
         return f"{short}-{direction}", service.GaugeLevel(wanted.metric, faulted_level(wanted)), ()
+    if isinstance(wanted, FrameBufferFull):
+        fault = FrameBufferShare(FAULTED_GPU, full_share(wanted.threshold))
+        return f"gpu{FAULTED_GPU}-frame-buffer-full", fault, (("gpu", FAULTED_GPU),)
     return "target-down", service.Outage(), ()
 
 

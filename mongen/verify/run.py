@@ -16,6 +16,7 @@ from mongen.rules.ruleset import rule_set
 from mongen.validate import require
 from mongen.verify.checks import check_healthy, check_targets, run_phase
 from mongen.verify.configs import alertmanager_config, prometheus_config
+from mongen.verify.dcgm_exporter import SimulatedDcgmExporter, dcgm_hostname, healthy_share
 from mongen.verify.exposure import check_allowlist, plan_exposure, start_nginx
 from mongen.verify.observer import Observer
 from mongen.verify.phases import plan_phases
@@ -56,7 +57,10 @@ def run_verify(
         exposure = plan_exposure(spec, root, metrics_port, nginx_port, report)
         sink = WebhookSink()
         stack.callback(sink.close)
-        prom_config, targets = prometheus_config(spec, root, exposure.scrape_address, am_port, report)
+        gpus = _simulated_dcgm_exporter(spec, stack)
+        prom_config, targets = prometheus_config(
+            spec, root, exposure.scrape_address, am_port, report, gpus.address if gpus else None
+        )
         report.substitute(
             "deployment", "Prometheus --rules.alert.resend-delay 1m -> 1s", "time compression: alerts reach a phase"
         )
@@ -83,15 +87,24 @@ def run_verify(
         observer = Observer(f"http://{HOST}:{prom_port}", sink, report, _alert_names(spec), f"http://{HOST}:{am_port}")
         check_allowlist(spec, exposure, report)
         stack.enter_context(Traffic(service.api_url))
-        check_targets(spec, observer, targets, exposure.scrape_address)
+        check_targets(observer, targets)
         check_healthy(spec, root, observer)
         if fault_phases:
             plan = plan_phases(spec)
             for phase in plan.phases:
-                run_phase(spec, phase, service, observer)
+                run_phase(spec, phase, service, observer, gpus)
             report.conclude([a.name for a in spec.alerts], dict(plan.undriven))
     report.seconds = time.monotonic() - started
     return report
+
+
+def _simulated_dcgm_exporter(spec: Spec, stack: contextlib.ExitStack) -> SimulatedDcgmExporter | None:
+    """The run's dcgm-exporter, for a spec that scrapes one (`exporter: dcgm`)."""
+    if not any(e.exporter == "dcgm" for e in spec.scrape.exporters):
+        return None
+    gpus = SimulatedDcgmExporter(dcgm_hostname(spec), healthy_share(spec))
+    stack.callback(gpus.close)
+    return gpus
 
 
 def _alert_names(spec: Spec) -> list[str]:

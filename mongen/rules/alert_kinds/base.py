@@ -74,13 +74,21 @@ class TargetGone:
 
 
 @dataclass(frozen=True)
+class FrameBufferFull:
+    """dcgm-exporter reports one GPU's frame buffer used above `threshold` (a share of it); verify
+    runs a simulated dcgm-exporter for the spec's `exporter: dcgm` jobs."""
+
+    threshold: float
+
+
+@dataclass(frozen=True)
 class CannotDrive:
     """verify cannot produce what makes this alert fire; `reason` says why (shown in its report)."""
 
     reason: str
 
 
-Fault = ServerErrors | SlowRequests | GaugeLevel | SeriesGone | TargetGone
+Fault = ServerErrors | SlowRequests | GaugeLevel | SeriesGone | TargetGone | FrameBufferFull
 
 
 class AlertKind(ABC):

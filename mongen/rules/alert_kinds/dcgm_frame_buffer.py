@@ -12,6 +12,9 @@ from mongen.model import Alert, Metric, Spec
 from mongen.promql import by_clause
 from mongen.rules.alert_kinds.base import (
     AlertKind,
+    CannotDrive,
+    Fault,
+    FrameBufferFull,
     IssueSink,
     common_labels,
     dashboard_url,
@@ -87,8 +90,13 @@ class DcgmFrameBuffer(AlertKind):
             "Whether the model's memory grew (a larger batch, a longer context, a second model loaded) or leaks.",
         )
 
-    def cannot_drive(self, spec: Spec, alert: Alert) -> str | None:
-        return f"mongen verify's simulated service has no GPU: it cannot make `{alert.name}` fire"
+    def fault(self, spec: Spec, alert: Alert) -> Fault | CannotDrive:
+        if not any(e.exporter == "dcgm" for e in spec.scrape.exporters):
+            return CannotDrive(
+                f"`{alert.name}` reads dcgm-exporter's series, which the spec declares without scraping "
+                "dcgm-exporter; verify simulates dcgm-exporter for a `scrape.exporters` job with `exporter: dcgm`"
+            )
+        return FrameBufferFull(alert.threshold or 0.0)
 
     def cases(self, spec: Spec, alert: Alert, rule: AlertRule) -> list[AlertCase]:
         threshold = alert.threshold or 0.0

@@ -1,0 +1,138 @@
+"""A simulated dcgm-exporter for the spec's `exporter: dcgm` scrape jobs: two GPUs with the series
+mongen reads (frame buffer used and free in MiB, utilization in percent) and dcgm-exporter's
+labels, served over HTTP on 127.0.0.1 from a thread of verify's own process.
+
+Healthy, every GPU's frame buffer is used well under the lowest `dcgm_frame_buffer` threshold;
+the frame-buffer phase fills one GPU past it (`FrameBufferShare`), so the alert must fire for that
+GPU only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from mongen.model import Spec
+from mongen.promql import quote
+from mongen.rules.alert_kinds import BY_NAME
+from mongen.rules.alert_kinds.base import FrameBufferFull
+from mongen.spec.exporters import DCGM_FB_FREE, DCGM_FB_USED, DCGM_GPU_UTIL
+from mongen.verify.testbed import HOST
+
+GPUS = ("0", "1")
+MODEL_NAME = "NVIDIA H100 80GB HBM3"
+FRAME_BUFFER_MIB = 81559  # what dcgm-exporter reports as used + free on that GPU
+UTILIZATION_PERCENT = 63
+# Healthy: this share of the lowest frame-buffer threshold (or of the whole, with no alert).
+HEALTHY_SHARE_OF_THRESHOLD = 0.5
+HEALTHY_SHARE = 0.4
+# The GPU a frame-buffer phase fills: not the first, so the alert's `gpu` label is checked.
+FAULTED_GPU = GPUS[1]
+EXPOSITION = "text/plain; version=0.0.4; charset=utf-8"
+_HELP = {
+    DCGM_FB_USED: "Framebuffer memory used (in MiB).",
+    DCGM_FB_FREE: "Framebuffer memory free (in MiB).",
+    DCGM_GPU_UTIL: "GPU utilization (in %).",
+}
+
+
+@dataclass(frozen=True)
+class FrameBufferShare:
+    """The simulated dcgm-exporter reports `share` of GPU `gpu`'s frame buffer used."""
+
+    gpu: str
+    share: float
+
+
+def frame_buffer_thresholds(spec: Spec) -> list[float]:
+    faults = (BY_NAME[a.kind].fault(spec, a) for a in spec.alerts)
+    return [f.threshold for f in faults if isinstance(f, FrameBufferFull)]
+
+
+def healthy_share(spec: Spec) -> float:
+    thresholds = frame_buffer_thresholds(spec)
+    return HEALTHY_SHARE_OF_THRESHOLD * min(thresholds) if thresholds else HEALTHY_SHARE
+
+
+def full_share(threshold: float) -> float:
+    """Halfway between the threshold and a full frame buffer: past it, and a share dcgm can report."""
+    return (threshold + 1) / 2
+
+
+def exposition(hostname: str, shares: dict[str, float]) -> str:
+    """The text dcgm-exporter serves for `shares` (GPU -> frame buffer used share)."""
+    lines: list[str] = []
+    for series in (DCGM_FB_USED, DCGM_FB_FREE, DCGM_GPU_UTIL):
+        lines += [f"# HELP {series} {_HELP[series]}", f"# TYPE {series} gauge"]
+        for gpu, share in shares.items():
+            used = round(share * FRAME_BUFFER_MIB)
+            value = {DCGM_FB_USED: used, DCGM_FB_FREE: FRAME_BUFFER_MIB - used}.get(series, UTILIZATION_PERCENT)
+            lines.append(f"{series}{{{_labels(hostname, gpu)}}} {value}")
+    return "\n".join(lines) + "\n"
+
+
+def _labels(hostname: str, gpu: str) -> str:
+    labels = {
+        "gpu": gpu,
+        "UUID": f"GPU-{int(gpu):08d}-0000-0000-0000-000000000000",
+        "pci_bus_id": f"00000000:{0x18 + int(gpu):02X}:00.0",
+        "device": f"nvidia{gpu}",
+        "modelName": MODEL_NAME,
+        "Hostname": hostname,
+    }
+    return ",".join(f"{k}={quote(v)}" for k, v in labels.items())
+
+
+class SimulatedDcgmExporter:
+    """Serves `exposition` on HOST at any path (each job's `metrics_path`); `inject` fills one GPU,
+    `heal` returns every GPU to the healthy share."""
+
+    def __init__(self, hostname: str, healthy: float, gpus: Iterable[str] = GPUS) -> None:
+        self.hostname, self.healthy = hostname, healthy
+        self.shares = dict.fromkeys(gpus, healthy)
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer((HOST, 0), self._handler())
+        self.address = f"{HOST}:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def inject(self, fault: FrameBufferShare) -> None:
+        with self.lock:
+            self.shares[fault.gpu] = fault.share
+
+    def heal(self) -> None:
+        with self.lock:
+            self.shares = dict.fromkeys(self.shares, self.healthy)
+
+    def text(self) -> str:
+        with self.lock:
+            return exposition(self.hostname, dict(self.shares))
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        exporter = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = exporter.text().encode()
+                self.send_response(200)
+                self.send_header("Content-Type", EXPOSITION)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def dcgm_hostname(spec: Spec) -> str:
+    """The host of the first dcgm-exporter target the spec names (its `Hostname` label on a real
+    GPU host), or a stand-in when its targets come from files."""
+    targets = [t for e in spec.scrape.exporters if e.exporter == "dcgm" for t in e.static_targets]
+    return targets[0].rpartition(":")[0].strip("[]") if targets else "gpu-node"
