@@ -128,6 +128,36 @@ def test_verify_passes_on_a_second_spec() -> None:
 
 
 @e2e
+def test_verify_passes_on_the_llm_showcase() -> None:
+    """Every escape hatch of the showcase end to end: the expr alert over the service's GPU memory
+    gauge, the frame-buffer alert through the simulated dcgm-exporter (on one GPU only), the
+    recording rule of its own and the GPU row's queries return data, the Slack receiver gets tickets."""
+    for tool in ("prometheus", "prometheus-alertmanager", "nginx"):
+        need(tool)
+    report = run_verify(load_spec("specs/llm.yaml"))
+    assert report.passed, report.to_text()[-4000:]
+    assert {a: report.fired_in[a] for a in _spec_alerts("specs/llm.yaml")} == {
+        "LlmModelErrorRatioHigh": "mistralaiMistral7BInstructv02-errors",
+        "LlmTtftP95High": "slow",
+        "LlmQueueDepthHigh": "queue_depth_requests-high",
+        "LlmGpuMemoryNearLimit": "gpu_memory_usage_bytes-high",
+        "LlmGpuFrameBufferFull": "gpu1-frame-buffer-full",
+        "LlmTargetDown": "target-down",
+    }
+    assert report.not_driven == {}
+    checks = {(e.phase, e.subject, e.check): e for e in report.expectations}
+    assert checks[("gpu1-frame-buffer-full", "LlmGpuFrameBufferFull", "fires for {'gpu': '1'} only")].ok
+    delivered = checks[
+        ("gpu1-frame-buffer-full", "LlmGpuFrameBufferFull", "reaches team-slack, tickets via the ticket route")
+    ]
+    assert delivered.ok and delivered.detail == "team-slack, tickets"
+    assert report.series_counts["rule job:llm_generated_tokens_per_request:ratio_rate5m"] == 1
+    assert report.series_counts["panel 'GPU frame buffer used' A"] == 2  # one line per GPU
+    dcgm = next(s for s in report.substitutions if s.change.startswith("job dcgm-exporter: static targets"))
+    assert dcgm.change.startswith("job dcgm-exporter: static targets gpu-node-1:9400 -> 127.0.0.1:")
+
+
+@e2e
 def test_verify_names_a_broken_rule(tmp_path: Path) -> None:
     def sabotage(root: Path) -> None:
         # The brief's own bug: filter on a label the counter does not have.
