@@ -6,6 +6,7 @@ import difflib
 import json
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -34,6 +35,12 @@ IDENTITY = {
 }
 
 
+def _service_jobs(spec: Spec, config: dict[str, Any]) -> list[dict[str, Any]]:
+    """The scrape jobs of the service itself (not those of `scrape.exporters`)."""
+    exporters = {e.job for e in spec.scrape.exporters}
+    return [j for j in config["scrape_configs"] if j["job_name"] not in exporters]
+
+
 def _spec(text: str, tmp_path: Path) -> Spec:
     path = tmp_path / "spec.yaml"
     path.write_text(text)
@@ -51,7 +58,7 @@ def _edited(edits: list[tuple[str, str]]) -> str:
 @pytest.mark.parametrize("spec_path", SPECS)
 def test_every_job_gives_its_series_the_same_job_and_service(spec_path: str) -> None:
     spec = load_spec(spec_path)
-    jobs = yaml.safe_load(render(spec)["prometheus/prometheus.yml"])["scrape_configs"]
+    jobs = _service_jobs(spec, yaml.safe_load(render(spec)["prometheus/prometheus.yml"]))
     for job in jobs:
         assert job["relabel_configs"][-2:] == IDENTITY[spec_path], job["job_name"]
     # The rules select exactly that job.
@@ -60,7 +67,7 @@ def test_every_job_gives_its_series_the_same_job_and_service(spec_path: str) -> 
 
 
 def test_kubernetes_relabeling_stays_in_the_kubernetes_job(default_spec: Spec) -> None:
-    jobs = yaml.safe_load(render(default_spec)["prometheus/prometheus.yml"])["scrape_configs"]
+    jobs = _service_jobs(default_spec, yaml.safe_load(render(default_spec)["prometheus/prometheus.yml"]))
     assert [j["job_name"] for j in jobs] == ["emotivoice-static", "emotivoice-file-sd", "emotivoice-kubernetes"]
     keeps = {j["job_name"]: [r for r in j["relabel_configs"] if r.get("action") == "keep"] for j in jobs}
     assert keeps["emotivoice-static"] == keeps["emotivoice-file-sd"] == []
@@ -139,8 +146,8 @@ def test_verify_keeps_the_generated_relabeling(default_spec: Spec, tmp_path: Pat
     config = yaml.safe_load((tmp_path / "prometheus/prometheus.yml").read_text())
     (tmp_path / "verify").mkdir()
     targets = substitute_discovery(default_spec, config, tmp_path / "prometheus", "127.0.0.1:41002", VerifyReport())
-    assert [j["relabel_configs"] for j in config["scrape_configs"]] == [
-        j["relabel_configs"] for j in generated["scrape_configs"]
+    assert [j["relabel_configs"] for j in _service_jobs(default_spec, config)] == [
+        j["relabel_configs"] for j in _service_jobs(default_spec, generated)
     ]
     service = ("http://127.0.0.1:41002/metrics", (("job", "emotivoice"), ("service", "emotivoice")))
     assert targets[:3] == [

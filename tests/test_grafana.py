@@ -87,7 +87,9 @@ def test_variables_filter_the_panels() -> None:
     exprs = [e for _, e in _queries(board)]
     for label in names[3:]:  # every dropdown filters some query
         assert any(f'{label}=~"${label}"' in e for e in exprs), label
-    assert all('job=~"$job"' in e for e in exprs if not e.startswith("slo:"))  # SLO series carry service/slo only
+    # SLO series carry service/slo only; dcgm-exporter's keep its own job (the GPU row selects it).
+    assert all('job=~"$job"' in e for e in exprs if not e.startswith("slo:") and "DCGM_" not in e)
+    assert all('job="dcgm-exporter"' in e for e in exprs if "DCGM_" in e)
 
 
 def test_a_new_slo_gets_its_panels_without_code_changes() -> None:

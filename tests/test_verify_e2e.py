@@ -27,13 +27,14 @@ def test_compress_rewrites_ranges_through_the_ast() -> None:
     assert (compress_duration("10m"), compress_duration("30s"), compress_duration("1s")) == ("10s", "1s", "1s")
 
 
-@pytest.mark.parametrize("spec_path", ["specs/emotivoice.yaml", "specs/multi-slo.yaml"])
+@pytest.mark.parametrize("spec_path", ["specs/emotivoice.yaml", "specs/multi-slo.yaml", "specs/llm.yaml"])
 def test_dashboard_queries_leave_no_variable(spec_path: str, tmp_path: Path) -> None:
     spec = load_spec(spec_path)
     write_tree(tmp_path, render(spec))
     queries = dashboard_queries(spec, tmp_path)
     assert queries and all("$" not in expr for _, expr in queries), queries
-    assert all(f'job=~"{spec.scrape.job}"' in expr for _, expr in queries if "job" in expr)
+    own = [expr for _, expr in queries if "job" in expr and "DCGM_" not in expr]  # dcgm-exporter's keep its job
+    assert own and all(f'job=~"{spec.scrape.job}"' in expr for expr in own)
 
 
 @e2e
@@ -58,6 +59,7 @@ def test_verify_passes_on_the_default_spec(tmp_path: Path) -> None:
         "slow": "inactive",
         "angry-errors": "firing",
         "gpu_memory_usage_bytes-high": "inactive",
+        "gpu1-frame-buffer-full": "inactive",
         "target-down": "inactive",
     }
     # Every alert of the spec fired, each in the phase of its own fault.
@@ -67,6 +69,7 @@ def test_verify_passes_on_the_default_spec(tmp_path: Path) -> None:
         "EmotivoiceTargetDown": "target-down",
         "EmotivoiceMetricsAbsent": "target-down",
         "EmotivoiceGpuMemoryHigh": "gpu_memory_usage_bytes-high",
+        "EmotivoiceGpuFrameBufferFull": "gpu1-frame-buffer-full",
     }
     assert report["not_driven"] == {}
     assert all(count > 0 for count in report["series_counts"].values()) and len(report["series_counts"]) > 80
@@ -76,12 +79,20 @@ def test_verify_passes_on_the_default_spec(tmp_path: Path) -> None:
     scrapes = {
         (e["subject"], e["check"]): e["ok"] for e in report["expectations"] if e["subject"].startswith("scrape job")
     }
+    # dcgm-exporter's job scrapes the run's simulated dcgm-exporter, and keeps its own job.
+    gpus = next(s["change"] for s in report["substitutions"] if s["change"].startswith("job dcgm")).split()[-1]
     assert scrapes == {
+        **{
+            (
+                f"scrape job emotivoice-{job}",
+                f"{mechanism} target {listener}: scraped at http://{listener}/metrics, up, with job and service labels",
+            ): True
+            for job, mechanism in [("static", "static"), ("file-sd", "file_sd"), ("kubernetes", "kubernetes")]
+        },
         (
-            f"scrape job emotivoice-{job}",
-            f"{mechanism} target {listener}: scraped at http://{listener}/metrics, up, with job and service labels",
-        ): True
-        for job, mechanism in [("static", "static"), ("file-sd", "file_sd"), ("kubernetes", "kubernetes")]
+            "scrape job dcgm-exporter",
+            f"static target {gpus}: scraped at http://{gpus}/metrics, up, with job label",
+        ): True,
     }
     exposure = sorted(e["check"] for e in report["expectations"] if e["phase"] == "exposure" and e["ok"])
     assert exposure == [
@@ -101,6 +112,7 @@ def test_verify_passes_on_the_default_spec(tmp_path: Path) -> None:
         ("prometheus/prometheus.yml", "job emotivoice-static: static targets 192.168.1.10:8080, 192.168.1.11:8080"),
         ("prometheus/prometheus.yml", "job emotivoice-file-sd: files `targets/emotivoice-*.json`"),
         ("prometheus/prometheus.yml", "job emotivoice-kubernetes: kubernetes_sd_configs (role pod, namespaces tts)"),
+        ("prometheus/prometheus.yml", "job dcgm-exporter: static targets 192.168.1.10:9400, 192.168.1.11:9400"),
         ("deployment", "Prometheus --rules.alert.resend-delay 1m"),
         ("alertmanager/alertmanager.yml", "group_interval 5m"),
         ("alertmanager/alertmanager.yml", "the endpoints of every receiver (oncall-dingtalk, oncall-wecom, sre-email)"),

@@ -15,6 +15,7 @@ from mongen.pipeline import render
 from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.alert_kinds.base import AlertKind, CannotDrive, GaugeLevel, SlowRequests
 from mongen.spec.build import load_spec
+from mongen.verify.dcgm_exporter import FrameBufferShare
 from mongen.verify.phases import ExpectedAlert, Phase, plan_phases
 from mongen.verify.profile import faulted_level, gauge_level, histogram_level, simulation_plan, slow_factor
 from mongen.verify.report import VerifyReport
@@ -43,7 +44,7 @@ def test_every_alert_gets_a_firing_phase_or_a_reason(spec_path: str) -> None:
         assert not {e.name for e in phase.fires} & set(phase.quiet)
 
 
-@pytest.mark.parametrize("spec_path", ["specs/emotivoice.yaml", "specs/multi-slo.yaml"])
+@pytest.mark.parametrize("spec_path", ["specs/emotivoice.yaml", "specs/multi-slo.yaml", "specs/llm.yaml"])
 def test_the_showcase_specs_drive_every_alert(spec_path: str) -> None:
     assert plan_phases(load_spec(spec_path)).undriven == ()
 
@@ -55,14 +56,15 @@ def test_phases_of_the_default_spec() -> None:
         ("slow", service_faults.LatencyShift("emoti_voice_tts_request_duration_seconds", 15.0)),
         ("angry-errors", ServerErrors((("emotion", "angry"),), 0.65)),
         ("gpu_memory_usage_bytes-high", service_faults.GaugeLevel("emoti_voice_gpu_memory_usage_bytes", 44e9)),
+        ("gpu1-frame-buffer-full", FrameBufferShare("1", 0.975)),
         ("target-down", Outage()),
     ]
-    errors, outage = plan.phases[1], plan.phases[3]
+    errors, outage = plan.phases[1], plan.phases[-1]
     assert errors == Phase(
         "angry-errors",
         ServerErrors((("emotion", "angry"),), 0.65),
         (ExpectedAlert("EmotivoiceEmotionErrorRatioHigh", "page", (("emotion", "angry"),)),),
-        ("EmotivoiceGpuMemoryHigh", "EmotivoiceP95LatencyHigh", "EmotivoiceTargetDown"),
+        ("EmotivoiceGpuFrameBufferFull", "EmotivoiceGpuMemoryHigh", "EmotivoiceP95LatencyHigh", "EmotivoiceTargetDown"),
     )
     # The metrics vanish with the replica: target_down and absent share the outage.
     assert outage.fires == (
