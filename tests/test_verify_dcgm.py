@@ -11,10 +11,12 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from mongen.model import Spec
 from mongen.pipeline import render
 from mongen.rules.alert_kinds import BY_NAME
 from mongen.spec.build import build_spec, load_spec
 from mongen.spec.loader import load_yaml
+from mongen.verify.checks import dashboard_queries, unserved_series
 from mongen.verify.dcgm_exporter import FrameBufferShare, SimulatedDcgmExporter, dcgm_hostname, healthy_share
 from mongen.verify.discovery import ExpectedTarget, substitute_discovery
 from mongen.verify.phases import ExpectedAlert, plan_phases
@@ -87,7 +89,8 @@ def _llm_doc() -> dict[str, object]:
     return doc
 
 
-def test_a_frame_buffer_alert_without_a_dcgm_job_is_not_driven_and_says_why() -> None:
+def _declared_only() -> Spec:
+    """The llm spec with dcgm-exporter's series declared in external_metrics, not scraped."""
     doc = _llm_doc()
     scrape = doc["scrape"]
     assert isinstance(scrape, dict)
@@ -96,12 +99,30 @@ def test_a_frame_buffer_alert_without_a_dcgm_job_is_not_driven_and_says_why() ->
         {"name": n, "type": "gauge", "labels": ["gpu", "UUID", "device", "modelName", "Hostname", "job", "instance"]}
         for n in ("DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE")
     ]
-    spec = build_spec(load_yaml(yaml.safe_dump(doc, sort_keys=False), LLM))
-    assert dict(plan_phases(spec).undriven) == {
+    return build_spec(load_yaml(yaml.safe_dump(doc, sort_keys=False), LLM))
+
+
+def test_a_frame_buffer_alert_without_a_dcgm_job_is_not_driven_and_says_why() -> None:
+    assert dict(plan_phases(_declared_only()).undriven) == {
         "LlmGpuFrameBufferFull": "`LlmGpuFrameBufferFull` reads dcgm-exporter's series, which the spec declares "
         "without scraping dcgm-exporter; verify simulates dcgm-exporter for a `scrape.exporters` job with "
         "`exporter: dcgm`"
     }
+
+
+def test_gpu_panels_on_series_no_job_collects_are_not_queried_and_the_rest_are(tmp_path: Path) -> None:
+    spec = _declared_only()
+    write_tree(tmp_path, render(spec))
+    queries = dict(dashboard_queries(spec, tmp_path))
+    ratio = queries["panel 'GPU frame buffer used' A"]
+    assert unserved_series(spec, ratio) == ["DCGM_FI_DEV_FB_FREE", "DCGM_FI_DEV_FB_USED"]
+    assert [s for s, e in queries.items() if unserved_series(spec, e)] == [
+        "panel 'GPU frame buffer used' A",
+        "panel 'GPU frame buffer used (MiB)' A",
+        "panel 'GPU utilization' A",
+    ]
+    scraped = load_spec(LLM)  # scrapes dcgm-exporter: the run serves its series
+    assert unserved_series(scraped, ratio) == []
 
 
 def test_dcgm_targets_become_the_simulated_exporter_and_other_exporters_are_left_out(tmp_path: Path) -> None:

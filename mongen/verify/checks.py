@@ -16,6 +16,7 @@ import promql_parser
 from mongen import layout
 from mongen.model import PAGE_SEVERITY, Spec
 from mongen.rules.ruleset import rule_set
+from mongen.spec.exporters import DCGM_SERIES
 from mongen.verify.dcgm_exporter import FrameBufferShare, SimulatedDcgmExporter
 from mongen.verify.discovery import ExpectedTarget
 from mongen.verify.observer import PHASE_TIMEOUT, Observer
@@ -70,6 +71,26 @@ def source_metrics(spec: Spec, expr: str) -> list[str]:
             elif name in metric_of:
                 found[metric_of[name]] = None
     return list(found)
+
+
+def unserved_series(spec: Spec, expr: str) -> list[str]:
+    """The series `expr` reads when every one of them is an external metric that no job of the run
+    serves (the run serves dcgm-exporter's for an `exporter: dcgm` job); else []. A GPU row on
+    DCGM series the spec only declares reads nothing in the run, and that is no fault of the monitoring."""
+    served = set(DCGM_SERIES) if any(e.exporter == "dcgm" for e in spec.scrape.exporters) else set()
+    names = sorted(set(_selected_names(expr)))
+    external = [
+        name
+        for name in names
+        if name not in served
+        and (
+            name in DCGM_SERIES  # the GPU row reads them whether or not the spec declares each
+            or any(
+                name in m.series or (m.prefix is not None and name.startswith(m.prefix)) for m in spec.external_metrics
+            )
+        )
+    ]
+    return external if names and external == names else []
 
 
 def _selected_names(expr: str) -> list[str]:
@@ -131,6 +152,15 @@ def check_healthy(spec: Spec, root: Path, observer: Observer) -> None:
     time.sleep(FILL_SECONDS)
     report = observer.report
     for subject, expr in rule_queries(spec) + dashboard_queries(spec, root):
+        unserved = unserved_series(spec, expr)
+        if unserved:
+            report.substitute(
+                layout.dashboard(spec.service),
+                f"{subject} -> not queried",
+                f"it reads only {', '.join(unserved)}: series of another exporter that no scrape job of the "
+                "spec collects (verify serves dcgm-exporter's when an `exporter: dcgm` job scrapes them)",
+            )
+            continue
         got = observer.query(expr)
         finite = [s for s in got if math.isfinite(float(s["value"][1]))]
         report.series_counts[subject] = len(finite)
