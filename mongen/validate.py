@@ -7,7 +7,6 @@ followed, and a malformed, unreadable or special file is a finding about it, nev
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import shutil
@@ -24,7 +23,7 @@ import yaml
 from mongen import layout
 from mongen.checked_files import check_entries, load_yaml, read_text, regular_files
 from mongen.errors import Finding, ToolMissingError
-from mongen.tool_cache import PassCache
+from mongen.tool_cache import PassCache, go_glob
 
 # Binary -> Debian package that ships it.
 PACKAGES = {
@@ -165,7 +164,7 @@ def rule_test_inputs(test: Path) -> list[tuple[str, bytes]] | None:
             return None
         inputs = [("test", content)]
         for name in names:
-            matches = sorted(glob.glob(os.path.join(test.parent, name)))
+            matches = go_glob(os.path.join(test.parent, name))
             if not matches:
                 return None
             # Named relative to the test: generate validates in a fresh temporary directory each run.
@@ -184,7 +183,8 @@ def promtool_test(test: Path, cache: PassCache) -> subprocess.CompletedProcess[s
     if key is not None and cache.passed(RULE_TEST_RUN, key):
         return None
     proc = _run([promtool, "test", "rules", test.name], cwd=test.parent, env={**_RULE_TEST_GO_ENV, **os.environ})
-    if key is not None and proc.returncode == 0:
+    # A file changed while promtool ran: the pass may be for the old bytes, or a mix.
+    if key is not None and proc.returncode == 0 and rule_test_inputs(test) == inputs:
         cache.remember(RULE_TEST_RUN, key)
     return proc
 
