@@ -152,6 +152,12 @@ RULE_TEST_RUN = "promtool-test-rules"
 _RULE_TEST_GO_ENV = {"GOGC": "400", "GOMAXPROCS": "1"}
 
 
+def path_argument(path: Path) -> str:
+    """`path` as a tool's argument: a relative name starting with `-` would be read as an option."""
+    text = str(path)
+    return f"./{text}" if text.startswith("-") else text
+
+
 def rule_test_inputs(test: Path) -> list[tuple[str, bytes]] | None:
     """What `promtool test rules` reads for `test`: the test file and the rule files it names
     (globs and paths relative to the test, as promtool resolves them). None when that cannot be
@@ -182,7 +188,11 @@ def promtool_test(test: Path, cache: PassCache) -> subprocess.CompletedProcess[s
     key = cache.key(RULE_TEST_RUN, promtool, inputs) if inputs is not None else None
     if key is not None and cache.passed(RULE_TEST_RUN, key):
         return None
-    proc = _run([promtool, "test", "rules", test.name], cwd=test.parent, env={**_RULE_TEST_GO_ENV, **os.environ})
+    proc = _run(
+        [promtool, "test", "rules", path_argument(Path(test.name))],
+        cwd=test.parent,
+        env={**_RULE_TEST_GO_ENV, **os.environ},
+    )
     # A file changed while promtool ran: the pass may be for the old bytes, or a mix.
     if key is not None and proc.returncode == 0 and rule_test_inputs(test) == inputs:
         cache.remember(RULE_TEST_RUN, key)

@@ -238,3 +238,10 @@ def test_a_cache_of_another_user_is_not_trusted(
     check_rule_tests(root, cache)
     assert runs(fake_promtool) == 2
     assert f"not used: it belongs to user id {owner}, not to you" in capsys.readouterr().err
+
+
+def test_a_test_file_named_like_an_option_reaches_promtool_as_a_file(fake_promtool: Path, tmp_path: Path) -> None:
+    root = tree(tmp_path / "t")
+    (root / "prometheus/tests/a.test.yml").rename(root / "prometheus/tests/-a.test.yml")
+    assert check_rule_tests(root, PassCache(None)) == []
+    assert " test rules ./-a.test.yml " in fake_promtool.read_text()

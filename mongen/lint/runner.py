@@ -86,7 +86,7 @@ def lint(
             if not rule_file.error:
                 checked.append(path)
         changed = None
-        if diff_base:
+        if diff_base is not None:  # "" is a revision given empty, refused by changed_lines
             changed = {display[p]: lines for p, lines in changed_lines(diff_base, checked).items()}
         findings = lint_files(spec, rule_files, changed, processes, options)
         if spec is not None:
