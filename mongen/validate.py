@@ -286,11 +286,20 @@ def nginx_test(snippet: Path) -> subprocess.CompletedProcess[str]:
         return _run([nginx, "-t", "-q", "-e", "stderr", "-p", tmp, "-c", str(conf)])
 
 
+NGINX_SNIPPET_COPY = "mongen-snippet.conf"
+
+
 def nginx_conf(prefix: Path, snippet: Path, extra_http: str = "") -> str:
-    temp = "\n".join(f"    {d}_temp_path {prefix}/{d};" for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    """A minimal nginx.conf, to be written as `prefix`/nginx.conf and run with `-p prefix`, that
+    includes the snippet inside `http {}`. The snippet is copied into `prefix` under a fixed name,
+    and every path in the text is relative (to the prefix, or for `include` to the directory of
+    nginx.conf, which is the same): a path written into the text would need nginx's quoting, and
+    a project path with a space, `;` or `{` would break the file or add directives to it."""
+    shutil.copyfile(snippet, prefix / NGINX_SNIPPET_COPY)
+    temp = "\n".join(f"    {d}_temp_path {d};" for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     return (
-        f"pid {prefix}/nginx.pid;\nerror_log stderr;\ndaemon off;\nevents {{ worker_connections 64; }}\n"
-        f"http {{\n    access_log off;\n{temp}\n{extra_http}    include {snippet.resolve()};\n}}\n"
+        "pid nginx.pid;\nerror_log stderr;\ndaemon off;\nevents { worker_connections 64; }\n"
+        f"http {{\n    access_log off;\n{temp}\n{extra_http}    include {NGINX_SNIPPET_COPY};\n}}\n"
     )
 
 
