@@ -5,7 +5,8 @@ synthetic large spec (500 metrics, 100 SLOs); full validation against the bare g
 each showcase spec, cold (empty rule-test cache) and warm (mongen/tool_cache.py); lint of the
 spec's own rules with promtool against promtool alone; rule generation for 100 SLOs; lint of
 10,000 rules against promtool; the generated record_request() against the same updates
-written as raw prometheus_client calls. Every mongen process gets its own empty cache unless a
+written as raw prometheus_client calls; the NVML collector's cost per scrape (bench/nvml_scrape.py).
+Every mongen process gets its own empty cache unless a
 row says warm.
 """
 
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 
 import yaml
+from nvml_scrape import nvml_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -310,6 +312,7 @@ def main() -> None:
                 f"{gen:.0f} ns vs {raw:.0f} ns per request, ratio {gen / raw:.2f} (target <= 1.15)",
             )
         )
+        rows += nvml_rows(tmp_path)
     width = max(len(name) for name, _ in rows)
     print(f"{'benchmark':<{width}}  result")
     for name, value in rows:

@@ -1,4 +1,5 @@
-"""Structural checks of a dashboard: unique ids, no overlapping panels, units, parseable queries.
+"""Structural checks of a dashboard: unique ids, no overlapping panels, units, parseable queries;
+and, with the spec at hand, that every declared metric reaches some panel (metrics_without_panel).
 
 `mongen validate` runs them on whatever JSON a directory holds, so every field is type-checked
 before use and every size is bounded: a malformed dashboard gives problems, never an exception.
@@ -9,6 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import promql_parser
+
+from mongen.lint import promql_tree
+from mongen.model import Spec
+from mongen.rules.ruleset import rule_set
 
 GRID_WIDTH = 24  # Grafana's dashboard grid
 MAX_PANEL_HEIGHT = 1000  # grid rows; Grafana's own panels are a few dozen at most
@@ -133,3 +138,34 @@ def dashboard_problems(dashboard: object) -> list[str]:
             if query:
                 problems.append(query)
     return problems + _overlaps(placed)
+
+
+def series_read(expr: str) -> set[str]:
+    """The series names a query selects (`$__rate_interval` read as 5m, as Grafana would fill it)."""
+    tree = promql_tree.parse(expr.replace("$__rate_interval", "5m"))
+    if tree.root is None:
+        return set()
+    return {node.name for node in promql_tree.descendants(tree.root) if isinstance(node, promql_tree.Selector)}
+
+
+def panel_queries(dashboard: dict[str, Any]) -> list[str]:
+    return [
+        target["expr"]
+        for panel in _panels(dashboard)
+        for target in _dicts(panel.get("targets"))
+        if isinstance(target.get("expr"), str)
+    ]
+
+
+def metrics_without_panel(spec: Spec, dashboard: dict[str, Any]) -> list[str]:
+    """The spec's metrics that no panel query reads, directly or through the recording rules
+    (followed to the raw series they read, however many rules deep)."""
+    reads = {rule.record: series_read(rule.expr) for group in rule_set(spec).recording_groups for rule in group.rules}
+    seen: set[str] = set()
+    pending = [name for expr in panel_queries(dashboard) for name in series_read(expr)]
+    while pending:
+        name = pending.pop()
+        if name not in seen:
+            seen.add(name)
+            pending.extend(reads.get(name, ()))
+    return [metric.name for metric in spec.metrics if not seen & set(metric.exposed_series)]

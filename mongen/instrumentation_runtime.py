@@ -8,15 +8,24 @@ inside the service: it imports only the standard library and prometheus_client, 
 on the values a request brings (a label value or a measurement is not worth an exception), and
 every name it defines at module level is a name of the generated module, which the generator
 never reuses for a spec-derived identifier.
+
+Lines ending in `# nvml` and blocks between `# nvml {` and `# } nvml` read GPU memory from NVML;
+the generator keeps them (without those markers) only in modules whose spec has a `gpu_memory`
+metric with `source: {from: nvml}`, so every other module stays as it was. The part is marked
+here rather than kept in a file of its own (which would make this file shorter than its ~550
+lines) because its imports must join the generated module's one import block.
 """
 
 from __future__ import annotations
 
 import enum
 import functools
+import importlib  # nvml
 import inspect
+import logging  # nvml
 import math
 import os
+import re  # nvml
 import time
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
@@ -36,6 +45,7 @@ from prometheus_client import (
     make_wsgi_app,
     start_http_server,
 )
+from prometheus_client.core import GaugeMetricFamily  # nvml
 from prometheus_client.multiprocess import MultiProcessCollector
 
 # `_created` series double the series count and no rule or dashboard reads them.
@@ -345,6 +355,180 @@ class TrackedRequest:
         return TrackedRequest(self._requests, self._values, self._text_length)
 
 
+# nvml {
+# --- GPU memory read from NVML at scrape time ---------------------------------------------
+_NVML_LOG = logging.getLogger(__name__)
+# prometheus_client's multiprocess files end in the writing process's PID: `gauge_livesum_123.db`.
+_MULTIPROC_FILE_PID = re.compile(r"_([0-9]+)\.db\Z")
+# How many parents /proc is asked for before a process is taken for someone else's.
+_MAX_PROCESS_DEPTH = 32
+
+
+def _parent_pid(pid: int) -> int | None:
+    """The parent of `pid` from /proc (Linux), or None where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            # `pid (comm) state ppid ...`: comm may hold spaces and parentheses; the last `)` ends it.
+            return int(stat.read().rpartition(b")")[2].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _service_pids() -> set[int]:
+    """This process, and with PROMETHEUS_MULTIPROC_DIR set every worker that wrote metrics there."""
+    pids = {os.getpid()}
+    if MULTIPROCESS:
+        try:
+            names = os.listdir(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+        except OSError:
+            names = []
+        pids.update(int(found[1]) for found in map(_MULTIPROC_FILE_PID.search, names) if found)
+    return pids
+
+
+def _is_service_process(pid: int, service: set[int]) -> bool:
+    """`pid` is one of `service` or a descendant of one (a worker, a data loader)."""
+    for _ in range(_MAX_PROCESS_DEPTH):
+        if pid in service:
+            return True
+        parent = _parent_pid(pid)
+        if parent is None or parent <= 1:
+            return False
+        pid = parent
+    return False
+
+
+class _NvmlGpuMemory:
+    """A `gpu_memory` gauge read from NVML (pynvml, package nvidia-ml-py) at each scrape: one
+    series per visible GPU, the first `max_gpus` of them, labelled `gpu` with the GPU's NVML index
+    (the `gpu` label of dcgm-exporter).
+
+    `device` mode exposes the GPU's used memory (every process, the CUDA contexts included);
+    `process` mode the `usedGpuMemory` NVML lists for this service's compute processes: this
+    process, its descendants and, in multiprocess mode, the workers that wrote metrics to
+    PROMETHEUS_MULTIPROC_DIR (0 on a GPU none of them uses).
+
+    Visible GPUs: every GPU NVML counts, or, with CUDA_VISIBLE_DEVICES set, its entries in order:
+    a number is an NVML index (CUDA's own numbering agrees with CUDA_DEVICE_ORDER=PCI_BUS_ID), a
+    `GPU-...` entry a full UUID; the list ends at the first entry NVML cannot resolve, so an empty
+    value shows no GPU, as it hides every GPU from CUDA.
+
+    pynvml is imported at the first scrape, never at import. Without it, without a driver, without
+    a visible GPU or while NVML fails, the scrape has no series of this metric and the reason is
+    logged once; a scrape never raises."""
+
+    def __init__(self, name: str, documentation: str, mode: str, max_gpus: int) -> None:
+        self._name = name
+        self._documentation = documentation
+        self._per_process = mode == "process"
+        self._max_gpus = max_gpus
+        self._nvml: Any = None  # the initialized pynvml module
+        self._unavailable = False  # no pynvml, or nvmlInit failed: it will not come back
+        self._gpus: list[tuple[str, Any]] | None = None  # (index label, handle) once resolved
+        self._reported = False
+
+    def describe(self) -> list[GaugeMetricFamily]:
+        """The family without touching NVML (registering asks for it)."""
+        return [self._family()]
+
+    def collect(self) -> list[GaugeMetricFamily]:
+        family = self._family()
+        try:
+            nvml = self._library()
+            if nvml is None:
+                return []
+            # process mode: the service's PIDs, and whether each listed PID is one of them or their
+            # descendant, asked of /proc once per scrape, not once per GPU
+            service = _service_pids() if self._per_process else set()
+            belongs: dict[int, bool] = {}
+            for index, handle in self._visible(nvml):
+                family.add_metric([index], float(self._used_bytes(nvml, handle, service, belongs)))
+        except Exception as error:  # NVMLError, a GPU gone: no series now, the next scrape retries
+            self._gpus = None
+            self._report(f"reading NVML failed ({error!r})")
+            return []
+        if not family.samples:
+            self._report("NVML shows no visible GPU")
+            return []
+        return [family]
+
+    def _family(self) -> GaugeMetricFamily:
+        return GaugeMetricFamily(self._name, self._documentation, labels=["gpu"])
+
+    def _report(self, reason: str) -> None:
+        if not self._reported:
+            self._reported = True
+            _NVML_LOG.warning("%s is not exposed: %s (logged once)", self._name, reason)
+
+    def _library(self) -> Any:
+        if self._nvml is not None or self._unavailable:
+            return self._nvml
+        try:
+            nvml = importlib.import_module("pynvml")
+        except ImportError:
+            self._unavailable = True
+            self._report("pynvml is not installed (pip install nvidia-ml-py)")
+            return None
+        try:
+            nvml.nvmlInit()  # NVML counts initializations: a second one from another thread is harmless
+        except Exception as error:  # no driver, no GPU, a driver/library mismatch
+            self._unavailable = True
+            self._report(f"nvmlInit failed ({error!r})")
+            return None
+        self._nvml = nvml
+        return nvml
+
+    def _visible(self, nvml: Any) -> list[tuple[str, Any]]:
+        if self._gpus is None:
+            entries = os.environ.get("CUDA_VISIBLE_DEVICES")
+            handles: list[Any] = []
+            if entries is None:
+                count = int(nvml.nvmlDeviceGetCount())
+                handles = [nvml.nvmlDeviceGetHandleByIndex(i) for i in range(min(count, self._max_gpus))]
+            for entry in (entries.split(",") if entries is not None else [])[: self._max_gpus]:
+                entry = entry.strip()
+                try:
+                    if entry.isdecimal():
+                        handles.append(nvml.nvmlDeviceGetHandleByIndex(int(entry)))
+                    elif entry.startswith("GPU-"):
+                        # bytes: what every nvidia-ml-py takes (recent ones convert str themselves)
+                        handles.append(nvml.nvmlDeviceGetHandleByUUID(entry.encode()))
+                    else:
+                        break
+                except nvml.NVMLError:
+                    break
+            self._gpus = [(str(nvml.nvmlDeviceGetIndex(handle)), handle) for handle in handles]
+        return self._gpus
+
+    def _used_bytes(self, nvml: Any, handle: Any, service: set[int], belongs: dict[int, bool]) -> int:
+        if not self._per_process:
+            return int(nvml.nvmlDeviceGetMemoryInfo(handle).used)
+        used = 0
+        for process in nvml.nvmlDeviceGetComputeRunningProcesses(handle):
+            if process.usedGpuMemory is None:  # NVML cannot tell (no permission, some containers)
+                continue
+            pid = int(process.pid)
+            if pid not in belongs:
+                belongs[pid] = _is_service_process(pid, service)
+            if belongs[pid]:
+                used += int(process.usedGpuMemory)
+        return used
+
+
+# NVML gauges, also read by the registry that aggregates worker metrics in multiprocess mode.
+_NVML_COLLECTORS: list[_NvmlGpuMemory] = []
+
+
+def _nvml_gauge(name: str, documentation: str, mode: str, max_gpus: int) -> _NvmlGpuMemory:
+    collector = _NvmlGpuMemory(name, documentation, mode, max_gpus)
+    REGISTRY.register(collector)  # type: ignore[arg-type,unused-ignore]
+    _NVML_COLLECTORS.append(collector)
+    return collector
+
+
+# } nvml
+
+
 # --- exposure -------------------------------------------------------------------------
 _debug_collectors_on = False
 
@@ -368,6 +552,12 @@ def _exposition_registry() -> CollectorRegistry:
         return REGISTRY
     registry = CollectorRegistry()
     MultiProcessCollector(registry)  # type: ignore[no-untyped-call,unused-ignore]
+    # nvml {
+    # GPU memory is a device's, not a worker's: read by the process that serves this scrape,
+    # never written to PROMETHEUS_MULTIPROC_DIR nor summed across workers.
+    for collector in _NVML_COLLECTORS:
+        registry.register(collector)
+    # } nvml
     return registry
 
 

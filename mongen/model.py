@@ -35,6 +35,14 @@ ROLE_TYPES: dict[Role, MetricType] = {
     "in_flight": GAUGE,
 }
 
+# How a `gpu_memory` metric with `source: {from: nvml}` reads NVML at scrape time: the device's
+# used memory, or the memory of this service's own processes on it.
+GpuMemoryMode = Literal["device", "process"]
+GPU_MEMORY_MODES: tuple[GpuMemoryMode, ...] = ("device", "process")
+# The label the NVML collector sets: the GPU's NVML index, as dcgm-exporter's `gpu` label.
+NVML_GPU_LABEL: Final = "gpu"
+DEFAULT_MAX_GPUS: Final = 8
+
 SloKind = Literal["ratio", "latency"]
 BurnSeverity = Literal["page", "ticket"]
 BurnSpeed = Literal["quick", "slow"]
@@ -79,6 +87,15 @@ class Matcher:
 
 
 @dataclass(frozen=True)
+class NvmlSource:
+    """A `gpu_memory` gauge the generated module reads from NVML at scrape time, one series per
+    visible GPU (at most `max_gpus`), instead of a value the service sets."""
+
+    mode: GpuMemoryMode
+    max_gpus: int = DEFAULT_MAX_GPUS
+
+
+@dataclass(frozen=True)
 class Metric:
     name: str  # as written in the spec
     type: MetricType
@@ -89,6 +106,12 @@ class Metric:
     errors: tuple[Matcher, ...] = ()
     record_by: tuple[tuple[str, ...], ...] = ((),)
     role: Role | None = None
+    nvml: NvmlSource | None = None
+
+    @property
+    def exposed_labels(self) -> tuple[str, ...]:
+        """The labels on its series: the declared ones, or NVML's GPU index for an NVML gauge."""
+        return (NVML_GPU_LABEL,) if self.nvml else self.labels
 
     @property
     def base(self) -> str:
@@ -107,6 +130,8 @@ class Metric:
         """Every series name the client exposes, with its label names."""
         if self.type == COUNTER:
             return {self.base + "_total": self.labels}
+        if self.nvml:
+            return {self.name: self.exposed_labels}
         if self.type == HISTOGRAM:
             return {
                 self.name + "_bucket": (*self.labels, "le"),
@@ -453,7 +478,10 @@ class Spec:
         }
 
     def series_count(self, metric: Metric) -> int:
-        """Exact series one instance exposes for `metric` once every combination is seen."""
+        """Exact series one instance exposes for `metric` once every combination is seen (an NVML
+        gauge: its bound, one series per visible GPU up to `max_gpus`)."""
+        if metric.nvml:
+            return metric.nvml.max_gpus
         combos = math.prod(len(self.label_by_name[name].values) for name in metric.labels)
         if metric.type == HISTOGRAM:
             return combos * (len(metric.buckets) + 1 + 2)  # +Inf bucket, _sum, _count

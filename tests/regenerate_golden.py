@@ -10,7 +10,7 @@ from mongen.spec.build import load_spec
 from mongen.writer import write_tree
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLDEN_SPECS = ("specs/emotivoice.yaml", "specs/multi-slo.yaml")
+GOLDEN_SPECS = ("specs/emotivoice.yaml", "specs/multi-slo.yaml", "specs/llm.yaml")
 
 
 def golden_dir(spec: str) -> Path:

@@ -9,14 +9,14 @@ import pytest
 import yaml
 
 from mongen import layout
-from mongen.dashboard_checks import dashboard_problems
+from mongen.dashboard_checks import dashboard_problems, metrics_without_panel, series_read
 from mongen.generators.grafana import SCHEMA_VERSION, dashboard
 from mongen.lint.runner import lint
 from mongen.pipeline import render
 from mongen.spec.build import load_spec
 from mongen.writer import write_tree
 
-SPECS = ("specs/emotivoice.yaml", "specs/multi-slo.yaml")
+SPECS = ("specs/emotivoice.yaml", "specs/multi-slo.yaml", "specs/llm.yaml")
 STATIC = {
     "unknown-metric",
     "unknown-label",
@@ -83,9 +83,10 @@ def test_heatmap_is_a_react_heatmap_of_prebucketed_data() -> None:
 def test_variables_filter_the_panels() -> None:
     board = dashboard(load_spec("specs/emotivoice.yaml"))
     names = [v["name"] for v in board["templating"]["list"]]
-    assert names == ["datasource", "job", "instance", "endpoint", "emotion"]
+    assert names == ["datasource", "job", "instance", "emotion", "endpoint", "method", "status"]
     exprs = [e for _, e in _queries(board)]
-    assert any('endpoint=~"$endpoint"' in e for e in exprs) and any('emotion=~"$emotion"' in e for e in exprs)
+    for label in names[3:]:  # every dropdown filters some query
+        assert any(f'{label}=~"${label}"' in e for e in exprs), label
     assert all('job=~"$job"' in e for e in exprs if not e.startswith("slo:"))  # SLO series carry service/slo only
 
 
@@ -93,3 +94,29 @@ def test_a_new_slo_gets_its_panels_without_code_changes() -> None:
     titles = [p["title"] for p in dashboard(load_spec("specs/multi-slo.yaml"))["panels"]]
     for slo in ("availability", "availability_weekly", "latency"):
         assert f"SLO {slo}: burn rate" in titles
+
+
+@pytest.mark.parametrize("spec_path", SPECS)
+def test_every_declared_metric_reaches_a_panel(spec_path: str) -> None:
+    """#18's done-when: each metric is read by some panel query, directly or through its rules."""
+    spec = load_spec(spec_path)
+    assert metrics_without_panel(spec, dashboard(spec)) == []
+
+
+def test_a_metric_whose_panels_are_gone_is_reported() -> None:
+    spec = load_spec("specs/llm.yaml")
+    board = dashboard(spec)
+    board["panels"] = [p for p in board["panels"] if "tokens" not in p["title"]]
+    assert metrics_without_panel(spec, board) == ["llm_generated_tokens_total"]
+    # A query of the raw series counts as much as one of its recording rules.
+    board["panels"].append({"targets": [{"expr": 'rate(llm_generated_tokens_total{job=~"$job"}[$__rate_interval])'}]})
+    assert metrics_without_panel(spec, board) == []
+
+
+def test_coverage_follows_rules_that_read_other_rules() -> None:
+    """The SLO panels read `slo:*` series, which read the SLI rules, which read the metric."""
+    spec = load_spec("specs/multi-slo.yaml")
+    board = dashboard(spec)
+    board["panels"] = [p for p in board["panels"] if p.get("title", "").startswith("SLO latency")]
+    assert series_read(board["panels"][0]["targets"][0]["expr"]) <= {"slo:period_error_budget_remaining:ratio"}
+    assert metrics_without_panel(spec, board) == ["asr_gateway_requests_total"]

@@ -69,15 +69,17 @@ def emotivoice() -> Spec:
 # Traffic
 
 
-def test_traffic_has_qps_by_the_first_breakdown_label_and_each_enum_share(emotivoice: Spec) -> None:
+def test_traffic_has_qps_by_each_recorded_group_and_each_enum_share(emotivoice: Spec) -> None:
     panels = rows.traffic(emotivoice)
-    assert titles(panels) == ["QPS by endpoint", "Emotion share"]
+    # The usage counter shows its shares only; its rate is the requests' QPS by emotion.
+    assert titles(panels) == ["QPS by endpoint", "QPS by emotion", "Emotion share of requests", "Emotion share"]
     assert panels[0].queries[0].legend == "{{endpoint}}"
-    assert panels[1].stacking == "percent"
+    assert panels[2].stacking == "percent" and panels[3].stacking == "percent"
 
 
 def test_traffic_without_a_usage_counter_has_no_share_panel() -> None:
-    assert titles(rows.traffic(spec_from("specs/emotivoice.yaml", drop_role("emotion_usage")))) == ["QPS by endpoint"]
+    traffic = rows.traffic(spec_from("specs/emotivoice.yaml", drop_role("emotion_usage")))
+    assert titles(traffic) == ["QPS by endpoint", "QPS by emotion", "Emotion share of requests"]
 
 
 def test_share_panels_only_for_labels_backed_by_an_enum() -> None:
@@ -87,7 +89,7 @@ def test_share_panels_only_for_labels_backed_by_an_enum() -> None:
         usage["record_by"] = [[], ["endpoint"]]
 
     spec = spec_from("specs/emotivoice.yaml", usage_by_endpoint)
-    assert titles(rows.traffic(spec)) == ["QPS by endpoint"]
+    assert titles(rows.traffic(spec)) == ["QPS by endpoint", "QPS by emotion", "Emotion share of requests"]
 
 
 def test_qps_of_a_counter_recorded_for_the_whole_job_only_is_by_job() -> None:
@@ -117,12 +119,15 @@ def test_other_breakdown_labels_get_variables_and_error_panels() -> None:
 
     spec = spec_from("specs/emotivoice.yaml", by_method_and_status)
     assert titles(rows.errors(spec)) == ["Error ratio by method", "Error ratio by status"]
-    assert [v.label for v in dashboard_variables(spec)] == ["method", "status"]
+    # Every declared label a query keeps, in the spec's label order.
+    assert [v.label for v in dashboard_variables(spec)] == ["emotion", "endpoint", "method", "status"]
     board = dashboard(spec)
-    assert [v["name"] for v in board["templating"]["list"]][3:] == ["method", "status"]
+    assert [v["name"] for v in board["templating"]["list"]][3:] == ["emotion", "endpoint", "method", "status"]
     exprs = [t["expr"] for p in board["panels"] for t in p.get("targets", [])]
     assert 'method:emoti_voice_tts_requests:error_ratio_rate5m{job=~"$job",method=~"$method"}' in exprs
-    assert not any("$endpoint" in e or "$emotion" in e for e in exprs)
+    assert (
+        'method_endpoint:emoti_voice_tts_requests:rate5m{job=~"$job",method=~"$method",endpoint=~"$endpoint"}' in exprs
+    )
     assert dashboard_problems(board) == []
 
 
@@ -144,8 +149,8 @@ def test_renamed_labels_give_the_same_dashboard_under_the_new_names(emotivoice: 
 
     before, after = dashboard(emotivoice), dashboard(renamed)
     assert [p["title"] for p in after["panels"]] == [rename(p["title"]) for p in before["panels"]]
-    assert [v["name"] for v in after["templating"]["list"]][3:] == ["route", "mood"]
-    assert [v["label"] for v in after["templating"]["list"]][3:] == ["Route", "Mood"]
+    assert [v["name"] for v in after["templating"]["list"]][3:] == ["mood", "route", "method", "status"]
+    assert [v["label"] for v in after["templating"]["list"]][3:] == ["Mood", "Route", "Method", "Status"]
     exprs = " ".join(t["expr"] for p in after["panels"] for t in p.get("targets", []))
     assert 'mood=~"$mood"' in exprs and 'route=~"$route"' in exprs and "$emotion" not in exprs
 
@@ -158,13 +163,20 @@ def test_latency_has_quantiles_with_the_alert_threshold_heatmap_and_other_histog
     assert titles(panels) == [
         "Latency P50/P95/P99",
         "Latency distribution (heatmap)",
-        "Model inference time",
-        "Input text length",
+        "Model inference time P50/P95/P99",
+        "Model inference time distribution (heatmap)",
     ]
     assert [t.value for t in panels[0].thresholds] == [4.5]
     assert [q.legend for q in panels[0].queries] == ["P50 {{endpoint}}", "P95 {{endpoint}}", "P99 {{endpoint}}"]
     assert panels[1].kind == "heatmap" and panels[1].unit == "s"
-    assert panels[3].unit == "none"  # characters have no Grafana unit
+    assert panels[3].kind == "heatmap"
+
+
+def test_histograms_not_of_durations_are_distributions(emotivoice: Spec) -> None:
+    panels = rows.distributions(emotivoice)
+    assert titles(panels) == ["Input text length P50/P95/P99", "Input text length distribution (heatmap)"]
+    assert panels[0].unit == "none"  # characters have no Grafana unit
+    assert "120 characters" in panels[0].description
 
 
 def test_a_quantile_alert_draws_its_threshold_on_the_panel_of_the_metric_it_watches() -> None:
@@ -181,13 +193,16 @@ def test_a_quantile_alert_draws_its_threshold_on_the_panel_of_the_metric_it_watc
         doc["alerts"].insert(0, alert)
 
     panels = {p.title: p for p in rows.latency(spec_from("specs/emotivoice.yaml", inference_alert_first))}
-    assert [t.value for t in panels["Model inference time"].thresholds] == [2]
+    assert [t.value for t in panels["Model inference time P50/P95/P99"].thresholds] == [2]
     assert [t.value for t in panels["Latency P50/P95/P99"].thresholds] == [4.5]
 
 
 def test_no_request_duration_gives_no_latency_or_heatmap_panel() -> None:
     spec = spec_from("specs/emotivoice.yaml", drop_role("request_duration"))
-    assert titles(rows.latency(spec)) == ["Model inference time", "Input text length"]
+    assert titles(rows.latency(spec)) == [
+        "Model inference time P50/P95/P99",
+        "Model inference time distribution (heatmap)",
+    ]
 
 
 # Saturation
@@ -207,6 +222,11 @@ def test_no_gauges_give_no_saturation_row() -> None:
     spec = spec_from("specs/multi-slo.yaml")
     assert rows.saturation(spec) == ()
     assert [row.title for row in rows.dashboard_rows(spec)] == ["Traffic", "Errors", "Latency", "SLOs", "Instances"]
+
+
+def test_a_gauge_alert_draws_its_threshold_on_the_gauge_panel(emotivoice: Spec) -> None:
+    gpu = rows.saturation(emotivoice)[0]
+    assert [(t.value, t.color) for t in gpu.thresholds] == [(22e9, "orange")]  # a ticket: orange, not red
 
 
 # SLOs
@@ -244,9 +264,11 @@ def test_instances_without_a_request_counter_show_targets_only() -> None:
 
     spec = spec_from("specs/multi-slo.yaml", no_requests)
     assert titles(rows.instances(spec)) == ["Targets up"]
-    assert dashboard_variables(spec) == ()
+    # The unroled histogram is still recorded by route, so `route` stays a dropdown; `code` went
+    # with the request counter.
+    assert [v.label for v in dashboard_variables(spec)] == ["route"]
     board = dashboard(spec)
-    assert [v["name"] for v in board["templating"]["list"]] == ["datasource", "job", "instance"]
+    assert [v["name"] for v in board["templating"]["list"]] == ["datasource", "job", "instance", "route"]
     assert dashboard_problems(board) == []
 
 
@@ -254,5 +276,51 @@ def test_instance_panels_filter_by_job_and_instance(emotivoice: Spec) -> None:
     up, qps = rows.instances(emotivoice)
     assert up.queries[0].expr == 'up{job=~"$job",instance=~"$instance"}'
     assert qps.queries[0].expr == (
-        'max(sum by (instance) (rate(emoti_voice_tts_requests_total{job=~"$job",instance=~"$instance"}[5m])))'
+        "max(sum by (instance) (rate(emoti_voice_tts_requests_total{"
+        'job=~"$job",method=~"$method",endpoint=~"$endpoint",status=~"$status",emotion=~"$emotion",'
+        'instance=~"$instance"}[5m])))'
     )
+
+
+# Metrics without a role (specs/llm.yaml): each gets the panels of its type, titled by its name.
+
+
+def test_every_metric_of_the_llm_spec_gets_the_panels_of_its_type() -> None:
+    spec = spec_from("specs/llm.yaml")
+    traffic = {p.title: p for p in rows.traffic(spec)}
+    assert list(traffic) == [
+        "QPS by model",
+        "Model share of requests",
+        "Generated tokens per second by model",
+        "Model share of generated tokens",
+    ]
+    assert traffic["Generated tokens per second by model"].unit == "cps"
+    assert titles(rows.latency(spec)) == [
+        "Time to first token P50/P95/P99",
+        "Time to first token distribution (heatmap)",
+    ]
+    assert rows.distributions(spec) == ()
+    queue, gpu = rows.saturation(spec)
+    assert (queue.title, gpu.title) == ("Queue depth", "GPU memory")
+    assert [(t.value, t.color) for t in queue.thresholds] == [(50, "orange")]
+
+
+def test_a_counter_with_errors_recorded_for_the_whole_job_gets_a_whole_job_error_ratio() -> None:
+    def tokens_with_errors(doc: Doc) -> None:
+        tokens = next(m for m in doc["metrics"] if m["name"] == "llm_generated_tokens_total")
+        tokens["labels"] = ["model", "status"]
+        tokens["errors"] = {"status": {"class": "5xx"}}
+        tokens["record_by"] = [[]]
+
+    panels = rows.errors(spec_from("specs/llm.yaml", tokens_with_errors))
+    assert titles(panels) == ["Error ratio by model", "Generated tokens error ratio"]
+    assert panels[1].queries[0].expr == 'job:llm_generated_tokens:error_ratio_rate5m{job=~"$job"}'
+
+
+def test_alerts_of_both_severities_draw_both_lines_in_ascending_order() -> None:
+    def second_queue_alert(doc: Doc) -> None:
+        page = {**next(a for a in doc["alerts"] if a["name"] == "LlmQueueDepthHigh")}
+        doc["alerts"].insert(0, {**page, "name": "LlmQueueDepthCritical", "threshold": 200, "severity": "page"})
+
+    queue = rows.saturation(spec_from("specs/llm.yaml", second_queue_alert))[0]
+    assert [(t.value, t.color) for t in queue.thresholds] == [(50, "orange"), (200, "red")]

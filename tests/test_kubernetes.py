@@ -54,3 +54,21 @@ def test_podmonitor_scrapes_the_metrics_port(default_files: dict[str, str]) -> N
             {"targetLabel": "service", "replacement": "emotivoice"},
         ],
     }
+
+
+@pytest.mark.parametrize(
+    ("namespaces", "selector"),
+    [("namespaces: [tts]", {"matchNames": ["tts"]}), ("", {"any": True})],
+)
+def test_podmonitor_looks_where_pod_discovery_looks(tmp_path, namespaces: str, selector: dict[str, object]) -> None:
+    from mongen.generators import kubernetes
+    from mongen.spec.build import load_spec
+
+    text = (ROOT / "specs/emotivoice.yaml").read_text()
+    assert "    namespaces: [tts]\n" in text
+    spec_file = tmp_path / "spec.yaml"
+    spec_file.write_text(text.replace("    namespaces: [tts]\n", f"    {namespaces}\n" if namespaces else ""))
+    spec = load_spec(str(spec_file))
+    monitor = yaml.safe_load(kubernetes.generate(spec)["kubernetes/emotivoice-podmonitor.yml"])
+    # Without namespaces prometheus.yml's pod discovery sees every namespace; so must the PodMonitor.
+    assert monitor["spec"]["namespaceSelector"] == selector

@@ -23,6 +23,10 @@ from mongen.templating import render_template
 
 RUNTIME_MODULE = "instrumentation_runtime.py"
 _RUNTIME_START = "from __future__ import annotations\n"
+# The runtime's NVML part (see its docstring): a line's suffix, and a block's first and last line.
+_NVML_LINE = "  # nvml"
+_NVML_START = "# nvml {"
+_NVML_END = "# } nvml"
 
 # Names the data part defines whatever the spec; spec-derived names never take them.
 PUBLIC_NAMES = (
@@ -49,20 +53,44 @@ MEASUREMENT_HELPERS: dict[Role, tuple[str, str, str]] = {
 
 
 @cache
-def runtime_source() -> str:
-    """The runtime as the generated module includes it: everything after its docstring."""
+def runtime_source(nvml: bool = False) -> str:
+    """The runtime as the generated module includes it: everything after its docstring, with its
+    NVML part only when `nvml` (a `gpu_memory` metric read from NVML), without the markers."""
     text = resources.files("mongen").joinpath(RUNTIME_MODULE).read_text("utf-8")
     _docstring, found, code = text.partition("\n" + _RUNTIME_START)
     if not found:
         raise RuntimeError(f"mongen/{RUNTIME_MODULE} must start with a docstring, then `{_RUNTIME_START.strip()}`")
-    return _RUNTIME_START + code
+    return _RUNTIME_START + _nvml_part(code, keep=nvml)
+
+
+def _nvml_part(code: str, *, keep: bool) -> str:
+    """`code` with its NVML lines and blocks kept or dropped, and their markers dropped either way
+    (with the blank lines after a block's end, which the formatter puts there for the next one)."""
+    out: list[str] = []
+    inside = after_end = False
+    for line in code.splitlines(keepends=True):
+        marker = line.strip()
+        if after_end and not marker:
+            continue
+        after_end = False
+        if marker == _NVML_START:
+            inside = True
+        elif marker == _NVML_END:
+            inside, after_end = False, True
+        elif line.rstrip("\n").endswith(_NVML_LINE):
+            if keep:
+                out.append(line.rstrip("\n").removesuffix(_NVML_LINE) + "\n")
+        elif keep or not inside:
+            out.append(line)
+    return "".join(out)
 
 
 @cache
 def runtime_names() -> frozenset[str]:
-    """Every module-level name the runtime binds (imports included): taken in the generated module."""
+    """Every module-level name the runtime binds (imports included, NVML part too): taken in the
+    generated module whether or not it includes that part, so names do not depend on it."""
     names: set[str] = set()
-    for node in ast.parse(runtime_source()).body:
+    for node in ast.parse(runtime_source(nvml=True)).body:
         if isinstance(node, ast.Import | ast.ImportFrom):
             names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -295,7 +323,7 @@ class _Builder:
         out = []
         for role, (function, value, doc) in MEASUREMENT_HELPERS.items():
             metric = self.spec.by_role.get(role)
-            if metric is None:
+            if metric is None or metric.nvml:  # an NVML gauge is read at scrape time, never set
                 continue
             scope, params, recorder = self.wrapper(metric.labels, "_" + constant_name(function))
             out.append(MeasurementCode(function, scope.claim(value), doc, recorder, var[metric.name], params))
@@ -312,16 +340,18 @@ def generate(spec: Spec) -> dict[str, str]:
     tables = builder.module.claim("_LABELS")
     fed = {feed.var for feed in requests.feeds} if requests else set()
     fed |= {m.var for m in measurements}
+    nvml = [(var[m.name], m) for m in spec.exposed_metrics if m.nvml]
     module_name = layout.python_module_name(spec.service)
     text = render_template(
         "instrumentation.py.j2",
         spec=spec,
-        runtime=runtime_source(),
+        runtime=runtime_source(nvml=bool(nvml)),
         module_name=module_name if module_name.isidentifier() else None,
         labels=labels,
         enums=sorted({label.enum.name: label.enum for label in labels if label.enum}.items()),
         tables=tables,
-        metrics=[(var[m.name], m) for m in spec.exposed_metrics],
+        metrics=[(var[m.name], m) for m in spec.exposed_metrics if not m.nvml],
+        nvml=nvml,
         dropped=var[spec.dropped_measurements.name],
         precreate=[(var[m.name], m) for m in spec.metrics if m.labels and var[m.name] not in fed],
         requests=requests,

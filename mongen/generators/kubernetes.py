@@ -49,8 +49,10 @@ def generate(spec: Spec) -> dict[str, str]:
         "metadata": _metadata(spec, spec.service),
         "spec": {"selector": selector, "podMetricsEndpoints": [endpoint]},
     }
-    if spec.scrape.k8s_namespaces:
-        monitor["spec"]["namespaceSelector"] = {"matchNames": list(spec.scrape.k8s_namespaces)}
+    # The same pods as prometheus.yml's pod discovery: the spec's namespaces, or without them every
+    # namespace (a PodMonitor without a selector would see only its own).
+    namespaces = spec.scrape.k8s_namespaces
+    monitor["spec"]["namespaceSelector"] = {"matchNames": list(namespaces)} if namespaces else {"any": True}
     return {
         layout.prometheus_rule(spec.service): to_yaml(rule, spec.source),
         layout.pod_monitor(spec.service): to_yaml(monitor, spec.source),

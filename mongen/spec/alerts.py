@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from mongen.errors import YamlPath
-from mongen.model import Alert, LabelDef, Matcher, Metric, Routing, Scrape
-from mongen.rules import alert_kinds
+from mongen.model import Alert, BurnSeverity, LabelDef, Matcher, Metric, Routing, Scrape, Spec
+from mongen.rules import alert_kinds, naming
 from mongen.rules.alert_kinds import AlertKind
 from mongen.spec.durations import read_duration
 from mongen.spec.issues import Definitions, SpecIssues
@@ -45,6 +45,28 @@ def read_alerts(
         if alert is not None:
             out.append(alert)
     return tuple(out)
+
+
+def check_alert_names(issues: SpecIssues, spec: Spec) -> None:
+    """Names the built spec makes ambiguous: an alert named like an SLO's burn-rate alert (three rules
+    under one name, one runbook), or two names that differ only in case (their runbook files collide
+    on a case-insensitive file system, and people read them as one alert)."""
+    severities: tuple[BurnSeverity, ...] = ("page", "ticket")
+    generated = {naming.slo_alert_name(spec, slo, sev): slo.name for slo in spec.slos for sev in severities}
+    folded: dict[str, tuple[int, str]] = {}
+    for i, alert in enumerate(spec.alerts):
+        path: YamlPath = ("alerts", i, "name")
+        if alert.name in generated:
+            issues.fail(
+                path, f"`{alert.name}` is the name of SLO `{generated[alert.name]}`'s burn-rate alert; pick another"
+            )
+        j, other = folded.setdefault(alert.name.casefold(), (i, alert.name))
+        if other != alert.name:
+            issues.fail(
+                path,
+                f"`{alert.name}` differs from alerts[{j}].name `{other}` only in case: their runbooks would be one "
+                "file on a case-insensitive file system, and people read them as one alert; pick another name",
+            )
 
 
 def _alert(

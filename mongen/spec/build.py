@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mongen.errors import Location, SpecError, SpecIssue, YamlPath
 from mongen.model import Spec
-from mongen.spec.alerts import read_alerts
+from mongen.spec.alerts import check_alert_names, read_alerts
 from mongen.spec.exporters import exporter_metrics
 from mongen.spec.exposure import read_exposure
 from mongen.spec.expressions import check_expressions
@@ -108,6 +108,7 @@ def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
         recording_rules=recording_rules,
     )
     check_expressions(issues, spec)
+    check_alert_names(issues, spec)
     if check_budget and (over := budget_problem(spec)):
         issues.fail(BUDGET_PATH, over)
     issues.raise_if_any()

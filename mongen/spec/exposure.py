@@ -119,6 +119,15 @@ def _allowed_networks(issues: SpecIssues, texts: list[str] | tuple[str, ...]) ->
                 issues.fail(path, f"`{text}` overlaps allowed_cidrs[{j}] ({other}); list each network once")
         networks.append((i, network))
         out.append(str(network))
+    for version, everything in ((4, ipaddress.ip_network("0.0.0.0/0")), (6, ipaddress.ip_network("::/0"))):
+        # Each network is narrower than /0, but together they may still admit every address.
+        together = list(ipaddress.collapse_addresses(n for _, n in networks if n.version == version))  # type: ignore[type-var]
+        if together == [everything]:
+            issues.fail(
+                ("exposure", "allowed_cidrs"),
+                f"together these networks allow every IPv{version} address, so the allowlist would protect "
+                "nothing; give the monitoring network (e.g. 10.20.0.0/16)",
+            )
     return tuple(out)
 
 

@@ -20,6 +20,9 @@ def read_enums(issues: SpecIssues, raw: dict[str, Any]) -> Definitions[EnumDef]:
     for name, body in raw.items():
         path: YamlPath = ("enums", name)
         values = tuple(body["values"])
+        if not _values_usable(issues, values, path):
+            enums.reject(name)
+            continue
         if body["fallback"] not in values:
             issues.fail(
                 (*path, "fallback"), f"fallback `{body['fallback']}` is not one of the values: {', '.join(values)}"
@@ -31,19 +34,35 @@ def read_enums(issues: SpecIssues, raw: dict[str, Any]) -> Definitions[EnumDef]:
     return enums
 
 
+def _values_usable(issues: SpecIssues, values: tuple[str, ...], path: YamlPath) -> bool:
+    """Values are any one line of visible text as people write them (`meta-llama/Meta-Llama-3-8B`);
+    the scalar checks refuse control characters. Padding would be trimmed away by the normalizer,
+    so a padded value could never be recorded."""
+    usable = True
+    for i, value in enumerate(values):
+        if not value or value != value.strip():
+            issues.fail((*path, "values", i), f"label value {value!r} is empty or padded with spaces")
+            usable = False
+    return usable
+
+
 def _aliases(
     issues: SpecIssues, raw: dict[str, str], values: tuple[str, ...], path: YamlPath
 ) -> tuple[tuple[str, str], ...]:
     """Spelling variant (stripped, case-folded, as the normalizer looks it up) -> value."""
     out: dict[str, tuple[str, str]] = {}  # key -> (alias as written, target)
+    # A value is looked up by its trimmed, case-folded spelling too (`Llama-3-8B` by `llama-3-8b`).
+    spelled: dict[str, str] = {}
+    for value in values:
+        spelled.setdefault(value.strip().casefold(), value)
     for alias, target in sorted(raw.items()):
         key = alias.strip().casefold()
         if target not in values:
             issues.fail(
                 (*path, "aliases", alias), f"alias target `{target}` is not one of the values: {', '.join(values)}"
             )
-        elif key in values:
-            issues.fail((*path, "aliases", alias), f"alias `{alias}` shadows the value `{key}`")
+        elif key in spelled and spelled[key] != target:
+            issues.fail((*path, "aliases", alias), f"alias `{alias}` shadows the value `{spelled[key]}`")
         elif key in out and out[key][1] != target:
             other, other_target = out[key]
             issues.fail(

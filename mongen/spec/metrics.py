@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from mongen.errors import YamlPath
-from mongen.model import COUNTER, HISTOGRAM, ROLE_TYPES, LabelDef, Matcher, Metric, Role
+from mongen.model import (
+    COUNTER,
+    DEFAULT_MAX_GPUS,
+    HISTOGRAM,
+    NVML_GPU_LABEL,
+    ROLE_TYPES,
+    LabelDef,
+    Matcher,
+    Metric,
+    NvmlSource,
+    Role,
+)
 from mongen.spec.issues import Definitions, SpecIssues
 from mongen.spec.matchers import read_matchers
 
@@ -70,11 +81,55 @@ def _metric(
                     (*path, "record_by", j),
                     f"label `{label}` is not on metric `{name}`; its labels: {', '.join(metric_labels) or 'none'}",
                 )
-    if not usable or buckets is None or errors is None:
+    nvml = _nvml_source(issues, body, path)
+    if not usable or buckets is None or errors is None or nvml is False:
         return None
     return Metric(
-        name, kind, body["help"], metric_labels, body.get("unit"), buckets, errors, record_by, body.get("role")
+        name, kind, body["help"], metric_labels, body.get("unit"), buckets, errors, record_by, body.get("role"), nvml
     )
+
+
+def _nvml_source(issues: SpecIssues, body: dict[str, Any], path: YamlPath) -> NvmlSource | Literal[False] | None:
+    """The metric's NVML source; None for `from: manual` (the service sets the value), False when
+    `source` was rejected."""
+    source = body.get("source")
+    if source is None:
+        return None
+    name, at = body["name"], (*path, "source")
+    if body.get("role") != "gpu_memory":
+        issues.fail(
+            at,
+            f"`source` is for the `gpu_memory` metric only; `{name}` has "
+            + (f"role `{body['role']}`" if body.get("role") else "no role")
+            + ": drop `source`, or set `role: gpu_memory`",
+        )
+        return False
+    if source["from"] == "manual":
+        extra = [key for key in ("mode", "max_gpus") if key in source]
+        if extra:
+            issues.fail(
+                (*at, extra[0]),
+                f"`{extra[0]}` applies to `from: nvml` only; with `from: manual` the service sets the value "
+                "with set_gpu_memory(): drop it, or read NVML with `from: nvml`",
+            )
+            return False
+        return None
+    ok = True
+    if "mode" not in source:
+        issues.fail(
+            at,
+            "`from: nvml` needs a `mode`: `device` (the GPU's used memory, every process on it) or "
+            "`process` (the memory of this service's own processes)",
+        )
+        ok = False
+    if body.get("labels"):
+        issues.fail(
+            (*path, "labels"),
+            f"`{name}` reads NVML: its one label is `{NVML_GPU_LABEL}` (the GPU's index), set at scrape time; "
+            "drop `labels`",
+        )
+        ok = False
+    return NvmlSource(source["mode"], source.get("max_gpus", DEFAULT_MAX_GPUS)) if ok else False
 
 
 def _check_name(issues: SpecIssues, body: dict[str, Any], path: YamlPath, namespace: str) -> None:

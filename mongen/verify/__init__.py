@@ -14,12 +14,14 @@ divided by 60 through the PromQL AST. Each substitution is listed in the report.
     discovery.py  static, file_sd and Kubernetes targets pointed at the run's replica
     configs.py    the Prometheus and Alertmanager configs of the run
     timescale.py  time compression through the PromQL AST
-    traffic.py    load generation and the latency fitted to the spec
-    phases.py     typed phases and plan_phases(spec)
+    profile.py    the simulated service's plan, built from the spec (healthy levels per metric)
+    traffic.py    load generation
+    phases.py     typed phases and plan_phases(spec): every alert's fault, or why it has none
     checks.py     the healthy checks and the runner of any Phase
     observer.py   Prometheus's API and the webhook sink, as the checks read them
     report.py     substitutions, expectations and the text/JSON report
-    service/      the simulated service, typed against the generated module's API; process.py
+    service/      the simulated service (simulation.py feeds every declared metric through the
+                  generated module's metric objects), typed against the module's API; process.py
                   runs it as verify's child process
 """
 

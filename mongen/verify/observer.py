@@ -17,8 +17,11 @@ PHASE_TIMEOUT = 40.0  # seconds for a compressed alert (window + `for`) to fire 
 
 
 class Observer:
-    def __init__(self, prom_url: str, sink: WebhookSink, report: VerifyReport, alert_names: list[str]) -> None:
+    def __init__(
+        self, prom_url: str, sink: WebhookSink, report: VerifyReport, alert_names: list[str], am_url: str = ""
+    ) -> None:
         self.prom_url, self.sink, self.report, self.alert_names = prom_url, sink, report, alert_names
+        self.am_url = am_url
 
     def query(self, expr: str) -> list[Any]:
         url = f"{self.prom_url}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
@@ -77,3 +80,11 @@ class Observer:
 
     def delivered(self, name: str, labels: dict[str, str], receivers: list[str]) -> bool:
         return set(receivers) <= set(self.sink.got(name, labels))
+
+    def inhibited(self, name: str) -> bool:
+        """Whether Alertmanager holds `name` back by an inhibit rule (its `inhibitedBy`)."""
+        if not self.am_url:
+            return False
+        query = urllib.parse.urlencode({"filter": f'alertname="{name}"'})
+        alerts: list[dict[str, Any]] = get_json(f"{self.am_url}/api/v2/alerts?{query}")
+        return any(a["status"]["inhibitedBy"] for a in alerts)

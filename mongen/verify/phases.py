@@ -1,22 +1,28 @@
-"""Verify's phases: after the healthy phase, one fault at a time, each with the alert it must
+"""Verify's phases: after the healthy phase, one fault at a time, each with the alerts it must
 fire (with which labels, through which route) and the alerts it must leave quiet.
 
-`plan_phases` is the one place that decides which phases a spec gets; the runner
-(mongen.verify.checks.run_phase) knows nothing of alert kinds and runs any Phase.
+`plan_phases` is the one place that decides which phases a spec gets: every alert of the spec
+gets a phase that fires it, or a reason why verify cannot drive it. Each alert kind declares
+its fault (mongen.rules.alert_kinds, `AlertKind.fault`); this module turns it into the
+simulated service's fault. Alerts whose faults are the same share a phase (target_down and
+absent both fire when the replica goes down). The runner (mongen.verify.checks.run_phase)
+knows nothing of alert kinds and runs any Phase.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mongen.model import Alert, Spec
 from mongen.rules.alert_kinds import BY_NAME
+from mongen.rules.alert_kinds.base import CannotDrive, GaugeLevel, SeriesGone, TargetGone
 from mongen.rules.alert_kinds.base import Fault as KindFault
 from mongen.rules.alert_kinds.base import ServerErrors as ServerErrorsWanted
 from mongen.rules.alert_kinds.base import SlowRequests as SlowRequestsWanted
-from mongen.rules.alert_kinds.base import TargetGone
-from mongen.verify.service.faults import Fault, LabelMatch, Outage, ServerErrors, SlowResponses
-from mongen.verify.traffic import latency_factors
+from mongen.verify.profile import faulted_level, slow_factor
+from mongen.verify.service import faults as service
+from mongen.verify.service.faults import Fault, LabelMatch
 
 
 @dataclass(frozen=True)
@@ -36,25 +42,77 @@ class Phase:
 
     name: str  # as shown in the report's alert-state columns
     fault: Fault
-    fires: ExpectedAlert
+    fires: tuple[ExpectedAlert, ...]
     quiet: tuple[str, ...]  # alert names that must not be firing once `fires` has been delivered
 
 
-def plan_phases(spec: Spec) -> list[Phase]:
-    """The fault phases for `spec`, in run order. Each alert kind says what makes it fire
-    (mongen.rules.alert_kinds); the first alert of each fault type gets a phase, and the outage
-    (it does not recover) comes last."""
-    guarded = {a.name for a in spec.alerts if BY_NAME[a.kind].guarded}
-    planned: dict[type, Phase] = {}
+@dataclass(frozen=True)
+class PhasePlan:
+    phases: tuple[Phase, ...]
+    undriven: tuple[tuple[str, str], ...]  # (alert, why verify cannot make it fire)
+
+
+def plan_phases(spec: Spec) -> PhasePlan:
+    """The fault phases for `spec` in run order (the outage last: the service does not come
+    back), and the alerts no fault can drive, with the kind's reason."""
+    wanted: dict[str, KindFault] = {}
+    undriven: list[tuple[str, str]] = []
     for alert in spec.alerts:
-        wanted = BY_NAME[alert.kind].fault(spec, alert)
-        if wanted is None or type(wanted) in planned:
+        declared = _on_a_served_metric(spec, BY_NAME[alert.kind].fault(spec, alert))
+        if isinstance(declared, CannotDrive):
+            undriven.append((alert.name, declared.reason))
+        else:
+            wanted[alert.name] = declared
+    grouped: dict[Fault, list[tuple[Alert, LabelMatch]]] = {}
+    names: dict[Fault, str] = {}
+    for alert in spec.alerts:
+        if alert.name in wanted:
+            name, fault, labels = _on_the_service(spec, alert, wanted[alert.name])
+            grouped.setdefault(fault, []).append((alert, labels))
+            names.setdefault(fault, _unique(name, names.values()))
+    phases = [
+        Phase(
+            names[fault],
+            fault,
+            tuple(ExpectedAlert(a.name, a.severity, labels) for a, labels in alerts),
+            _quiet(spec, wanted, [a.name for a, _ in alerts]),
+        )
+        for fault, alerts in grouped.items()
+    ]
+    phases.sort(key=lambda p: isinstance(p.fault, service.Outage))
+    return PhasePlan(tuple(phases), tuple(undriven))
+
+
+def _on_a_served_metric(spec: Spec, fault: KindFault | CannotDrive) -> KindFault | CannotDrive:
+    """The fault, unless it acts on a metric the simulated service does not serve (an external
+    metric such as dcgm-exporter's): verify runs no exporter, so nothing could move it."""
+    metric = getattr(fault, "metric", None)
+    if metric is None or metric in spec.metric_by_name:
+        return fault
+    return CannotDrive(f"`{metric}` is an external metric: verify runs no exporter that could move it")
+
+
+def _quiet(spec: Spec, wanted: dict[str, KindFault], firing: list[str]) -> tuple[str, ...]:
+    """The guarded alerts this phase's fault does not concern: a fault of another type, or on
+    another metric. (Server errors concern every error alert: a failed request fails in every
+    counter with an `errors` selector.)"""
+    faults = [wanted[name] for name in firing]
+    quiet = []
+    for alert in spec.alerts:
+        own = wanted.get(alert.name)
+        if alert.name in firing or not BY_NAME[alert.kind].guarded or own is None:
             continue
-        name, fault, labels = _on_the_service(spec, alert, wanted)
-        fires = ExpectedAlert(alert.name, alert.severity, labels)
-        planned[type(wanted)] = Phase(name, fault, fires, tuple(sorted(guarded - {alert.name})))
-    order = (ServerErrorsWanted, SlowRequestsWanted, TargetGone)
-    return [planned[kind] for kind in order if kind in planned]
+        if not any(_concerns(fault, own) for fault in faults):
+            quiet.append(alert.name)
+    return tuple(sorted(quiet))
+
+
+def _concerns(injected: KindFault, other: KindFault) -> bool:
+    if type(injected) is not type(other):
+        return False
+    if isinstance(injected, ServerErrorsWanted | TargetGone | SeriesGone):
+        return True
+    return getattr(injected, "metric", None) == getattr(other, "metric", None)
 
 
 def _on_the_service(spec: Spec, alert: Alert, wanted: KindFault) -> tuple[str, Fault, LabelMatch]:
@@ -62,10 +120,22 @@ def _on_the_service(spec: Spec, alert: Alert, wanted: KindFault) -> tuple[str, F
     the alert must fire with)."""
     if isinstance(wanted, ServerErrorsWanted):
         labels = tuple((k, v) for k, v in wanted.labels if k in alert.by)
-        return f"{_phase_label(labels)}-errors", ServerErrors(wanted.labels, wanted.share), labels
+        return f"{_phase_label(labels)}-errors", service.ServerErrors(wanted.labels, wanted.share), labels
     if isinstance(wanted, SlowRequestsWanted):
-        return "slow", SlowResponses(latency_factors(spec)[1]), ()
-    return "target-down", Outage(), ()
+        return "slow", service.LatencyShift(wanted.metric, round(slow_factor(spec, wanted), 3)), ()
+    if isinstance(wanted, GaugeLevel):
+        direction = "high" if wanted.above else "low"
+        short = wanted.metric.removeprefix(spec.namespace + "_")
+        return f"{short}-{direction}", service.GaugeLevel(wanted.metric, faulted_level(wanted)), ()
+    return "target-down", service.Outage(), ()
+
+
+def _unique(name: str, taken: Iterable[str]) -> str:
+    used = set(taken)
+    candidate, n = name, 2
+    while candidate in used:
+        candidate, n = f"{name}-{n}", n + 1
+    return candidate
 
 
 def _phase_label(labels: LabelMatch) -> str:

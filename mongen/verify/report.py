@@ -33,6 +33,8 @@ class VerifyReport:
     expectations: list[Expectation] = field(default_factory=list)
     alert_states: dict[str, dict[str, str]] = field(default_factory=dict)  # alert -> phase -> state
     series_counts: dict[str, int] = field(default_factory=dict)  # rule or query -> finite series, healthy phase
+    fired_in: dict[str, str | None] = field(default_factory=dict)  # alert -> first phase it fired in
+    not_driven: dict[str, str] = field(default_factory=dict)  # alert -> why verify cannot make it fire
     seconds: float = 0.0
 
     @property
@@ -41,6 +43,19 @@ class VerifyReport:
 
     def expect(self, phase: str, subject: str, check: str, ok: bool, detail: str = "") -> None:
         self.expectations.append(Expectation(phase, subject, check, ok, detail))
+
+    def conclude(self, spec_alerts: list[str], not_driven: dict[str, str]) -> None:
+        """After the fault phases: the phase each alert first fired in. Every alert of the spec
+        must fire in one, unless its kind says why verify cannot drive it (listed, not failed:
+        it is a limit of verify, not a fault of the monitoring)."""
+        self.not_driven = dict(not_driven)
+        for alert, states in self.alert_states.items():
+            self.fired_in[alert] = next((p for p, s in states.items() if s == "firing" and p != "healthy"), None)
+        for alert in spec_alerts:
+            if alert in self.not_driven:
+                continue
+            phase = self.fired_in.get(alert)
+            self.expect("all phases", alert, "fires in some phase", phase is not None, f"in {phase}" if phase else "")
 
     def substitute(self, artifact: str, change: str, reason: str) -> None:
         self.substitutions.append(Substitution(artifact, change, reason))
@@ -54,6 +69,8 @@ class VerifyReport:
                 "expectations": [asdict(e) for e in self.expectations],
                 "alert_states": self.alert_states,
                 "series_counts": self.series_counts,
+                "fired_in": self.fired_in,
+                "not_driven": self.not_driven,
             },
             indent=2,
             sort_keys=True,
@@ -66,6 +83,7 @@ class VerifyReport:
         width = max((len(k) for k in self.series_counts), default=10)
         lines += [f"  {name:<{width}}  {count}" for name, count in self.series_counts.items()]
         lines += self._alert_table()
+        lines += self._fired_lines()
         lines.append("expectations:")
         for e in self.expectations:
             lines.append(
@@ -75,6 +93,17 @@ class VerifyReport:
         failed = sum(not e.ok for e in self.expectations)
         lines.append(f"{len(self.expectations) - failed} passed, {failed} failed in {self.seconds:.0f}s")
         return "\n".join(line.rstrip() for line in lines)
+
+    def _fired_lines(self) -> list[str]:
+        if not self.fired_in and not self.not_driven:
+            return []
+        lines = ["phase that fired each alert:"]
+        width = max(len(a) for a in (*self.fired_in, *self.not_driven))
+        for alert, phase in self.fired_in.items():
+            why = f"not driven: {self.not_driven[alert]}" if alert in self.not_driven else "did not fire"
+            lines.append(f"  {alert:<{width}}  {phase or why}")
+        lines += [f"  {a:<{width}}  not driven: {why}" for a, why in self.not_driven.items() if a not in self.fired_in]
+        return lines
 
     def _alert_table(self) -> list[str]:
         phases = list(dict.fromkeys(p for states in self.alert_states.values() for p in states))

@@ -19,6 +19,7 @@ from mongen.verify.configs import alertmanager_config, prometheus_config
 from mongen.verify.exposure import check_allowlist, plan_exposure, start_nginx
 from mongen.verify.observer import Observer
 from mongen.verify.phases import plan_phases
+from mongen.verify.profile import simulation_plan
 from mongen.verify.report import VerifyReport
 from mongen.verify.service.process import ServiceProcess
 from mongen.verify.testbed import (
@@ -29,14 +30,10 @@ from mongen.verify.testbed import (
     start_alertmanager,
     start_prometheus,
 )
-from mongen.verify.traffic import Traffic, latency_factors
+from mongen.verify.traffic import Traffic
 from mongen.writer import write_tree
 
 Mutate = Callable[[Path], None]  # changes the generated tree before the run (tests sabotage it)
-
-# The service sleeps this share of the latency it reports: with time compressed 60x a request
-# would sleep 1/60 of it, and 0.002 keeps 40 requests a second cheap on two cores.
-SERVICE_SLEEP_SCALE = 0.002
 
 
 def run_verify(
@@ -63,14 +60,15 @@ def run_verify(
         report.substitute(
             "deployment", "Prometheus --rules.alert.resend-delay 1m -> 1s", "time compression: alerts reach a phase"
         )
+        simulation = work / "simulation.json"
+        simulation.write_text(simulation_plan(spec).to_json())
         service = ServiceProcess(
             stack,
             root / layout.instrumentation_module(spec.service),
             (api_port, metrics_port),
             exposure.metrics_addr,
             exposure.metrics_host,
-            SERVICE_SLEEP_SCALE,
-            latency_factors(spec)[0],
+            simulation,
             work / "service.log",
         )
         service.server.wait_ready()
@@ -82,14 +80,16 @@ def run_verify(
         ]
         for server in servers:
             server.wait_ready()
-        observer = Observer(f"http://{HOST}:{prom_port}", sink, report, _alert_names(spec))
+        observer = Observer(f"http://{HOST}:{prom_port}", sink, report, _alert_names(spec), f"http://{HOST}:{am_port}")
         check_allowlist(spec, exposure, report)
-        emotion = spec.label_by_name.get("emotion")
-        stack.enter_context(Traffic(service.api_url, emotion.values if emotion else ()))
+        stack.enter_context(Traffic(service.api_url))
         check_targets(spec, observer, targets, exposure.scrape_address)
         check_healthy(spec, root, observer)
-        for phase in plan_phases(spec) if fault_phases else ():
-            run_phase(spec, phase, service, observer)
+        if fault_phases:
+            plan = plan_phases(spec)
+            for phase in plan.phases:
+                run_phase(spec, phase, service, observer)
+            report.conclude([a.name for a in spec.alerts], dict(plan.undriven))
     report.seconds = time.monotonic() - started
     return report
 

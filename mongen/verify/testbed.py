@@ -7,10 +7,12 @@ failure and on Ctrl-C/SIGTERM alike (see `interruptible`).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -34,11 +36,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL it when mongen dies, also by a signal mongen cannot
+    handle (SIGKILL, a closed terminal's process-group kill): its own session keeps it out of
+    mongen's process group, so nothing else would stop it. Linux only; elsewhere a no-op."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 @contextlib.contextmanager
 def process(args: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A child process with its output in `log`, terminated (then killed) when the block ends."""
+    """A child process with its output in `log`, terminated (then killed) when the block ends.
+    Started from the main thread: the death signal follows the thread that started it."""
     with open(log, "wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent
+        )
     try:
         yield proc
     finally:
@@ -120,8 +136,8 @@ class WebhookSink:
 
 @contextlib.contextmanager
 def interruptible() -> Iterator[None]:
-    """SIGINT and SIGTERM unwind the run (and so stop every server), even where the shell
-    started us with SIGINT ignored (background jobs, CI runners)."""
+    """SIGINT, SIGTERM and SIGHUP (a closed terminal or ssh session) unwind the run (and so stop
+    every server), even where the shell started us with SIGINT ignored (background jobs, CI runners)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -129,7 +145,7 @@ def interruptible() -> Iterator[None]:
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
     finally:

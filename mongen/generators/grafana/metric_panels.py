@@ -1,9 +1,12 @@
 """The panels one metric gets from its type and recorded groups; row functions pick them by role.
 
-- counter: its rate; an error ratio per breakdown label where `errors:` is declared; a share
-  per breakdown label backed by an enum (a closed value set, so the shares add up to 100%);
+- counter: its rate by each recorded group; an error ratio by each breakdown label (the whole
+  job without one) where `errors:` is declared; a share per breakdown label backed by an enum
+  (a closed value set, so the shares add up to 100%);
 - histogram: P50/P95/P99 and a heatmap of its buckets;
 - gauge: max and avg across instances.
+
+The alerts on a metric draw their thresholds on its panels (error ratio, quantile, gauge).
 
 Every query reads a recording rule (mongen.rules.recording records them for the same groups), so
 the dashboard stays cheap however many people have it open.
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 from mongen.generators.grafana.panels import Panel, Query
 from mongen.generators.grafana.queries import (
-    alert_threshold,
+    alert_thresholds,
     breakdown_labels,
     dashboard_selector,
     legend,
@@ -46,32 +49,41 @@ def quantiles_title() -> str:
     return "/".join(quantile_legend(q) for q in DEFAULT_QUANTILES)
 
 
-def rate_panel(spec: Spec, metric: Metric, title: str, unit: str) -> Panel:
-    group = main_group(metric)
-    series = naming.rate_name(metric, group, spec.rate_window)
-    return Panel(titled_by(title, group), (recorded(spec, series, group, legend(group)),), unit)
-
-
-def error_ratio_panels(spec: Spec, metric: Metric) -> tuple[Panel, ...]:
-    """One error ratio per breakdown label, with the threshold of the error-ratio alert by that label."""
-    if not metric.errors:
-        return ()
+def rate_panels(spec: Spec, metric: Metric, title: str, unit: str) -> tuple[Panel, ...]:
+    """The rate by each recorded group; the whole job's only when no group breaks it down."""
+    groups = tuple(group for group in metric.record_by if group) or ((),)
     return tuple(
         Panel(
-            titled_by("Error ratio", (label,)),
-            (recorded(spec, naming.error_ratio_name(metric, (label,), spec.rate_window), (label,), legend((label,))),),
-            "percentunit",
-            thresholds=alert_threshold(spec, "error_ratio", metric, (label,)),
+            titled_by(title, group),
+            (recorded(spec, naming.rate_name(metric, group, spec.rate_window), group, legend(group)),),
+            unit,
         )
-        for label in breakdown_labels(metric)
+        for group in groups
     )
 
 
-def share_panels(spec: Spec, metric: Metric) -> tuple[Panel, ...]:
-    """Each enum value's share of the metric's rate, stacked to 100%."""
+def error_ratio_panels(spec: Spec, metric: Metric, title: str = "Error ratio") -> tuple[Panel, ...]:
+    """One error ratio per breakdown label (the whole job without one), with the threshold of the
+    error-ratio alerts by that label."""
+    if not metric.errors:
+        return ()
+    groups = tuple((label,) for label in breakdown_labels(metric)) or (whole_group(metric),)
     return tuple(
         Panel(
-            f"{label.capitalize()} share",
+            titled_by(title, group),
+            (recorded(spec, naming.error_ratio_name(metric, group, spec.rate_window), group, legend(group)),),
+            "percentunit",
+            thresholds=alert_thresholds(spec, ("error_ratio",), metric, group),
+        )
+        for group in groups
+    )
+
+
+def share_panels(spec: Spec, metric: Metric, of: str = "") -> tuple[Panel, ...]:
+    """Each enum value's share of the metric's rate, stacked to 100% (`of`: what it is a share of)."""
+    return tuple(
+        Panel(
+            f"{label.capitalize()} share{of}",
             (recorded(spec, naming.share_name(metric, (label,), spec.rate_window), (label,), legend((label,))),),
             "percentunit",
             stacking="percent",
@@ -93,7 +105,7 @@ def quantile_panel(spec: Spec, metric: Metric, title: str, description: str = ""
         )
         for q in DEFAULT_QUANTILES
     )
-    thresholds = alert_threshold(spec, "latency_quantile", metric)
+    thresholds = alert_thresholds(spec, ("latency_quantile",), metric)
     return Panel(title, queries, value_unit(metric), thresholds=thresholds, description=description)
 
 
@@ -107,10 +119,10 @@ def heatmap_panel(spec: Spec, metric: Metric, title: str, description: str = "")
 
 
 def gauge_panel(spec: Spec, metric: Metric, title: str) -> Panel:
-    """Worst and mean instance."""
+    """Worst and mean instance, with the threshold of the gauge alerts on the metric."""
     group = main_group(metric)
     queries = tuple(
         recorded(spec, naming.gauge_name(metric, group, op), group, f"{op}{legend_suffix(group)}")
         for op in ("max", "avg")
     )
-    return Panel(title, queries, value_unit(metric))
+    return Panel(title, queries, value_unit(metric), thresholds=alert_thresholds(spec, ("gauge_threshold",), metric))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mongen.generators.grafana.panels import Query, Threshold, Variable
-from mongen.model import Metric, Spec
+from mongen.model import HISTOGRAM, PAGE_SEVERITY, Metric, Spec
 
 if TYPE_CHECKING:
     from mongen.rules.alert_kinds import AlertKindName
@@ -48,12 +48,24 @@ def whole_group(metric: Metric) -> tuple[str, ...]:
     return metric.record_by[0]
 
 
+def variable_series(metric: Metric) -> str:
+    """The raw series of `metric` that carries all its labels (a histogram's `_count`)."""
+    return metric.name + "_count" if metric.type == HISTOGRAM else metric.exposed_name
+
+
 def dashboard_variables(spec: Spec) -> tuple[Variable, ...]:
-    """One dropdown per breakdown label of the request counter, whose raw series carries them all."""
+    """One dropdown per declared label a panel query keeps, in the spec's label order: the labels
+    of every recorded group, and every label of the request counter (the Instances row reads its
+    raw series). Its values are read from the first metric that carries the label."""
+    kept = {label for metric in spec.metrics for group in metric.record_by for label in group}
     requests = spec.by_role.get("requests")
-    if requests is None:
-        return ()
-    return tuple(Variable(label, requests.exposed_name) for label in breakdown_labels(requests))
+    kept |= set(requests.labels) if requests else set()
+    out = []
+    for label in spec.labels:
+        carrier = next((m for m in spec.metrics if label.name in m.labels), None)
+        if label.name in kept and carrier is not None:
+            out.append(Variable(label.name, variable_series(carrier)))
+    return tuple(out)
 
 
 def dashboard_selector(spec: Spec, group: tuple[str, ...] = (), extra: tuple[str, ...] = ()) -> str:
@@ -63,8 +75,9 @@ def dashboard_selector(spec: Spec, group: tuple[str, ...] = (), extra: tuple[str
     return "{" + ",".join(matchers) + "}"
 
 
-def instance_selector(spec: Spec) -> str:
-    return dashboard_selector(spec, extra=(f'{INSTANCE}=~"${INSTANCE}"',))
+def instance_selector(spec: Spec, labels: tuple[str, ...] = ()) -> str:
+    """The dashboard selector of a raw series that keeps `labels`, with the instance dropdown."""
+    return dashboard_selector(spec, labels, extra=(f'{INSTANCE}=~"${INSTANCE}"',))
 
 
 def legend(group: tuple[str, ...]) -> str:
@@ -86,16 +99,22 @@ def value_unit(metric: Metric) -> str:
     return GRAFANA_UNITS.get(metric.unit or "", "none")
 
 
-def alert_threshold(
-    spec: Spec, kind: AlertKindName, metric: Metric, by: tuple[str, ...] | None = None
+# Grafana's palette names: a paging alert's line is red, any other severity's orange.
+THRESHOLD_COLORS = {PAGE_SEVERITY: "red"}
+OTHER_THRESHOLD_COLOR = "orange"
+
+
+def alert_thresholds(
+    spec: Spec, kinds: tuple[AlertKindName, ...], metric: Metric, by: tuple[str, ...] | None = None
 ) -> tuple[Threshold, ...]:
-    """The threshold of the first `kind` alert on `metric` (with that `by`, if given) as a red line."""
-    for alert in spec.alerts:
-        if (
-            alert.kind == kind
-            and alert.metric == metric.name
-            and by in (None, alert.by)
-            and alert.threshold is not None
-        ):
-            return (Threshold(alert.threshold, "red"),)
-    return ()
+    """The threshold of every alert of one of `kinds` on `metric` (with that `by`, if given), one line
+    each, ascending as Grafana's threshold steps must be."""
+    lines = {
+        alert.threshold: THRESHOLD_COLORS.get(alert.severity, OTHER_THRESHOLD_COLOR)
+        for alert in spec.alerts
+        if alert.kind in kinds
+        and alert.metric == metric.name
+        and by in (None, alert.by)
+        and alert.threshold is not None
+    }
+    return tuple(Threshold(value, color) for value, color in sorted(lines.items()))

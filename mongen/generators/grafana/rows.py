@@ -1,9 +1,10 @@
 """One function per dashboard row: the model in, the row's panel descriptions out.
 
 A row function returns no panels when the spec has nothing for it, and the row is left out.
-The panels come from metric_panels (what a metric's type and recorded groups give); the
-roles pick which metrics a row shows and add what is specific to them (titles, the
-text-length note). Adding a row is one function and one line in ROWS.
+Every declared metric gets the panels of its type (metric_panels): counters in Traffic and
+Errors, histograms in Latency (durations) or Distributions, gauges in Saturation. Roles only
+add what is specific to them (titles, the text-length note, the request counter leading its
+rows and feeding the Instances row). Adding a row is one function and one line in ROWS.
 """
 
 from __future__ import annotations
@@ -16,75 +17,119 @@ from mongen.generators.grafana.metric_panels import (
     heatmap_panel,
     quantile_panel,
     quantiles_title,
-    rate_panel,
+    rate_panels,
     share_panels,
 )
 from mongen.generators.grafana.panels import Panel, Query, Row, Threshold
 from mongen.generators.grafana.queries import INSTANCE, TARGET_UP, instance_selector
-from mongen.model import Role, Slo, Spec
+from mongen.model import COUNTER, GAUGE, HISTOGRAM, Metric, MetricType, Role, Slo, Spec
 from mongen.promql import by_clause
 from mongen.rules import naming
 from mongen.units import format_duration, format_number
 
 RowFunction = Callable[[Spec], tuple[Panel, ...]]
 
-# Histograms besides the request duration: (role, title, description).
-HISTOGRAM_ROLES: tuple[tuple[Role, str, str], ...] = (
-    ("inference_duration", "Model inference time", ""),
-    (
-        "input_length",
-        "Input text length",
-        "Latency grows sharply past ~120 characters; compare with the latency panel.",
-    ),
-)
-# Gauges: (role, title).
-GAUGE_ROLES: tuple[tuple[Role, str], ...] = (
-    ("gpu_memory", "GPU memory"),
-    ("in_flight", "Requests in flight"),
-)
+# What a role's panels are called; a metric without a role is called by its name (metric_title).
+ROLE_TITLES: dict[Role, str] = {
+    "requests": "QPS",
+    "emotion_usage": "Usage",
+    "request_duration": "Latency",
+    "inference_duration": "Model inference time",
+    "input_length": "Input text length",
+    "gpu_memory": "GPU memory",
+    "in_flight": "Requests in flight",
+}
+# Notes a role's panels carry: on the quantiles, on the heatmap.
+QUANTILE_NOTES: dict[Role, str] = {
+    "input_length": "Latency grows sharply past ~120 characters; compare with the latency panel.",
+}
+HEATMAP_NOTES: dict[Role, str] = {
+    "request_duration": "Where requests pile up: a few slow buckets filling means a latency regression.",
+}
+# The roles whose metric leads its row: the request counter, the request latency.
+LEADING_ROLES: tuple[Role, ...] = ("requests", "request_duration")
+# Grafana units of a counter's rate by the counter's unit: seconds per second is a busy fraction.
+RATE_UNITS = {"bytes": "Bps", "seconds": "percentunit"}
+REQUEST_RATE_UNIT = "reqps"
+COUNT_RATE_UNIT = "cps"  # Grafana's "counts/sec"
+
+
+def metric_title(spec: Spec, metric: Metric) -> str:
+    """`Time to first token` for `llm_time_to_first_token_seconds`: the name without the
+    namespace, the counter suffix and the declared unit."""
+    words = metric.base.removeprefix(spec.namespace + "_")
+    if metric.unit:
+        words = words.removesuffix("_" + metric.unit)
+    return words.replace("_", " ").capitalize()
+
+
+def ordered(spec: Spec, metric_type: MetricType) -> tuple[Metric, ...]:
+    """The spec's metrics of one type, the leading roles' first, then in spec order."""
+    of_type = [m for m in spec.metrics if m.type == metric_type]
+    return tuple(sorted(of_type, key=lambda m: m.role not in LEADING_ROLES))
+
+
+def title(spec: Spec, metric: Metric) -> str:
+    """The role's title (`QPS`, `GPU memory`), else the metric's own (metric_title)."""
+    return ROLE_TITLES[metric.role] if metric.role else metric_title(spec, metric)
+
+
+def rate_title(spec: Spec, metric: Metric) -> str:
+    return title(spec, metric) if metric.role else f"{metric_title(spec, metric)} per second"
+
+
+def rate_unit(metric: Metric) -> str:
+    if metric.role == "requests":
+        return REQUEST_RATE_UNIT
+    return RATE_UNITS.get(metric.unit or "", COUNT_RATE_UNIT)
 
 
 def traffic(spec: Spec) -> tuple[Panel, ...]:
-    """Request rate, and each enum value's share of usage."""
+    """Every counter's rate by its recorded groups, and each enum value's share of it."""
     panels: list[Panel] = []
-    requests = spec.by_role.get("requests")
-    if requests:
-        panels.append(rate_panel(spec, requests, "QPS", "reqps"))
-    usage = spec.by_role.get("emotion_usage")
-    if usage:
-        panels += share_panels(spec, usage)
+    for metric in ordered(spec, COUNTER):
+        if metric.role != "emotion_usage":  # its shares say it all; the requests' rate is QPS
+            panels += rate_panels(spec, metric, rate_title(spec, metric), rate_unit(metric))
+        of = {"emotion_usage": "", "requests": " of requests"}.get(
+            metric.role or "", f" of {metric_title(spec, metric).lower()}"
+        )
+        panels += share_panels(spec, metric, of)
     return tuple(panels)
 
 
 def errors(spec: Spec) -> tuple[Panel, ...]:
-    """The request counter's error ratio by each label it is recorded by."""
-    requests = spec.by_role.get("requests")
-    return error_ratio_panels(spec, requests) if requests else ()
+    """Every counter with `errors:`: its error ratio by each label it is recorded by."""
+    return tuple(
+        panel
+        for metric in ordered(spec, COUNTER)
+        for panel in error_ratio_panels(
+            spec, metric, "Error ratio" if metric.role == "requests" else f"{metric_title(spec, metric)} error ratio"
+        )
+    )
+
+
+def histogram_panels(spec: Spec, metric: Metric) -> tuple[Panel, Panel]:
+    name = title(spec, metric)
+    notes = (QUANTILE_NOTES.get(metric.role, ""), HEATMAP_NOTES.get(metric.role, "")) if metric.role else ("", "")
+    return (
+        quantile_panel(spec, metric, f"{name} {quantiles_title()}", notes[0]),
+        heatmap_panel(spec, metric, f"{name} distribution (heatmap)", notes[1]),
+    )
 
 
 def latency(spec: Spec) -> tuple[Panel, ...]:
-    """Request latency quantiles and heatmap, then the other histograms' quantiles."""
-    panels: list[Panel] = []
-    duration = spec.by_role.get("request_duration")
-    if duration:
-        panels.append(quantile_panel(spec, duration, f"Latency {quantiles_title()}"))
-        panels.append(
-            heatmap_panel(
-                spec,
-                duration,
-                "Latency distribution (heatmap)",
-                "Where requests pile up: a few slow buckets filling means a latency regression.",
-            )
-        )
-    for role, title, description in HISTOGRAM_ROLES:
-        metric = spec.by_role.get(role)
-        if metric:
-            panels.append(quantile_panel(spec, metric, title, description))
-    return tuple(panels)
+    """Histograms of durations: P50/P95/P99 and a heatmap each, the request latency first."""
+    return tuple(p for m in ordered(spec, HISTOGRAM) if m.unit == "seconds" for p in histogram_panels(spec, m))
+
+
+def distributions(spec: Spec) -> tuple[Panel, ...]:
+    """The other histograms (lengths, sizes, counts): P50/P95/P99 and a heatmap each."""
+    return tuple(p for m in ordered(spec, HISTOGRAM) if m.unit != "seconds" for p in histogram_panels(spec, m))
 
 
 def saturation(spec: Spec) -> tuple[Panel, ...]:
-    return tuple(gauge_panel(spec, metric, title) for role, title in GAUGE_ROLES if (metric := spec.by_role.get(role)))
+    """Every gauge: worst and mean instance."""
+    return tuple(gauge_panel(spec, metric, title(spec, metric)) for metric in ordered(spec, GAUGE))
 
 
 def slo_panels(spec: Spec, slo: Slo) -> tuple[Panel, Panel]:
@@ -125,7 +170,9 @@ def instances(spec: Spec) -> tuple[Panel, ...]:
     panels = [Panel("Targets up", (Query(f"{TARGET_UP}{instance_selector(spec)}", f"{{{{{INSTANCE}}}}}"),), "none")]
     requests = spec.by_role.get("requests")
     if requests:
-        rate = f"rate({requests.exposed_name}{instance_selector(spec)}[{format_duration(spec.rate_window)}])"
+        # The raw series keeps every label of the counter, so every dropdown filters it.
+        raw = f"{requests.exposed_name}{instance_selector(spec, requests.labels)}"
+        rate = f"rate({raw}[{format_duration(spec.rate_window)}])"
         per_instance = f"sum {by_clause((INSTANCE,))} ({rate})"
         panels.append(
             Panel(
@@ -141,6 +188,7 @@ ROWS: tuple[tuple[str, RowFunction], ...] = (
     ("Traffic", traffic),
     ("Errors", errors),
     ("Latency", latency),
+    ("Distributions", distributions),
     ("Saturation", saturation),
     ("SLOs", slos),
     ("Instances", instances),

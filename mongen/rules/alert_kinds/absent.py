@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING, ClassVar
 
 from mongen.model import COUNTER, GAUGE, HISTOGRAM, Alert, MetricType, Spec
 from mongen.promql import quote
-from mongen.rules.alert_kinds.base import AlertKind, common_labels, dashboard_url, extra_description, runbook_url
+from mongen.rules.alert_kinds.base import (
+    AlertKind,
+    Fault,
+    SeriesGone,
+    common_labels,
+    dashboard_url,
+    extra_description,
+    runbook_url,
+)
 from mongen.rules.annotations import LabelRef
 from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase
@@ -84,3 +92,6 @@ class Absent(AlertKind):
                 False,
             ),
         ]
+
+    def fault(self, spec: Spec, alert: Alert) -> Fault:
+        return SeriesGone(alert.metric or "")

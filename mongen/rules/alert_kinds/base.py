@@ -53,11 +53,34 @@ class SlowRequests:
 
 
 @dataclass(frozen=True)
+class GaugeLevel:
+    """A gauge moves past `threshold`: above it (`above`), or below it."""
+
+    metric: str
+    threshold: float
+    above: bool = True
+
+
+@dataclass(frozen=True)
+class SeriesGone:
+    """The service's series of `metric` vanish (the replica goes down with them)."""
+
+    metric: str
+
+
+@dataclass(frozen=True)
 class TargetGone:
     """The service stops answering scrapes."""
 
 
-Fault = ServerErrors | SlowRequests | TargetGone
+@dataclass(frozen=True)
+class CannotDrive:
+    """verify cannot produce what makes this alert fire; `reason` says why (shown in its report)."""
+
+    reason: str
+
+
+Fault = ServerErrors | SlowRequests | GaugeLevel | SeriesGone | TargetGone
 
 
 class AlertKind(ABC):
@@ -91,9 +114,10 @@ class AlertKind(ABC):
         """What the on-call engineer looks at first when the alert fires (its runbook's list)."""
         return ()
 
-    def fault(self, spec: Spec, alert: Alert) -> Fault | None:
-        """What verify injects to make this alert fire; None when verify does not drive it."""
-        return None
+    def fault(self, spec: Spec, alert: Alert) -> Fault | CannotDrive:
+        """What verify injects into the simulated service to make this alert fire, or why it
+        cannot (reported per alert, never skipped)."""
+        return CannotDrive(f"alert kind `{self.name}` declares no fault verify can inject")
 
     def cannot_drive(self, spec: Spec, alert: Alert) -> str | None:
         """Why neither the promtool cases nor verify can make this alert fire; None when they can."""

@@ -145,7 +145,7 @@ class ErrorRatio(AlertKind):
             "(model server, GPU node), a 500 at the service itself.",
         )
 
-    def fault(self, spec: Spec, alert: Alert) -> Fault | None:
+    def fault(self, spec: Spec, alert: Alert) -> Fault:
         """Server errors on one value of each label the alert groups by (the first its `where`
         accepts, else the middle declared value: EmotiVoice's `angry`), well above the threshold."""
         target = spec.values_matching(alert.where)
@@ -153,5 +153,8 @@ class ErrorRatio(AlertKind):
             if label not in target:
                 values = spec.label_by_name[label].values
                 target[label] = values[len(values) // 2]
-        share = 0.5 if (alert.threshold or 0.0) < 0.35 else 1.0
+        # Halfway from the threshold to all failing, at least twice it: a 5s (compressed) window of
+        # one label value holds a few dozen requests, and the ratio must not dip under the threshold.
+        threshold = alert.threshold or 0.0
+        share = min(1.0, max(2 * threshold, (1 + threshold) / 2))
         return ServerErrors(alert.metric or "", tuple(sorted(target.items())), share)

@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from mongen.model import Alert, Spec
-from mongen.rules.alert_kinds.base import AlertKind, common_labels, dashboard_url, extra_description, runbook_url
+from mongen.model import GAUGE, Alert, Spec
+from mongen.rules.alert_kinds.base import (
+    AlertKind,
+    CannotDrive,
+    Fault,
+    GaugeLevel,
+    common_labels,
+    dashboard_url,
+    extra_description,
+    runbook_url,
+)
 from mongen.rules.annotations import ValueRef
 from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase, threshold_case
@@ -46,6 +55,22 @@ class ExprAlert(AlertKind):
             output_labels=tuple(sorted(drive.result_labels)) if isinstance(drive, Drive) else (),
             threshold=None,
         )
+
+    def fault(self, spec: Spec, alert: Alert) -> Fault | CannotDrive:
+        """A comparison over one of the service's gauges: verify holds the gauge on the firing side of
+        the level where the expression crosses its number. Anything else only its promtool cases drive."""
+        drive = self._plan(spec, alert)
+        if isinstance(drive, str):
+            return CannotDrive(drive)
+        metric = next((m for m in spec.metrics if m.exposed_name == drive.name), None)
+        if metric is None or metric.type != GAUGE:
+            what = "a counter" if drive.counter else "not a gauge of the service"
+            return CannotDrive(
+                f"verify moves the service's own gauges, and `{drive.name}` is {what}; "
+                "the generated promtool test drives the expression instead"
+            )
+        crossing = (drive.firing_level + drive.quiet_level) / 2
+        return GaugeLevel(metric.name, crossing, above=drive.firing_level > drive.quiet_level)
 
     def first_checks(self, spec: Spec, alert: Alert) -> tuple[str, ...]:
         return (

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, ClassVar
 
 from mongen.model import GAUGE, Alert, MetricType, Spec
 from mongen.promql import by_clause, selector
-from mongen.rules.alert_kinds.base import AlertKind, common_labels, dashboard_url, extra_description, runbook_url
+from mongen.rules.alert_kinds.base import (
+    AlertKind,
+    Fault,
+    GaugeLevel,
+    common_labels,
+    dashboard_url,
+    extra_description,
+    runbook_url,
+)
 from mongen.rules.annotations import LabelRef, ValueRef, humanize
 from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase, threshold_case
@@ -79,3 +87,6 @@ class GaugeThreshold(AlertKind):
             inputs = [(series(metric.name, labels), f"{format_number(value)}x{minutes}")]
             cases.append(threshold_case(rule, firing, humanize(value), inputs, minutes * 60, result, value))
         return cases
+
+    def fault(self, spec: Spec, alert: Alert) -> Fault:
+        return GaugeLevel(alert.metric or "", alert.threshold or 0.0, above=alert.comparison != "below")

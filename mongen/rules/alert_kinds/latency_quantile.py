@@ -138,5 +138,5 @@ class LatencyQuantile(AlertKind):
             cases.append(threshold_case(rule, firing, what, inputs, minutes * 60, result, value))
         return cases
 
-    def fault(self, spec: Spec, alert: Alert) -> Fault | None:
+    def fault(self, spec: Spec, alert: Alert) -> Fault:
         return SlowRequests(alert.metric or "", alert.quantile or 0.0, alert.threshold or 0.0)

@@ -68,5 +68,5 @@ class TargetDown(AlertKind):
             AlertCase(f"{alert.name} stays quiet when up is 1", rule, [(up, f"1x{minutes}")], minutes * 60, False),
         ]
 
-    def fault(self, spec: Spec, alert: Alert) -> Fault | None:
+    def fault(self, spec: Spec, alert: Alert) -> Fault:
         return TargetGone()

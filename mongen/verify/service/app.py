@@ -1,4 +1,8 @@
-"""A simulated inference service (EmotiVoice-shaped), instrumented only through the generated module.
+"""A simulated inference service, instrumented only through the generated module.
+
+With `--simulation PLAN.json` (what `mongen verify` runs) every POST is one request of the
+spec-built simulation (simulation.py): every declared metric is fed, whatever the service's
+shape. Without it, the EmotiVoice-shaped demo below records through record_request().
 
     python -m examples.emotivoice_service --metrics-module out/instrumentation/emotivoice_metrics.py
 
@@ -38,6 +42,7 @@ from mongen.verify.service.instrumentation import (
     record_parameters,
     request_arguments,
 )
+from mongen.verify.service.simulation import SimulationPlan, Simulator
 
 ENDPOINTS = ("/synthesize", "/clone")
 INFERENCE_SHARE = 0.7  # of a request's latency spent in the model (the rest: queueing, encoding)
@@ -54,8 +59,10 @@ class SimulatedService:
         time_scale: float,
         faults: FaultModel,
         metrics_on_api: bool = True,
+        simulation: SimulationPlan | None = None,
     ) -> None:
         self.metrics, self.time_scale, self.faults = metrics, time_scale, faults
+        self.simulator = Simulator(metrics, simulation, faults) if simulation is not None else None
         self.metrics_on_api = metrics_on_api  # GET /metrics on the API port (demos)
         self.record_params = record_parameters(metrics)
         self.normalizers = normalizers(metrics)
@@ -156,8 +163,11 @@ class ServiceRequestHandler(BaseHTTPRequestHandler):
         path, data = self.path.split("?")[0], self._json()
         if path == "/admin/faults":
             self._admin_faults(data)
-        elif path not in ENDPOINTS:
+        elif path not in ENDPOINTS and self.service.simulator is None:
             self._send(404, b'{"error": "not found"}')
+        elif self.service.simulator is not None:
+            failed = self.service.simulator.request()
+            self._send(500 if failed else 200, b'{"failed": true}' if failed else b"{}")
         else:
             text = str(data.get("text", ""))
             status = self.service.synthesize(self.command, path, text, data.get("emotion", "neutral"))
@@ -189,10 +199,11 @@ def serve(
     time_scale: float = 1.0,
     faults: FaultModel | None = None,
     metrics_on_api: bool = True,
+    simulation: SimulationPlan | None = None,
 ) -> SimulatedService:
     """Start the service in background threads (port 0: a free one); call .stop()."""
     module = load_instrumentation(metrics_module)
-    return SimulatedService(module, host, port, time_scale, faults or FaultModel(), metrics_on_api)
+    return SimulatedService(module, host, port, time_scale, faults or FaultModel(), metrics_on_api, simulation)
 
 
 def main() -> None:
@@ -211,12 +222,19 @@ def main() -> None:
         "and its METRICS_ADDR (and none on --port)",
     )
     parser.add_argument("--metrics-addr", help="with --metrics-port: bind here instead of the module's METRICS_ADDR")
+    parser.add_argument("--simulation", type=Path, help="a simulation plan (JSON) written by `mongen verify`")
     args = parser.parse_args()
     faults = FaultModel(latency_factor=args.latency_factor)
+    plan = SimulationPlan.from_json(args.simulation.read_text()) if args.simulation else None
     try:
-        service = serve(args.metrics_module, args.host, args.port, args.time_scale, faults, args.metrics_port is None)
+        service = serve(
+            args.metrics_module, args.host, args.port, args.time_scale, faults, args.metrics_port is None, plan
+        )
     except MetricsModuleError as exc:
         raise SystemExit(f"error: {exc}") from None
+    if service.simulator is not None and service.simulator.missing:
+        # verify's healthy checks then name each metric that has no data; say why here.
+        print(f"not in the module, not fed: {', '.join(service.simulator.missing)}", flush=True)
     if args.metrics_port is not None:
         module = service.metrics
         if not isinstance(module, MetricsServer):

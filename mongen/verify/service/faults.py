@@ -1,7 +1,8 @@
 """What can go wrong with the simulated service: typed faults and the model that applies them.
 
-A fault is a value (`ServerErrors`, `SlowResponses`, `Outage`); verify's phases carry one
-each, and `POST /admin/faults` turns its JSON body into the same values.
+A fault is a value (`ServerErrors`, `SlowResponses`, `LatencyShift`, `GaugeLevel`, `Outage`);
+verify's phases carry one each, and `POST /admin/faults` turns its JSON body into the same values.
+`LatencyShift` and `GaugeLevel` act on one metric of the spec-built simulation (simulation.py).
 
 Latency follows the brief: about 0.9 s for short texts, growing sharply past ~120
 characters, with +-15% jitter.
@@ -34,12 +35,28 @@ class SlowResponses:
 
 
 @dataclass(frozen=True)
+class LatencyShift:
+    """Every observation of the histogram `metric` is multiplied by `factor`."""
+
+    metric: str
+    factor: float
+
+
+@dataclass(frozen=True)
+class GaugeLevel:
+    """The gauge `metric` is set to `level` instead of its healthy level."""
+
+    metric: str
+    level: float
+
+
+@dataclass(frozen=True)
 class Outage:
     """The service stops answering at once, keep-alive connections included (a replica going
     down). It does not come back, so it is the last fault of a run."""
 
 
-Fault = ServerErrors | SlowResponses | Outage
+Fault = ServerErrors | SlowResponses | LatencyShift | GaugeLevel | Outage
 
 
 class FaultModel:
@@ -50,6 +67,8 @@ class FaultModel:
         self.healthy_latency_factor = latency_factor
         self.latency_factor = latency_factor
         self.errors: tuple[ServerErrors, ...] = ()
+        self.latency_shifts: dict[str, float] = {}  # histogram -> factor
+        self.gauge_levels: dict[str, float] = {}  # gauge -> level
         self.random = random.Random(seed)
         self.lock = threading.Lock()
 
@@ -70,11 +89,24 @@ class FaultModel:
         with self.lock:
             return self.random.random()
 
-    def apply(self, fault: ServerErrors | SlowResponses) -> None:
-        """Add an error fault (replacing one with the same match) or set the latency."""
+    def shift(self, metric: str) -> float:
+        with self.lock:
+            return self.latency_shifts.get(metric, 1.0)
+
+    def gauge_level(self, metric: str) -> float | None:
+        with self.lock:
+            return self.gauge_levels.get(metric)
+
+    def apply(self, fault: ServerErrors | SlowResponses | LatencyShift | GaugeLevel) -> None:
+        """Add an error fault (replacing one with the same match), set the latency, shift one
+        histogram or hold one gauge at a level."""
         with self.lock:
             if isinstance(fault, ServerErrors):
                 self.errors = (*(e for e in self.errors if e.match != fault.match), fault)
+            elif isinstance(fault, LatencyShift):
+                self.latency_shifts[fault.metric] = fault.factor
+            elif isinstance(fault, GaugeLevel):
+                self.gauge_levels[fault.metric] = fault.level
             else:
                 self.latency_factor = fault.latency_factor
 
@@ -82,12 +114,14 @@ class FaultModel:
         with self.lock:
             self.errors = ()
             self.latency_factor = self.healthy_latency_factor
+            self.latency_shifts, self.gauge_levels = {}, {}
 
     def update(self, body: Mapping[str, object]) -> None:
         """Apply a `POST /admin/faults` body: `error_rates` replaces every error fault, either
         {"label=value[,label=value]": rate} (a bare value means `emotion=<value>`) or, for values
         holding `,` or `=`, [{"match": {"label": "value"}, "rate": rate}]; `latency_factor` sets
-        the latency. Raises ValueError on anything else in those fields."""
+        the latency; `latency_shifts` {histogram: factor} and `gauge_levels` {gauge: level}
+        replace those of the simulation. Raises ValueError on anything else in those fields."""
         errors = body.get("error_rates")
         if isinstance(errors, list):
             parsed = tuple(_error_fault(item) for item in errors)
@@ -96,11 +130,16 @@ class FaultModel:
         else:
             raise ValueError("error_rates: expected an object of label match -> rate, or a list of {match, rate}")
         factor = body.get("latency_factor")
+        shifts, levels = _per_metric(body, "latency_shifts"), _per_metric(body, "gauge_levels")
         with self.lock:
             if errors is not None:
                 self.errors = parsed
             if factor is not None:
                 self.latency_factor = _number(factor)
+            if shifts is not None:
+                self.latency_shifts = shifts
+            if levels is not None:
+                self.gauge_levels = levels
 
 
 def label_match(key: str) -> LabelMatch:
@@ -115,6 +154,26 @@ def error_rates_body(fault: ServerErrors) -> list[dict[str, object]]:
     """The `error_rates` of a `POST /admin/faults` body that applies `fault` (the list form:
     label values may hold any character)."""
     return [{"match": dict(fault.match), "rate": fault.rate}]
+
+
+def fault_body(fault: ServerErrors | SlowResponses | LatencyShift | GaugeLevel) -> dict[str, object]:
+    """The `POST /admin/faults` body that applies `fault` (and only it)."""
+    if isinstance(fault, ServerErrors):
+        return {"error_rates": error_rates_body(fault)}
+    if isinstance(fault, LatencyShift):
+        return {"latency_shifts": {fault.metric: fault.factor}}
+    if isinstance(fault, GaugeLevel):
+        return {"gauge_levels": {fault.metric: fault.level}}
+    return {"latency_factor": fault.latency_factor}
+
+
+def _per_metric(body: Mapping[str, object], key: str) -> dict[str, float] | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError(f"{key}: expected an object of metric -> number")
+    return {str(k): _number(v) for k, v in value.items()}
 
 
 def _error_fault(item: object) -> ServerErrors:

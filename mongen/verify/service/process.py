@@ -11,7 +11,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from mongen.verify.service.faults import Fault, Outage, ServerErrors, error_rates_body
+from mongen.verify.service.faults import Fault, Outage, fault_body
 from mongen.verify.testbed import HOST, Server, process
 
 
@@ -26,8 +26,7 @@ class ServiceProcess:
         ports: tuple[int, int],  # (API, metrics)
         metrics_addr: str | None,
         metrics_host: str,  # where the metrics listener answers (the bind address, as a URL host)
-        time_scale: float,
-        latency_factor: float,
+        simulation: Path,  # the SimulationPlan as JSON
         log: Path,
     ) -> None:
         api_port, metrics_port = ports
@@ -39,27 +38,23 @@ class ServiceProcess:
             f"--host={HOST}",
             f"--port={api_port}",
             f"--metrics-port={metrics_port}",
-            f"--time-scale={time_scale}",
-            f"--latency-factor={latency_factor}",
+            f"--simulation={simulation}",
         ]
         if metrics_addr is not None:
             args.append(f"--metrics-addr={metrics_addr}")
         self.proc = stack.enter_context(process(args, log))
         self.server = Server(self.proc, log, f"http://{metrics_host}:{metrics_port}/metrics")
         self.api_url = f"http://{HOST}:{api_port}"
-        self.healthy_latency = latency_factor
 
     def inject(self, fault: Fault) -> None:
         if isinstance(fault, Outage):
             self.proc.kill()  # at once, open connections included
             self.proc.wait(timeout=10)
-        elif isinstance(fault, ServerErrors):
-            self._faults({"error_rates": error_rates_body(fault)})
         else:
-            self._faults({"latency_factor": fault.latency_factor})
+            self._faults(fault_body(fault))
 
     def heal(self) -> None:
-        self._faults({"error_rates": [], "latency_factor": self.healthy_latency})
+        self._faults({"error_rates": [], "latency_shifts": {}, "gauge_levels": {}})
 
     def _faults(self, body: dict[str, object]) -> None:
         request = urllib.request.Request(
