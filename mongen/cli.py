@@ -203,12 +203,16 @@ def validate(
     verbose: Verbose = False,
 ) -> None:
     """Run promtool, amtool, nginx -t and the dashboard/module checks on an existing output directory."""
+    from mongen.serialize import quoted_path
     from mongen.validate import validate_dir
 
     console = _console(ctx, quiet, verbose)
+    given = directory is not None
     directory = _project_out(directory)
     if not directory.is_dir():
-        raise _fail(f"{directory} is not a directory")
+        hint = "" if given else " (the project config's `out`, or ./out without a config); pass the output directory"
+        what = "is not a directory" if directory.exists() else "does not exist"
+        raise _fail(f"{quoted_path(str(directory))} {what}{hint}")
     with console.step(f"validating {directory}"):
         findings = validate_dir(
             directory, on_check_done=lambda name, seconds: console.detail(f"  {name}: {seconds:.2f} s")

@@ -15,6 +15,7 @@ generated header: the spec's path relative to the nearest directory above it hol
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,9 +107,14 @@ def _has_mongen_table(pyproject: Path) -> bool:
 def _read_config(file: Path) -> ProjectConfig | None:
     """The config in `file`, or None for a pyproject.toml without [tool.mongen]."""
     is_pyproject = file.name == PYPROJECT
-    if is_pyproject and not _has_mongen_table(file):
+    raw = file.read_bytes()
+    # A pyproject.toml that never mentions mongen cannot hold [tool.mongen] (in any spelling:
+    # `[tool.mongen]`, `[tool]` + `mongen = {...}`, `tool.mongen.specs = ...`), so a broken one
+    # belongs to other tools and is skipped. One that mentions it is parsed, and a parse error is
+    # reported: skipping it would silently fall back to a config further up (a monorepo's root).
+    if is_pyproject and b"mongen" not in raw:
         return None
-    text = file.read_text("utf-8")
+    text = _decode(file, raw)
     data = _parse_toml(file, text)
     prefix: YamlPath = ("tool", "mongen") if is_pyproject else ()
     table: Any = data
@@ -125,9 +131,15 @@ def _read_config(file: Path) -> ProjectConfig | None:
         specs = table.get("specs")
         if not (isinstance(specs, list) and specs and all(isinstance(s, str) and s for s in specs)):
             issues.fail(("specs",), 'expected a non-empty list of spec file paths, e.g. specs = ["specs/service.yaml"]')
+        else:
+            for index, spec in enumerate(specs):
+                if _has_control_character(spec):
+                    issues.fail(("specs", index), f"{_CONTROL_CHARACTER_MESSAGE} a spec file path without one")
         out = table.get("out", DEFAULT_OUT)
         if not (isinstance(out, str) and out):
             issues.fail(("out",), 'expected the output directory as a string, e.g. out = "out"')
+        elif _has_control_character(out):
+            issues.fail(("out",), f"{_CONTROL_CHARACTER_MESSAGE} an output directory without one")
     issues.raise_if_any()
     assert isinstance(table, dict)
     base = file.resolve().parent
@@ -136,6 +148,27 @@ def _read_config(file: Path) -> ProjectConfig | None:
         specs=tuple(base / s for s in table["specs"]),
         out=base / table.get("out", DEFAULT_OUT),
     )
+
+
+# Paths are echoed to terminals and into GitHub workflow commands (`::error file=...`), where a
+# control character (a NUL, a newline, an escape sequence) would end or rewrite the line.
+_CONTROL_CHARACTER_MESSAGE = "contains a control character (a NUL, newline, tab or escape); give"
+
+
+def _has_control_character(path: str) -> bool:
+    return any(unicodedata.category(c) == "Cc" for c in path)
+
+
+def _decode(file: Path, raw: bytes) -> str:
+    """The config's text; TOML is UTF-8, so another encoding is an error at the first bad byte."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before) - (before.rfind(b"\n") + 1) + 1
+        message = f"invalid TOML: byte 0x{raw[exc.start]:02x} is not UTF-8; save the file as UTF-8"
+        raise SpecError([SpecIssue(Location(shown_path(file), line, col), (), message)]) from None
 
 
 def _parse_toml(file: Path, text: str) -> dict[str, Any]:

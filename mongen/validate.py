@@ -7,7 +7,6 @@ followed, and a malformed, unreadable or special file is a finding about it, nev
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import shutil
@@ -24,7 +23,7 @@ import yaml
 from mongen import layout
 from mongen.checked_files import check_entries, load_yaml, read_text, regular_files
 from mongen.errors import Finding, ToolMissingError
-from mongen.tool_cache import PassCache
+from mongen.tool_cache import PassCache, go_glob
 
 # Binary -> Debian package that ships it.
 PACKAGES = {
@@ -153,6 +152,12 @@ RULE_TEST_RUN = "promtool-test-rules"
 _RULE_TEST_GO_ENV = {"GOGC": "400", "GOMAXPROCS": "1"}
 
 
+def path_argument(path: Path) -> str:
+    """`path` as a tool's argument: a relative name starting with `-` would be read as an option."""
+    text = str(path)
+    return f"./{text}" if text.startswith("-") else text
+
+
 def rule_test_inputs(test: Path) -> list[tuple[str, bytes]] | None:
     """What `promtool test rules` reads for `test`: the test file and the rule files it names
     (globs and paths relative to the test, as promtool resolves them). None when that cannot be
@@ -165,7 +170,7 @@ def rule_test_inputs(test: Path) -> list[tuple[str, bytes]] | None:
             return None
         inputs = [("test", content)]
         for name in names:
-            matches = sorted(glob.glob(os.path.join(test.parent, name)))
+            matches = go_glob(os.path.join(test.parent, name))
             if not matches:
                 return None
             # Named relative to the test: generate validates in a fresh temporary directory each run.
@@ -183,8 +188,13 @@ def promtool_test(test: Path, cache: PassCache) -> subprocess.CompletedProcess[s
     key = cache.key(RULE_TEST_RUN, promtool, inputs) if inputs is not None else None
     if key is not None and cache.passed(RULE_TEST_RUN, key):
         return None
-    proc = _run([promtool, "test", "rules", test.name], cwd=test.parent, env={**_RULE_TEST_GO_ENV, **os.environ})
-    if key is not None and proc.returncode == 0:
+    proc = _run(
+        [promtool, "test", "rules", path_argument(Path(test.name))],
+        cwd=test.parent,
+        env={**_RULE_TEST_GO_ENV, **os.environ},
+    )
+    # A file changed while promtool ran: the pass may be for the old bytes, or a mix.
+    if key is not None and proc.returncode == 0 and rule_test_inputs(test) == inputs:
         cache.remember(RULE_TEST_RUN, key)
     return proc
 
@@ -276,11 +286,20 @@ def nginx_test(snippet: Path) -> subprocess.CompletedProcess[str]:
         return _run([nginx, "-t", "-q", "-e", "stderr", "-p", tmp, "-c", str(conf)])
 
 
+NGINX_SNIPPET_COPY = "mongen-snippet.conf"
+
+
 def nginx_conf(prefix: Path, snippet: Path, extra_http: str = "") -> str:
-    temp = "\n".join(f"    {d}_temp_path {prefix}/{d};" for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    """A minimal nginx.conf, to be written as `prefix`/nginx.conf and run with `-p prefix`, that
+    includes the snippet inside `http {}`. The snippet is copied into `prefix` under a fixed name,
+    and every path in the text is relative (to the prefix, or for `include` to the directory of
+    nginx.conf, which is the same): a path written into the text would need nginx's quoting, and
+    a project path with a space, `;` or `{` would break the file or add directives to it."""
+    shutil.copyfile(snippet, prefix / NGINX_SNIPPET_COPY)
+    temp = "\n".join(f"    {d}_temp_path {d};" for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     return (
-        f"pid {prefix}/nginx.pid;\nerror_log stderr;\ndaemon off;\nevents {{ worker_connections 64; }}\n"
-        f"http {{\n    access_log off;\n{temp}\n{extra_http}    include {snippet.resolve()};\n}}\n"
+        "pid nginx.pid;\nerror_log stderr;\ndaemon off;\nevents { worker_connections 64; }\n"
+        f"http {{\n    access_log off;\n{temp}\n{extra_http}    include {NGINX_SNIPPET_COPY};\n}}\n"
     )
 
 

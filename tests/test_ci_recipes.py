@@ -67,6 +67,9 @@ def test_the_hooks_pass_then_catch_drift_and_a_typo(tmp_path: Path) -> None:
     (repo / "specs/emotivoice.yaml").write_text(spec)
     (repo / "mongen.toml").write_text('specs = ["specs/emotivoice.yaml"]\nout = "monitoring"\n')
     (repo / "rules/custom.yml").write_text(GOOD_ALERT)
+    # A file name that looks like an option reaches the lint hook as a file name.
+    (repo / "-x/rules").mkdir(parents=True)
+    (repo / "-x/rules/more.yml").write_text(GOOD_ALERT.replace("TtsServerErrorsHigh", "TtsServerErrorsHigher"))
     (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(local_hooks(mongen_bin), sort_keys=False))
     generated = subprocess.run([mongen_bin, "generate", "--no-validate"], cwd=repo, capture_output=True, check=False)
     assert generated.returncode == 0, generated.stderr
@@ -99,6 +102,11 @@ def test_the_hooks_pass_then_catch_drift_and_a_typo(tmp_path: Path) -> None:
     typo = run_hooks()
     assert typo.returncode == 1
     assert "rules/custom.yml:5:15: error [unknown-label] label `emotio` is not on" in typo.stdout, typo.stdout
+
+
+def test_the_documented_workflow_only_reads_the_repository() -> None:
+    workflow = yaml.safe_load((ROOT / "docs/ci/github-actions.yml").read_text())
+    assert workflow["permissions"] == {"contents": "read"}
 
 
 def workflow_commands() -> list[list[str]]:

@@ -104,6 +104,17 @@ BROKEN_CONFIGS = {
     ),
     "invalid TOML": ('specs = ["a.yaml"]\nout = = 3\n', "mongen.toml:2:7: error: <root>: invalid TOML: Invalid value"),
     "unclosed TOML": ('specs = ["a.yaml"\n', "mongen.toml:2:1: error: <root>: invalid TOML: Unclosed array"),
+    "NUL in out": (
+        'specs = ["a.yaml"]\nout = "o\\u0000"\n',
+        "mongen.toml:2:1: error: out: contains a control character (a NUL, newline, tab or escape); "
+        "give an output directory without one",
+    ),
+    "escape sequence in specs": (
+        'specs = ["a.yaml", "b\\u001b[31m.yaml"]\n',
+        "mongen.toml:1:1: error: specs[1]: contains a control character (a NUL, newline, tab or escape); "
+        "give a spec file path without one",
+    ),
+    "newline in specs": ('specs = ["a\\nb.yaml"]\n', "mongen.toml:1:1: error: specs[0]: contains a control character"),
 }
 
 
@@ -115,6 +126,50 @@ def test_broken_config_is_an_error_at_its_line(case: str, repo: Path, monkeypatc
     with pytest.raises(SpecError) as raised:
         find_config(repo)
     assert str(raised.value.issues[0]).startswith(expected), str(raised.value.issues[0])
+
+
+def test_non_utf8_config_is_an_error_at_the_byte(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (repo / "mongen.toml").write_bytes(b'out = "o"\nspecs = ["a\xff.yaml"]\n')
+    monkeypatch.chdir(repo)
+    with pytest.raises(SpecError) as raised:
+        find_config(repo)
+    assert [str(i) for i in raised.value.issues] == [
+        "mongen.toml:2:12: error: <root>: invalid TOML: byte 0xff is not UTF-8; save the file as UTF-8"
+    ]
+    proc = mongen("generate", "--no-validate", cwd=repo)
+    assert proc.returncode == 2 and proc.stderr.startswith("mongen.toml:2:12: error:"), proc.stderr
+
+
+def test_control_characters_in_config_paths_exit_2_without_a_traceback(repo: Path) -> None:
+    (repo / "mongen.toml").write_text('specs = ["specs/tts.yaml"]\nout = "o\\u0000"\n')
+    proc = mongen("generate", "--no-validate", cwd=repo)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("mongen.toml:2:1: error: out: contains a control character"), proc.stderr
+
+
+BROKEN_PYPROJECTS = {
+    "invalid line": b'[tool.mongen]\nspecs = ["a.yaml"]\nout = = 3\n',
+    "duplicate key": b'[tool.mongen]\nspecs = ["a.yaml"]\nspecs = ["b.yaml"]\n',
+    "non-UTF-8": b'[tool.mongen]\nspecs = ["a\xff.yaml"]\n',
+    "dotted table": b'[tool]\nmongen = { specs = ["a.yaml"] }\nx = \n',
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_PYPROJECTS))
+def test_broken_pyproject_that_may_hold_the_table_is_an_error_not_a_fallback(case: str, repo: Path) -> None:
+    """In a monorepo a broken sub/pyproject.toml must not silently hand over to the root's config."""
+    (repo / "mongen.toml").write_text('specs = ["specs/tts.yaml"]\n')
+    (repo / "docs/pyproject.toml").write_bytes(BROKEN_PYPROJECTS[case])
+    proc = mongen("generate", "--no-validate", cwd=repo / "docs")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("pyproject.toml:") and "error: <root>: invalid TOML" in proc.stderr, proc.stderr
+    assert not (repo / "out").exists()
+
+
+def test_broken_pyproject_without_mongen_is_left_to_other_tools(repo: Path) -> None:
+    (repo / "docs/pyproject.toml").write_text('[project]\nname = "x\n')
+    (repo / "mongen.toml").write_text('specs = ["specs/tts.yaml"]\n')
+    assert find_config(repo / "docs") == find_config(repo)
 
 
 def test_broken_pyproject_table_names_the_table_path(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:

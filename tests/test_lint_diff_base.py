@@ -125,3 +125,19 @@ def test_diff_base_without_files_says_to_give_them() -> None:
         2,
         "error: --diff-base compares rule files in a git repository: give them as FILES\n",
     )
+
+
+def test_an_empty_diff_base_is_refused_not_ignored(repo: Path) -> None:
+    """`--diff-base ""` (an unset CI variable) must not silently lint every line."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "mongen", "lint", "--no-promtool", "--diff-base", "", "rules/custom.yml"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        "error: --diff-base '' is not a git revision (a branch, tag or commit)\n",
+    )

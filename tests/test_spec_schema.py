@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, get_args
 
 import jsonschema
+import pytest
 
+from mongen.errors import SpecError
 from mongen.model import METRIC_TYPES, ROLE_TYPES, Role
 from mongen.rules.alert_kinds import BY_NAME, KINDS, AlertKindName
-from mongen.spec.schema import SpecValidator, spec_schema
+from mongen.spec.build import load_spec
+from mongen.spec.schema import SpecValidator, _quoted, spec_schema
 
 
 def _patterns(node: Any) -> list[str]:
@@ -59,3 +63,34 @@ def test_integers_are_ints() -> None:
 
 def test_the_schema_is_a_valid_draft_2020_12_schema() -> None:
     jsonschema.Draft202012Validator.check_schema(spec_schema())
+
+
+def _schema_errors(tmp_path: Path, text: str) -> list[str]:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text)
+    with pytest.raises(SpecError) as raised:
+        load_spec(spec)
+    return [issue.message for issue in raised.value.issues]
+
+
+def test_schema_errors_quote_a_long_value_cut_short(tmp_path: Path) -> None:
+    """`mongen generate /etc/passwd` must not echo the whole file into the terminal or CI log."""
+    passwd = "\n".join(f"user{i}:x:{i}:{i}::/home/user{i}:/bin/sh" for i in range(200)) + "\n"
+    [message] = _schema_errors(tmp_path, passwd)
+    assert message == (
+        "'user0:x:0:0::/home/user0:/bin/sh user1:x:1:1::/home/user... "
+        f"({len(passwd) - 1} characters) is not of type 'object'"
+    )
+    long_key = "k" * 500
+    messages = _schema_errors(tmp_path, f"service:\n  name: tts\n  {long_key}: 1\n")
+    unexpected = next(m for m in messages if "Additional properties" in m)
+    assert long_key not in unexpected and "... (500 characters) was unexpected" in unexpected
+    messages = _schema_errors(tmp_path, f"metrics: {list(range(300))}\n")
+    assert all(len(m) < 200 for m in messages), messages
+
+
+def test_schema_errors_quote_a_short_value_whole(tmp_path: Path) -> None:
+    messages = _schema_errors(tmp_path, "version: 1\nservice: just text\n")
+    assert "'just text' is not of type 'object'" in messages
+    assert _quoted("x" * 58) == repr("x" * 58)
+    assert _quoted("x" * 59) == "'" + "x" * 56 + "... (59 characters)"

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from mongen.tool_cache import PassCache, default_directory
+from mongen import tool_cache, validate
+from mongen.tool_cache import PassCache, default_directory, go_glob
 from mongen.validate import check_rule_tests, rule_test_inputs
 
 # Stands in for promtool: logs each run and fails when the test file says so.
@@ -132,3 +134,114 @@ def test_rule_tests_run_with_less_go_gc_unless_the_user_says_otherwise(
     monkeypatch.setenv("GOGC", "50")
     check_rule_tests(tree(tmp_path / "t"), PassCache(None))
     assert fake_promtool.read_text().split()[-2:] == ["GOGC=50", "GOMAXPROCS=1"]
+
+
+def test_a_changed_dot_file_that_promtool_globs_runs_again(fake_promtool: Path, tmp_path: Path) -> None:
+    """promtool expands rule_files with Go's filepath.Glob, where `*` matches `.b.yml` too."""
+    root = tree(tmp_path / "t")
+    (root / "prometheus/rules/.b.yml").write_text("groups: []\n")
+    test = root / "prometheus/tests/a.test.yml"
+    test.write_text("rule_files: [../rules/*.yml]\ntests: []\n")
+    inputs = rule_test_inputs(test)
+    assert inputs is not None and sorted(name for name, _ in inputs) == [
+        "rules:../rules/.b.yml",
+        "rules:../rules/a.yml",
+        "test",
+    ]
+    cache = PassCache(tmp_path / "cache")
+    check_rule_tests(root, cache)
+    (root / "prometheus/rules/.b.yml").write_text("groups: [] # edited\n")
+    check_rule_tests(root, cache)
+    assert runs(fake_promtool) == 2
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("*/*.yml", [".d/c.yml", "d/.b.yml", "d/a.yml"]),
+        ("d/?b.yml", ["d/.b.yml"]),
+        ("d/[^a]*", ["d/.b.yml", "d/x"]),
+        ("d/[a-b].yml", ["d/a.yml"]),
+        ("d/\\a.yml", ["d/a.yml"]),
+        ("d/[\\]a].yml", ["d/a.yml"]),
+        ("d/a.yml", ["d/a.yml"]),
+        ("d/missing.yml", []),
+        ("nowhere/*", []),
+        ("d/[]", None),
+        ("d/[z-a]", None),
+        ("d/a\\", None),
+    ],
+)
+def test_go_glob_matches_as_go_filepath_glob(
+    pattern: str, expected: list[str] | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("d/a.yml", "d/.b.yml", "d/x", ".d/c.yml"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).touch()
+    monkeypatch.chdir(tmp_path)
+    assert go_glob(pattern) == expected
+
+
+def test_a_pass_is_not_remembered_when_a_file_changed_while_promtool_ran(
+    fake_promtool: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tree(tmp_path / "t")
+    real_run = validate._run
+
+    def run_and_edit(*args: Any, **kwargs: Any) -> Any:
+        proc = real_run(*args, **kwargs)
+        (root / "prometheus/rules/a.yml").write_text("groups: [] # edited while promtool ran\n")
+        return proc
+
+    monkeypatch.setattr(validate, "_run", run_and_edit)
+    cache = PassCache(tmp_path / "cache")
+    check_rule_tests(root, cache)
+    monkeypatch.setattr(validate, "_run", real_run)
+    # promtool may have read the edited bytes: the original ones, back now, were never tested.
+    (root / "prometheus/rules/a.yml").write_text("groups: []\n")
+    check_rule_tests(root, cache)
+    assert runs(fake_promtool) == 2
+
+
+def test_the_cache_directory_is_created_private(fake_promtool: Path, tmp_path: Path) -> None:
+    cache = PassCache(tmp_path / "cache")
+    check_rule_tests(tree(tmp_path / "t"), cache)
+    assert stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o700
+    assert any((tmp_path / "cache").rglob("*")), "the pass was not remembered"
+
+
+def test_a_cache_others_can_write_is_not_trusted(
+    fake_promtool: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = PassCache(tmp_path / "cache")
+    root = tree(tmp_path / "t")
+    check_rule_tests(root, cache)
+    (tmp_path / "cache").chmod(0o777)  # anyone could have planted that entry
+    check_rule_tests(root, cache)
+    check_rule_tests(root, cache)
+    assert runs(fake_promtool) == 3
+    notes = capsys.readouterr().err.splitlines()
+    assert notes == [
+        f"note: rule-test cache {tmp_path / 'cache'} not used: group or others can write to it (chmod go-w it); "
+        "tests run every time"
+    ]
+
+
+def test_a_cache_of_another_user_is_not_trusted(
+    fake_promtool: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = PassCache(tmp_path / "cache")
+    root = tree(tmp_path / "t")
+    check_rule_tests(root, cache)
+    owner = (tmp_path / "cache").stat().st_uid
+    monkeypatch.setattr(tool_cache.os, "geteuid", lambda: owner + 1)
+    check_rule_tests(root, cache)
+    assert runs(fake_promtool) == 2
+    assert f"not used: it belongs to user id {owner}, not to you" in capsys.readouterr().err
+
+
+def test_a_test_file_named_like_an_option_reaches_promtool_as_a_file(fake_promtool: Path, tmp_path: Path) -> None:
+    root = tree(tmp_path / "t")
+    (root / "prometheus/tests/a.test.yml").rename(root / "prometheus/tests/-a.test.yml")
+    assert check_rule_tests(root, PassCache(None)) == []
+    assert " test rules ./-a.test.yml " in fake_promtool.read_text()

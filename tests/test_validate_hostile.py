@@ -42,6 +42,17 @@ def test_validate_writes_nothing_in_the_checked_directory(out: Path, monkeypatch
     assert snapshot(out) == before
 
 
+def test_nginx_check_passes_in_a_directory_whose_path_nginx_would_misread(
+    tmp_path: Path, default_files: dict[str, str]
+) -> None:
+    """The snippet was included by its absolute path, unquoted: a space split it, `;` and `{` ended
+    the directive or opened a block."""
+    need("nginx")
+    root = tmp_path / "ops repo; x {" / "out"
+    write_tree(root, default_files)
+    assert validate.check_nginx(root) == []
+
+
 MALFORMED = {
     "prometheus/prometheus.yml": b"- a list\n- not a config\n",
     "alertmanager/routes.test.yml": b"cases: 5\n",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mongen.errors import Finding
 from mongen.tool_cache import PassCache
-from mongen.validate import require, run_rule_tests
+from mongen.validate import path_argument, require, run_rule_tests
 
 CHECK_RULES = "promtool-check"
 TEST_RULES = "promtool-test"
@@ -33,7 +33,11 @@ def promtool_findings(paths: list[Path], display: dict[Path, str], generated_roo
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         checks = pool.map(
             lambda path: subprocess.run(
-                [promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False, timeout=300
+                [promtool, "check", "rules", path_argument(path)],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=300,
             ),
             paths,
         )

@@ -83,6 +83,7 @@ class RuleFile:
     refused: bool = False
     suppressions: list[Suppression] = field(default_factory=list)
     unattached: list[Suppression] = field(default_factory=list)  # inside no rule nor right above one
+    ignored_from: int | None = None  # the line where a second YAML document starts (yaml_tree)
 
 
 class _Unreadable(Exception):
@@ -138,12 +139,17 @@ def rule_file_from_text(text: str, name: str) -> RuleFile:
     """Every rule of the file with the positions lint reports and the suppressions that apply to it
     (expressions are parsed later, by Rule.parse())."""
     try:
-        root = read_yaml(text, name)
+        document = read_yaml(text, name)
     except SpecError as exc:
         location = exc.issues[0].location
         refused = isinstance(exc, RefusedYaml)
         return RuleFile(name, [], exc.issues[0].message, location.line, location.col, refused=refused)
+    root, ignored_from = document.root, document.ignored_from
     groups = root.get("groups") if root is not None else None
+    # promtool and Prometheus load an empty file, one of comments only, and `groups:` with no
+    # value as a rule file of 0 rules.
+    if _is_null(root) or (groups is not None and _is_null(groups)):
+        return RuleFile(name, [], ignored_from=ignored_from)
     if groups is None or not isinstance(groups.value, list):
         return RuleFile(name, [], "not a Prometheus rule file: no `groups` list")
     suppressions = find_suppressions(text)
@@ -163,10 +169,19 @@ def rule_file_from_text(text: str, name: str) -> RuleFile:
                 _apply_suppressions(rule, suppressions, lines)
             rules.append(rule)
     if not suppressions:
-        return RuleFile(name, rules)
+        return RuleFile(name, rules, ignored_from=ignored_from)
     applied = {n for r in rules for n in range(_comments_above(r.first_line, lines), r.last_line + 1)}
     unattached = [s for line, s in suppressions.items() if line not in applied]
-    return RuleFile(name, rules, suppressions=list(suppressions.values()), unattached=unattached)
+    return RuleFile(
+        name, rules, suppressions=list(suppressions.values()), unattached=unattached, ignored_from=ignored_from
+    )
+
+
+_YAML_NULLS = ("", "~", "null", "Null", "NULL")
+
+
+def _is_null(node: YamlNode | None) -> bool:
+    return node is None or (node.style == "" and node.value in _YAML_NULLS)
 
 
 def _rule(file: str, item: YamlNode, lines: list[str], next_line: int) -> Rule:

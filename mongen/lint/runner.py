@@ -27,6 +27,7 @@ from mongen.lint.checks import (
     SuppressionComment,
 )
 from mongen.lint.checks.base import Check
+from mongen.lint.checks.ignored_document import IGNORED_DOCUMENT_MESSAGE, IgnoredDocument
 from mongen.lint.context import LintContext, LintOptions, output_labels
 from mongen.lint.gitdiff import changed_lines
 from mongen.lint.promtool import promtool_findings
@@ -85,7 +86,7 @@ def lint(
             if not rule_file.error:
                 checked.append(path)
         changed = None
-        if diff_base:
+        if diff_base is not None:  # "" is a revision given empty, refused by changed_lines
             changed = {display[p]: lines for p, lines in changed_lines(diff_base, checked).items()}
         findings = lint_files(spec, rule_files, changed, processes, options)
         if spec is not None:
@@ -116,6 +117,11 @@ def lint_files(
     for how recorded series are resolved and how many rules are split across processes)."""
     rules = [r for f in files for r in f.rules]
     findings = [Finding(f.path, f.error_line, f.error_col, "error", NotARuleFile.id, f.error) for f in files if f.error]
+    findings += [
+        Finding(f.path, f.ignored_from, 1, IgnoredDocument.severity, IgnoredDocument.id, IGNORED_DOCUMENT_MESSAGE)
+        for f in files
+        if f.ignored_from is not None
+    ]
     for rule_file in files:
         findings += _suppression_findings(rule_file)
     share = partial(_check_share, changed=changed)

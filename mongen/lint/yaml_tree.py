@@ -10,6 +10,7 @@ refused before this runs (mongen.spec.loader.check_structure, the check specs ge
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -70,9 +71,18 @@ class RefusedYaml(SpecError):
     it is built: a hostile file rather than a mistake."""
 
 
-def read_yaml(text: str, file: str) -> YamlNode | None:
-    """The tree of the one document in `text` (None when empty); raises SpecError at the position
-    of what cannot be read: invalid YAML, more than one document, and RefusedYaml."""
+@dataclass(frozen=True)
+class FirstDocument:
+    root: YamlNode | None  # None: the document is empty (or comments only)
+    # The (1-based) line where a second document starts: Prometheus and promtool (go-yaml's
+    # Unmarshal) read the first document of a rule file and never look further, so neither does
+    # lint; the rest is not even parsed.
+    ignored_from: int | None
+
+
+def read_yaml(text: str, file: str) -> FirstDocument:
+    """The tree of the first document in `text`; raises SpecError at the position of what cannot
+    be read: invalid YAML, and RefusedYaml."""
     try:
         if "&" in text:  # no anchor, no alias: nothing to expand
             # Rule files merge defaults into every rule, so the budget grows with the file: a
@@ -86,7 +96,7 @@ def read_yaml(text: str, file: str) -> YamlNode | None:
         raise yaml_error(exc, file, text=text) from None
 
 
-def _tree(events: Iterable[Any], file: str) -> YamlNode | None:
+def _tree(events: Iterable[Any], file: str) -> FirstDocument:
     root: YamlNode | None = None
     stack: list[_Frame] = []
     anchors: dict[str, YamlNode] = {}
@@ -142,8 +152,8 @@ def _tree(events: Iterable[Any], file: str) -> YamlNode | None:
         elif kind is yaml.DocumentStartEvent:
             documents += 1
             if documents > 1:
-                raise _error(file, event.start_mark, "expected one YAML document, found more", column=False)
-    return root
+                return FirstDocument(root, event.start_mark.line + 1)
+    return FirstDocument(root, None)
 
 
 def _merge(mapping: YamlNode, sources: list[YamlNode], file: str) -> None:

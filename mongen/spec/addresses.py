@@ -7,6 +7,7 @@ addresses written as IPv6 (`::ffff:10.0.0.1`), which never match an IPv4 client 
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import re
 from pathlib import PurePosixPath
@@ -65,8 +66,12 @@ def check_targets(issues: SpecIssues, targets: list[str], at: YamlPath) -> None:
             issues.fail((*at, i), f"`{target}`: {problem}")
 
 
+_FILE_SD_SUFFIXES = (".json", ".yml", ".yaml")
+
+
 def check_file_sd(issues: SpecIssues, pattern: str, at: YamlPath) -> None:
-    """Prometheus reads file_sd files relative to prometheus.yml: they belong in the ops tree."""
+    """Prometheus reads file_sd files relative to prometheus.yml: they belong in the ops tree. Its
+    patterns end in .json, .yml or .yaml and may have a `*` in the last segment only."""
     path = PurePosixPath(pattern)
     if path.is_absolute() or ".." in path.parts:
         issues.fail(
@@ -74,3 +79,26 @@ def check_file_sd(issues: SpecIssues, pattern: str, at: YamlPath) -> None:
             f"`{pattern}` leaves the ops tree; give a path relative to {layout.PROMETHEUS_CONFIG} "
             "without `..` (e.g. targets/<service>-*.json)",
         )
+    elif not path.name.endswith(_FILE_SD_SUFFIXES) or "*" in str(path.parent):
+        issues.fail(
+            at,
+            f"`{pattern}` is not a file_sd pattern Prometheus reads: the file name must end in .json, .yml or "
+            ".yaml, with a `*` in the last segment only (e.g. targets/<service>-*.json)",
+        )
+    elif fnmatch.fnmatchcase(PurePosixPath(layout.PROMETHEUS_CONFIG).name, pattern) or path.parts[0] in (
+        "rules",
+        "tests",
+    ):
+        issues.fail(
+            at,
+            f"`{pattern}` matches files mongen writes next to {layout.PROMETHEUS_CONFIG} (the config, its rules "
+            "or tests), which are not target lists; keep targets in a folder of their own (e.g. targets/<service>-*.json)",
+        )
+
+
+def metrics_path_problem(path: str) -> str | None:
+    """Why an HTTP path would not reach the exposition as written, or None: nginx and the client
+    normalise `.`, `..` and empty segments away, so `location = /metrics/..` never matches."""
+    if any(segment in ("", ".", "..") for segment in path.split("/")[1:-1]) or path.endswith(("/.", "/..")):
+        return f"`{path}` has an empty, `.` or `..` segment, which HTTP clients and nginx normalise away; give the plain path (e.g. /metrics)"
+    return None

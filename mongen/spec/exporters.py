@@ -8,7 +8,7 @@ from typing import Any
 
 from mongen.errors import YamlPath
 from mongen.model import ExporterJob, ExternalMetric
-from mongen.spec.addresses import check_file_sd, check_targets
+from mongen.spec.addresses import check_file_sd, check_targets, metrics_path_problem
 from mongen.spec.durations import read_duration
 from mongen.spec.issues import SpecIssues
 
@@ -49,6 +49,9 @@ def read_exporters(issues: SpecIssues, raw: list[dict[str, Any]], service_job: s
         check_targets(issues, body.get("static_targets", []), (*path, "static_targets"))
         if "file_sd" in body:
             check_file_sd(issues, body["file_sd"], (*path, "file_sd"))
+        odd_path = metrics_path_problem(body.get("metrics_path", "/metrics"))
+        if odd_path:
+            issues.fail((*path, "metrics_path"), odd_path)
         interval = read_duration(issues, body["interval"], (*path, "interval")) if "interval" in body else None
         out.append(
             ExporterJob(

@@ -15,7 +15,7 @@ from typing import Any
 
 from mongen.errors import YamlPath
 from mongen.model import Exposure, NginxFront, Scrape
-from mongen.spec.addresses import IPNetwork, plain_address_problem, port_in_range
+from mongen.spec.addresses import IPNetwork, metrics_path_problem, plain_address_problem, port_in_range
 from mongen.spec.issues import SpecIssues
 
 DEFAULT_PORT = 8001
@@ -40,6 +40,9 @@ def read_exposure(issues: SpecIssues, raw: dict[str, Any], scrape: Scrape | None
         metrics_path=raw.get("metrics_path", DEFAULT_PATH),
         nginx=None if nginx_raw is None else _nginx(issues, raw, nginx_raw),
     )
+    odd_path = metrics_path_problem(exposure.metrics_path)
+    if odd_path:
+        issues.fail(("exposure", "metrics_path"), odd_path)
     if nginx_raw is None and "allowed_cidrs" in raw:
         issues.fail(
             ("exposure", "allowed_cidrs"),

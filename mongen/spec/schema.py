@@ -85,12 +85,39 @@ def schema_issues(doc: LoadedDocument) -> list[SpecIssue]:
 
 
 def schema_message(error: jsonschema.ValidationError) -> str:
-    """jsonschema's message, with what to write instead where its own says too little."""
+    """jsonschema's message, with what to write instead where its own says too little, and with
+    the values it quotes cut short (see `_bounded`)."""
     if error.validator == "additionalProperties" and isinstance(error.schema, dict):
         allowed = sorted(error.schema.get("properties", {}))
-        return f"{error.message}; allowed keys: {', '.join(allowed)}"
+        return f"{_bounded(error.message, error.instance)}; allowed keys: {', '.join(allowed)}"
     if error.validator == "oneOf" and isinstance(error.instance, dict):
-        return f"expected exactly one of the alternative forms (see `mongen schema`): {sorted(error.instance)}"
+        keys = _quoted(sorted(error.instance))
+        return f"expected exactly one of the alternative forms (see `mongen schema`): {keys}"
     if error.validator == "pattern":
-        return f"{error.instance!r} does not match the required pattern {error.validator_value}"
-    return error.message
+        return f"{_quoted(error.instance)} does not match the required pattern {error.validator_value}"
+    return _bounded(error.message, error.instance)
+
+
+# jsonschema quotes the whole instance (`'<value>' is not of type 'object'`): given a file that
+# is not a spec (`mongen generate /etc/passwd`) that is the whole file, echoed to the terminal and
+# into CI logs. Quoted values are cut to this many characters.
+QUOTED_VALUE_LIMIT = 60
+
+
+def _quoted(value: object) -> str:
+    text = repr(value)
+    if len(text) <= QUOTED_VALUE_LIMIT:
+        return text
+    size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    return f"{text[: QUOTED_VALUE_LIMIT - 3]}...{size}"
+
+
+def _bounded(message: str, instance: object) -> str:
+    """`message` with the instance, and each key of a mapping instance (additionalProperties
+    quotes the unexpected keys), quoted at most QUOTED_VALUE_LIMIT characters long."""
+    quoted = [instance, *(instance if isinstance(instance, dict) else ())]
+    for value in quoted:
+        text = repr(value)
+        if len(text) > QUOTED_VALUE_LIMIT:
+            message = message.replace(text, _quoted(value))
+    return message

@@ -17,6 +17,7 @@ from mongen.lint.checks.duplicate_rule import DuplicateRule
 from mongen.lint.checks.expression_depth import ExpressionTooDeep
 from mongen.lint.checks.gauge_sum_over_time import GaugeSumOverTime
 from mongen.lint.checks.histogram_quantile_input import HistogramQuantileInput
+from mongen.lint.checks.ignored_document import IgnoredDocument
 from mongen.lint.checks.impossible_matching import ImpossibleMatching
 from mongen.lint.checks.metric_name import MetricName
 from mongen.lint.checks.missing_annotation import MissingAnnotation
@@ -67,6 +68,7 @@ CHECKS: tuple[Check, ...] = (
     CardinalityBudget(),
     # Reported by the reader.
     NotARuleFile(),
+    IgnoredDocument(),
     PromqlParse(),
     ExpressionTooDeep(),
     SuppressionComment(),
