@@ -378,18 +378,12 @@ def test_a_typo_inside_an_expr_exits_2(tmp_path: Path) -> None:
     assert "spec.yaml:13:11: error: alerts[0].expr: unknown metric `tiny_queue_dept`" in proc.stderr
 
 
-def test_the_default_specs_commented_dcgm_example_builds_when_uncommented() -> None:
-    text = (ROOT / "specs/emotivoice.yaml").read_text()
-    lines = []
-    for line in text.splitlines():
-        uncommented = line.replace("  # - name: EmotivoiceGpuFrameBufferFull", "  - name: EmotivoiceGpuFrameBufferFull")
-        uncommented = uncommented.replace("  #   ", "    ").replace("  # exporters:", "  exporters:")
-        lines.append(uncommented)
-    changed = [a for a, b in zip(lines, text.splitlines(), strict=True) if a != b]
-    assert len(changed) == 7, changed
-    spec = build_spec(load_yaml("\n".join(lines) + "\n", "spec.yaml"))
-    assert spec.alerts[-1].kind == "dcgm_frame_buffer"
-    assert spec.scrape.exporters[0].exporter == "dcgm"
+def test_the_default_spec_scrapes_dcgm_exporter_and_alerts_on_its_frame_buffer() -> None:
+    spec = build_spec(load_yaml((ROOT / "specs/emotivoice.yaml").read_text(), "specs/emotivoice.yaml"))
+    assert [(e.job, e.exporter) for e in spec.scrape.exporters] == [("dcgm-exporter", "dcgm")]
+    frame_buffer = next(a for a in spec.alerts if a.kind == "dcgm_frame_buffer")
+    rule = next(r for r in rule_set(spec).alerts if r.name == frame_buffer.name)
+    assert "DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)" in rule.expr
 
 
 def test_an_exporter_job_two_services_define_the_same_is_scraped_once() -> None:
