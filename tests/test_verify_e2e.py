@@ -199,7 +199,7 @@ def test_verify_names_the_job_whose_relabeling_drops_its_targets(tmp_path: Path)
     def one_job_for_everything(root: Path) -> None:
         path = root / "prometheus/prometheus.yml"
         config = yaml.safe_load(path.read_text())
-        static, file_sd, kubernetes = config["scrape_configs"]
+        static, file_sd, kubernetes, *exporters = config["scrape_configs"]  # exporters' jobs stay as they are
         config["scrape_configs"] = [
             {
                 **{k: v for k, v in static.items() if k != "relabel_configs"},
@@ -207,7 +207,8 @@ def test_verify_names_the_job_whose_relabeling_drops_its_targets(tmp_path: Path)
                 "file_sd_configs": file_sd["file_sd_configs"],
                 "kubernetes_sd_configs": kubernetes["kubernetes_sd_configs"],
                 "relabel_configs": kubernetes["relabel_configs"],
-            }
+            },
+            *exporters,
         ]
         path.write_text(yaml.safe_dump(config, sort_keys=False))
 
