@@ -300,3 +300,9 @@ def test_min_for_makes_alert_zero_for_stricter(tmp_path: Path) -> None:
         2,
         "error: --min-for '2 minutes' is not a duration such as 90s, 5m or 1h30m\n",
     )
+
+
+def test_an_alert_without_severity_is_named_as_such(tmp_path: Path) -> None:
+    alert = {"alert": "Down", "expr": 'up{job="emotivoice"} == 0', **GOOD_ALERT, "labels": {}}
+    messages = [f.message for f in _lint_rules(tmp_path, [alert]) if f.check == "unrouted-severity"]
+    assert messages == ["the alert has no `severity` label, so no route takes it; routed: page, ticket"]

@@ -95,6 +95,13 @@ def _label(issues: SpecIssues, name: str, body: dict[str, Any], enums: Definitio
         issues.fail(path, f"label name `{name}` cannot be a parameter of the generated Python helpers; rename it")
         return None
     if "enum" in body:
+        if "values" in body:
+            issues.fail(
+                (*path, "values"),
+                f"label `{name}` takes the values of enum `{body['enum']}` and lists `values` of its own; "
+                "give one of them (an enum's values are shared by every label that names it)",
+            )
+            return None
         if "classes" in body:
             issues.fail(
                 (*path, "classes"),

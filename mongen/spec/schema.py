@@ -92,7 +92,13 @@ def schema_message(error: jsonschema.ValidationError) -> str:
         return f"{_bounded(error.message, error.instance)}; allowed keys: {', '.join(allowed)}"
     if error.validator == "oneOf" and isinstance(error.instance, dict):
         keys = _quoted(sorted(error.instance))
-        return f"expected exactly one of the alternative forms (see `mongen schema`): {keys}"
+        forms = [
+            " and ".join(f"`{key}`" for key in alternative.get("required", ()))
+            for alternative in error.validator_value
+            if isinstance(alternative, dict) and alternative.get("required")
+        ]
+        wanted = f"; give {' or '.join(forms)}" if forms else ""
+        return f"expected exactly one of the alternative forms (see `mongen schema`): {keys}{wanted}"
     if error.validator == "pattern":
         return f"{_quoted(error.instance)} does not match the required pattern {error.validator_value}"
     return _bounded(error.message, error.instance)

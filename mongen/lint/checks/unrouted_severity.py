@@ -46,5 +46,9 @@ class UnroutedSeverity(RuleCheck):
 
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
         routed = ctx.model.routing.severities
-        if rule.kind == "alert" and rule.labels.get("severity") not in routed:
-            yield f"severity {rule.labels.get('severity')!r} has no route; routed: {', '.join(routed)}"
+        severity = rule.labels.get("severity")
+        if rule.kind == "alert" and severity not in routed:
+            if severity is None:
+                yield f"the alert has no `severity` label, so no route takes it; routed: {', '.join(routed)}"
+            else:
+                yield f"severity {severity!r} has no route; routed: {', '.join(routed)}"
