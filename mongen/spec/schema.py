@@ -94,7 +94,7 @@ def schema_message(error: jsonschema.ValidationError) -> str:
         keys = _quoted(sorted(error.instance))
         forms = [
             " and ".join(f"`{key}`" for key in alternative.get("required", ()))
-            for alternative in error.validator_value
+            for alternative in (error.validator_value if isinstance(error.validator_value, list) else [])
             if isinstance(alternative, dict) and alternative.get("required")
         ]
         wanted = f"; give {' or '.join(forms)}" if forms else ""
