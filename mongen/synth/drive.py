@@ -145,6 +145,11 @@ def _one_metric(spec: Spec, vector: object) -> _Leaf:
     return leaf
 
 
+def _first_value(spec: Spec, label: str) -> str:
+    declared = spec.label_by_name.get(label)
+    return declared.values[0] if declared is not None else "0"
+
+
 def _series_labels(spec: Spec, name: str) -> tuple[Labels, bool]:
     """A concrete label set for series `name`, and whether it is a counter."""
     base: Labels = {"job": spec.scrape.job, "instance": TEST_INSTANCE}
@@ -154,7 +159,8 @@ def _series_labels(spec: Spec, name: str) -> tuple[Labels, bool]:
             continue
         if name.endswith("_bucket"):
             raise NotDrivable(f"`{name}` is a histogram's buckets; compare a quantile with a latency_quantile alert")
-        base.update({label: spec.label_by_name[label].values[0] for label in labels})
+        # A label the spec does not declare is one mongen adds itself: NVML's `gpu` (an index).
+        base.update({label: _first_value(spec, label) for label in labels})
         return base, metric.type in (COUNTER, HISTOGRAM)
     for ext in spec.external_metrics:
         if name in ext.series:

@@ -15,6 +15,7 @@ import promql_parser
 
 from mongen import layout
 from mongen.model import PAGE_SEVERITY, Spec
+from mongen.promql import quote
 from mongen.rules.ruleset import rule_set
 from mongen.spec.exporters import DCGM_SERIES
 from mongen.verify.dcgm_exporter import FrameBufferShare, SimulatedDcgmExporter
@@ -30,11 +31,13 @@ SCRAPE_TIMEOUT = 20.0  # seconds for every target to be discovered and scraped o
 
 
 def rule_queries(spec: Spec) -> list[tuple[str, str]]:
-    """(subject, expr) for every recorded series; an SLO's rules share a name, told apart by `slo`."""
+    """(subject, expr) for every recorded series; rules sharing a name (an SLO's, told apart by
+    `slo`) are told apart by their static labels."""
     return [
         (
-            f"rule {r.record}" + (f"{{slo={r.labels[1][1]}}}" if r.labels else ""),
-            r.record + ("{" + ",".join(f'{k}="{v}"' for k, v in r.labels) + "}" if r.labels else ""),
+            f"rule {r.record}"
+            + ("{" + ",".join(f"{k}={v}" for k, v in r.labels if k != "service") + "}" if r.labels else ""),
+            r.record + ("{" + ",".join(f"{k}={quote(v)}" for k, v in r.labels) + "}" if r.labels else ""),
         )
         for g in rule_set(spec).recording_groups
         for r in g.rules

@@ -1,0 +1,35 @@
+"""Edges of the escape hatches an attacker found: each was an exit 70 or a wrong artifact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mongen.pipeline import render
+from mongen.spec.build import load_spec
+from mongen.verify.checks import rule_queries
+from tests.conftest import ROOT
+
+LLM = (ROOT / "specs/llm.yaml").read_text()
+RULE = "  - record: job:llm_generated_tokens_per_request:ratio_rate5m\n"
+GPU_HELP = "    help: GPU memory used by the model weights and KV cache.\n"
+
+
+def _spec(tmp_path: Path, find: str, replace: str):  # type: ignore[no-untyped-def]
+    assert find in LLM
+    path = tmp_path / "spec.yaml"
+    path.write_text(LLM.replace(find, replace, 1))
+    return load_spec(str(path))
+
+
+def test_verify_queries_a_recording_rule_with_labels_of_its_own(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, RULE, RULE + "    labels: {team: inference}\n")
+    queries = dict(rule_queries(spec))
+    assert queries["rule job:llm_generated_tokens_per_request:ratio_rate5m{team=inference}"] == (
+        'job:llm_generated_tokens_per_request:ratio_rate5m{team="inference"}'
+    )
+
+
+def test_an_expr_alert_on_a_gauge_read_from_nvml_generates(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, GPU_HELP, GPU_HELP + "    source: {from: nvml, mode: device}\n")
+    tests = render(spec)["prometheus/tests/llm-textgen-alerts.test.yml"]
+    assert 'llm_gpu_memory_usage_bytes{job="llm-textgen",instance="replica-1:8001",gpu="0"}' in tests
