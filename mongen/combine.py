@@ -86,6 +86,8 @@ def combine(services: Sequence[Service]) -> dict[str, str]:
     ordered = in_order(services)
     conflicts = _Conflicts()
     _check_identities(ordered, conflicts)
+    _check_namespaces(ordered, conflicts)
+    _check_recorded_names(ordered, conflicts)
     files: dict[str, str] = {}
     writer: dict[str, Service] = {}
     for service in ordered:
@@ -136,6 +138,41 @@ def _check_identities(ordered: list[Service], conflicts: _Conflicts) -> None:
                     where,
                     f"the dashboard uid `{dashboard_uid(later.spec)}` (the service name's first characters) is also "
                     f"that of {earlier.at(where)}; Grafana keeps one dashboard per uid: shorten or rename one service",
+                )
+
+
+def _check_namespaces(ordered: list[Service], conflicts: _Conflicts) -> None:
+    """Two services of one namespace would record the same series names (mongen's recording rules
+    sum over every job), and each one's alerts would read the other's traffic."""
+    where: YamlPath = ("service", "namespace")
+    for i, later in enumerate(ordered):
+        earlier = next(
+            (e for e in ordered[:i] if e.spec.namespace == later.spec.namespace and e.name != later.name), None
+        )
+        if earlier is not None:
+            conflicts.fail(
+                later,
+                where,
+                f"the metric namespace `{later.spec.namespace}` is also {earlier.at(where)}'s: both would record "
+                "the same series names, and each one's alerts would read the other's traffic; give each service a "
+                "namespace of its own",
+            )
+
+
+def _check_recorded_names(ordered: list[Service], conflicts: _Conflicts) -> None:
+    """A spec's own `recording_rules` names are unique in one tree (mongen's own names start with
+    the service's namespace, which _check_identities keeps apart)."""
+    seen: dict[str, tuple[Service, YamlPath]] = {}
+    for service in ordered:
+        for i, rule in enumerate(service.spec.recording_rules):
+            path: YamlPath = ("recording_rules", i, "record")
+            first = seen.setdefault(rule.record, (service, path))
+            if first[0] is not service:
+                conflicts.fail(
+                    service,
+                    path,
+                    f"`{rule.record}` is also recorded by {first[0].at(first[1])}; two rule groups writing one "
+                    "series overwrite each other: rename one",
                 )
 
 

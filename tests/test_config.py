@@ -213,7 +213,8 @@ def test_no_spec_and_no_config_is_a_usage_error(repo: Path) -> None:
 
 def test_several_specs_generate_one_tree_and_single_spec_commands_need_one_chosen(repo: Path) -> None:
     renamed = SPEC.replace("name: emotivoice", "name: asr").replace("job: emotivoice", "job: asr")
-    second = renamed.replace("name: Emotivoice", "name: Asr")
+    # Its own metric namespace too: two services of one namespace would record the same series.
+    second = renamed.replace("name: Emotivoice", "name: Asr").replace("emoti_voice", "asr_voice")
     (repo / "specs/asr.yaml").write_text(second)
     (repo / "mongen.toml").write_text('specs = ["specs/tts.yaml", "specs/asr.yaml"]\n')
     proc = mongen("generate", "--no-validate", cwd=repo)

@@ -31,7 +31,8 @@ CASES: dict[str, dict[str, Any]] = yaml.safe_load(CASES_FILE.read_text("utf-8"))
 def _patched(edits: list[dict[str, str]]) -> str:
     text = BASE
     for edit in edits:
-        assert text.count(edit["find"]) == 1, edit["find"]
+        # `all: true` replaces every occurrence (a second service's metric namespace), else exactly one.
+        assert text.count(edit["find"]) >= 1 if edit.get("all") else text.count(edit["find"]) == 1, edit["find"]
         text = text.replace(edit["find"], edit["replace"])
     return text
 
