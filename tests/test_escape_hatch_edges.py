@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mongen.pipeline import render
 from mongen.spec.build import load_spec
+from mongen.synth.drive import NotDrivable, plan
 from mongen.verify.checks import rule_queries
 from tests.conftest import ROOT
 
@@ -33,3 +36,20 @@ def test_an_expr_alert_on_a_gauge_read_from_nvml_generates(tmp_path: Path) -> No
     spec = _spec(tmp_path, GPU_HELP, GPU_HELP + "    source: {from: nvml, mode: device}\n")
     tests = render(spec)["prometheus/tests/llm-textgen-alerts.test.yml"]
     assert 'llm_gpu_memory_usage_bytes{job="llm-textgen",instance="replica-1:8001",gpu="0"}' in tests
+
+
+@pytest.mark.parametrize(
+    ("expr", "reason"),
+    [
+        ("llm_gpu_memory_usage_bytes > NaN", "beyond the values a test series can hold"),
+        ("llm_gpu_memory_usage_bytes > Inf", "beyond the values a test series can hold"),
+        ("llm_gpu_memory_usage_bytes > 1.7976931348623157e308", "beyond the values a test series can hold"),
+        ("sum(rate(llm_requests_total[5m])) * 1e308 > 1e308", "beyond the values a test series can hold"),
+        ("rate(llm_requests_total[5m]) > 1e-300", "too large or too small"),
+        ("increase(llm_requests_total[1s]) > 1", "fewer than two of the test's samples"),
+    ],
+)
+def test_an_expression_promtool_cannot_test_exactly_is_not_driven(expr: str, reason: str) -> None:
+    # Each used to give a promtool test that failed (exit 1) instead of a reason.
+    with pytest.raises(NotDrivable, match=reason):
+        plan(load_spec(str(ROOT / "specs/llm.yaml")), expr)

@@ -389,7 +389,9 @@ def test_the_default_spec_scrapes_dcgm_exporter_and_alerts_on_its_frame_buffer()
 def test_an_exporter_job_two_services_define_the_same_is_scraped_once() -> None:
     exporter = '    - {job: dcgm, exporter: dcgm, static_targets: ["10.0.0.5:9400"], interval: 5s}\n'
     assert exporter in SPEC
-    other = SPEC.replace("service: {name: tiny, namespace: tiny}", "service: {name: other, namespace: tiny}")
+    # Another service of its own metric namespace (and recording rule names) beside the same exporter.
+    other = SPEC.replace("tiny_", "othr_").replace("_tiny", "_othr")
+    other = other.replace("service: {name: tiny, namespace: tiny}", "service: {name: other, namespace: othr}")
     other = other.replace("  job: tiny\n", "  job: other\n").replace(
         "    - {job: node, file_sd: targets/node-*.json}\n", ""
     )

@@ -23,6 +23,9 @@ DEFAULT_MIN_REQUESTS = 20
 # `for` spans at least two evaluations, so one bad evaluation does not page; a rate window holds
 # at least four scrapes, so one missed scrape does not empty it.
 MIN_FOR_EVALUATIONS = 2
+# A condition held for more than a day is a trend, not an alert condition (and Prometheus forgets
+# pending state on restart); the generated tests would also replay the whole span minute by minute.
+MAX_FOR_SECONDS = 86400
 MIN_WINDOW_SCRAPES = 4
 
 
@@ -144,6 +147,12 @@ def _timing(
         issues.fail(
             (*path, "for"),
             f"`for` must be at least two evaluation intervals ({min_for}s) so one bad evaluation does not page",
+        )
+    elif for_seconds is not None and for_seconds > MAX_FOR_SECONDS:
+        issues.fail(
+            (*path, "for"),
+            "`for` may be at most 1d: pending state does not survive a Prometheus restart, so a longer `for` "
+            "may never fire; put the long view in the expression (e.g. avg_over_time(...[7d]))",
         )
     min_window = MIN_WINDOW_SCRAPES * scrape.interval
     if "window" in kind.fields and window is not None and window < min_window:

@@ -11,6 +11,7 @@ The expression is parsed by promql-parser; it was already checked against the sp
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -56,6 +57,11 @@ class NotDrivable(Exception):
     """Why mongen cannot drive the expression (the message is shown to the user)."""
 
 
+# Input values a promtool test series holds with room to spare for rate() arithmetic.
+_LARGEST = 1e15
+_SMALLEST = 1e-9
+
+
 def plan(spec: Spec, expr: str) -> Drive:
     """The inputs that make `expr` fire and stay quiet. Raises NotDrivable."""
     root = _unparen(pp.parse(expr))
@@ -69,6 +75,8 @@ def plan(spec: Spec, expr: str) -> Drive:
     if not isinstance(number, pp.NumberLiteral):
         raise NotDrivable("neither side of the comparison is a plain number")
     threshold = float(number.val)
+    if not math.isfinite(threshold) or abs(threshold) > _LARGEST:
+        raise NotDrivable(f"its number {number.val} is beyond the values a test series can hold exactly")
     leaf = _one_metric(spec, vector)
     at = [_value(vector, leaf, x) for x in (1.0, 2.0, 3.0)]
     slope, offset = at[1] - at[0], at[0] - (at[1] - at[0])
@@ -80,6 +88,13 @@ def plan(spec: Spec, expr: str) -> Drive:
     firing_level, quiet_level = (fire - offset) / slope, (quiet - offset) / slope
     if leaf.counter and min(firing_level, quiet_level) < 0:
         raise NotDrivable(f"`{leaf.name}` is a counter and would have to fall to cross {format_number(threshold)}")
+    for level in (firing_level, quiet_level):
+        per_sample = abs(level) * (TEST_INTERVAL if leaf.counter else 1)
+        if not math.isfinite(per_sample) or per_sample > _LARGEST or 0 < per_sample < _SMALLEST:
+            raise NotDrivable(
+                f"the input levels that cross {format_number(threshold)} are too large or too small for a test "
+                "series to hold exactly"
+            )
     return Drive(
         leaf.name,
         leaf.labels,
@@ -206,6 +221,9 @@ def _call(node: pp.Call, leaf: _Leaf, level: float) -> float:
     if len(args) != 1 or not isinstance(args[0], pp.MatrixSelector):
         raise NotDrivable(f"`{func}(...)` is not a function mongen can drive")
     seconds = int(args[0].range / timedelta(seconds=1))
+    if seconds < 2 * TEST_INTERVAL:
+        # rate() needs two samples in its range, and the tests sample every TEST_INTERVAL.
+        raise NotDrivable(f"its range [{seconds}s] holds fewer than two of the test's samples ({TEST_INTERVAL}s apart)")
     leaf.longest_range = max(leaf.longest_range, seconds)
     if func in _RATES or func == "increase":
         if not leaf.counter:
