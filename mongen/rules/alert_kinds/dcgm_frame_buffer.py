@@ -53,11 +53,12 @@ class DcgmFrameBuffer(AlertKind):
         return ("job", "instance", "gpu", *(label for label in alert.by if label not in ("job", "instance", "gpu")))
 
     def check(self, spec_issues: IssueSink, alert: Alert, path: YamlPath, metric: Metric | None) -> None:
-        if alert.threshold is not None and not 0 < alert.threshold < 1:
+        if alert.threshold is not None and not 0.001 <= alert.threshold <= 0.999:
             spec_issues.fail(
                 (*path, "threshold"),
-                f"the frame buffer's used share is a fraction, so the threshold must lie strictly between 0 and 1 "
-                f"(0.95 is 95%); got {alert.threshold:g}",
+                f"the frame buffer's used share is a fraction, so the threshold must lie between 0.001 and 0.999 "
+                f"(0.95 is 95%; closer to 1 no reading is both under it and a full frame buffer); "
+                f"got {alert.threshold:g}",
             )
 
     def rule(self, spec: Spec, alert: Alert) -> AlertRule:
