@@ -26,7 +26,7 @@ install:
 	else \
 		echo "installing into .venv (no virtualenv active, and this Python takes no system-wide install); make's targets use it, '. .venv/bin/activate' puts mongen on your PATH"; \
 		if ! $(PYTHON) -c 'import ensurepip' 2>/dev/null && [ "$$(id -u)" = "0" ]; then \
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; \
 		fi; \
 		$(PYTHON) -m venv .venv && .venv/bin/python -m pip install -q -e '.[dev]'; \
 	fi
