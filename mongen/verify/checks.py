@@ -15,7 +15,7 @@ import promql_parser
 
 from mongen import layout
 from mongen.model import PAGE_SEVERITY, Spec
-from mongen.promql import quote
+from mongen.promql import quote, selector
 from mongen.rules.ruleset import rule_set
 from mongen.spec.exporters import DCGM_SERIES
 from mongen.verify.dcgm_exporter import FrameBufferShare, SimulatedDcgmExporter
@@ -35,9 +35,8 @@ def rule_queries(spec: Spec) -> list[tuple[str, str]]:
     `slo`) are told apart by their static labels."""
     return [
         (
-            f"rule {r.record}"
-            + ("{" + ",".join(f"{k}={v}" for k, v in r.labels if k != "service") + "}" if r.labels else ""),
-            r.record + ("{" + ",".join(f"{k}={quote(v)}" for k, v in r.labels) + "}" if r.labels else ""),
+            "rule " + selector(r.record, extra=[f"{k}={v}" for k, v in r.labels if k != "service"]),
+            selector(r.record, extra=[f"{k}={quote(v)}" for k, v in r.labels]),
         )
         for g in rule_set(spec).recording_groups
         for r in g.rules
