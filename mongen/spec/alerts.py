@@ -38,12 +38,21 @@ def read_alerts(
     scrape: Scrape | None,
 ) -> tuple[Alert, ...]:
     out = []
-    names: set[str] = set()
+    # By case-folded name: two names that differ only in case are one runbook file on a
+    # case-insensitive file system, and people read them as one alert.
+    names: dict[str, tuple[int, str]] = {}
     for i, body in enumerate(raw):
         path: YamlPath = ("alerts", i)
-        if body["name"] in names:
-            issues.fail((*path, "name"), f"duplicate alert name `{body['name']}`")
-        names.add(body["name"])
+        name = body["name"]
+        j, other = names.setdefault(name.casefold(), (i, name))
+        if j != i and other == name:
+            issues.fail((*path, "name"), f"duplicate alert name `{name}`")
+        elif other != name:
+            issues.fail(
+                (*path, "name"),
+                f"`{name}` differs from alerts[{j}].name `{other}` only in case: their runbooks would be one "
+                "file on a case-insensitive file system, and people read them as one alert; pick another name",
+            )
         alert = _alert(issues, body, path, metrics, labels, routing, scrape)
         if alert is not None:
             out.append(alert)
@@ -51,24 +60,14 @@ def read_alerts(
 
 
 def check_alert_names(issues: SpecIssues, spec: Spec) -> None:
-    """Names the built spec makes ambiguous: an alert named like an SLO's burn-rate alert (three rules
-    under one name, one runbook), or two names that differ only in case (their runbook files collide
-    on a case-insensitive file system, and people read them as one alert)."""
+    """An alert named like an SLO's burn-rate alert: three rules under one name, one runbook."""
     severities: tuple[BurnSeverity, ...] = ("page", "ticket")
     generated = {naming.slo_alert_name(spec, slo, sev): slo.name for slo in spec.slos for sev in severities}
-    folded: dict[str, tuple[int, str]] = {}
     for i, alert in enumerate(spec.alerts):
-        path: YamlPath = ("alerts", i, "name")
         if alert.name in generated:
             issues.fail(
-                path, f"`{alert.name}` is the name of SLO `{generated[alert.name]}`'s burn-rate alert; pick another"
-            )
-        j, other = folded.setdefault(alert.name.casefold(), (i, alert.name))
-        if other != alert.name:
-            issues.fail(
-                path,
-                f"`{alert.name}` differs from alerts[{j}].name `{other}` only in case: their runbooks would be one "
-                "file on a case-insensitive file system, and people read them as one alert; pick another name",
+                ("alerts", i, "name"),
+                f"`{alert.name}` is the name of SLO `{generated[alert.name]}`'s burn-rate alert; pick another",
             )
 
 
