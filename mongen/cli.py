@@ -57,17 +57,23 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _config_specs() -> list[str]:
-    """The project config's specs (shown relative to the working directory); none is a usage error."""
+def _config_spec_paths() -> list[str] | None:
+    """The project config's specs (shown relative to the working directory), or None without a config."""
     from mongen.config import find_config, shown_path
 
     config = find_config(Path.cwd())
-    if config is None:
+    return None if config is None else [shown_path(spec) for spec in config.specs]
+
+
+def _config_specs() -> list[str]:
+    """The project config's specs; no config is a usage error."""
+    specs = _config_spec_paths()
+    if specs is None:
         raise _fail(
             "no spec given and no project config found here or above (up to the git root); pass a spec file, "
             'or create mongen.toml with: specs = ["path/to/spec.yaml"] and out = "out"'
         )
-    return [shown_path(spec) for spec in config.specs]
+    return specs
 
 
 def _project_spec(spec: str | None) -> str:
@@ -89,17 +95,14 @@ def _lint_specs(spec: str | None, have_files: bool) -> list[Spec | None]:
     """The specs lint checks against: --spec, else the project config's one spec. FILES outside any
     project (no config), or in one of several services, are linted spec-less; with no FILES, the
     generated rules of each spec the config names are linted in turn."""
-    from mongen.config import find_config, shown_path
     from mongen.spec.build import load_spec
 
     if spec is not None:
         return [load_spec(spec)]
     if not have_files:
-        return [load_spec(path) for path in _project_specs(None)]
-    config = find_config(Path.cwd())
-    if config is None or len(config.specs) != 1:
-        return [None]
-    return [load_spec(shown_path(config.specs[0]))]
+        return [load_spec(path) for path in _config_specs()]
+    specs = _config_spec_paths()
+    return [load_spec(specs[0])] if specs is not None and len(specs) == 1 else [None]
 
 
 def _project_out(out: Path | None) -> Path:
