@@ -22,7 +22,7 @@ _HELP_LINE = "    help: GPU memory used by the TTS model.\n"
 def _module(tmp_path: Path, mode: str) -> ModuleType:
     from mongen import layout
     from mongen.generators import instrumentation
-    from mongen.spec.build import load_spec
+    from mongen.loading import load_spec
 
     text = (ROOT / "specs/emotivoice.yaml").read_text("utf-8")
     spec_path = tmp_path / f"nvml-{mode}.yaml"

@@ -87,8 +87,8 @@ def large_spec(metrics: int = 500, slos: int = 100) -> dict[str, object]:
 
 def bench_rules(spec_path: Path) -> float:
     from mongen.generators import rules
+    from mongen.loading import load_spec
     from mongen.rules.ruleset import rule_set
-    from mongen.spec.build import load_spec
 
     spec = load_spec(spec_path)
     times = []

@@ -95,7 +95,7 @@ def _lint_specs(spec: str | None, have_files: bool) -> list[Spec | None]:
     """The specs lint checks against: --spec, else the project config's one spec. FILES outside any
     project (no config), or in one of several services, are linted spec-less; with no FILES, the
     generated rules of each spec the config names are linted in turn."""
-    from mongen.spec.build import load_spec
+    from mongen.loading import load_spec
 
     if spec is not None:
         return [load_spec(spec)]
@@ -317,7 +317,7 @@ def lint(
 @app.command()
 def schema() -> None:
     """Print the spec's JSON Schema (Draft 2020-12), for editors and CI."""
-    from mongen.spec.build import spec_schema
+    from mongen.loading import spec_schema
 
     typer.echo(json.dumps(spec_schema(), indent=2))
 
@@ -326,7 +326,7 @@ def schema() -> None:
 def cardinality(spec: SpecArg = None, quiet: Quiet = False, verbose: Verbose = False) -> None:
     """Print the exact series count per metric against the spec's budget: exit 1 over it, warn near it."""
     from mongen.lint.checks.cardinality_budget import CardinalityBudget
-    from mongen.spec.build import BUDGET_PATH, budget_problem, build_spec, load_document
+    from mongen.loading import BUDGET_PATH, budget_problem, build_spec, load_document
 
     # -q/-v are accepted as everywhere; the table and its findings are all this command prints.
     doc = load_document(_project_spec(spec))
@@ -361,7 +361,7 @@ def verify(
     verbose: Verbose = False,
 ) -> None:
     """Prove the generated monitoring end to end on a real Prometheus and Alertmanager (127.0.0.1 only)."""
-    from mongen.spec.build import load_spec
+    from mongen.loading import load_spec
     from mongen.verify import VerifyError, run_verify
 
     console = _console(ctx, quiet, verbose)

@@ -11,7 +11,7 @@ from typing import Any
 
 import promql_parser
 
-from mongen.lint import promql_tree
+from mongen import promql_tree
 from mongen.model import Spec
 from mongen.rules.ruleset import rule_set
 

@@ -10,10 +10,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
-from typing import TYPE_CHECKING, Final, Literal
-
-if TYPE_CHECKING:  # the registry of alert kinds owns their names; the model only types with them
-    from mongen.rules.alert_kinds import AlertKindName
+from typing import Final, Literal
 
 MetricType = Literal["counter", "gauge", "histogram"]
 COUNTER: Final = "counter"
@@ -206,7 +203,9 @@ class Slo:
 @dataclass(frozen=True)
 class Alert:
     name: str
-    kind: AlertKindName
+    # The name of a kind in the alert-kind registry (mongen.rules.alert_kinds); the schema's enum,
+    # read from that registry, admits no other. The model sits below the rules, so it names no kind.
+    kind: str
     severity: str
     for_seconds: int
     metric: str | None = None
@@ -218,7 +217,7 @@ class Alert:
     description: str = ""
     min_requests: int = 0  # error_ratio: requests the window must hold before the ratio counts
     comparison: Literal["above", "below"] = "above"  # gauge_threshold: which side of `threshold` fires
-    expr: str | None = None  # expr: raw PromQL, checked against the spec (mongen.spec.expressions)
+    expr: str | None = None  # expr: raw PromQL, checked against the spec (mongen.loading)
     summary: str = ""  # expr: the summary annotation (literal text)
 
 

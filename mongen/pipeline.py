@@ -11,10 +11,10 @@ from mongen.drift import drift
 from mongen.errors import FileSystemError, Finding, OutputError, SpecError, SpecIssue
 from mongen.generators import generate_all
 from mongen.layout import MARKER, services_listed
+from mongen.loading import build_spec, load_document
 from mongen.model import Spec
 from mongen.ownership import marker_text, read_marker
 from mongen.serialize import quoted_path
-from mongen.spec.build import build_spec, load_document
 from mongen.validate import CheckDone, validate_dir
 from mongen.writer import atomic_replace
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from mongen.errors import ToolMissingError
+from mongen.loading import load_spec
 from mongen.pipeline import render
-from mongen.spec.build import load_spec
 from mongen.validate import require
 
 ROOT = Path(__file__).resolve().parent.parent

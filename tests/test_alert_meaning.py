@@ -24,11 +24,11 @@ import yaml
 from mongen import layout
 from mongen.generators.alertmanager import NULL_RECEIVER
 from mongen.lint.runner import lint
+from mongen.loading import load_spec
 from mongen.model import Spec
 from mongen.pipeline import render
 from mongen.rules import naming
 from mongen.rules.ruleset import rule_set
-from mongen.spec.build import load_spec
 from mongen.writer import write_tree
 from tests.conftest import ROOT, need
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mongen.annotations import LabelRef, ValueRef, expected_text, go_template
+from mongen.loading import build_spec
 from mongen.pipeline import render
-from mongen.rules.annotations import LabelRef, ValueRef, expected_text, go_template
 from mongen.serialize import to_yaml
-from mongen.spec.build import build_spec
 from mongen.spec.loader import load_yaml
 from mongen.writer import write_tree
 from tests.conftest import ROOT, need

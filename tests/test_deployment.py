@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
+from mongen.loading import build_spec, load_spec
 from mongen.model import Spec
 from mongen.pipeline import render
-from mongen.spec.build import build_spec, load_spec
 from mongen.spec.loader import load_yaml
 from mongen.verify.checks import dashboard_queries, source_metrics
 from mongen.verify.discovery import ExpectedTarget, substitute_discovery

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from mongen.loading import load_spec
 from mongen.pipeline import render
-from mongen.spec.build import load_spec
 from mongen.synth.drive import NotDrivable, plan
 from mongen.verify.checks import rule_queries
 from tests.conftest import ROOT

@@ -13,9 +13,9 @@ import yaml
 from mongen import combine, layout
 from mongen.errors import SpecError
 from mongen.lint.runner import lint
+from mongen.loading import build_spec, load_spec
 from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.ruleset import rule_set
-from mongen.spec.build import build_spec, load_spec
 from mongen.spec.loader import load_yaml
 from tests.conftest import ROOT
 

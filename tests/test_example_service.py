@@ -16,8 +16,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from mongen import layout
+from mongen.loading import load_spec
 from mongen.pipeline import render
-from mongen.spec.build import load_spec
 from mongen.verify.service import FaultModel, Outage, ServerErrors, SlowResponses, serve
 from mongen.verify.service.instrumentation import (
     GpuMemoryGauge,

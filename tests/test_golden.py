@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from mongen.loading import load_spec
 from mongen.pipeline import render
-from mongen.spec.build import load_spec
 from mongen.writer import read_tree
 from tests.regenerate_golden import GOLDEN_SPECS, golden_dir
 

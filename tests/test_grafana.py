@@ -12,8 +12,8 @@ from mongen import layout
 from mongen.dashboard_checks import dashboard_problems, metrics_without_panel, series_read
 from mongen.generators.grafana import SCHEMA_VERSION, dashboard
 from mongen.lint.runner import lint
+from mongen.loading import load_spec
 from mongen.pipeline import render
-from mongen.spec.build import load_spec
 from mongen.writer import write_tree
 
 SPECS = ("specs/emotivoice.yaml", "specs/multi-slo.yaml", "specs/llm.yaml")

@@ -12,8 +12,8 @@ import yaml
 from mongen.dashboard_checks import dashboard_problems
 from mongen.generators.grafana import dashboard, rows
 from mongen.generators.grafana.queries import dashboard_variables
+from mongen.loading import build_spec
 from mongen.model import Spec
-from mongen.spec.build import build_spec
 from mongen.spec.loader import load_yaml
 
 Doc = dict[str, Any]

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from mongen import layout
 from mongen.generators import instrumentation
+from mongen.loading import load_spec
 from mongen.model import Spec
-from mongen.spec.build import load_spec
 from tests.conftest import ROOT
 
 DRIVE = r"""

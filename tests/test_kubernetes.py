@@ -62,7 +62,7 @@ def test_podmonitor_scrapes_the_metrics_port(default_files: dict[str, str]) -> N
 )
 def test_podmonitor_looks_where_pod_discovery_looks(tmp_path, namespaces: str, selector: dict[str, object]) -> None:
     from mongen.generators import kubernetes
-    from mongen.spec.build import load_spec
+    from mongen.loading import load_spec
 
     text = (ROOT / "specs/emotivoice.yaml").read_text()
     assert "    namespaces: [tts]\n" in text

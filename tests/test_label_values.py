@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 
 from mongen import layout
 from mongen.errors import SpecError
+from mongen.loading import build_spec
 from mongen.model import Spec
 from mongen.pipeline import render
 from mongen.promql import regex_alternation
 from mongen.rules.ruleset import rule_set
-from mongen.spec.build import build_spec
 from mongen.spec.loader import load_yaml
 from mongen.validate import validate_dir
 from mongen.writer import write_tree

@@ -20,7 +20,7 @@ from mongen.lint.checks import CHECKS, INPUT_CHECKS, RULE_CHECKS, RULE_SET_CHECK
 from mongen.lint.checks.base import EXAMPLE_RULES_FILE, EXAMPLE_SPEC_FILE, Check
 from mongen.lint.examples import run_example
 from mongen.lint.runner import lint
-from mongen.spec.build import load_spec
+from mongen.loading import load_spec
 from tests.conftest import ROOT
 
 GOOD_ALERT = {"for": "5m", "labels": {"severity": "page"}, "annotations": {"summary": "s", "description": "d"}}

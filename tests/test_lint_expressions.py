@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mongen.lint.burn_rate import is_burn_rate
-from mongen.lint.promql_tree import depth_bound, parse
 from mongen.lint.selection import can_overlap
 from mongen.lint.templates import template_reads
+from mongen.promql_tree import depth_bound, parse
 
 
 @pytest.mark.parametrize(

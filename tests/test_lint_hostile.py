@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mongen.errors import Finding
-from mongen.lint.promql_tree import MAX_DEPTH
 from mongen.lint.runner import lint
+from mongen.promql_tree import MAX_DEPTH
 from tests.conftest import ROOT
 
 # Far above what lint needs on these files (~40 MB), far below what the old recursion took (6.5 GB).
@@ -92,7 +92,7 @@ def test_no_expression_shape_crashes_lint(shape: list[str]) -> None:
             "abs": f"abs({expr})",
             "and_on": f"{expr} and on (job) up",
         }[step]
-    from mongen.lint.promql_tree import TooDeep, depth_bound, parse
+    from mongen.promql_tree import TooDeep, depth_bound, parse
 
     try:
         tree = parse(expr)

@@ -13,8 +13,8 @@ import pytest
 from mongen.errors import Finding
 from mongen.lint.docs import EXTERNAL_METRICS_EXAMPLE
 from mongen.lint.runner import lint
+from mongen.loading import load_spec
 from mongen.model import Spec
-from mongen.spec.build import load_spec
 from tests.conftest import ROOT
 
 _ALERT_TAIL = """\

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from mongen.lint.rulefiles import read_rule_file
 from mongen.lint.runner import lint, lint_files
-from mongen.spec.build import load_spec
+from mongen.loading import load_spec
 
 
 def test_rule_positions_and_yaml_features(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import yaml
 from mongen.lint import workers
 from mongen.lint.rulefiles import RuleFile, read_rule_file
 from mongen.lint.runner import lint_files
-from mongen.spec.build import load_spec
+from mongen.loading import load_spec
 
 GOOD_ALERT = {"for": "5m", "labels": {"severity": "page"}, "annotations": {"summary": "s", "description": "d"}}
 

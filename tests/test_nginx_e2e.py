@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from mongen.generators.nginx import generate as generate_nginx
+from mongen.loading import build_spec
 from mongen.pipeline import render
-from mongen.spec.build import build_spec
 from mongen.spec.loader import load_yaml
 from mongen.validate import nginx_conf, nginx_test
 from mongen.verify.testbed import process

@@ -20,13 +20,13 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from mongen import layout
+from mongen.annotations import humanize
 from mongen.generators import instrumentation
+from mongen.loading import load_spec
 from mongen.model import GPU_MEMORY_MODES, GpuMemoryMode, Spec
 from mongen.pipeline import render
 from mongen.rules.alert_kinds.gauge_threshold import GaugeThreshold
-from mongen.rules.annotations import humanize
 from mongen.serialize import to_yaml
-from mongen.spec.build import load_spec
 from mongen.spec.schema import spec_schema
 from mongen.synth.cases import threshold_case
 from mongen.synth.series import TEST_INSTANCE, series

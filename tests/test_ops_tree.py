@@ -17,7 +17,7 @@ import yaml
 
 from mongen import layout, pipeline
 from mongen.errors import SpecError
-from mongen.spec.build import load_spec
+from mongen.loading import load_spec
 from mongen.validate import require, validate_dir
 from tests.conftest import ROOT
 from tests.spec_messages import COMBINE_SOURCES, message_sites

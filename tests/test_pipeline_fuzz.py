@@ -26,9 +26,9 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from mongen.errors import SpecError
+from mongen.loading import build_spec
 from mongen.model import Spec
 from mongen.pipeline import render
-from mongen.spec.build import build_spec
 from mongen.spec.loader import load_yaml
 from tests.conftest import need
 from tests.test_annotation_escaping import _OWN_ACTIONS

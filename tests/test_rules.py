@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mongen.loading import load_spec
 from mongen.pipeline import render
 from mongen.rules.ruleset import rule_set
-from mongen.spec.build import load_spec
 from mongen.units import format_number
 from mongen.writer import write_tree
 from tests.conftest import need

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
+from mongen.loading import load_spec
 from mongen.pipeline import render
 from mongen.serialize import to_yaml
-from mongen.spec.build import load_spec
 from mongen.writer import write_tree
 from tests.conftest import ROOT, need
 

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from mongen.errors import SpecError
-from mongen.spec.build import load_spec
+from mongen.loading import load_spec
 from tests.conftest import ROOT
 from tests.spec_messages import message_sites
 

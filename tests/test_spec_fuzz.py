@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mongen.errors import SpecError
-from mongen.spec.build import build_spec
+from mongen.loading import build_spec
 from mongen.spec.loader import load_yaml
 from tests.conftest import ROOT
 

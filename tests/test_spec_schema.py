@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 
 from mongen.errors import SpecError
+from mongen.loading import load_spec
 from mongen.model import METRIC_TYPES, ROLE_TYPES, Role
 from mongen.rules.alert_kinds import BY_NAME, KINDS, AlertKindName
-from mongen.spec.build import load_spec
 from mongen.spec.schema import SpecValidator, _quoted, spec_schema
 
 

@@ -11,10 +11,10 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from mongen.loading import build_spec, load_spec
 from mongen.model import Spec
 from mongen.pipeline import render
 from mongen.rules.alert_kinds import BY_NAME
-from mongen.spec.build import build_spec, load_spec
 from mongen.spec.loader import load_yaml
 from mongen.verify.checks import dashboard_queries, unserved_series
 from mongen.verify.dcgm_exporter import FrameBufferShare, SimulatedDcgmExporter, dcgm_hostname, healthy_share

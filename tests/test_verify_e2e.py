@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mongen.loading import load_spec
 from mongen.pipeline import render
-from mongen.spec.build import load_spec
 from mongen.verify import run_verify
 from mongen.verify.checks import dashboard_queries
 from mongen.verify.timescale import compress_duration, compress_expr

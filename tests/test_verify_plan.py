@@ -10,11 +10,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from mongen import layout
+from mongen.loading import load_spec
 from mongen.model import Spec
 from mongen.pipeline import render
 from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.alert_kinds.base import AlertKind, CannotDrive, GaugeLevel, SlowRequests
-from mongen.spec.build import load_spec
 from mongen.verify.dcgm_exporter import FrameBufferShare
 from mongen.verify.phases import ExpectedAlert, Phase, plan_phases
 from mongen.verify.profile import faulted_level, gauge_level, histogram_level, simulation_plan, slow_factor

@@ -9,11 +9,11 @@ from mongen.generators.rules import rule_groups
 from mongen.layout import RuleFileKind
 from mongen.model import Spec
 from mongen.rules.naming import SLO_NAME_LABEL
+from mongen.rules.recording_cases import RECORDING_TEST_INTERVAL, recording_tests
 from mongen.rules.ruleset import rule_set
+from mongen.rules.slo_cases import EVALUATION_INTERVAL
 from mongen.serialize import to_yaml
 from mongen.synth.cases import AlertCase
-from mongen.synth.recording_cases import RECORDING_TEST_INTERVAL, recording_tests
-from mongen.synth.slo_cases import EVALUATION_INTERVAL
 from mongen.units import format_duration
 
 

@@ -7,10 +7,10 @@ from typing import Any
 from mongen import layout
 from mongen.layout import RuleFileKind
 from mongen.model import Spec
+from mongen.rule_types import AlertRule, RecordingGroup
 from mongen.rules import naming
 from mongen.rules.ruleset import rule_set
 from mongen.rules.slo import slo_interval
-from mongen.rules.types import AlertRule, RecordingGroup
 from mongen.serialize import to_yaml
 from mongen.units import format_duration
 

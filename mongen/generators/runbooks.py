@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 from mongen import layout
+from mongen.annotations import placeholder_text
 from mongen.model import Spec
+from mongen.rule_types import AlertRule
 from mongen.rules import naming
-from mongen.rules.annotations import placeholder_text
 from mongen.rules.ruleset import rule_set
-from mongen.rules.types import AlertRule
 from mongen.serialize import header
 from mongen.templating import render_template
 

@@ -13,7 +13,7 @@ different ranges (`[1h]` against `[5m]`).
 
 from __future__ import annotations
 
-from mongen.lint.promql_tree import Binary, Matrix, Node, Selector, Wrapper, descendants
+from mongen.promql_tree import Binary, Matrix, Node, Selector, Wrapper, descendants
 
 _COMPARISONS = ("==", "!=", ">", "<", ">=", "<=")
 

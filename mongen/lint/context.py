@@ -7,7 +7,8 @@ import difflib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from mongen.lint.promql_tree import (
+from mongen.model import HISTOGRAM, Spec
+from mongen.promql_tree import (
     Aggregate,
     Binary,
     Call,
@@ -20,7 +21,6 @@ from mongen.lint.promql_tree import (
     ancestors,
     is_scalar,
 )
-from mongen.model import HISTOGRAM, Spec
 
 Labels = frozenset[str] | None  # None: not known (open: an external metric without declared labels)
 # Series Prometheus itself writes for every target; they carry that target's labels.

@@ -13,7 +13,7 @@ from mongen.lint.checks import CHECKS
 from mongen.lint.checks.base import EXAMPLE_RULES_FILE, EXAMPLE_SPEC_FILE, Example
 from mongen.lint.rulefiles import rule_file_from_text
 from mongen.lint.runner import lint_files, spec_findings
-from mongen.spec.build import load_spec
+from mongen.spec.build import load_model as load_spec
 from mongen.spec.loader import load_yaml
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mongen.errors import SpecError
-from mongen.lint.promql_tree import Aggregate, Binary, Call, Matrix, Node, Selector, TooDeep, parse
 from mongen.lint.suppressions import Suppression, find_suppressions
 from mongen.lint.yaml_tree import RefusedYaml, YamlNode, read_yaml
+from mongen.promql_tree import Aggregate, Binary, Call, Matrix, Node, Selector, TooDeep, parse
 
 # 10,000 rules take about 2.5 MB; a larger file is not a rule file anyone reviews.
 MAX_FILE_BYTES = 64 * 1024 * 1024

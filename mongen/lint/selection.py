@@ -13,7 +13,7 @@ import re
 from functools import cache
 from itertools import combinations, product
 
-from mongen.lint.promql_tree import (
+from mongen.promql_tree import (
     Aggregate,
     Binary,
     Call,

@@ -21,9 +21,9 @@ from typing import Any
 
 from mongen.errors import Finding
 from mongen.lint.context import Labels, LintContext, LintOptions, Recorded, output_labels
-from mongen.lint.promql_tree import Aggregate, Node, Wrapper
 from mongen.lint.rulefiles import Rule
 from mongen.model import Spec
+from mongen.promql_tree import Aggregate, Node, Wrapper
 
 # Below this many rules per process, forking costs more than it saves.
 RULES_PER_PROCESS = 2000

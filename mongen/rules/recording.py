@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from mongen.model import COUNTER, GAUGE, HISTOGRAM, Metric, Spec
 from mongen.promql import by_clause, selector
+from mongen.rule_types import RecordingGroup, RecordingRule
 from mongen.rules import naming
 from mongen.rules.naming import (
     error_ratio_name,
@@ -16,7 +17,6 @@ from mongen.rules.naming import (
     rate_name,
     share_name,
 )
-from mongen.rules.types import RecordingGroup, RecordingRule
 from mongen.units import format_duration, format_number
 
 DEFAULT_QUANTILES = (0.5, 0.95, 0.99)

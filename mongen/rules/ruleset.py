@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from functools import cache
 
 from mongen.model import Spec
+from mongen.rule_types import AlertRule, RecordingGroup
 from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.recording import recording_group
 from mongen.rules.slo import burn_rate_alerts, slo_group
-from mongen.rules.types import AlertRule, RecordingGroup
+from mongen.rules.slo_cases import slo_cases
 from mongen.synth.cases import AlertCase
-from mongen.synth.slo_cases import slo_cases
 
 
 @dataclass(frozen=True)

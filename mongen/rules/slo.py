@@ -3,13 +3,13 @@ multi-window multi-burn-rate alerts (Google SRE workbook, "Alerting on SLOs"; Sl
 
 from __future__ import annotations
 
+from mongen.annotations import ValueRef, go_g4
 from mongen.model import BurnSeverity, Slo, SloWindow, Spec
 from mongen.promql import le_value, quote, selector
+from mongen.rule_types import AlertRule, RecordingGroup, RecordingRule
 from mongen.rules import naming
 from mongen.rules.alert_kinds.base import dashboard_url, runbook_url
-from mongen.rules.annotations import ValueRef, go_g4
 from mongen.rules.naming import sli_error_name, slo_alert_name, slo_labels, slo_selector
-from mongen.rules.types import AlertRule, RecordingGroup, RecordingRule
 from mongen.units import format_duration, format_number
 
 SLO_OUTPUT_LABELS = (naming.SLO_SERVICE_LABEL, naming.SLO_NAME_LABEL)

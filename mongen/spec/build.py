@@ -12,7 +12,6 @@ from mongen.model import Spec
 from mongen.spec.alerts import check_alert_names, read_alerts
 from mongen.spec.exporters import exporter_metrics
 from mongen.spec.exposure import read_exposure
-from mongen.spec.expressions import check_expressions
 from mongen.spec.external import read_external_metrics
 from mongen.spec.issues import SpecIssues
 from mongen.spec.kubernetes import read_kubernetes
@@ -26,7 +25,7 @@ from mongen.spec.scrape import read_scrape
 from mongen.spec.service import read_grafana_url, read_service
 from mongen.spec.slos import read_slos
 
-__all__ = ["BUDGET_PATH", "budget_problem", "build_spec", "load_document", "load_spec", "spec_schema"]
+__all__ = ["BUDGET_PATH", "budget_problem", "build_model", "load_document", "load_model", "spec_schema"]
 
 
 # A spec is a few kilobytes; anything this large is the wrong file, and reading it would only
@@ -44,9 +43,10 @@ def _read_spec(path: Path) -> str:
     return path.read_bytes().decode("utf-8")
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Read, schema-check and semantically check a spec file. Raises SpecError."""
-    return build_spec(load_document(path))
+def load_model(path: str | Path) -> Spec:
+    """Read, schema-check and semantically check a spec file, without the stage that checks its
+    PromQL with lint (mongen.loading.load_spec runs that too). Raises SpecError."""
+    return build_model(load_document(path))
 
 
 def load_document(path: str | Path) -> LoadedDocument:
@@ -65,8 +65,8 @@ def load_document(path: str | Path) -> LoadedDocument:
     return load_yaml(text, file)
 
 
-def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
-    """The model of a loaded spec. `check_budget=False` lets a spec over its series budget through,
+def build_model(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
+    """The model of a loaded spec (its PromQL is checked by the next stage, mongen.loading). `check_budget=False` lets a spec over its series budget through,
     for `mongen cardinality`, which exists to show where the series go."""
     found = schema_issues(doc)
     if found:
@@ -107,7 +107,6 @@ def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
         grafana_url=grafana_url,
         recording_rules=recording_rules,
     )
-    check_expressions(issues, spec)
     check_alert_names(issues, spec)
     if check_budget and (over := budget_problem(spec)):
         issues.fail(BUDGET_PATH, over)

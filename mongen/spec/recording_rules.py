@@ -1,5 +1,5 @@
 """The `recording_rules` section: the spec author's own recording rules. What each reads is
-checked with the alerts' expressions (mongen.spec.expressions), once the model is built."""
+checked with the alerts' expressions (mongen.loading), once the model is built."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ MIN_PERIOD = 7 * 86400  # the slowest ticket alert looks at 3d; a shorter period
 # and the promtool tests need whole requests at a burn rate of a fraction of that budget.
 MAX_OBJECTIVE = 99.9999
 # The generated promtool test makes the fastest burn-rate alert fire 5% above its burn factor
-# (mongen.synth.slo_cases); that error ratio must stay at or below 100%.
+# (mongen.rules.slo_cases); that error ratio must stay at or below 100%.
 _TEST_HEADROOM = 1.05
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mongen.rules.types import AlertRule
+from mongen.rule_types import AlertRule
 from mongen.synth.series import TEST_INTERVAL
 from mongen.units import format_duration
 

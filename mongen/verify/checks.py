@@ -17,7 +17,6 @@ from mongen import layout
 from mongen.model import PAGE_SEVERITY, Spec
 from mongen.promql import quote, selector
 from mongen.rules.ruleset import rule_set
-from mongen.spec.exporters import DCGM_SERIES
 from mongen.verify.dcgm_exporter import FrameBufferShare, SimulatedDcgmExporter
 from mongen.verify.discovery import ExpectedTarget
 from mongen.verify.observer import PHASE_TIMEOUT, Observer
@@ -25,6 +24,7 @@ from mongen.verify.phases import ExpectedAlert, Phase
 from mongen.verify.service import Outage
 from mongen.verify.service.process import ServiceProcess
 from mongen.verify.timescale import compress_expr
+from mongen.vocabulary.dcgm import DCGM_SERIES
 
 FILL_SECONDS = 8  # the compressed 5m windows (5s) fill, with a scrape or two to spare
 SCRAPE_TIMEOUT = 20.0  # seconds for every target to be discovered and scraped once

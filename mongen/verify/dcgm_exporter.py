@@ -18,8 +18,8 @@ from mongen.model import Spec
 from mongen.promql import quote
 from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.alert_kinds.base import FrameBufferFull
-from mongen.spec.exporters import DCGM_FB_FREE, DCGM_FB_USED, DCGM_GPU_UTIL
 from mongen.verify.testbed import HOST
+from mongen.vocabulary.dcgm import DCGM_FB_FREE, DCGM_FB_USED, DCGM_GPU_UTIL
 
 GPUS = ("0", "1")
 MODEL_NAME = "NVIDIA H100 80GB HBM3"

@@ -13,7 +13,7 @@ from mongen.generators.grafana.panels import Panel, Query, Threshold
 from mongen.generators.grafana.queries import JOB, OTHER_THRESHOLD_COLOR, THRESHOLD_COLORS
 from mongen.model import Spec
 from mongen.promql import by_clause, quote, regex_alternation
-from mongen.spec.exporters import DCGM_FB_FREE, DCGM_FB_USED, DCGM_GPU_UTIL
+from mongen.vocabulary.dcgm import DCGM_FB_FREE, DCGM_FB_USED, DCGM_GPU_UTIL
 
 ROW_TITLE = "GPU (dcgm-exporter)"
 FRAME_BUFFER_ALERT = "dcgm_frame_buffer"

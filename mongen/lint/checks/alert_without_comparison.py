@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleCheck
 from mongen.lint.context import LintContext
-from mongen.lint.promql_tree import Aggregate, Binary, Call, Node, Wrapper
 from mongen.lint.rulefiles import Rule
+from mongen.promql_tree import Aggregate, Binary, Call, Node, Wrapper
 
 _COMPARISONS = ("==", "!=", ">", "<", ">=", "<=")
 # Functions that return a series only when something is missing: a condition of their own.

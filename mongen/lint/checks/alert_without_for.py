@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleCheck
 from mongen.lint.context import LintContext
-from mongen.lint.promql_tree import Binary, Matrix, Node, Selector, Wrapper, descendants
 from mongen.lint.rulefiles import Rule
+from mongen.promql_tree import Binary, Matrix, Node, Selector, Wrapper, descendants
 from mongen.rules.naming import SLI_ERROR_PREFIX
 from mongen.units import parse_duration
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleCheck
 from mongen.lint.context import BUCKET, COUNTER, LintContext
-from mongen.lint.promql_tree import Aggregate, Call, ancestors
 from mongen.lint.rulefiles import Rule
+from mongen.promql_tree import Aggregate, Call, ancestors
 
 # Functions that make sense on a counter's raw value (its rate, resets, presence, age).
 _COUNTER_FUNCTIONS = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mongen.lint.checks.base import Example, InputCheck, Problem
-from mongen.lint.promql_tree import MAX_DEPTH
+from mongen.promql_tree import MAX_DEPTH
 
 # Parentheses are the shortest way to write it: a real case is usually a generated `or` chain.
 _DEEPLY_NESTED = "(" * MAX_DEPTH + "emoti_voice_tts_requests_in_flight" + ")" * MAX_DEPTH

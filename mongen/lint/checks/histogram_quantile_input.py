@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleCheck
 from mongen.lint.context import COUNTER, GAUGE, LintContext, output_labels
-from mongen.lint.promql_tree import Selector, descendants
 from mongen.lint.rulefiles import Rule
+from mongen.promql_tree import Selector, descendants
 
 _NOT_BUCKETS = (COUNTER, GAUGE)  # counters include a histogram's `_sum` and `_count`
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleCheck
 from mongen.lint.context import LintContext, output_labels
-from mongen.lint.promql_tree import Binary, is_scalar
 from mongen.lint.rulefiles import Rule
+from mongen.promql_tree import Binary, is_scalar
 
 _SET_OPERATORS = ("and", "or", "unless")
 

@@ -34,6 +34,6 @@ KINDS: tuple[AlertKind, ...] = (
     ExprAlert(),
     DcgmFrameBuffer(),
 )
-BY_NAME: dict[AlertKindName, AlertKind] = {kind.name: kind for kind in KINDS}
+BY_NAME: dict[str, AlertKind] = {kind.name: kind for kind in KINDS}
 
 __all__ = ["BY_NAME", "COMMON_FIELDS", "KINDS", "AlertKind", "AlertKindName"]

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from mongen import layout
+from mongen.annotations import LabelRef, Part
 from mongen.errors import YamlPath
 from mongen.model import Alert, Matcher, Metric, MetricType, Spec
 from mongen.promql import matcher_text
+from mongen.rule_types import AlertRule
 from mongen.rules import naming
-from mongen.rules.annotations import LabelRef, Part
-from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase
 
 if TYPE_CHECKING:

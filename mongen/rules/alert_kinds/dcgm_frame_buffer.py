@@ -1,15 +1,17 @@
 """`dcgm_frame_buffer`: a GPU's frame buffer (its memory) nearly full, from dcgm-exporter's
 series: used / (used + free) per GPU above a threshold. The spec must know those series
 (`scrape.exporters` with `exporter: dcgm`, or `external_metrics`): the rule is checked by lint
-against the spec like an `expr` alert's (mongen.spec.expressions)."""
+against the spec like an `expr` alert's (mongen.loading)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from mongen.annotations import LabelRef, ValueRef
 from mongen.errors import YamlPath
 from mongen.model import Alert, Metric, Spec
 from mongen.promql import by_clause
+from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
     CannotDrive,
@@ -21,12 +23,10 @@ from mongen.rules.alert_kinds.base import (
     extra_description,
     runbook_url,
 )
-from mongen.rules.annotations import LabelRef, ValueRef
-from mongen.rules.types import AlertRule
-from mongen.spec.exporters import DCGM_FB_FREE, DCGM_FB_USED
 from mongen.synth.cases import AlertCase, threshold_case
 from mongen.synth.series import TEST_INSTANCE, series
 from mongen.units import format_number
+from mongen.vocabulary.dcgm import DCGM_FB_FREE, DCGM_FB_USED
 
 if TYPE_CHECKING:
     from mongen.rules.alert_kinds import AlertKindName

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from mongen.annotations import LabelRef, ValueRef
 from mongen.errors import YamlPath
 from mongen.model import COUNTER, Alert, Metric, MetricType, Spec
+from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
     Fault,
@@ -19,9 +21,7 @@ from mongen.rules.alert_kinds.base import (
     runbook_url,
     where_filter,
 )
-from mongen.rules.annotations import LabelRef, ValueRef
 from mongen.rules.naming import error_ratio_name, rate_name
-from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase, threshold_case
 from mongen.synth.series import base_labels, counter_values, error_label_sets, series, spread
 from mongen.units import format_duration, format_number

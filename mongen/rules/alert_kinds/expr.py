@@ -1,7 +1,7 @@
 """`expr`: an alert on the spec author's own PromQL, the escape hatch for what no other kind says.
 
 The expression is checked against the spec (metrics, labels, functions) by lint's checks before
-anything is generated (mongen.spec.expressions); here it becomes a rule as written. Its promtool
+anything is generated (mongen.loading); here it becomes a rule as written. Its promtool
 cases and verify's fault come from mongen.synth.drive, which solves a comparison over one metric
 for the levels that fire and stay quiet; other expressions get a reason instead (`cannot_drive`).
 """
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from mongen.annotations import ValueRef
 from mongen.model import GAUGE, Alert, Spec
+from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
     CannotDrive,
@@ -21,8 +23,6 @@ from mongen.rules.alert_kinds.base import (
     extra_description,
     runbook_url,
 )
-from mongen.rules.annotations import ValueRef
-from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase, threshold_case
 from mongen.synth.drive import Drive, NotDrivable, plan
 from mongen.synth.series import TEST_INTERVAL, series

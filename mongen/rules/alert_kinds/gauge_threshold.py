@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from mongen.annotations import LabelRef, ValueRef, humanize
 from mongen.model import GAUGE, Alert, MetricType, Spec
 from mongen.promql import by_clause, selector
+from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
     Fault,
@@ -16,8 +18,6 @@ from mongen.rules.alert_kinds.base import (
     extra_description,
     runbook_url,
 )
-from mongen.rules.annotations import LabelRef, ValueRef, humanize
-from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase, threshold_case
 from mongen.synth.series import base_labels, series
 from mongen.units import format_number

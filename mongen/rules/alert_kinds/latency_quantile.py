@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from mongen.annotations import LabelRef, ValueRef
 from mongen.errors import YamlPath
 from mongen.model import HISTOGRAM, Alert, Metric, MetricType, Spec
+from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
     Fault,
@@ -19,9 +21,7 @@ from mongen.rules.alert_kinds.base import (
     runbook_url,
     where_filter,
 )
-from mongen.rules.annotations import LabelRef, ValueRef
 from mongen.rules.naming import quantile_name
-from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase, threshold_case
 from mongen.synth.histograms import histogram_for_quantile, quantile_untestable, straddle_targets
 from mongen.synth.series import base_labels, counter_values, series

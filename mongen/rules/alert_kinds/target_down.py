@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from mongen.annotations import LabelRef
 from mongen.model import Alert, Spec
 from mongen.promql import quote
+from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
     Fault,
@@ -15,8 +17,6 @@ from mongen.rules.alert_kinds.base import (
     extra_description,
     runbook_url,
 )
-from mongen.rules.annotations import LabelRef
-from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase
 from mongen.synth.series import TEST_INSTANCE, series
 from mongen.units import format_duration

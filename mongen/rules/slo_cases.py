@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from mongen.annotations import ValueRef, expected_text
 from mongen.model import Slo, SloWindow, Spec
 from mongen.promql import le_value
-from mongen.rules.annotations import ValueRef, expected_text
+from mongen.rule_types import AlertRule
 from mongen.rules.naming import slo_labels
-from mongen.rules.types import AlertRule
 from mongen.synth.cases import AlertCase, AlsoFiring, InputSeries
 from mongen.synth.series import base_labels, compress, error_label_sets, series, spread
 from mongen.units import format_duration

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mongen.rules.annotations import Annotation, expected_text, go_template
+from mongen.annotations import Annotation, expected_text, go_template
 
 
 @dataclass(frozen=True)

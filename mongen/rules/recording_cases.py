@@ -16,9 +16,9 @@ from mongen.promql import le_value, quote
 from mongen.rules import naming
 from mongen.rules.naming import error_ratio_name, quantile_name, rate_name, share_name, sli_error_name, slo_labels
 from mongen.rules.recording import metric_groups, quantiles
+from mongen.rules.slo_cases import slo_input
 from mongen.synth.histograms import histogram_quantile
 from mongen.synth.series import TEST_INSTANCE, TEST_INTERVAL, Labels, error_label_sets, spaced_series
-from mongen.synth.slo_cases import slo_input
 from mongen.units import format_duration, format_number
 
 EVAL_MINUTES = 10

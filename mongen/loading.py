@@ -1,16 +1,18 @@
-"""The spec's own PromQL (`kind: expr` alerts, `recording_rules`, and the rules of alert kinds
-that read external series), checked by lint's rule checks
-against the spec that is being built: a typo'd metric or label, an unknown function or an
-expression that does not parse is a spec error at the `expr` line, exit 2, before anything is
-generated.
+"""A spec, loaded completely: the spec layer builds the model (`mongen.spec.build`), then this
+stage checks the spec's own PromQL (`kind: expr` alerts, `recording_rules`, and the rules of alert
+kinds that read external series) with lint's rule checks. The stage sits above both the spec and
+lint, so spec loading never calls lint or the rule generators.
 
 The expressions are handed to lint as the rules of one file, next to the recording rules mongen
 generates for the spec, so an expression may read those and the spec's own recorded series (lint
-works out their labels). Only error findings on the spec's own expressions become spec errors;
-lint's warnings stay lint's (`mongen lint` reports them on the generated files).
+works out their labels). Only error findings on the spec's own expressions become spec errors,
+reported at the `expr` line (`FILE:LINE:COL`, exit 2) before anything is generated; lint's
+warnings stay lint's (`mongen lint` reports them on the generated files).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from mongen.errors import YamlPath
 from mongen.lint.rulefiles import Rule, RuleFile
@@ -19,8 +21,27 @@ from mongen.model import Spec
 from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.recording import metric_rules
 from mongen.rules.slo import slo_group
+from mongen.spec.build import BUDGET_PATH, budget_problem, build_model, load_document, spec_schema
 from mongen.spec.issues import SpecIssues
+from mongen.spec.loader import LoadedDocument
 from mongen.units import format_duration
+
+__all__ = ["BUDGET_PATH", "budget_problem", "build_spec", "load_document", "load_spec", "spec_schema"]
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read a spec file and check it completely. Raises SpecError."""
+    return build_spec(load_document(path))
+
+
+def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
+    """The model of a loaded spec, its expressions checked. `check_budget=False` lets a spec over
+    its series budget through, for `mongen cardinality`, which exists to show where the series go."""
+    spec = build_model(doc, check_budget=check_budget)
+    issues = SpecIssues(doc)
+    check_expressions(issues, spec)
+    issues.raise_if_any()
+    return spec
 
 
 def check_expressions(issues: SpecIssues, spec: Spec) -> None:
