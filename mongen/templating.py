@@ -10,12 +10,23 @@ from typing import Any
 import jinja2
 
 from mongen.serialize import header
+from mongen.tool_cache import PassCache
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Templates compiled once and kept in mongen's cache directory (jinja2 checks each entry
+    against the template's source and its own version), so a run does not spend its first
+    ~0.1 s compiling them. Only a directory that no one else can write is used: an entry is code
+    that mongen runs. `MONGEN_NO_CACHE=1` turns it off like the rule-test cache."""
+    directory = PassCache.from_environment().private_directory("templates")
+    return jinja2.FileSystemBytecodeCache(str(directory)) if directory is not None else None
 
 
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(_load),
+        bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,

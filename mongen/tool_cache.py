@@ -76,6 +76,23 @@ class PassCache:
         except OSError:
             pass  # a read-only or full cache directory only costs the speed-up
 
+    def private_directory(self, kind: str) -> Path | None:
+        """A subdirectory for `kind` that only the current user can have written to, created 0700;
+        None when the cache is off or not trusted. For entries mongen would execute or believe."""
+        if self.directory is None:
+            return None
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not self._trusted():
+                return None
+            sub = self.directory / kind
+            sub.mkdir(mode=0o700, exist_ok=True)
+            info = os.lstat(sub)
+        except OSError:
+            return None  # a read-only or full cache directory only costs the speed-up
+        private = stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid()
+        return sub if private and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) else None
+
     def _trusted(self) -> bool:
         """Whether the directory exists and only the current user can have written to it."""
         if self.directory is None:
