@@ -17,6 +17,12 @@ data and serialized once. The merge works on the generated dicts, not per receiv
   inhibit rules are kept once. routes.test.yml holds every service's cases plus the unknown service.
 - Grafana's datasource: the one of the smallest scrape interval (its timeInterval is a floor).
 
+Before anything is generated the project's model is composed: an exporter job (`scrape.exporters`,
+e.g. dcgm-exporter on the GPU hosts several services run on) that several specs name is one job
+when they agree on what it is (the exporter, path, interval, file_sd); its static targets are the
+union of theirs, and every service's own rules and alerts read that one job. The same job name
+for different exporters or settings is a conflict, reported at each spec that names it.
+
 Services are ordered by name, so the order of the specs on the command line does not matter. A
 conflict is a spec error at the later service's spec, naming the position in the earlier one.
 """
@@ -26,14 +32,14 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mongen import layout
 from mongen.errors import SpecError, SpecIssue, YamlPath
 from mongen.generators import alertmanager, generate_all, prometheus_config
 from mongen.generators.grafana import provisioning
-from mongen.model import Spec
+from mongen.model import ExporterJob, Spec
 from mongen.rules.naming import dashboard_uid
 from mongen.serialize import sources_header, to_yaml
 from mongen.spec.loader import LoadedDocument
@@ -66,6 +72,7 @@ class Service:
 class _Conflicts:
     def __init__(self) -> None:
         self.found: list[SpecIssue] = []
+        self.exporter_jobs: set[str] = set()  # exporter job names already reported as conflicts
 
     def fail(self, service: Service, path: YamlPath, message: str) -> None:
         self.found.append(SpecIssue(service.doc.locate(path), path, message))
@@ -83,8 +90,8 @@ def in_order(services: Sequence[Service]) -> list[Service]:
 def combine(services: Sequence[Service]) -> dict[str, str]:
     """Every service's files plus the merged shared files, {relative path: text}; the caller adds
     the marker. Raises SpecError for services that cannot share one tree."""
-    ordered = in_order(services)
     conflicts = _Conflicts()
+    ordered = _unite_exporter_jobs(in_order(services), conflicts)
     _check_identities(ordered, conflicts)
     _check_namespaces(ordered, conflicts)
     _check_recorded_names(ordered, conflicts)
@@ -118,6 +125,60 @@ def combine(services: Sequence[Service]) -> dict[str, str]:
     files[layout.ROUTES_TEST] = head + to_yaml({"cases": cases})
     files[layout.GRAFANA_DATASOURCE] = head + to_yaml(datasource)
     return dict(sorted(files.items()))
+
+
+def _exporter_setup(job: ExporterJob) -> dict[str, Any]:
+    """What an exporter job is, apart from where its targets are."""
+    return {
+        "exporter": job.exporter,
+        "metrics_path": job.metrics_path,
+        "interval": job.interval,
+        "file_sd": job.file_sd,
+    }
+
+
+def _unite_exporter_jobs(ordered: list[Service], conflicts: _Conflicts) -> list[Service]:
+    """The services with every exporter job that several of them name made one: the same setup,
+    the union of their static targets (in service order). A job name two specs give different
+    exporters or settings is reported at both."""
+    named: dict[str, list[tuple[Service, int, ExporterJob]]] = {}
+    for service in ordered:
+        for i, job in enumerate(service.spec.scrape.exporters):
+            named.setdefault(job.job, []).append((service, i, job))
+    united: dict[str, tuple[str, ...]] = {}
+    for name, uses in named.items():
+        if len({s.name for s, _, _ in uses}) < 2:
+            continue
+        first_service, first_index, first = uses[0]
+        differ = [(s, i, job) for s, i, job in uses[1:] if _exporter_setup(job) != _exporter_setup(first)]
+        if differ:
+            conflicts.exporter_jobs.add(name)
+            for service, index, job in [(first_service, first_index, first), *differ]:
+                other_service, other_index, other = differ[0] if service is first_service else uses[0]
+                mine, theirs = _exporter_setup(job), _exporter_setup(other)
+                keys = [k for k in mine if mine[k] != theirs[k]]
+                path: YamlPath = ("scrape", "exporters", index, "job")
+                conflicts.fail(
+                    service,
+                    path,
+                    f"the exporter job `{name}` has {_shown({k: mine[k] for k in keys})} here but "
+                    f"{_shown({k: theirs[k] for k in keys})} for "
+                    f"{other_service.at(('scrape', 'exporters', other_index, 'job'))}; "
+                    "one prometheus.yml scrapes a job name once: give both specs the same exporter and settings "
+                    "(their targets are united), or name one job differently",
+                )
+            continue
+        united[name] = tuple(dict.fromkeys(t for _, _, job in uses for t in job.static_targets))
+    if not united:
+        return ordered
+    out = []
+    for service in ordered:
+        scrape = service.spec.scrape
+        exporters = tuple(
+            replace(job, static_targets=united[job.job]) if job.job in united else job for job in scrape.exporters
+        )
+        out.append(replace(service, spec=replace(service.spec, scrape=replace(scrape, exporters=exporters))))
+    return out
 
 
 def _check_identities(ordered: list[Service], conflicts: _Conflicts) -> None:
@@ -295,6 +356,8 @@ def _scrape_jobs(conflicts: _Conflicts, values: list[tuple[Service, list[dict[st
                 shared.append(job)
             labels = [r.get("replacement") for r in job.get("relabel_configs", []) if r.get("target_label") == "job"]
             for name in dict.fromkeys([job["job_name"], *labels]):
+                if name in conflicts.exporter_jobs:
+                    continue
                 earlier = owner.setdefault(name, service)
                 if earlier.name != service.name and name not in clashes.get(earlier.name, []):
                     clashes.setdefault(earlier.name, []).append(name)
