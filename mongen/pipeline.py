@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,6 +18,11 @@ from mongen.ownership import marker_text, read_marker
 from mongen.serialize import quoted_path
 from mongen.validate import CheckDone, validate_dir
 from mongen.writer import atomic_replace
+
+# What is imported by now lives as long as the process: moving it out of the collector's
+# generations spares every collection during the run a scan of ~50,000 objects (the YAML, JSON and
+# AST work of a generate triggers hundreds of them).
+gc.freeze()
 
 
 @dataclass
