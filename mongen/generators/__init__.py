@@ -17,6 +17,7 @@ from mongen.generators import (
     rule_tests,
     rules,
     runbooks,
+    victoriametrics,
 )
 from mongen.model import Spec
 
@@ -32,6 +33,7 @@ GENERATORS: tuple[Generator, ...] = (
     grafana.generate,
     kubernetes.generate,
     runbooks.generate,
+    victoriametrics.generate,
 )
 
 
