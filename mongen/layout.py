@@ -45,6 +45,7 @@ RUNBOOKS_GLOB = "runbooks/*.md"
 VMAGENT_CONFIGS_GLOB = "victoriametrics/vmagent.yml"
 MIMIR_RULES_GLOB = "mimir/*/rules.yml"
 MIMIR_ALERTMANAGER_GLOB = "mimir/*/alertmanager.yml"
+MIMIR_REMOTE_WRITE_GLOB = "mimir/*/remote-write.yml"
 
 
 def python_module_name(service: str) -> str:

@@ -323,6 +323,33 @@ def check_victoriametrics(root: Path) -> list[Finding]:
     return findings
 
 
+def check_mimir(root: Path) -> list[Finding]:
+    """Mimir's files with the tools here (no Mimir runs): each namespace's groups through `promtool
+    check rules`, the remote_write block through `promtool check config` (it is a valid
+    prometheus.yml by itself), each tenant's Alertmanager config through `amtool check-config`."""
+    findings: list[Finding] = []
+    for path in regular_files(root, layout.MIMIR_RULES_GLOB):
+        rel = str(path.relative_to(root))
+        doc, problem = load_yaml(root, path, "mimir-rules")
+        if problem:
+            findings.append(problem)
+            continue
+        if not isinstance(doc, dict) or not isinstance(doc.get("namespace"), str) or not doc["namespace"]:
+            findings.append(Finding(rel, 1, 1, "error", "mimir-rules", "expected `namespace:` (a name) and `groups:`"))
+            continue
+        with tempfile.TemporaryDirectory(prefix="mongen-mimir-") as tmp:
+            rules = Path(tmp, "rules.yml")
+            rules.write_text(yaml.safe_dump({"groups": doc.get("groups")}, sort_keys=False))
+            findings += _tool_finding(rel, "mimir-rules", _run([require("promtool"), "check", "rules", str(rules)]))
+    for path in regular_files(root, layout.MIMIR_REMOTE_WRITE_GLOB):
+        proc = _check_config(require("promtool"), path, path.read_text("utf-8", errors="replace"))
+        findings += _tool_finding(str(path.relative_to(root)), "mimir-remote-write", proc)
+    for path in regular_files(root, layout.MIMIR_ALERTMANAGER_GLOB):
+        proc = _run([require("amtool"), "check-config", str(path)])
+        findings += _tool_finding(str(path.relative_to(root)), "mimir-alertmanager", proc)
+    return findings
+
+
 def nginx_test(snippet: Path) -> subprocess.CompletedProcess[str]:
     """`nginx -t` on a minimal nginx.conf that includes the snippet inside `http {}`."""
     nginx = require("nginx")
@@ -423,6 +450,7 @@ CHECKS: tuple[Callable[[Path], list[Finding]], ...] = (
     check_rule_tests,
     check_alertmanager,
     check_victoriametrics,
+    check_mimir,
     check_nginx,
     check_grafana,
     check_instrumentation,

@@ -12,11 +12,13 @@ from mongen.generators import (
     grafana,
     instrumentation,
     kubernetes,
+    mimir,
     nginx,
     prometheus_config,
     rule_tests,
     rules,
     runbooks,
+    thanos,
     victoriametrics,
 )
 from mongen.model import Spec
@@ -34,6 +36,8 @@ GENERATORS: tuple[Generator, ...] = (
     kubernetes.generate,
     runbooks.generate,
     victoriametrics.generate,
+    thanos.generate,
+    mimir.generate,
 )
 
 
