@@ -152,3 +152,17 @@ def test_a_missing_binary_names_the_debian_package(tree: Path, monkeypatch: pyte
 def test_a_tree_without_victoriametrics_files_needs_no_binary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     assert check_victoriametrics(tmp_path) == []
+
+
+def test_an_ops_tree_has_one_vmagent_and_vmalert_for_every_service() -> None:
+    from mongen.pipeline import render_specs
+
+    files = render_specs(["specs/emotivoice.yaml", "specs/multi-slo.yaml"])
+    jobs = [j["job_name"] for j in yaml.safe_load(files[layout.VMAGENT_CONFIG])["scrape_configs"]]
+    prometheus_jobs = [j["job_name"] for j in yaml.safe_load(files[layout.PROMETHEUS_CONFIG])["scrape_configs"]]
+    assert jobs == prometheus_jobs and any(j.startswith("asr") for j in jobs) and "emotivoice-static" in jobs
+    vmalert = flag_arguments(files[layout.engine_flags(layout.VICTORIAMETRICS_DIR, "vmalert")])
+    rules = [a.removeprefix("-rule=") for a in vmalert if a.startswith("-rule=")]
+    assert rules == [*layout.rule_files("asr-gateway").values(), *layout.rule_files("emotivoice").values()]
+    # The merged prometheus.yml's global interval: the smaller of the two specs' (20s and 30s).
+    assert "-evaluationInterval=20s" in vmalert
