@@ -379,6 +379,11 @@ def verify(
 
     console = _console(ctx, quiet, verbose)
     model = load_spec(_project_spec(spec))
+    if engine.value not in ("prometheus", *model.engines):
+        raise _fail(
+            f"{model.source} generates no {engine.value} files: add `{engine.value}` to its `engines` "
+            f"(e.g. `engines: [prometheus, {engine.value}]`) to verify on that engine"
+        )
     servers = "Prometheus" if engine is VerifyEngine.prometheus else "vmagent, victoria-metrics, vmalert"
     try:
         with console.step(f"verifying on real {servers} and Alertmanager (about a minute)"):

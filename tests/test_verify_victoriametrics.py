@@ -117,3 +117,18 @@ def test_a_vmagent_config_that_loses_the_job_label_fails_the_healthy_phase(tmp_p
     )
     failed = [e for e in report.expectations if not e.ok and e.subject.startswith("scrape job emotivoice-")]
     assert failed and all("job=" in e.detail for e in failed), [(e.subject, e.detail) for e in failed]
+
+
+def test_the_cli_refuses_an_engine_the_spec_does_not_generate(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text((ROOT / "specs/llm.yaml").read_text())
+    proc = subprocess.run(
+        [sys.executable, "-m", "mongen", "verify", str(spec), "--engine", "victoriametrics"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "generates no victoriametrics files: add `victoriametrics` to its `engines`" in proc.stderr
