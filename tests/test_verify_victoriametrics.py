@@ -97,6 +97,8 @@ def test_verify_on_victoriametrics_fires_every_alert_with_its_deliveries(tmp_pat
     for flag in ("-search.latencyOffset", "-remoteWrite.flushInterval", "-evaluationInterval", "-notifier.url"):
         assert any(change == flag for _, change in changes), flag
     assert any("MetricsQL" in s["change"] for s in report["substitutions"])
+    (labels,) = [e for e in report["expectations"] if e["subject"] == "alerts sent by vmalert"]
+    assert labels["ok"], labels
 
 
 @e2e

@@ -254,3 +254,18 @@ def settle_chained_rules(spec: Spec, observer: Observer) -> None:
         f"{LATENCY_OFFSET} latency offset, once per level of a chain of rules (Prometheus sees its own "
         "results at the next evaluation); MetricsQL stores no NaN, so a ratio appears once traffic fills its window",
     )
+
+
+def check_alert_labels(observer: Observer) -> None:
+    """Alerts from vmalert carry the labels they carry on Prometheus: no `alertgroup` (the generated
+    -disableAlertgroupLabel), so routes, inhibit rules and silences match them the same."""
+    with observer.sink.lock:
+        received = list(observer.sink.received)
+    extra = sorted({alert["labels"]["alertname"] for _, alert in received if "alertgroup" in alert.get("labels", {})})
+    observer.report.expect(
+        "all phases",
+        "alerts sent by vmalert",
+        f"carry no `alertgroup` label ({len(received)} delivered)",
+        bool(received) and not extra,
+        ", ".join(extra) or ("" if received else "none delivered"),
+    )

@@ -18,7 +18,13 @@ from mongen.validate import require
 from mongen.verify.checks import check_healthy, check_targets, run_phase
 from mongen.verify.configs import alertmanager_config, prometheus_config
 from mongen.verify.dcgm_exporter import SimulatedDcgmExporter, dcgm_hostname, healthy_share
-from mongen.verify.engines import Endpoints, EngineName, settle_chained_rules, start_victoriametrics
+from mongen.verify.engines import (
+    Endpoints,
+    EngineName,
+    check_alert_labels,
+    settle_chained_rules,
+    start_victoriametrics,
+)
 from mongen.verify.exposure import check_allowlist, plan_exposure, start_nginx
 from mongen.verify.observer import Observer
 from mongen.verify.phases import plan_phases
@@ -124,6 +130,8 @@ def run_verify(
             plan = plan_phases(spec)
             for phase in plan.phases:
                 run_phase(spec, phase, service, observer, gpus)
+            if engine == "victoriametrics":
+                check_alert_labels(observer)
             report.conclude([a.name for a in spec.alerts], dict(plan.undriven))
     report.seconds = time.monotonic() - started
     return report
