@@ -40,6 +40,13 @@ Verbose = Annotated[
 ]
 
 
+class VerifyEngine(str, Enum):
+    """mongen.verify.engines.VERIFY_ENGINES (a test keeps them equal)."""
+
+    prometheus = "prometheus"
+    victoriametrics = "victoriametrics"
+
+
 class Format(str, Enum):
     text = "text"
     json = "json"
@@ -359,16 +366,28 @@ def verify(
     fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
     quiet: Quiet = False,
     verbose: Verbose = False,
+    engine: Annotated[
+        VerifyEngine,
+        typer.Option(
+            "--engine", help="What scrapes and evaluates the rules: prometheus, or victoriametrics (vmagent, vmalert)."
+        ),
+    ] = VerifyEngine.prometheus,
 ) -> None:
-    """Prove the generated monitoring end to end on a real Prometheus and Alertmanager (127.0.0.1 only)."""
+    """Prove the generated monitoring end to end on a real Prometheus (or VictoriaMetrics) and Alertmanager (127.0.0.1 only)."""
     from mongen.loading import load_spec
     from mongen.verify import VerifyError, run_verify
 
     console = _console(ctx, quiet, verbose)
     model = load_spec(_project_spec(spec))
+    if engine.value not in ("prometheus", *model.engines):
+        raise _fail(
+            f"{model.source} generates no {engine.value} files: add `{engine.value}` to its `engines` "
+            f"(e.g. `engines: [prometheus, {engine.value}]`) to verify on that engine"
+        )
+    servers = "Prometheus" if engine is VerifyEngine.prometheus else "vmagent, victoria-metrics, vmalert"
     try:
-        with console.step("verifying on real Prometheus and Alertmanager (about a minute)"):
-            report = run_verify(model)
+        with console.step(f"verifying on real {servers} and Alertmanager (about a minute)"):
+            report = run_verify(model, engine=engine.value)
     except VerifyError as exc:
         raise _fail(f"the test bed did not start: {exc}", 1) from None
     typer.echo(report.to_json() if fmt is Format.json else report.to_text())

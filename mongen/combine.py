@@ -16,6 +16,8 @@ data and serialized once. The merge works on the generated dicts, not per receiv
   must be defined the same; global settings (SMTP) must agree where two specs set them; equal
   inhibit rules are kept once. routes.test.yml holds every service's cases plus the unknown service.
 - Grafana's datasource: the one of the smallest scrape interval (its timeInterval is a floor).
+- The engines (`engines`) must agree; VictoriaMetrics' vmagent.yml and flags files are derived from
+  the merged prometheus.yml, as for one spec from its own.
 
 Before anything is generated the project's model is composed: an exporter job (`scrape.exporters`,
 e.g. dcgm-exporter on the GPU hosts several services run on) that several specs name is one job
@@ -37,7 +39,7 @@ from typing import Any
 
 from mongen import layout
 from mongen.errors import SpecError, SpecIssue, YamlPath
-from mongen.generators import alertmanager, generate_all, prometheus_config
+from mongen.generators import alertmanager, generate_all, prometheus_config, victoriametrics
 from mongen.generators.grafana import provisioning
 from mongen.model import ExporterJob, Spec
 from mongen.rules.naming import dashboard_uid
@@ -48,6 +50,7 @@ from mongen.units import duration_seconds
 # Files every service writes; merged here instead of taken from one service.
 SHARED_FILES = frozenset(
     {layout.PROMETHEUS_CONFIG, layout.ALERTMANAGER_CONFIG, layout.ROUTES_TEST, layout.GRAFANA_DATASOURCE}
+    | victoriametrics.shared_paths()
 )
 # prometheus.yml's global defaults that every generated job and rule group overrides.
 _OWN_INTERVALS = frozenset({"scrape_interval", "scrape_timeout", "evaluation_interval"})
@@ -95,6 +98,14 @@ def combine(services: Sequence[Service]) -> dict[str, str]:
     _check_identities(ordered, conflicts)
     _check_namespaces(ordered, conflicts)
     _check_recorded_names(ordered, conflicts)
+    engines = _agree(
+        conflicts,
+        "the ops tree",
+        "engines",
+        [(s, list(s.spec.engines)) for s in ordered],
+        ("engines",),
+        "one engine's configuration (vmagent.yml, the flags files) serves every service of the tree",
+    )
     files: dict[str, str] = {}
     writer: dict[str, Service] = {}
     for service in ordered:
@@ -124,6 +135,8 @@ def combine(services: Sequence[Service]) -> dict[str, str]:
     files[layout.ALERTMANAGER_CONFIG] = head + to_yaml(routing)
     files[layout.ROUTES_TEST] = head + to_yaml({"cases": cases})
     files[layout.GRAFANA_DATASOURCE] = head + to_yaml(datasource)
+    if victoriametrics.ENGINE in engines:
+        files.update(victoriametrics.shared_files(prometheus, head))
     return dict(sorted(files.items()))
 
 
@@ -255,6 +268,7 @@ def _agree(
     key: str,
     values: list[tuple[Service, Any]],
     path: YamlPath,
+    shared: str = "the services share one file",
 ) -> Any:
     """The one value every service gives a setting of a shared file, or a conflict."""
     first, value = values[0]
@@ -264,7 +278,7 @@ def _agree(
                 service,
                 path,
                 f"`{key}` in {file} would be {_shown(other)} here but {_shown(value)} for {first.at(path)}; "
-                "the services share one file: give every spec the same setting",
+                f"{shared}: give every spec the same setting",
             )
     return value
 

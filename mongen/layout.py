@@ -27,6 +27,11 @@ NGINX_DIR = "nginx"
 KUBERNETES_DIR = "kubernetes"
 INSTRUMENTATION_DIR = "instrumentation"
 RUNBOOKS_DIR = "runbooks"
+# Scale-out engines (README, "Scaling out"): each beside the Prometheus files, reading the same rules.
+VICTORIAMETRICS_DIR = "victoriametrics"
+VMAGENT_CONFIG = "victoriametrics/vmagent.yml"
+THANOS_DIR = "thanos"
+MIMIR_DIR = "mimir"
 
 # Patterns for tools that see only a directory (validate, lint).
 PROMETHEUS_CONFIGS_GLOB = "prometheus/*.yml"
@@ -37,6 +42,10 @@ NGINX_GLOB = "nginx/*.conf"
 KUBERNETES_GLOB = "kubernetes/*.yml"
 INSTRUMENTATION_GLOB = "instrumentation/*.py"
 RUNBOOKS_GLOB = "runbooks/*.md"
+VMAGENT_CONFIGS_GLOB = "victoriametrics/vmagent.yml"
+MIMIR_RULES_GLOB = "mimir/*/rules.yml"
+MIMIR_ALERTMANAGER_GLOB = "mimir/*/alertmanager.yml"
+MIMIR_REMOTE_WRITE_GLOB = "mimir/*/remote-write.yml"
 
 
 def python_module_name(service: str) -> str:
@@ -87,6 +96,38 @@ def prometheus_rule(service: str) -> str:
 
 def pod_monitor(service: str) -> str:
     return f"{KUBERNETES_DIR}/{service}-podmonitor.yml"
+
+
+def vm_rule(service: str) -> str:
+    """The VictoriaMetrics operator's VMRule (the PrometheusRule's groups)."""
+    return f"{KUBERNETES_DIR}/{service}-vmrule.yml"
+
+
+def vm_pod_scrape(service: str) -> str:
+    return f"{KUBERNETES_DIR}/{service}-vmpodscrape.yml"
+
+
+def engine_flags(engine_dir: str, binary: str) -> str:
+    """A binary's documented command-line flags (`victoriametrics/vmalert.flags`)."""
+    return f"{engine_dir}/{binary}.flags"
+
+
+def thanos_ruler_flags(service: str) -> str:
+    return f"{THANOS_DIR}/{service}-ruler.flags"
+
+
+def mimir_rules(service: str) -> str:
+    """The service's rule namespace, as `mimirtool rules load` reads it."""
+    return f"{MIMIR_DIR}/{service}/rules.yml"
+
+
+def mimir_alertmanager(service: str) -> str:
+    """The service's tenant's Alertmanager config (`mimirtool alertmanager load`)."""
+    return f"{MIMIR_DIR}/{service}/alertmanager.yml"
+
+
+def mimir_remote_write(service: str) -> str:
+    return f"{MIMIR_DIR}/{service}/remote-write.yml"
 
 
 def runbook(alert: str) -> str:

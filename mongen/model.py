@@ -398,6 +398,13 @@ class ExternalMetric:
         return {name: ("untyped", labels)}
 
 
+# The engines that run the rules (README, "Scaling out"). Prometheus's files are always generated:
+# the rule files under prometheus/rules are every engine's rules, and verify's reference run.
+Engine = Literal["prometheus", "victoriametrics", "thanos", "mimir"]
+ENGINES: tuple[Engine, ...] = ("prometheus", "victoriametrics", "thanos", "mimir")
+DEFAULT_ENGINES: tuple[Engine, ...] = ("prometheus",)
+
+
 @dataclass(frozen=True)
 class Kubernetes:
     enabled: bool
@@ -425,6 +432,7 @@ class Spec:
     rate_window: int = 300
     grafana_url: str | None = None  # base URL of the Grafana that serves the dashboard
     recording_rules: tuple[SpecRecordingRule, ...] = ()  # the spec's own, after the generated ones
+    engines: tuple[Engine, ...] = DEFAULT_ENGINES
 
     @cached_property
     def label_by_name(self) -> dict[str, LabelDef]:

@@ -32,6 +32,9 @@ PACKAGES = {
     "nginx": "nginx-light",
     "prometheus": "prometheus",
     "prometheus-alertmanager": "prometheus-alertmanager",
+    "vmagent": "victoria-metrics",
+    "vmalert": "victoria-metrics",
+    "victoria-metrics": "victoria-metrics",
 }
 TOOL_TIMEOUT = 120
 
@@ -123,7 +126,8 @@ def check_rules(root: Path) -> list[Finding]:
 
 
 def check_kubernetes_rules(root: Path) -> list[Finding]:
-    """The rules inside a PrometheusRule go through `promtool check rules` like the plain files."""
+    """The rules inside a PrometheusRule (or the VictoriaMetrics operator's VMRule) go through
+    `promtool check rules` like the plain files."""
     promtool = require("promtool")
     findings: list[Finding] = []
     for path in regular_files(root, layout.KUBERNETES_GLOB):
@@ -131,7 +135,7 @@ def check_kubernetes_rules(root: Path) -> list[Finding]:
         if problem:
             findings.append(problem)
             continue
-        if not isinstance(manifest, dict) or manifest.get("kind") != "PrometheusRule":
+        if not isinstance(manifest, dict) or manifest.get("kind") not in ("PrometheusRule", "VMRule"):
             continue
         spec = manifest.get("spec")
         groups = spec.get("groups", []) if isinstance(spec, dict) else []
@@ -277,6 +281,75 @@ def check_alertmanager(root: Path) -> list[Finding]:
     return findings
 
 
+# How each VictoriaMetrics binary checks its flags without serving: vmagent and vmalert load their
+# configs and rules and exit; victoria-metrics has no dry run, but parses every flag before `-version`
+# exits (an unknown or malformed one fails).
+_VM_DRY_RUN = {"vmagent": "-dryRun", "vmalert": "-dryRun", "victoria-metrics": "-version"}
+
+
+def flag_arguments(text: str) -> list[str]:
+    """A flags file's arguments: every line that is not blank or a comment."""
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def check_victoriametrics(root: Path) -> list[Finding]:
+    """When the tree has VictoriaMetrics files: vmagent's strict parser on vmagent.yml, vmalert's
+    dry run on every rule file, and each binary's flags file through that binary (run in the
+    output directory, where the flags' relative paths point)."""
+    configs = regular_files(root, layout.VMAGENT_CONFIGS_GLOB)
+    flag_files = regular_files(root, layout.engine_flags(layout.VICTORIAMETRICS_DIR, "*"))
+    if not configs and not flag_files:
+        return []
+    findings: list[Finding] = []
+    vmagent, vmalert = require("vmagent"), require("vmalert")
+    for config in configs:
+        proc = _run([vmagent, "-dryRun", "-promscrape.config.strictParse=true", f"-promscrape.config={config}"])
+        findings += _tool_finding(str(config.relative_to(root)), "vmagent-config", proc)
+    rules = regular_files(root, layout.RULES_GLOB)
+    proc = _run([vmalert, "-dryRun", *(f"-rule={path_argument(r.relative_to(root))}" for r in rules)], cwd=root)
+    findings += _tool_finding(layout.RULES_DIR, "vmalert-rules", proc)
+    for path in flag_files:
+        binary = path.name.removesuffix(".flags")
+        rel = str(path.relative_to(root))
+        if binary not in _VM_DRY_RUN:
+            findings.append(Finding(rel, 1, 1, "error", "vm-flags", f"no VictoriaMetrics binary is named {binary}"))
+            continue
+        text = read_text(root, path, "vm-flags")
+        if isinstance(text, Finding):
+            findings.append(text)
+            continue
+        proc = _run([require(binary), _VM_DRY_RUN[binary], *flag_arguments(text)], cwd=root)
+        findings += _tool_finding(rel, "vm-flags", proc)
+    return findings
+
+
+def check_mimir(root: Path) -> list[Finding]:
+    """Mimir's files with the tools here (no Mimir runs): each namespace's groups through `promtool
+    check rules`, the remote_write block through `promtool check config` (it is a valid
+    prometheus.yml by itself), each tenant's Alertmanager config through `amtool check-config`."""
+    findings: list[Finding] = []
+    for path in regular_files(root, layout.MIMIR_RULES_GLOB):
+        rel = str(path.relative_to(root))
+        doc, problem = load_yaml(root, path, "mimir-rules")
+        if problem:
+            findings.append(problem)
+            continue
+        if not isinstance(doc, dict) or not isinstance(doc.get("namespace"), str) or not doc["namespace"]:
+            findings.append(Finding(rel, 1, 1, "error", "mimir-rules", "expected `namespace:` (a name) and `groups:`"))
+            continue
+        with tempfile.TemporaryDirectory(prefix="mongen-mimir-") as tmp:
+            rules = Path(tmp, "rules.yml")
+            rules.write_text(yaml.safe_dump({"groups": doc.get("groups")}, sort_keys=False))
+            findings += _tool_finding(rel, "mimir-rules", _run([require("promtool"), "check", "rules", str(rules)]))
+    for path in regular_files(root, layout.MIMIR_REMOTE_WRITE_GLOB):
+        proc = _check_config(require("promtool"), path, path.read_text("utf-8", errors="replace"))
+        findings += _tool_finding(str(path.relative_to(root)), "mimir-remote-write", proc)
+    for path in regular_files(root, layout.MIMIR_ALERTMANAGER_GLOB):
+        proc = _run([require("amtool"), "check-config", str(path)])
+        findings += _tool_finding(str(path.relative_to(root)), "mimir-alertmanager", proc)
+    return findings
+
+
 def nginx_test(snippet: Path) -> subprocess.CompletedProcess[str]:
     """`nginx -t` on a minimal nginx.conf that includes the snippet inside `http {}`."""
     nginx = require("nginx")
@@ -376,6 +449,8 @@ CHECKS: tuple[Callable[[Path], list[Finding]], ...] = (
     check_kubernetes_rules,
     check_rule_tests,
     check_alertmanager,
+    check_victoriametrics,
+    check_mimir,
     check_nginx,
     check_grafana,
     check_instrumentation,

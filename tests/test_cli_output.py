@@ -154,6 +154,8 @@ def test_verbose_shows_every_step_off_a_terminal_and_normal_runs_are_silent_in_c
         "rule_tests",
         "entries",
         "alertmanager",
+        "victoriametrics",
+        "mimir",
         "nginx",
         "grafana",
         "instrumentation",

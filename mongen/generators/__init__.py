@@ -12,11 +12,14 @@ from mongen.generators import (
     grafana,
     instrumentation,
     kubernetes,
+    mimir,
     nginx,
     prometheus_config,
     rule_tests,
     rules,
     runbooks,
+    thanos,
+    victoriametrics,
 )
 from mongen.model import Spec
 
@@ -32,6 +35,9 @@ GENERATORS: tuple[Generator, ...] = (
     grafana.generate,
     kubernetes.generate,
     runbooks.generate,
+    victoriametrics.generate,
+    thanos.generate,
+    mimir.generate,
 )
 
 

@@ -12,7 +12,7 @@ from mongen.serialize import to_yaml
 from mongen.units import format_duration
 
 
-def _metadata(spec: Spec, name: str) -> dict[str, Any]:
+def metadata(spec: Spec, name: str) -> dict[str, Any]:
     return {
         "name": name,
         "namespace": spec.kubernetes.namespace,
@@ -20,16 +20,21 @@ def _metadata(spec: Spec, name: str) -> dict[str, Any]:
     }
 
 
-def generate(spec: Spec) -> dict[str, str]:
-    if not spec.kubernetes.enabled:
-        return {}
-    groups = [group for kind_groups in rule_groups(spec).values() for group in kind_groups]
-    rule = {
+def rule_groups_flat(spec: Spec) -> list[dict[str, Any]]:
+    """Every rule group of every rule file, in file order (one PrometheusRule or VMRule holds them all)."""
+    return [group for kind_groups in rule_groups(spec).values() for group in kind_groups]
+
+
+def prometheus_rule(spec: Spec) -> dict[str, Any]:
+    return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
-        "metadata": _metadata(spec, f"{spec.service}-rules"),
-        "spec": {"groups": groups},
+        "metadata": metadata(spec, f"{spec.service}-rules"),
+        "spec": {"groups": rule_groups_flat(spec)},
     }
+
+
+def pod_monitor(spec: Spec) -> dict[str, Any]:
     selector: dict[str, Any] = {"matchLabels": {"app.kubernetes.io/name": spec.service}}
     endpoint = {
         "port": spec.scrape.k8s_port_name,
@@ -46,14 +51,20 @@ def generate(spec: Spec) -> dict[str, str]:
     monitor: dict[str, Any] = {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PodMonitor",
-        "metadata": _metadata(spec, spec.service),
+        "metadata": metadata(spec, spec.service),
         "spec": {"selector": selector, "podMetricsEndpoints": [endpoint]},
     }
     # The same pods as prometheus.yml's pod discovery: the spec's namespaces, or without them every
     # namespace (a PodMonitor without a selector would see only its own).
     namespaces = spec.scrape.k8s_namespaces
     monitor["spec"]["namespaceSelector"] = {"matchNames": list(namespaces)} if namespaces else {"any": True}
+    return monitor
+
+
+def generate(spec: Spec) -> dict[str, str]:
+    if not spec.kubernetes.enabled:
+        return {}
     return {
-        layout.prometheus_rule(spec.service): to_yaml(rule, spec.source),
-        layout.pod_monitor(spec.service): to_yaml(monitor, spec.source),
+        layout.prometheus_rule(spec.service): to_yaml(prometheus_rule(spec), spec.source),
+        layout.pod_monitor(spec.service): to_yaml(pod_monitor(spec), spec.source),
     }

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from mongen import layout
+from mongen.generators import thanos
 from mongen.model import ExporterJob, Spec
 from mongen.serialize import header, to_yaml
 from mongen.units import format_duration
@@ -110,6 +111,7 @@ def config(spec: Spec) -> dict[str, Any]:
             "scrape_interval": format_duration(scrape.interval),
             "scrape_timeout": format_duration(scrape.timeout),
             "evaluation_interval": format_duration(scrape.evaluation_interval),
+            **thanos.external_labels(spec),
         },
         "rule_files": [layout.relative(p, layout.PROMETHEUS_CONFIG) for p in layout.rule_files(spec.service).values()],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": list(scrape.alertmanagers)}]}]},

@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 from mongen.errors import Location, SpecError, SpecIssue, YamlPath
-from mongen.model import Spec
+from mongen.model import DEFAULT_ENGINES, Spec
 from mongen.spec.alerts import check_alert_names, read_alerts
 from mongen.spec.exporters import exporter_metrics
 from mongen.spec.exposure import read_exposure
@@ -106,6 +106,7 @@ def build_model(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
         kubernetes=read_kubernetes(data.get("kubernetes", {})),
         grafana_url=grafana_url,
         recording_rules=recording_rules,
+        engines=tuple(data.get("engines", DEFAULT_ENGINES)),
     )
     check_alert_names(issues, spec)
     if check_budget and (over := budget_problem(spec)):

@@ -61,10 +61,11 @@ def substitute_discovery(
     address: str,
     report: VerifyReport,
     dcgm_address: str | None = None,
+    config_file: str = CONFIG,
 ) -> list[ExpectedTarget]:
     """Point every discovery mechanism of `config` (changed in place) at `address`, an
     `exporter: dcgm` job's at `dcgm_address` (the simulated dcgm-exporter); leave other exporters'
-    jobs out."""
+    jobs out. `config_file`: the generated file `config` is (prometheus.yml, or vmagent.yml)."""
     exporters = {e.job: e for e in spec.scrape.exporters}
     expected: list[ExpectedTarget] = []
     kept = []
@@ -73,7 +74,7 @@ def substitute_discovery(
         exporter = exporters.get(name)
         if exporter is not None and (exporter.exporter != "dcgm" or dcgm_address is None):
             report.substitute(
-                CONFIG,
+                config_file,
                 f"job {name}: scrape job -> left out of the run",
                 "verify runs no such exporter (it simulates dcgm-exporter only); "
                 "alerts on its series are listed as not driven",
@@ -88,22 +89,24 @@ def substitute_discovery(
             labels = (("job", spec.scrape.job), ("service", spec.service))
         found: list[ExpectedTarget] = []
         if "static_configs" in job:
-            found.append(_static(job, name, at, report, exporter is not None))
+            found.append(_static(job, name, at, report, exporter is not None, config_file))
         for sd in job.get("file_sd_configs", []):
-            found += [_file_sd(name, config_dir, pattern, at, report) for pattern in sd.get("files", [])]
+            found += [_file_sd(name, config_dir, pattern, at, report, config_file) for pattern in sd.get("files", [])]
         if "kubernetes_sd_configs" in job:
-            found.append(_kubernetes(spec, job, name, config_dir.parent / "verify", at, report))
+            found.append(_kubernetes(spec, job, name, config_dir.parent / "verify", at, report, config_file))
         expected += [dataclasses.replace(t, scrape_url=url, labels=labels) for t in found]
     config["scrape_configs"] = kept
     return expected
 
 
-def _static(job: dict[str, Any], name: str, address: str, report: VerifyReport, dcgm: bool) -> ExpectedTarget:
+def _static(
+    job: dict[str, Any], name: str, address: str, report: VerifyReport, dcgm: bool, config_file: str
+) -> ExpectedTarget:
     original = [t for group in job["static_configs"] for t in group.get("targets", [])]
     for group in job["static_configs"]:
         group["targets"] = [address]
     report.substitute(
-        CONFIG,
+        config_file,
         f"job {name}: static targets {', '.join(original)} -> {address}",
         "those hosts are not here; the run's simulated dcgm-exporter (2 GPUs) stands in for them"
         if dcgm
@@ -112,14 +115,16 @@ def _static(job: dict[str, Any], name: str, address: str, report: VerifyReport, 
     return ExpectedTarget(name, "static", address, None)
 
 
-def _file_sd(name: str, config_dir: Path, pattern: str, address: str, report: VerifyReport) -> ExpectedTarget:
+def _file_sd(
+    name: str, config_dir: Path, pattern: str, address: str, report: VerifyReport, config_file: str
+) -> ExpectedTarget:
     """Write the file `pattern` (relative to prometheus.yml, as Prometheus reads it) matches."""
     path = config_dir / pattern.replace("*", "verify")
     group = {"targets": [address], "labels": {"instance": f"file_sd/{address}"}}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps([group]) if path.suffix == ".json" else yaml.safe_dump([group]))
     report.substitute(
-        CONFIG,
+        config_file,
         f"job {name}: files `{pattern}` -> wrote {path.name} listing {address} (instance file_sd/{address})",
         "the deployment's target files are not generated; the instance label keeps its series apart",
     )
@@ -127,7 +132,7 @@ def _file_sd(name: str, config_dir: Path, pattern: str, address: str, report: Ve
 
 
 def _kubernetes(
-    spec: Spec, job: dict[str, Any], name: str, workdir: Path, address: str, report: VerifyReport
+    spec: Spec, job: dict[str, Any], name: str, workdir: Path, address: str, report: VerifyReport, config_file: str
 ) -> ExpectedTarget:
     sd_configs = job.pop("kubernetes_sd_configs")
     namespaces = [n for sd in sd_configs for n in sd.get("namespaces", {}).get("names", [])]
@@ -154,7 +159,7 @@ def _kubernetes(
     job.setdefault("file_sd_configs", []).append({"files": [str(path)]})
     roles = ", ".join(sorted({str(sd.get("role")) for sd in sd_configs}))
     report.substitute(
-        CONFIG,
+        config_file,
         f"job {name}: kubernetes_sd_configs (role {roles}, namespaces {', '.join(namespaces) or 'all'}) -> "
         f"a file listing pod {namespace}/{pod} at {address} with the labels pod discovery gives "
         f"(annotation prometheus.io/scrape=true, container port `{spec.scrape.k8s_port_name}`, phase Running)",

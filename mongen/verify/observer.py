@@ -18,10 +18,23 @@ PHASE_TIMEOUT = 40.0  # seconds for a compressed alert (window + `for`) to fire 
 
 class Observer:
     def __init__(
-        self, prom_url: str, sink: WebhookSink, report: VerifyReport, alert_names: list[str], am_url: str = ""
+        self,
+        prom_url: str,
+        sink: WebhookSink,
+        report: VerifyReport,
+        alert_names: list[str],
+        am_url: str = "",
+        targets_url: str = "",
+        alerts_url: str = "",
+        targets_view: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
+        """`prom_url` answers queries; `targets_url` and `alerts_url` (default: `prom_url`) list the
+        scrape targets and the alert states, where the engine splits them (vmagent, vmalert);
+        `targets_view` reads another engine's targets answer as Prometheus's."""
         self.prom_url, self.sink, self.report, self.alert_names = prom_url, sink, report, alert_names
         self.am_url = am_url
+        self.targets_url, self.alerts_url = targets_url or prom_url, alerts_url or prom_url
+        self.targets_view = targets_view
 
     def query(self, expr: str) -> list[Any]:
         url = f"{self.prom_url}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
@@ -30,11 +43,12 @@ class Observer:
 
     def targets(self) -> dict[str, Any]:
         """Prometheus's active and dropped targets (`activeTargets`, `droppedTargets`)."""
-        result: dict[str, Any] = get_json(f"{self.prom_url}/api/v1/targets")["data"]
-        return result
+        result: dict[str, Any] = get_json(f"{self.targets_url}/api/v1/targets")["data"]
+        return self.targets_view(result) if self.targets_view else result
 
     def alerts(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = get_json(f"{self.prom_url}/api/v1/alerts")["data"]["alerts"]
+        # vmalert answers `"alerts": null` when none is active.
+        result: list[dict[str, Any]] = get_json(f"{self.alerts_url}/api/v1/alerts")["data"]["alerts"] or []
         return result
 
     def record_states(self, phase: str) -> None:

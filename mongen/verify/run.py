@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mongen import layout
+from mongen.generators import victoriametrics
 from mongen.model import Spec
 from mongen.pipeline import render
 from mongen.rules.ruleset import rule_set
@@ -17,6 +18,13 @@ from mongen.validate import require
 from mongen.verify.checks import check_healthy, check_targets, run_phase
 from mongen.verify.configs import alertmanager_config, prometheus_config
 from mongen.verify.dcgm_exporter import SimulatedDcgmExporter, dcgm_hostname, healthy_share
+from mongen.verify.engines import (
+    Endpoints,
+    EngineName,
+    check_alert_labels,
+    settle_chained_rules,
+    start_victoriametrics,
+)
 from mongen.verify.exposure import check_allowlist, plan_exposure, start_nginx
 from mongen.verify.observer import Observer
 from mongen.verify.phases import plan_phases
@@ -25,6 +33,7 @@ from mongen.verify.report import VerifyReport
 from mongen.verify.service.process import ServiceProcess
 from mongen.verify.testbed import (
     HOST,
+    VerifyError,
     WebhookSink,
     free_port,
     interruptible,
@@ -38,11 +47,22 @@ Mutate = Callable[[Path], None]  # changes the generated tree before the run (te
 
 
 def run_verify(
-    spec: Spec, workdir: Path | None = None, mutate: Mutate | None = None, fault_phases: bool = True
+    spec: Spec,
+    workdir: Path | None = None,
+    mutate: Mutate | None = None,
+    fault_phases: bool = True,
+    engine: EngineName = "prometheus",
 ) -> VerifyReport:
     """Generate, start everything on 127.0.0.1, drive the phases, stop everything.
-    `fault_phases=False` stops after the healthy phase (tests that only need it)."""
-    prometheus, alertmanager = require("prometheus"), require("prometheus-alertmanager")
+    `fault_phases=False` stops after the healthy phase (tests that only need it). `engine`: what
+    scrapes and evaluates the rules (verify/engines.py); the phases and expectations are the same."""
+    if engine == "victoriametrics" and victoriametrics.ENGINE not in spec.engines:
+        raise VerifyError(
+            "the spec generates no VictoriaMetrics files: add `victoriametrics` to its `engines` "
+            "(e.g. `engines: [prometheus, victoriametrics]`) to verify on that engine"
+        )
+    prometheus = require("prometheus") if engine == "prometheus" else ""
+    alertmanager = require("prometheus-alertmanager")
     nginx = require("nginx") if spec.exposure.nginx else None
     report = VerifyReport()
     started = time.monotonic()
@@ -58,12 +78,12 @@ def run_verify(
         sink = WebhookSink()
         stack.callback(sink.close)
         gpus = _simulated_dcgm_exporter(spec, stack)
-        prom_config, targets = prometheus_config(
-            spec, root, exposure.scrape_address, am_port, report, gpus.address if gpus else None
-        )
-        report.substitute(
-            "deployment", "Prometheus --rules.alert.resend-delay 1m -> 1s", "time compression: alerts reach a phase"
-        )
+        dcgm_address = gpus.address if gpus else None
+        if engine == "prometheus":
+            prom_config, targets = prometheus_config(spec, root, exposure.scrape_address, am_port, report, dcgm_address)
+            report.substitute(
+                "deployment", "Prometheus --rules.alert.resend-delay 1m -> 1s", "time compression: alerts reach a phase"
+            )
         simulation = work / "simulation.json"
         simulation.write_text(simulation_plan(spec).to_json())
         service = ServiceProcess(
@@ -78,21 +98,40 @@ def run_verify(
         service.server.wait_ready()
         if nginx is not None:
             start_nginx(stack, nginx, exposure, work).wait_ready()
-        servers = [
-            start_alertmanager(stack, alertmanager, alertmanager_config(root, sink.url, report), work, am_port),
-            start_prometheus(stack, prometheus, prom_config, work, prom_port),
-        ]
+        servers = [start_alertmanager(stack, alertmanager, alertmanager_config(root, sink.url, report), work, am_port)]
+        if engine == "prometheus":
+            servers.append(start_prometheus(stack, prometheus, prom_config, work, prom_port))
+            prom_url = f"http://{HOST}:{prom_port}"
+            endpoints = Endpoints(prom_url, prom_url, prom_url)
+        else:
+            endpoints, targets, started_vm = start_victoriametrics(
+                stack, spec, root, exposure.scrape_address, am_port, report, dcgm_address
+            )
+            servers += started_vm
         for server in servers:
             server.wait_ready()
-        observer = Observer(f"http://{HOST}:{prom_port}", sink, report, _alert_names(spec), f"http://{HOST}:{am_port}")
+        observer = Observer(
+            endpoints.query_url,
+            sink,
+            report,
+            _alert_names(spec),
+            f"http://{HOST}:{am_port}",
+            endpoints.targets_url,
+            endpoints.alerts_url,
+            endpoints.targets_view,
+        )
         check_allowlist(spec, exposure, report)
         stack.enter_context(Traffic(service.api_url))
         check_targets(observer, targets)
+        if engine == "victoriametrics":
+            settle_chained_rules(spec, observer)
         check_healthy(spec, root, observer)
         if fault_phases:
             plan = plan_phases(spec)
             for phase in plan.phases:
                 run_phase(spec, phase, service, observer, gpus)
+            if engine == "victoriametrics":
+                check_alert_labels(observer)
             report.conclude([a.name for a in spec.alerts], dict(plan.undriven))
     report.seconds = time.monotonic() - started
     return report
