@@ -23,7 +23,9 @@ SERVICE = "llm-textgen"
 
 @pytest.fixture(scope="module")
 def llm_files() -> dict[str, str]:
-    return render(load_spec(LLM))
+    """The llm showcase generated for Thanos and Mimir (its spec names VictoriaMetrics, to share an
+    ops tree with the default spec)."""
+    return render(replace(load_spec(LLM), engines=("prometheus", "thanos", "mimir")))
 
 
 def test_the_schema_lists_every_engine() -> None:
@@ -39,7 +41,7 @@ def test_the_default_is_prometheus_alone() -> None:
 
 
 def test_thanos_adds_cluster_and_replica_external_labels() -> None:
-    spec = load_spec(LLM)
+    spec = replace(load_spec(LLM), engines=("prometheus", "thanos"))
     labels = prometheus_config.config(spec)["global"]["external_labels"]
     assert labels == {"cluster": "${CLUSTER}", "replica": "${REPLICA}"}
     assert "external_labels" not in prometheus_config.config(replace(spec, engines=("prometheus",)))["global"]
