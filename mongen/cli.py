@@ -371,7 +371,7 @@ def verify(
             report = run_verify(model)
     except VerifyError as exc:
         raise _fail(f"the test bed did not start: {exc}", 1) from None
-    typer.echo(report.to_json() if fmt is Format.json else report.to_text())
+    typer.echo(report.to_json() if fmt is Format.json else report.to_text(verbose))
     if not report.passed:
         raise typer.Exit(1)
 

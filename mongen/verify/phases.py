@@ -20,11 +20,14 @@ from mongen.rules.alert_kinds.base import CannotDrive, FrameBufferFull, GaugeLev
 from mongen.rules.alert_kinds.base import Fault as KindFault
 from mongen.rules.alert_kinds.base import ServerErrors as ServerErrorsWanted
 from mongen.rules.alert_kinds.base import SlowRequests as SlowRequestsWanted
+from mongen.rules.naming import slo_alert_name
 from mongen.verify.dcgm_exporter import FAULTED_GPU, FrameBufferShare, full_share
+from mongen.verify.delivery import routing_of
 from mongen.verify.profile import faulted_level, slow_factor
 from mongen.verify.service import faults as service
 from mongen.verify.service.faults import Fault as ServiceFault
 from mongen.verify.service.faults import LabelMatch
+from mongen.verify.slo_phases import concerns, slo_alert_names, slo_burn
 
 # What a phase injects: a fault of the simulated service, or of the simulated dcgm-exporter.
 Fault = ServiceFault | FrameBufferShare
@@ -49,12 +52,20 @@ class Phase:
     fault: Fault
     fires: tuple[ExpectedAlert, ...]
     quiet: tuple[str, ...]  # alert names that must not be firing once `fires` has been delivered
+    # Alerts the fault may also fire without being required to (it burns an SLO's budget, or is
+    # another alert's fault too): firing, they are expected, and must reach their receivers.
+    allowed: tuple[str, ...] = ()
+    # False for an SLO phase: its burn-rate alerts resolve only as their windows clear, and the
+    # next phase accounts for them as carried over instead of waiting.
+    wait_resolved: bool = True
 
 
 @dataclass(frozen=True)
 class PhasePlan:
     phases: tuple[Phase, ...]
     undriven: tuple[tuple[str, str], ...]  # (alert, why verify cannot make it fire)
+    # Undriven SLO alerts the spec does not mark as not drivable: they fail the run.
+    unexcused: tuple[str, ...] = ()
 
 
 def plan_phases(spec: Spec) -> PhasePlan:
@@ -81,11 +92,86 @@ def plan_phases(spec: Spec) -> PhasePlan:
             fault,
             tuple(ExpectedAlert(a.name, a.severity, labels) for a, labels in alerts),
             _quiet(spec, wanted, [a.name for a, _ in alerts]),
+            _allowed(spec, wanted, fault, [a.name for a, _ in alerts]),
         )
         for fault, alerts in grouped.items()
     ]
+    slo_phases, slo_undriven, unexcused = _slo_phases(spec, wanted, names.values())
     phases.sort(key=lambda p: isinstance(p.fault, service.Outage))
-    return PhasePlan(tuple(phases), tuple(undriven))
+    outage = [p for p in phases if isinstance(p.fault, service.Outage)]
+    ordered = [p for p in phases if p not in outage] + slo_phases + outage
+    return PhasePlan(tuple(ordered), (*undriven, *slo_undriven), unexcused)
+
+
+def _allowed(spec: Spec, wanted: dict[str, KindFault], fault: Fault, firing: list[str]) -> tuple[str, ...]:
+    """The alerts this phase's fault may fire besides its own: those of the SLOs it burns, and the
+    guarded alerts whose own fault it concerns (server errors concern every error alert)."""
+    out = [name for slo in spec.slos if concerns(slo, fault) for name in slo_alert_names(spec, slo)]
+    own = [wanted[name] for name in firing]
+    for alert in spec.alerts:
+        other = wanted.get(alert.name)
+        if alert.name in firing or other is None:
+            continue
+        if any(_concerns(f, other) for f in own) or _burn_concerns(fault, other):
+            out.append(alert.name)
+    return tuple(sorted(set(out)))
+
+
+def _burn_concerns(fault: Fault, other: KindFault) -> bool:
+    """Whether an SLO phase's fault (any request may fail, or be slow) is also `other`'s fault."""
+    if isinstance(fault, service.ServerErrors):
+        return isinstance(other, ServerErrorsWanted)
+    return (
+        isinstance(fault, service.LatencyShift)
+        and isinstance(other, SlowRequestsWanted)
+        and (other.metric == fault.metric)
+    )
+
+
+def _guarded_besides(spec: Spec, wanted: dict[str, KindFault], allowed: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(
+        sorted(a.name for a in spec.alerts if BY_NAME[a.kind].guarded and a.name in wanted and a.name not in allowed)
+    )
+
+
+def _slo_phases(
+    spec: Spec, wanted: dict[str, KindFault], taken: Iterable[str]
+) -> tuple[list[Phase], list[tuple[str, str]], tuple[str, ...]]:
+    """Per SLO, a fast-burn phase for its page and a slow-burn phase for its ticket; the alerts
+    of an SLO verify cannot burn, with the reason (failing the run unless the spec says so)."""
+    routed = routing_of(spec)
+    phases: list[Phase] = []
+    undriven: list[tuple[str, str]] = []
+    unexcused: list[str] = []
+    used = list(taken)
+    for slo in spec.slos:
+        burn = slo_burn(spec, slo)
+        names = {t.tier: slo_alert_name(spec, slo, t.tier) for t in slo.enabled_tiers}
+        if burn.fast is None or burn.slow is None:
+            undriven += [(name, f"SLO `{slo.name}`: {burn.why_not}") for name in names.values()]
+            unexcused += [] if not slo.drivable else list(names.values())
+            continue
+        page, ticket = names.get("page"), names.get("ticket")
+        if page is not None:
+            name = _unique(f"{slo.name}-fast-burn", used)
+            used.append(name)
+            fires = (ExpectedAlert(page, routed[page].severity),)
+            allowed = tuple(n for n in _allowed(spec, wanted, burn.fast, []) if n != page)
+            quiet = _guarded_besides(spec, wanted, allowed)
+            phases.append(Phase(name, burn.fast, fires, quiet, allowed, wait_resolved=False))
+        if ticket is not None:
+            name = _unique(f"{slo.name}-slow-burn", used)
+            used.append(name)
+            fires = (ExpectedAlert(ticket, routed[ticket].severity),)
+            quiet = (*((page,) if page else ()), *_guarded_besides(spec, wanted, ()))
+            # Other SLOs the slow burn also counts against (one error feeds every ratio SLO).
+            others = tuple(
+                n
+                for n in _allowed(spec, wanted, burn.slow, [])
+                if n not in names.values() and routed[n].slo is not None
+            )
+            phases.append(Phase(name, burn.slow, fires, quiet, others, wait_resolved=False))
+    return phases, undriven, tuple(unexcused)
 
 
 def _on_a_served_metric(spec: Spec, fault: KindFault | CannotDrive) -> KindFault | CannotDrive:
