@@ -13,8 +13,8 @@ import yaml
 from mongen.pipeline import render
 from mongen.spec.build import load_spec
 from mongen.verify import run_verify
-from mongen.verify.report import Expectation, Substitution, VerifyReport
 from mongen.verify.checks import dashboard_queries
+from mongen.verify.report import Expectation, Substitution, VerifyReport
 from mongen.verify.timescale import compress_duration, compress_expr
 from mongen.writer import write_tree
 from tests.conftest import ROOT, need

@@ -149,7 +149,7 @@ class VerifyReport:
             for e in mine:
                 groups.setdefault(e.group or "checks", []).append(e)
             parts = []
-            order = list(_GROUP_WORDS) + ["unexpected"]
+            order = [*_GROUP_WORDS, "unexpected"]
             for group, items in sorted(groups.items(), key=lambda g: order.index(g[0]) if g[0] in order else -1):
                 ok = sum(e.ok for e in items)
                 parts.append(_group_text(group, ok, len(items)))
