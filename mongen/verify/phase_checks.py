@@ -152,8 +152,8 @@ def _deliveries(run: PhaseRun, phase: Phase, firing: set[str], mark: int) -> Non
             held = observer.wait_for(functools.partial(observer.inhibited, name), DELIVERY_TIMEOUT)
             report.expect(phase.name, name, f"held back by {source} (inhibited)", held, group="delivery")
             role = "inhibited"
-        expected = [] if source else sorted(routed.receivers)
-        report.deliveries.append(DeliveryRow(phase.name, name, role, expected, sorted(got)))
+        wanted_here = [] if source else sorted(routed.receivers)
+        report.deliveries.append(DeliveryRow(phase.name, name, role, wanted_here, sorted(got)))
         stray = got - set(routed.receivers)
         if stray:
             report.expect(
