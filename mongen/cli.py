@@ -367,7 +367,7 @@ def verify(
     console = _console(ctx, quiet, verbose)
     model = load_spec(_project_spec(spec))
     try:
-        with console.step("verifying on real Prometheus and Alertmanager (about a minute)"):
+        with console.step("verifying on real Prometheus and Alertmanager (a few minutes)"):
             report = run_verify(model)
     except VerifyError as exc:
         raise _fail(f"the test bed did not start: {exc}", 1) from None
