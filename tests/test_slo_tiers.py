@@ -119,3 +119,12 @@ def test_the_slo_inhibition_requires_the_labels_it_compares(default_spec: Spec) 
     assert rule.equal == ("service", "slo")
     assert rule.source == ('slo_tier="page"', 'service=~".+"', 'slo=~".+"')
     assert rule.target == ('slo_tier="ticket"', 'service=~".+"', 'slo=~".+"')
+
+
+def test_the_dashboard_names_only_the_burn_rate_alerts_that_exist() -> None:
+    import json
+
+    spec = _spec({}, "    alerts:\n      ticket: {disable: true}\n")
+    board = json.loads(render(spec)[layout.dashboard(spec.service)])
+    panel = next(p for p in board["panels"] if p.get("title") == "SLO availability: burn rate")
+    assert panel["description"] == "Pages: EmotivoiceAvailabilityErrorBudgetBurnPage."
