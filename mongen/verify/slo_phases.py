@@ -92,7 +92,11 @@ def slo_burn(spec: Spec, slo: Slo) -> SloBurn:
 
 def concerns(slo: Slo, fault: object) -> bool:
     """Whether a fault burns `slo`'s budget (its alerts may fire with it): server errors burn a
-    ratio SLO, a latency shift on its histogram a latency SLO."""
+    ratio SLO, a latency shift on its histogram a latency SLO. An outage concerns every SLO: as
+    the replica's series go stale, each window's ratio is read off its last few samples (one slow
+    request among them is a burst), while the long windows still hold an earlier phase's burn."""
+    if isinstance(fault, service.Outage):
+        return True
     if slo.kind == "ratio":
         return isinstance(fault, service.ServerErrors)
     return isinstance(fault, service.LatencyShift) and fault.metric == slo.metric
