@@ -65,6 +65,11 @@ def run_phase(run: PhaseRun, phase: Phase, service: ServiceProcess, gpus: Simula
     observer.record_states(phase.name)
     _account(run, phase, firing)
     _deliveries(run, phase, firing, mark)
+    for expected in phase.fires:  # checked once delivery is done, so a leak to other values has had time to show
+        if expected.labels:
+            labels = dict(expected.labels)
+            others = observer.active_elsewhere(expected.name, labels)
+            report.expect(phase.name, expected.name, f"fires for {labels} only", not others, "; ".join(others), "fires")
     for name in phase.quiet:
         if name not in carried_quiet:
             report.expect(phase.name, name, "stays quiet", not observer.firing(name), group="quiet")
