@@ -103,7 +103,7 @@ def _report() -> VerifyReport:
     report.expect("healthy", "all alerts", "none firing", True, group="unexpected")
     report.expect("angry-errors", "A", "fires", True, group="fires")
     report.expect("angry-errors", "A", "reaches x via the page route", True, group="delivery")
-    report.expect("angry-errors", "B", "carried over from slow", True, group="carried")
+    report.expect("angry-errors", "B", "fires only when expected", True, "carried over from slow", group="carried")
     report.expect("angry-errors", "C", "fires only when expected", False, "fires unexpectedly", group="unexpected")
     report.deliveries.append(DeliveryRow("angry-errors", "A", "required", ["x"], ["x"]))
     return report

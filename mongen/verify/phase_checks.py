@@ -93,22 +93,18 @@ def _fires(phase: Phase, expected: ExpectedAlert, observer: Observer) -> None:
 
 
 def _account(run: PhaseRun, phase: Phase, firing: set[str]) -> None:
-    """Every alert firing is this phase's, one its fault may fire, or carried over."""
+    """Every alert firing is this phase's, one its fault may fire, or carried over (firing when
+    the phase began, and said so); any other fails."""
     own = {e.name for e in phase.fires} | set(phase.allowed)
     for name in sorted(firing - own):
-        if name in run.firing:
-            run.observer.report.expect(
-                phase.name, name, f"carried over from {run.previous}", True, "fired before this phase", group="carried"
-            )
-        else:
-            run.observer.report.expect(
-                phase.name,
-                name,
-                "fires only when expected",
-                False,
-                "fires unexpectedly: not this phase's fault, and not firing when the phase began",
-                group="unexpected",
-            )
+        carried = name in run.firing
+        detail = (
+            f"carried over from {run.previous}"
+            if carried
+            else "fires unexpectedly: not this phase's fault, and not firing when the phase began"
+        )
+        group = "carried" if carried else "unexpected"
+        run.observer.report.expect(phase.name, name, "fires only when expected", carried, detail, group=group)
 
 
 def _deliveries(run: PhaseRun, phase: Phase, firing: set[str], mark: int) -> None:
