@@ -78,9 +78,10 @@ def test_phases_of_the_default_spec() -> None:
         ("EmotivoiceAvailabilityErrorBudgetBurnPage", "EmotivoiceAvailabilityErrorBudgetBurnTicket"),
     )
     fast, slow = plan.phases[4], plan.phases[5]
-    assert fast.fires == (ExpectedAlert("EmotivoiceAvailabilityErrorBudgetBurnPage", "page"),)
+    quick, slow_pair = (("long_window", "1h"), ("short_window", "5m")), (("long_window", "3d"), ("short_window", "6h"))
+    assert fast.fires == (ExpectedAlert("EmotivoiceAvailabilityErrorBudgetBurnPage", "page", window=quick),)
     assert fast.allowed == ("EmotivoiceAvailabilityErrorBudgetBurnTicket", "EmotivoiceEmotionErrorRatioHigh")
-    assert slow.fires == (ExpectedAlert("EmotivoiceAvailabilityErrorBudgetBurnTicket", "ticket"),)
+    assert slow.fires == (ExpectedAlert("EmotivoiceAvailabilityErrorBudgetBurnTicket", "ticket", window=slow_pair),)
     assert slow.quiet[0] == "EmotivoiceAvailabilityErrorBudgetBurnPage" and not slow.wait_resolved
     # The metrics vanish with the replica: target_down and absent share the outage.
     assert outage.fires == (

@@ -90,6 +90,11 @@ def _fires(phase: Phase, expected: ExpectedAlert, observer: Observer) -> None:
     fired = observer.wait_for(functools.partial(observer.firing, expected.name, labels))
     check = f"fires{' with ' + str(labels) if labels else ''}"
     observer.report.expect(phase.name, expected.name, check, fired, group="fires")
+    if expected.window:
+        pair = dict(expected.window)
+        over = observer.wait_for(functools.partial(observer.firing, expected.name, pair))
+        text = "/".join(pair.values())
+        observer.report.expect(phase.name, expected.name, f"fires over its {text} window pair", over, group="fires")
 
 
 def _account(run: PhaseRun, phase: Phase, firing: set[str]) -> None:

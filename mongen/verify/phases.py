@@ -14,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mongen.model import Alert, Spec
+from mongen.model import Alert, Slo, Spec
 from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.alert_kinds.base import CannotDrive, FrameBufferFull, GaugeLevel, SeriesGone, TargetGone
 from mongen.rules.alert_kinds.base import Fault as KindFault
 from mongen.rules.alert_kinds.base import ServerErrors as ServerErrorsWanted
 from mongen.rules.alert_kinds.base import SlowRequests as SlowRequestsWanted
 from mongen.rules.naming import slo_alert_name
+from mongen.rules.slo import window_labels
 from mongen.verify.dcgm_exporter import FAULTED_GPU, FrameBufferShare, full_share
 from mongen.verify.delivery import routing_of
 from mongen.verify.profile import faulted_level, slow_factor
@@ -42,6 +43,9 @@ class ExpectedAlert:
     name: str
     severity: str
     labels: LabelMatch = ()
+    # An SLO alert's window pair that must be among those firing ({long_window, short_window}):
+    # the pair its phase's burn rate is meant for.
+    window: LabelMatch = ()
 
 
 @dataclass(frozen=True)
@@ -155,14 +159,14 @@ def _slo_phases(
         if page is not None:
             name = _unique(f"{slo.name}-fast-burn", used)
             used.append(name)
-            fires = (ExpectedAlert(page, routed[page].severity),)
+            fires = (ExpectedAlert(page, routed[page].severity, window=_pair(slo, "page", "quick")),)
             allowed = tuple(n for n in _allowed(spec, wanted, burn.fast, []) if n != page)
             quiet = _guarded_besides(spec, wanted, allowed)
             phases.append(Phase(name, burn.fast, fires, quiet, allowed, wait_resolved=False))
         if ticket is not None:
             name = _unique(f"{slo.name}-slow-burn", used)
             used.append(name)
-            fires = (ExpectedAlert(ticket, routed[ticket].severity),)
+            fires = (ExpectedAlert(ticket, routed[ticket].severity, window=_pair(slo, "ticket", "slow")),)
             quiet = (*((page,) if page else ()), *_guarded_besides(spec, wanted, ()))
             # Other SLOs the slow burn also counts against (one error feeds every ratio SLO).
             others = tuple(
@@ -226,6 +230,15 @@ def _on_the_service(spec: Spec, alert: Alert, wanted: KindFault) -> tuple[str, F
         fault = FrameBufferShare(FAULTED_GPU, full_share(wanted.threshold))
         return f"gpu{FAULTED_GPU}-frame-buffer-full", fault, (("gpu", FAULTED_GPU),)
     return "target-down", service.Outage(), ()
+
+
+def _pair(slo: Slo, severity: str, speed: str) -> LabelMatch:
+    """The window pair of `slo`'s `severity` alert at `speed`: the fast burn must fire the quick
+    page pair (1h/5m); a slow burn is what the slow ticket pair (3d/6h, 1x) exists for. The other
+    pair of a tier may fire too, as the compressed windows allow (a 6h window is 6 minutes of
+    the run, and holds whatever the run burnt in them)."""
+    window = next(w for w in slo.windows if w.severity == severity and w.speed == speed)
+    return tuple(window_labels(window))
 
 
 def _unique(name: str, taken: Iterable[str]) -> str:
