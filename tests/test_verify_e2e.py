@@ -73,6 +73,8 @@ def test_verify_passes_on_the_default_spec(tmp_path: Path) -> None:
         page, ticket = f"Emotivoice{slo}ErrorBudgetBurnPage", f"Emotivoice{slo}ErrorBudgetBurnTicket"
         fast, slow = f"{slo.lower()}-fast-burn", f"{slo.lower()}-slow-burn"
         assert (fast, page, "fires") in passed
+        assert (fast, page, "fires over its 1h/5m window pair") in passed
+        assert (slow, ticket, "fires over its 3d/6h window pair") in passed
         assert (fast, page, "reaches oncall-dingtalk, oncall-wecom via the page route") in passed
         assert (slow, ticket, "fires") in passed
         assert (slow, ticket, "reaches sre-email via the ticket route") in passed
