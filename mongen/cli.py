@@ -386,11 +386,11 @@ def verify(
         )
     servers = "Prometheus" if engine is VerifyEngine.prometheus else "vmagent, victoria-metrics, vmalert"
     try:
-        with console.step(f"verifying on real {servers} and Alertmanager (about a minute)"):
+        with console.step(f"verifying on real {servers} and Alertmanager (a few minutes)"):
             report = run_verify(model, engine=engine.value)
     except VerifyError as exc:
         raise _fail(f"the test bed did not start: {exc}", 1) from None
-    typer.echo(report.to_json() if fmt is Format.json else report.to_text())
+    typer.echo(report.to_json() if fmt is Format.json else report.to_text(verbose))
     if not report.passed:
         raise typer.Exit(1)
 

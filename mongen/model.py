@@ -139,6 +139,18 @@ class Metric:
 
 
 @dataclass(frozen=True)
+class SloTier:
+    """An SLO's page or ticket alert as the spec shapes it (`slos[].alerts.page`): the severity it
+    is routed by (the tier's name unless set), extra labels and annotations, or turned off."""
+
+    tier: BurnSeverity
+    severity: str
+    labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class SloWindow:
     """One multi-window multi-burn-rate alert condition (SRE workbook, ch. 5)."""
 
@@ -181,6 +193,15 @@ class Slo:
     errors: tuple[Matcher, ...] = ()
     total: tuple[Matcher, ...] = ()
     threshold: float | None = None
+    tiers: tuple[SloTier, ...] = ()  # as the spec sets them; `tier()` gives the default for the others
+    drivable: bool = True  # False: the spec says verify cannot burn this SLO's budget (`verify: false`)
+
+    def tier(self, name: BurnSeverity) -> SloTier:
+        return next((t for t in self.tiers if t.tier == name), SloTier(name, name))
+
+    @property
+    def enabled_tiers(self) -> tuple[SloTier, ...]:
+        return tuple(t for t in (self.tier("page"), self.tier("ticket")) if t.enabled)
 
     @property
     def error_budget(self) -> float:
@@ -219,6 +240,7 @@ class Alert:
     comparison: Literal["above", "below"] = "above"  # gauge_threshold: which side of `threshold` fires
     expr: str | None = None  # expr: raw PromQL, checked against the spec (mongen.loading)
     summary: str = ""  # expr: the summary annotation (literal text)
+    inhibits: tuple[str, ...] = ()  # alerts (by name) this one silences while it fires
 
 
 @dataclass(frozen=True)

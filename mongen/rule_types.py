@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mongen.annotations import Annotation, expected_text, go_template
+from mongen.annotations import Annotation, escape_text, expected_text, go_template
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class AlertRule:
     dashboard_url: str | None = None
     # What the on-call engineer checks first; the alert's runbook lists them.
     first_checks: tuple[str, ...] = ()
+    # Literal annotations the spec adds (an SLO tier's `annotations`), after the generated ones.
+    extra_annotations: tuple[tuple[str, str], ...] = ()
 
     def _links(self) -> dict[str, str]:
         links = {"runbook_url": self.runbook_url}
@@ -43,12 +45,29 @@ class AlertRule:
             links["dashboard_url"] = self.dashboard_url
         return links
 
+    @property
+    def carried_labels(self) -> frozenset[str]:
+        """The labels every alert of this rule carries, besides its name and severity (which
+        tell alerts apart rather than relate them)."""
+        return (frozenset(self.output_labels) | {k for k, _ in self.labels}) - {"alertname", "severity"}
+
+    def _extra(self, expected: bool) -> dict[str, str]:
+        """The spec's literal annotations: escaped for Go's template engine in the rule, as they
+        read once rendered in the promtool expectations."""
+        return {k: v if expected else escape_text(v) for k, v in self.extra_annotations}
+
     def annotations(self) -> dict[str, str]:
-        return {"summary": go_template(self.summary), "description": go_template(self.description), **self._links()}
+        return {
+            "summary": go_template(self.summary),
+            "description": go_template(self.description),
+            **self._links(),
+            **self._extra(False),
+        }
 
     def expected_annotations(self, labels: dict[str, str], value: float) -> dict[str, str]:
         return {
             "summary": expected_text(self.summary, labels, value),
             "description": expected_text(self.description, labels, value),
             **self._links(),
+            **self._extra(True),
         }

@@ -14,6 +14,7 @@ from mongen.loading import load_spec
 from mongen.pipeline import render
 from mongen.verify import run_verify
 from mongen.verify.checks import dashboard_queries
+from mongen.verify.report import Expectation, Substitution, VerifyReport
 from mongen.verify.timescale import compress_duration, compress_expr
 from mongen.writer import write_tree
 from tests.conftest import ROOT, need
@@ -47,12 +48,12 @@ def test_verify_passes_on_the_default_spec(tmp_path: Path) -> None:
         env=_own_tmpdir(tmp_path),
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=480,
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     report = json.loads(proc.stdout)
-    assert report["passed"] is True and report["seconds"] < 180
+    assert report["passed"] is True and report["seconds"] < 400
     states = report["alert_states"]
     assert states["EmotivoiceEmotionErrorRatioHigh"] == {
         "healthy": "inactive",
@@ -60,8 +61,34 @@ def test_verify_passes_on_the_default_spec(tmp_path: Path) -> None:
         "angry-errors": "firing",
         "gpu_memory_usage_bytes-high": "inactive",
         "gpu1-frame-buffer-full": "inactive",
+        "availability-fast-burn": states["EmotivoiceEmotionErrorRatioHigh"]["availability-fast-burn"],  # may fire
+        "availability-slow-burn": "inactive",
+        "latency-fast-burn": "inactive",
+        "latency-slow-burn": "inactive",
         "target-down": "inactive",
     }
+    # Every SLO alert is driven per tier: it fires in its own burn phase and reaches its receivers.
+    passed = {(e["phase"], e["subject"], e["check"]) for e in report["expectations"] if e["ok"]}
+    for slo in ("Availability", "Latency"):
+        page, ticket = f"Emotivoice{slo}ErrorBudgetBurnPage", f"Emotivoice{slo}ErrorBudgetBurnTicket"
+        fast, slow = f"{slo.lower()}-fast-burn", f"{slo.lower()}-slow-burn"
+        assert (fast, page, "fires") in passed
+        assert (fast, page, "fires over its 1h/5m window pair") in passed
+        assert (slow, ticket, "fires over its 3d/6h window pair") in passed
+        assert (fast, page, "reaches oncall-dingtalk, oncall-wecom via the page route") in passed
+        assert (slow, ticket, "fires") in passed
+        assert (slow, ticket, "reaches sre-email via the ticket route") in passed
+        assert (slow, page, f"goes quiet (carried over from {fast})") in passed
+        assert states[page][slow] == "inactive"
+    matrix = {(d["phase"], d["alert"]): d for d in report["delivery_matrix"]}
+    assert matrix[("target-down", "EmotivoiceMetricsAbsent")]["observed"] == ["sre-email"]
+    # The text report a person reads: a line per phase, under ~40 lines on the default spec.
+    text = VerifyReport(
+        substitutions=[Substitution(**s) for s in report["substitutions"]],
+        expectations=[Expectation(**e) for e in report["expectations"]],
+        seconds=report["seconds"],
+    ).to_text()
+    assert len(text.splitlines()) <= 40, text
     # Every alert of the spec fired, each in the phase of its own fault.
     assert {a: report["fired_in"][a] for a in _spec_alerts("specs/emotivoice.yaml")} == {
         "EmotivoiceP95LatencyHigh": "slow",
@@ -126,11 +153,16 @@ def test_verify_passes_on_a_second_spec() -> None:
         need(tool)
     report = run_verify(load_spec("specs/multi-slo.yaml"))
     assert report.passed, report.to_text()[-4000:]
-    assert report.alert_states["AsrGatewayErrorRatioHigh"] == {
+    states = report.alert_states["AsrGatewayErrorRatioHigh"]
+    assert {p: s for p, s in states.items() if "burn" not in p} == {
         "healthy": "inactive",
         "slow": "inactive",
         "transcribe-errors": "firing",
         "target-down": "inactive",
+    }
+    # The SLO phases drive each SLO's page (fast burn) and ticket (slow burn).
+    assert {p for p in states if "burn" in p} == {
+        f"{slo}-{speed}-burn" for slo in ("availability", "availability_weekly", "latency") for speed in ("fast", "slow")
     }
     assert {a: report.fired_in[a] for a in _spec_alerts("specs/multi-slo.yaml")} == {
         "AsrGatewayP99LatencyHigh": "slow",

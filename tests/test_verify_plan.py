@@ -15,6 +15,7 @@ from mongen.model import Spec
 from mongen.pipeline import render
 from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.alert_kinds.base import AlertKind, CannotDrive, GaugeLevel, SlowRequests
+from mongen.rules.ruleset import rule_set
 from mongen.verify.dcgm_exporter import FrameBufferShare
 from mongen.verify.phases import ExpectedAlert, Phase, plan_phases
 from mongen.verify.profile import faulted_level, gauge_level, histogram_level, simulation_plan, slow_factor
@@ -35,7 +36,8 @@ def test_every_alert_gets_a_firing_phase_or_a_reason(spec_path: str) -> None:
     plan = plan_phases(spec)
     fired = [e.name for p in plan.phases for e in p.fires]
     undriven = dict(plan.undriven)
-    assert sorted(fired + list(undriven)) == sorted(a.name for a in spec.alerts)
+    # Every generated alert: the spec's and each SLO's page and ticket.
+    assert sorted(fired + list(undriven)) == sorted({r.name for r in rule_set(spec).all_alerts})
     assert len(fired) == len(set(fired)), "an alert is driven in one phase"
     assert all(why.strip() for why in undriven.values())
     assert len({p.name for p in plan.phases}) == len(plan.phases)
@@ -52,11 +54,18 @@ def test_the_showcase_specs_drive_every_alert(spec_path: str) -> None:
 def test_phases_of_the_default_spec() -> None:
     spec = load_spec("specs/emotivoice.yaml")
     plan = plan_phases(spec)
+    duration = "emoti_voice_tts_request_duration_seconds"
     assert [(p.name, p.fault) for p in plan.phases] == [
-        ("slow", service_faults.LatencyShift("emoti_voice_tts_request_duration_seconds", 15.0)),
+        ("slow", service_faults.LatencyShift(duration, 15.0)),
         ("angry-errors", ServerErrors((("emotion", "angry"),), 0.65)),
         ("gpu_memory_usage_bytes-high", service_faults.GaugeLevel("emoti_voice_gpu_memory_usage_bytes", 44e9)),
         ("gpu1-frame-buffer-full", FrameBufferShare("1", 0.975)),
+        # Half the requests fail: far above 14.4x the 0.1% budget; then 1.5x it, under every page factor.
+        ("availability-fast-burn", ServerErrors((), 0.5)),
+        ("availability-slow-burn", ServerErrors((), 0.0015)),
+        # Half (then 1.5% of) the requests land twice the SLO's 10 s above it.
+        ("latency-fast-burn", service_faults.LatencyShift(duration, 33.333, 0.5)),
+        ("latency-slow-burn", service_faults.LatencyShift(duration, 33.333, 0.015)),
         ("target-down", Outage()),
     ]
     errors, outage = plan.phases[1], plan.phases[-1]
@@ -65,7 +74,15 @@ def test_phases_of_the_default_spec() -> None:
         ServerErrors((("emotion", "angry"),), 0.65),
         (ExpectedAlert("EmotivoiceEmotionErrorRatioHigh", "page", (("emotion", "angry"),)),),
         ("EmotivoiceGpuFrameBufferFull", "EmotivoiceGpuMemoryHigh", "EmotivoiceP95LatencyHigh", "EmotivoiceTargetDown"),
+        # The errors burn the availability SLO's budget: its alerts may fire too.
+        ("EmotivoiceAvailabilityErrorBudgetBurnPage", "EmotivoiceAvailabilityErrorBudgetBurnTicket"),
     )
+    fast, slow = plan.phases[4], plan.phases[5]
+    quick, slow_pair = (("long_window", "1h"), ("short_window", "5m")), (("long_window", "3d"), ("short_window", "6h"))
+    assert fast.fires == (ExpectedAlert("EmotivoiceAvailabilityErrorBudgetBurnPage", "page", window=quick),)
+    assert fast.allowed == ("EmotivoiceAvailabilityErrorBudgetBurnTicket", "EmotivoiceEmotionErrorRatioHigh")
+    assert slow.fires == (ExpectedAlert("EmotivoiceAvailabilityErrorBudgetBurnTicket", "ticket", window=slow_pair),)
+    assert slow.quiet[0] == "EmotivoiceAvailabilityErrorBudgetBurnPage" and not slow.wait_resolved
     # The metrics vanish with the replica: target_down and absent share the outage.
     assert outage.fires == (
         ExpectedAlert("EmotivoiceTargetDown", "page"),
@@ -79,7 +96,7 @@ def test_error_phase_targets_the_value_the_alerts_where_accepts() -> None:
     assert errors.name == "transcribe-errors"
     assert errors.fault == ServerErrors((("route", "/transcribe"),), 0.525)
     assert errors.fires == (ExpectedAlert("AsrGatewayErrorRatioHigh", "ticket", (("route", "/transcribe"),)),)
-    assert [p.name for p in phases] == ["slow", "transcribe-errors", "target-down"]
+    assert [p.name for p in phases if "burn" not in p.name] == ["slow", "transcribe-errors", "target-down"]
 
 
 def _with_fault(monkeypatch: pytest.MonkeyPatch, kind: str, fault: object) -> None:
@@ -98,7 +115,7 @@ def test_an_alert_verify_cannot_drive_is_reported_with_its_reason(monkeypatch: p
     }
     report.conclude(["EmotivoiceGpuMemoryHigh", "A"], dict(plan.undriven))
     assert report.passed and report.fired_in == {"EmotivoiceGpuMemoryHigh": None, "A": "x"}
-    assert "EmotivoiceGpuMemoryHigh  not driven: `up > 3` compares no metric the service feeds" in report.to_text()
+    assert "EmotivoiceGpuMemoryHigh  not driven: `up > 3` compares no metric the service feeds" in report.to_text(True)
     assert '"not_driven": {\n    "EmotivoiceGpuMemoryHigh"' in report.to_json()
 
 
@@ -115,7 +132,8 @@ def test_an_alert_that_did_not_fire_fails_the_run() -> None:
     report.alert_states = {"A": {"healthy": "inactive", "slow": "pending"}}
     report.conclude(["A"], {})
     assert not report.passed and report.fired_in == {"A": None}
-    assert "A  did not fire" in report.to_text()
+    assert "A  did not fire" in report.to_text(verbose=True)
+    assert "FAIL  [all phases] A: fires in some phase" in report.to_text()
 
 
 def test_healthy_levels_stay_on_the_quiet_side_of_every_threshold() -> None:
@@ -147,6 +165,10 @@ def test_fault_model_takes_every_fault_over_the_admin_body() -> None:
     for fault in (shift, level, ServerErrors((("route", "/a"),), 1.0)):
         faults.update(fault_body(fault))
     assert faults.shift("h_seconds") == 4.0 and faults.shift("other") == 1.0
+    faults.update(fault_body(service_faults.LatencyShift("h_seconds", 4.0, 0.25)))
+    shifted = sum(faults.shift("h_seconds") == 4.0 for _ in range(2000))
+    assert 400 < shifted < 600  # a quarter of the observations
+    faults.update(fault_body(shift))
     assert faults.gauge_level("g_bytes") == 7.0 and faults.gauge_level("other") is None
     assert faults.fails({"route": "/a"}) and not faults.fails({"route": "/b"})
     faults.heal()

@@ -1,4 +1,5 @@
-"""alertmanager.yml: a route per severity, inhibition of tickets by pages, receivers, and
+"""alertmanager.yml: a route per severity, scoped inhibition (an SLO's page silences its own
+ticket; an alert's `inhibits` the alerts it names), receivers, and
 the routing test cases `mongen validate` replays with `amtool config routes test`.
 
 The root route catches every alert no severity route matches (a typo'd severity, an alert from a
@@ -8,10 +9,13 @@ or else NULL_RECEIVER, which has no integrations and so sends nothing."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import Any
 
 from mongen import layout
 from mongen.model import Receiver, Spec, TimeInterval
+from mongen.rules import naming
+from mongen.rules.ruleset import rule_set
 from mongen.serialize import to_yaml
 
 # Receiver names in a spec are lower case (schema), so this one cannot collide with them.
@@ -57,6 +61,50 @@ def _time_interval(entry: TimeInterval) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class Inhibition:
+    """One inhibit rule: while an alert matching `source` fires, alerts matching `target` with the
+    same values of `equal` are not sent. Both sides require every `equal` label (`=~".+"`):
+    Alertmanager counts a label missing on both sides as equal, so an unscoped rule lets any
+    source silence any target that lacks the label."""
+
+    source: tuple[str, ...]
+    target: tuple[str, ...]
+    equal: tuple[str, ...]
+
+
+def _present(labels: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f'{label}=~".+"' for label in labels)
+
+
+def inhibit_rules(spec: Spec) -> tuple[Inhibition, ...]:
+    """An SLO's page silences the same SLO's ticket of the same service (selected by the tier
+    label, whatever severities the spec routes them by); an alert's `inhibits` silences the named
+    alerts, compared on every label both carry. Nothing else inhibits anything."""
+    out = []
+    if any(len(slo.enabled_tiers) == 2 for slo in spec.slos):
+        slo_equal = (naming.SLO_SERVICE_LABEL, naming.SLO_NAME_LABEL)
+        out.append(
+            Inhibition(
+                (f'{naming.SLO_TIER_LABEL}="page"', *_present(slo_equal)),
+                (f'{naming.SLO_TIER_LABEL}="ticket"', *_present(slo_equal)),
+                slo_equal,
+            )
+        )
+    carried = {rule.name: rule.carried_labels for rule in rule_set(spec).all_alerts}
+    for alert in spec.alerts:
+        for target in alert.inhibits:
+            equal = tuple(sorted(carried[alert.name] & carried[target]))
+            out.append(
+                Inhibition(
+                    (f'alertname="{alert.name}"', *_present(equal)),
+                    (f'alertname="{target}"', *_present(equal)),
+                    equal,
+                )
+            )
+    return tuple(out)
+
+
 def config(spec: Spec) -> dict[str, Any]:
     routing = spec.routing
     times = {t.severity: t for t in routing.route_times}
@@ -93,14 +141,11 @@ def config(spec: Spec) -> dict[str, Any]:
         "repeat_interval": "4h",
         "routes": routes,
     }
-    severities = routing.severities
-    if "page" in severities and "ticket" in severities:
+    inhibitions = inhibit_rules(spec)
+    if inhibitions:
         doc["inhibit_rules"] = [
-            {
-                "source_matchers": ['severity="page"'],
-                "target_matchers": ['severity="ticket"'],
-                "equal": ["service", "slo"],
-            }
+            {"source_matchers": list(r.source), "target_matchers": list(r.target), "equal": list(r.equal)}
+            for r in inhibitions
         ]
     if routing.time_intervals:
         doc["time_intervals"] = [

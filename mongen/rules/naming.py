@@ -32,6 +32,9 @@ SLO_NAME_LABEL = "slo"
 # A burn-rate alert has one rule per window pair; these labels tell its alerts apart.
 LONG_WINDOW_LABEL = "long_window"
 SHORT_WINDOW_LABEL = "short_window"
+# The tier (page or ticket) of a burn-rate alert, whatever severity the spec routes it by: the
+# generated inhibition pairs an SLO's page with its own ticket through it.
+SLO_TIER_LABEL = "slo_tier"
 # SLI error ratios are recorded as `slo:sli_error:ratio_rate<window>` (Sloth's names).
 SLI_ERROR_PREFIX = "slo:sli_error:ratio_rate"
 

@@ -102,6 +102,7 @@ def burn_rate_alert(spec: Spec, slo: Slo, window: SloWindow) -> AlertRule:
     threshold = burn_threshold(slo, window)
     expr = f"{sli_error_name(window.long)}{this} > {threshold}\nand\n{sli_error_name(window.short)}{this} > {threshold}"
     name = slo_alert_name(spec, slo, window.severity)
+    tier = slo.tier(window.severity)
     factor = go_g4(window.burn_factor)  # text for people: 0.9333x, not 0.9333333333333333x
     period = format_duration(slo.period)
     above = go_g4(window.burn_factor * slo.error_budget * 100) + "%"
@@ -110,7 +111,14 @@ def burn_rate_alert(spec: Spec, slo: Slo, window: SloWindow) -> AlertRule:
         name=name,
         expr=expr,
         for_seconds=0,
-        labels=(("service", spec.service), ("severity", window.severity), ("slo", slo.name), *window_labels(window)),
+        labels=(
+            ("service", spec.service),
+            ("severity", tier.severity),
+            ("slo", slo.name),
+            (naming.SLO_TIER_LABEL, window.severity),
+            *window_labels(window),
+            *tier.labels,
+        ),
         summary=(f"{spec.service} SLO {slo.name} is burning its error budget {factor}x too fast ({long}/{short})",),
         description=(
             f"SLO {slo.name} ({format_number(slo.objective)}% over {period}): the error ratio over {long} is ",
@@ -123,13 +131,19 @@ def burn_rate_alert(spec: Spec, slo: Slo, window: SloWindow) -> AlertRule:
         first_checks=first_checks(spec, slo),
         output_labels=SLO_OUTPUT_LABELS,
         threshold=window.burn_factor,
+        extra_annotations=tier.annotations,
     )
 
 
 def burn_rate_alerts(spec: Spec, slo: Slo) -> tuple[AlertRule, ...]:
-    """The page and the ticket alert of an SLO, one rule per window pair (page first)."""
+    """The page and the ticket alert of an SLO, one rule per window pair (page first); none for a
+    tier the spec turns off."""
     return tuple(
-        burn_rate_alert(spec, slo, w) for severity in BURN_SEVERITIES for w in slo.windows if w.severity == severity
+        burn_rate_alert(spec, slo, w)
+        for severity in BURN_SEVERITIES
+        if slo.tier(severity).enabled
+        for w in slo.windows
+        if w.severity == severity
     )
 
 

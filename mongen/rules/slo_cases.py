@@ -195,10 +195,12 @@ def _pair(window: SloWindow) -> str:
 
 
 def slo_cases(spec: Spec, slo: Slo, rules: tuple[AlertRule, ...]) -> list[AlertCase]:
-    """Per window pair (`rules` in `slo.windows` order): fires just above its factor, quiet just below."""
+    """Per window pair (`rules` in `slo.windows` order, without a tier the spec turns off): fires
+    just above its factor, quiet just below."""
     cases = []
+    windows = [w for w in slo.windows if slo.tier(w.severity).enabled]
     for severity in ("page", "ticket"):
-        pairs = [(w, r) for w, r in zip(slo.windows, rules, strict=True) if w.severity == severity]
+        pairs = [(w, r) for w, r in zip(windows, rules, strict=True) if w.severity == severity]
         for tested in range(len(pairs)):
             cases += [_case(spec, slo, pairs, tested, firing) for firing in (True, False)]
     return cases

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from mongen.errors import YamlPath
-from mongen.model import Alert, BurnSeverity, LabelDef, Matcher, Metric, Routing, Scrape, Spec
+from mongen.model import Alert, LabelDef, Matcher, Metric, Routing, Scrape, Spec
 from mongen.rules import alert_kinds, naming
 from mongen.rules.alert_kinds import AlertKind
 from mongen.spec.durations import read_duration
@@ -60,15 +60,24 @@ def read_alerts(
 
 
 def check_alert_names(issues: SpecIssues, spec: Spec) -> None:
-    """An alert named like an SLO's burn-rate alert: three rules under one name, one runbook."""
-    severities: tuple[BurnSeverity, ...] = ("page", "ticket")
-    generated = {naming.slo_alert_name(spec, slo, sev): slo.name for slo in spec.slos for sev in severities}
+    """An alert named like an SLO's burn-rate alert: three rules under one name, one runbook. An
+    `inhibits` entry names an alert of the spec (or an SLO's burn-rate alert), not itself."""
+    generated = {naming.slo_alert_name(spec, slo, t.tier): slo.name for slo in spec.slos for t in slo.enabled_tiers}
     for i, alert in enumerate(spec.alerts):
         if alert.name in generated:
             issues.fail(
                 ("alerts", i, "name"),
                 f"`{alert.name}` is the name of SLO `{generated[alert.name]}`'s burn-rate alert; pick another",
             )
+        known = sorted({a.name for a in spec.alerts} | set(generated))
+        for j, target in enumerate(alert.inhibits):
+            if target == alert.name:
+                issues.fail(("alerts", i, "inhibits", j), "an alert cannot inhibit itself: it would never be sent")
+            elif target not in known:
+                issues.fail(
+                    ("alerts", i, "inhibits", j),
+                    f"`{target}` is no alert of this spec; alerts: {', '.join(known)}",
+                )
 
 
 def _alert(
@@ -115,6 +124,7 @@ def _alert(
         body.get("comparison", "above"),
         body.get("expr"),
         body.get("summary", ""),
+        tuple(body.get("inhibits", ())),
     )
     kind.check(issues, alert, path, metric)
     return alert

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
 from mongen.errors import YamlPath
-from mongen.model import COUNTER, HISTOGRAM, LabelDef, Metric, Slo
+from mongen.model import COUNTER, HISTOGRAM, BurnSeverity, LabelDef, Metric, Routing, Slo, SloTier
 from mongen.spec.durations import read_duration
 from mongen.spec.issues import Definitions, SpecIssues
 from mongen.spec.matchers import read_matchers
@@ -21,10 +22,20 @@ MAX_OBJECTIVE = 99.9999
 # The generated promtool test makes the fastest burn-rate alert fire 5% above its burn factor
 # (mongen.rules.slo_cases); that error ratio must stay at or below 100%.
 _TEST_HEADROOM = 1.05
+# Labels the burn-rate rule sets itself (mongen.rules.slo): routing, inhibition and the dashboard
+# select the alerts by them.
+RESERVED_TIER_LABELS = frozenset({"alertname", "service", "severity", "slo", "slo_tier", "long_window", "short_window"})
+# Annotations the burn-rate rule writes itself.
+RESERVED_TIER_ANNOTATIONS = frozenset({"summary", "description", "runbook_url", "dashboard_url"})
+TIERS: tuple[BurnSeverity, ...] = ("page", "ticket")
 
 
 def read_slos(
-    issues: SpecIssues, raw: list[dict[str, Any]], metrics: Definitions[Metric], labels: Definitions[LabelDef]
+    issues: SpecIssues,
+    raw: list[dict[str, Any]],
+    metrics: Definitions[Metric],
+    labels: Definitions[LabelDef],
+    routing: Routing,
 ) -> tuple[Slo, ...]:
     out = []
     names: set[str] = set()
@@ -34,7 +45,9 @@ def read_slos(
             issues.fail((*path, "name"), f"duplicate SLO name `{body['name']}`")
         names.add(body["name"])
         slo = _slo(issues, body, path, metrics, labels)
-        if slo is not None:
+        tiers = _tiers(issues, body.get("alerts", {}), path, routing)
+        if slo is not None and tiers is not None:
+            slo = dataclasses.replace(slo, tiers=tiers, drivable=body.get("verify", True))
             out.append(slo)
     return tuple(out)
 
@@ -110,3 +123,47 @@ def _burn_rates_reachable(issues: SpecIssues, objective: float, period: int, pat
         f"than there are (its promtool test needs 5% above that); use an objective of at least {lowest:g}",
     )
     return False
+
+
+def _tiers(issues: SpecIssues, raw: dict[str, Any], path: YamlPath, routing: Routing) -> tuple[SloTier, ...] | None:
+    """The page and ticket alerts as the spec shapes them (None after reporting a problem). A
+    tier's severity needs a route, as a hand-written alert's does: else Alertmanager sends the
+    SLO's page to the default receiver, or to no one."""
+    out = []
+    usable = True
+    for tier in TIERS:
+        body = raw.get(tier, {})
+        # Where a default severity without a route is reported: the tier, else the SLO itself.
+        here: YamlPath = (*path, "alerts", tier) if tier in raw else path
+        if body.get("disable"):
+            out.append(SloTier(tier, tier, enabled=False))
+            continue
+        severity = body.get("severity", tier)
+        if severity not in routing.severities:
+            where = (*here, "severity") if "severity" in body else here
+            default = "" if "severity" in body else f" (the `{tier}` tier's default)"
+            issues.fail(
+                where,
+                f"severity `{severity}`{default} has no route, so Alertmanager would send this SLO's {tier} "
+                f"alert to the default receiver or to no one; routed severities: {', '.join(routing.severities)}; "
+                f"set `alerts.{tier}.severity` to one of them, or `alerts.{tier}.disable: true`",
+            )
+            usable = False
+        for key, reserved in (("labels", RESERVED_TIER_LABELS), ("annotations", RESERVED_TIER_ANNOTATIONS)):
+            for name in sorted(set(body.get(key, {})) & reserved):
+                issues.fail(
+                    (*here, key, name),
+                    f"`{name}` is set by mongen on every burn-rate alert; reserved: {', '.join(sorted(reserved))}",
+                )
+                usable = False
+        if tier not in raw:
+            continue
+        out.append(
+            SloTier(
+                tier,
+                severity,
+                tuple(sorted(body.get("labels", {}).items())),
+                tuple(sorted(body.get("annotations", {}).items())),
+            )
+        )
+    return tuple(out) if usable else None

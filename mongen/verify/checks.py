@@ -1,10 +1,9 @@
-"""The checks of a verify run: the healthy phase (every target the run gave the generated
-discovery is scraped through the exposure as deployed, every recording rule and dashboard query
-returns a finite value, nothing fires) and the runner of any fault Phase."""
+"""The checks of a verify run's healthy phase: every target the run gave the generated discovery
+is scraped through the exposure as deployed, every recording rule and dashboard query returns a
+finite value, nothing fires. (The fault phases: mongen.verify.phase_checks.)"""
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import time
@@ -14,15 +13,11 @@ from typing import Any
 import promql_parser
 
 from mongen import layout
-from mongen.model import PAGE_SEVERITY, Spec
+from mongen.model import Spec
 from mongen.promql import quote, selector
 from mongen.rules.ruleset import rule_set
-from mongen.verify.dcgm_exporter import FrameBufferShare, SimulatedDcgmExporter
 from mongen.verify.discovery import ExpectedTarget
-from mongen.verify.observer import PHASE_TIMEOUT, Observer
-from mongen.verify.phases import ExpectedAlert, Phase
-from mongen.verify.service import Outage
-from mongen.verify.service.process import ServiceProcess
+from mongen.verify.observer import Observer
 from mongen.verify.timescale import compress_expr
 from mongen.vocabulary.dcgm import DCGM_SERIES
 
@@ -138,14 +133,14 @@ def check_targets(observer: Observer, expected: list[ExpectedTarget]) -> None:
         )
         if active is None:
             why = "dropped by the job's relabeling" if gone else "not discovered"
-            observer.report.expect("healthy", subject, check, False, why)
+            observer.report.expect("healthy", subject, check, False, why, group="targets")
             continue
         problems = [f"scrape URL {active['scrapeUrl']}"] if active["scrapeUrl"] != url else []
         if active["health"] != "up":
             problems.append(f"health {active['health']}: {active.get('lastError', '')}")
         labels = active["labels"]
         problems += [f"{k}={labels.get(k)!r}, not {v!r}" for k, v in wanted.items() if labels.get(k) != v]
-        observer.report.expect("healthy", subject, check, not problems, "; ".join(problems))
+        observer.report.expect("healthy", subject, check, not problems, "; ".join(problems), group="targets")
 
 
 def check_healthy(spec: Spec, root: Path, observer: Observer) -> None:
@@ -172,57 +167,7 @@ def check_healthy(spec: Spec, root: Path, observer: Observer) -> None:
         elif not finite:
             metrics = ", ".join(source_metrics(spec, expr)) or expr
             detail = f"{len(got)} series, none finite (NaN): no observations of {metrics} in the window"
-        report.expect("healthy", subject, "returns a finite value", bool(finite), detail)
+        report.expect("healthy", subject, "returns a finite value", bool(finite), detail, group="queries")
     observer.record_states("healthy")
     firing = sorted({a["labels"]["alertname"] for a in observer.alerts() if a["state"] == "firing"})
-    report.expect("healthy", "all alerts", "none firing", not firing, ", ".join(firing))
-
-
-def run_phase(
-    spec: Spec, phase: Phase, service: ServiceProcess, observer: Observer, gpus: SimulatedDcgmExporter | None = None
-) -> None:
-    """Inject the phase's fault (into the service, or into the simulated dcgm-exporter `gpus`);
-    its alerts must fire (for their labels only) and reach their routes' receivers, the phase's
-    quiet alerts must not fire; then heal and let them resolve."""
-    if isinstance(phase.fault, FrameBufferShare):
-        assert gpus is not None, "a frame-buffer phase is planned only for a spec with a dcgm-exporter job"
-        gpus.inject(phase.fault)
-    else:
-        service.inject(phase.fault)
-    for expected in phase.fires:
-        _fires(spec, phase, expected, observer)
-    observer.record_states(phase.name)
-    for name in phase.quiet:
-        observer.report.expect(phase.name, name, "stays quiet", not observer.firing(name))
-    if not isinstance(phase.fault, Outage):
-        service.heal()
-        if gpus is not None:
-            gpus.heal()
-        for expected in phase.fires:
-            observer.wait_for(functools.partial(observer.quiet, expected.name), PHASE_TIMEOUT)
-
-
-def _fires(spec: Spec, phase: Phase, expected: ExpectedAlert, observer: Observer) -> None:
-    """`expected` fires and reaches its route's receivers; or, when it is not a page and the
-    phase also fires a page, the generated inhibit rule (pages inhibit tickets) may hold it back:
-    the metrics are absent because the target is down, and only the page goes out."""
-    report, labels = observer.report, dict(expected.labels)
-    fired = observer.wait_for(functools.partial(observer.firing, expected.name, labels))
-    report.expect(phase.name, expected.name, f"fires{' with ' + str(labels) if labels else ''}", fired)
-    receivers = sorted(dict(spec.routing.routes).get(expected.severity, ()))
-    may_be_inhibited = expected.severity != PAGE_SEVERITY and any(o.severity == PAGE_SEVERITY for o in phase.fires)
-
-    def delivered() -> bool:
-        got = observer.delivered(expected.name, labels, receivers)
-        return got or (may_be_inhibited and observer.inhibited(expected.name))
-
-    reached = observer.wait_for(delivered, 20)
-    got = ", ".join(observer.sink.got(expected.name, labels))
-    check = f"reaches {', '.join(receivers)} via the {expected.severity} route"
-    if may_be_inhibited:
-        check += ", or is inhibited by this phase's page"
-    inhibited = reached and not got and may_be_inhibited
-    report.expect(phase.name, expected.name, check, reached, "inhibited" if inhibited else got)
-    if labels:  # checked once delivery is done, so a leak to other values has had time to show
-        others = observer.active_elsewhere(expected.name, labels)
-        report.expect(phase.name, expected.name, f"fires for {labels} only", not others, "; ".join(others))
+    report.expect("healthy", "all alerts", "none firing", not firing, ", ".join(firing), group="unexpected")

@@ -89,6 +89,17 @@ class Observer:
             and any(a["labels"].get(k) != v for k, v in labels.items())
         ]
 
+    def firing_names(self) -> set[str]:
+        """The alerts firing now, by name, as the rule engine's alerts API reports them."""
+        return {a["labels"]["alertname"] for a in self.alerts() if a["state"] == "firing"}
+
+    def alertmanager_alerts(self) -> list[dict[str, Any]]:
+        """Alertmanager's active alerts: labels, `receivers` and `status.inhibitedBy`."""
+        if not self.am_url:
+            return []
+        result: list[dict[str, Any]] = get_json(f"{self.am_url}/api/v2/alerts")
+        return result
+
     def quiet(self, name: str) -> bool:
         return not self.firing(name)
 

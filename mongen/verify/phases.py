@@ -14,17 +14,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mongen.model import Alert, Spec
+from mongen.model import Alert, Slo, Spec
 from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.alert_kinds.base import CannotDrive, FrameBufferFull, GaugeLevel, SeriesGone, TargetGone
 from mongen.rules.alert_kinds.base import Fault as KindFault
 from mongen.rules.alert_kinds.base import ServerErrors as ServerErrorsWanted
 from mongen.rules.alert_kinds.base import SlowRequests as SlowRequestsWanted
+from mongen.rules.naming import slo_alert_name
+from mongen.rules.slo import window_labels
 from mongen.verify.dcgm_exporter import FAULTED_GPU, FrameBufferShare, full_share
+from mongen.verify.delivery import routing_of
 from mongen.verify.profile import faulted_level, slow_factor
 from mongen.verify.service import faults as service
 from mongen.verify.service.faults import Fault as ServiceFault
 from mongen.verify.service.faults import LabelMatch
+from mongen.verify.slo_phases import concerns, slo_alert_names, slo_burn
 
 # What a phase injects: a fault of the simulated service, or of the simulated dcgm-exporter.
 Fault = ServiceFault | FrameBufferShare
@@ -39,6 +43,9 @@ class ExpectedAlert:
     name: str
     severity: str
     labels: LabelMatch = ()
+    # An SLO alert's window pair that must be among those firing ({long_window, short_window}):
+    # the pair its phase's burn rate is meant for.
+    window: LabelMatch = ()
 
 
 @dataclass(frozen=True)
@@ -49,12 +56,20 @@ class Phase:
     fault: Fault
     fires: tuple[ExpectedAlert, ...]
     quiet: tuple[str, ...]  # alert names that must not be firing once `fires` has been delivered
+    # Alerts the fault may also fire without being required to (it burns an SLO's budget, or is
+    # another alert's fault too): firing, they are expected, and must reach their receivers.
+    allowed: tuple[str, ...] = ()
+    # False for an SLO phase: its burn-rate alerts resolve only as their windows clear, and the
+    # next phase accounts for them as carried over instead of waiting.
+    wait_resolved: bool = True
 
 
 @dataclass(frozen=True)
 class PhasePlan:
     phases: tuple[Phase, ...]
     undriven: tuple[tuple[str, str], ...]  # (alert, why verify cannot make it fire)
+    # Undriven SLO alerts the spec does not mark as not drivable: they fail the run.
+    unexcused: tuple[str, ...] = ()
 
 
 def plan_phases(spec: Spec) -> PhasePlan:
@@ -81,11 +96,86 @@ def plan_phases(spec: Spec) -> PhasePlan:
             fault,
             tuple(ExpectedAlert(a.name, a.severity, labels) for a, labels in alerts),
             _quiet(spec, wanted, [a.name for a, _ in alerts]),
+            _allowed(spec, wanted, fault, [a.name for a, _ in alerts]),
         )
         for fault, alerts in grouped.items()
     ]
+    slo_phases, slo_undriven, unexcused = _slo_phases(spec, wanted, names.values())
     phases.sort(key=lambda p: isinstance(p.fault, service.Outage))
-    return PhasePlan(tuple(phases), tuple(undriven))
+    outage = [p for p in phases if isinstance(p.fault, service.Outage)]
+    ordered = [p for p in phases if p not in outage] + slo_phases + outage
+    return PhasePlan(tuple(ordered), (*undriven, *slo_undriven), unexcused)
+
+
+def _allowed(spec: Spec, wanted: dict[str, KindFault], fault: Fault, firing: list[str]) -> tuple[str, ...]:
+    """The alerts this phase's fault may fire besides its own: those of the SLOs it burns, and the
+    guarded alerts whose own fault it concerns (server errors concern every error alert)."""
+    out = [name for slo in spec.slos if concerns(slo, fault) for name in slo_alert_names(spec, slo)]
+    own = [wanted[name] for name in firing]
+    for alert in spec.alerts:
+        other = wanted.get(alert.name)
+        if alert.name in firing or other is None:
+            continue
+        if any(_concerns(f, other) for f in own) or _burn_concerns(fault, other):
+            out.append(alert.name)
+    return tuple(sorted(set(out)))
+
+
+def _burn_concerns(fault: Fault, other: KindFault) -> bool:
+    """Whether an SLO phase's fault (any request may fail, or be slow) is also `other`'s fault."""
+    if isinstance(fault, service.ServerErrors):
+        return isinstance(other, ServerErrorsWanted)
+    return (
+        isinstance(fault, service.LatencyShift)
+        and isinstance(other, SlowRequestsWanted)
+        and (other.metric == fault.metric)
+    )
+
+
+def _guarded_besides(spec: Spec, wanted: dict[str, KindFault], allowed: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(
+        sorted(a.name for a in spec.alerts if BY_NAME[a.kind].guarded and a.name in wanted and a.name not in allowed)
+    )
+
+
+def _slo_phases(
+    spec: Spec, wanted: dict[str, KindFault], taken: Iterable[str]
+) -> tuple[list[Phase], list[tuple[str, str]], tuple[str, ...]]:
+    """Per SLO, a fast-burn phase for its page and a slow-burn phase for its ticket; the alerts
+    of an SLO verify cannot burn, with the reason (failing the run unless the spec says so)."""
+    routed = routing_of(spec)
+    phases: list[Phase] = []
+    undriven: list[tuple[str, str]] = []
+    unexcused: list[str] = []
+    used = list(taken)
+    for slo in spec.slos:
+        burn = slo_burn(spec, slo)
+        names = {t.tier: slo_alert_name(spec, slo, t.tier) for t in slo.enabled_tiers}
+        if burn.fast is None or burn.slow is None:
+            undriven += [(name, f"SLO `{slo.name}`: {burn.why_not}") for name in names.values()]
+            unexcused += [] if not slo.drivable else list(names.values())
+            continue
+        page, ticket = names.get("page"), names.get("ticket")
+        if page is not None:
+            name = _unique(f"{slo.name}-fast-burn", used)
+            used.append(name)
+            fires = (ExpectedAlert(page, routed[page].severity, window=_pair(slo, "page", "quick")),)
+            allowed = tuple(n for n in _allowed(spec, wanted, burn.fast, []) if n != page)
+            quiet = _guarded_besides(spec, wanted, allowed)
+            phases.append(Phase(name, burn.fast, fires, quiet, allowed, wait_resolved=False))
+        if ticket is not None:
+            name = _unique(f"{slo.name}-slow-burn", used)
+            used.append(name)
+            fires = (ExpectedAlert(ticket, routed[ticket].severity, window=_pair(slo, "ticket", "slow")),)
+            quiet = (*((page,) if page else ()), *_guarded_besides(spec, wanted, ()))
+            # Other SLOs the slow burn also counts against (one error feeds every ratio SLO).
+            others = tuple(
+                n
+                for n in _allowed(spec, wanted, burn.slow, [])
+                if n not in names.values() and routed[n].slo is not None
+            )
+            phases.append(Phase(name, burn.slow, fires, quiet, others, wait_resolved=False))
+    return phases, undriven, tuple(unexcused)
 
 
 def _on_a_served_metric(spec: Spec, fault: KindFault | CannotDrive) -> KindFault | CannotDrive:
@@ -140,6 +230,15 @@ def _on_the_service(spec: Spec, alert: Alert, wanted: KindFault) -> tuple[str, F
         fault = FrameBufferShare(FAULTED_GPU, full_share(wanted.threshold))
         return f"gpu{FAULTED_GPU}-frame-buffer-full", fault, (("gpu", FAULTED_GPU),)
     return "target-down", service.Outage(), ()
+
+
+def _pair(slo: Slo, severity: str, speed: str) -> LabelMatch:
+    """The window pair of `slo`'s `severity` alert at `speed`: the fast burn must fire the quick
+    page pair (1h/5m); a slow burn is what the slow ticket pair (3d/6h, 1x) exists for. The other
+    pair of a tier may fire too, as the compressed windows allow (a 6h window is 6 minutes of
+    the run, and holds whatever the run burnt in them)."""
+    window = next(w for w in slo.windows if w.severity == severity and w.speed == speed)
+    return tuple(window_labels(window))
 
 
 def _unique(name: str, taken: Iterable[str]) -> str:

@@ -28,20 +28,20 @@ def family(metric: Metric) -> str:
 
 def simulation_plan(spec: Spec) -> SimulationPlan:
     labels = tuple((label.name, label.values) for label in spec.labels)
-    return SimulationPlan(labels, _error_values(spec), tuple(_simulated(spec, m) for m in spec.metrics))
+    return SimulationPlan(labels, error_values(spec), tuple(_simulated(spec, m) for m in spec.metrics))
 
 
-def _error_values(spec: Spec) -> LabelValues:
+def error_values(spec: Spec) -> LabelValues:
     """Per label an `errors` selector names, every declared value a selector counts as failed."""
     bad: dict[str, dict[str, None]] = {}
     for metric in spec.metrics:
         for matcher in metric.errors:
-            for value in _accepted(spec, matcher):
+            for value in accepted_values(spec, matcher):
                 bad.setdefault(matcher.label, {})[value] = None
     return tuple((label, tuple(values)) for label, values in bad.items())
 
 
-def _accepted(spec: Spec, matcher: Matcher) -> tuple[str, ...]:
+def accepted_values(spec: Spec, matcher: Matcher) -> tuple[str, ...]:
     return tuple(v for v in spec.label_by_name[matcher.label].values if (v in matcher.values) != matcher.negate)
 
 

@@ -14,6 +14,20 @@ class Expectation:
     check: str
     ok: bool
     detail: str = ""
+    group: str = ""  # what kind of check: fires, delivery, quiet, carried, unexpected, targets, queries, ...
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    """One cell row of the delivery matrix: in `phase`, `alert` (a required one, one the fault may
+    also fire, one carried over, an inhibited one) was expected at `expected` (from the spec's
+    routing and inhibition) and reached `observed` (the webhook sink)."""
+
+    phase: str
+    alert: str
+    role: str  # required, allowed, carried, inhibited, unexpected
+    expected: list[str]
+    observed: list[str]
 
 
 @dataclass(frozen=True)
@@ -35,27 +49,45 @@ class VerifyReport:
     series_counts: dict[str, int] = field(default_factory=dict)  # rule or query -> finite series, healthy phase
     fired_in: dict[str, str | None] = field(default_factory=dict)  # alert -> first phase it fired in
     not_driven: dict[str, str] = field(default_factory=dict)  # alert -> why verify cannot make it fire
+    deliveries: list[DeliveryRow] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
     def passed(self) -> bool:
         return bool(self.expectations) and all(e.ok for e in self.expectations)
 
-    def expect(self, phase: str, subject: str, check: str, ok: bool, detail: str = "") -> None:
-        self.expectations.append(Expectation(phase, subject, check, ok, detail))
+    def expect(self, phase: str, subject: str, check: str, ok: bool, detail: str = "", group: str = "") -> None:
+        self.expectations.append(Expectation(phase, subject, check, ok, detail, group))
 
-    def conclude(self, spec_alerts: list[str], not_driven: dict[str, str]) -> None:
-        """After the fault phases: the phase each alert first fired in. Every alert of the spec
-        must fire in one, unless its kind says why verify cannot drive it (listed, not failed:
-        it is a limit of verify, not a fault of the monitoring)."""
+    def conclude(self, spec_alerts: list[str], not_driven: dict[str, str], unexcused: tuple[str, ...] = ()) -> None:
+        """After the fault phases: the phase each alert first fired in. Every generated alert
+        must fire in one, unless verify says why it cannot drive it: listed, not failed (a limit
+        of verify, not a fault of the monitoring), except an SLO's alert the spec does not mark
+        as not drivable (`unexcused`), which fails."""
         self.not_driven = dict(not_driven)
+        for alert in unexcused:
+            self.expect(
+                "all phases",
+                alert,
+                "is driven (or its SLO says `verify: false`)",
+                False,
+                not_driven.get(alert, ""),
+                group="coverage",
+            )
         for alert, states in self.alert_states.items():
             self.fired_in[alert] = next((p for p, s in states.items() if s == "firing" and p != "healthy"), None)
         for alert in spec_alerts:
             if alert in self.not_driven:
                 continue
             phase = self.fired_in.get(alert)
-            self.expect("all phases", alert, "fires in some phase", phase is not None, f"in {phase}" if phase else "")
+            self.expect(
+                "all phases",
+                alert,
+                "fires in some phase",
+                phase is not None,
+                f"in {phase}" if phase else "",
+                "coverage",
+            )
 
     def substitute(self, artifact: str, change: str, reason: str) -> None:
         self.substitutions.append(Substitution(artifact, change, reason))
@@ -71,32 +103,66 @@ class VerifyReport:
                 "series_counts": self.series_counts,
                 "fired_in": self.fired_in,
                 "not_driven": self.not_driven,
+                "delivery_matrix": [asdict(d) for d in self.deliveries],
             },
             indent=2,
             sort_keys=True,
         )
 
-    def to_text(self) -> str:
-        lines = ["substituted for this run (everything else runs as generated):"]
-        lines += [f"  {s.artifact}: {s.change} ({s.reason})" for s in self.substitutions]
-        lines.append("series with a finite value in the healthy phase:")
-        width = max((len(k) for k in self.series_counts), default=10)
-        lines += [f"  {name:<{width}}  {count}" for name, count in self.series_counts.items()]
-        lines += self._alert_table()
-        lines += self._fired_lines()
-        lines.append("expectations:")
-        for e in self.expectations:
+    def to_text(self, verbose: bool = False) -> str:
+        """One line per phase and check group, every failure in full; `verbose` adds the
+        substitutions, series counts, alert states and every expectation."""
+        lines = []
+        if verbose:
+            lines.append("substituted for this run (everything else runs as generated):")
+            lines += [f"  {s.artifact}: {s.change} ({s.reason})" for s in self.substitutions]
+            lines.append("series with a finite value in the healthy phase:")
+            width = max((len(k) for k in self.series_counts), default=10)
+            lines += [f"  {name:<{width}}  {count}" for name, count in self.series_counts.items()]
+            lines += self._alert_table()
+        else:
+            lines.append(f"{len(self.substitutions)} substitutions for this run (-v lists them)")
+        lines += self._phase_lines()
+        lines += self._fired_lines(verbose)
+        failures = [e for e in self.expectations if not e.ok]
+        shown = self.expectations if verbose else failures
+        if shown:
+            lines.append("expectations:" if verbose else "failures:")
+        for e in shown:
             lines.append(
                 f"  {'PASS' if e.ok else 'FAIL'}  [{e.phase}] {e.subject}: {e.check}"
                 + (f" ({e.detail})" if e.detail else "")
             )
-        failed = sum(not e.ok for e in self.expectations)
+        failed = len(failures)
         lines.append(f"{len(self.expectations) - failed} passed, {failed} failed in {self.seconds:.0f}s")
         return "\n".join(line.rstrip() for line in lines)
 
-    def _fired_lines(self) -> list[str]:
+    def _phase_lines(self) -> list[str]:
+        """`angry-errors: 1 fired as expected, 2 deliveries as expected, 4 quiet as expected, 1 carried
+        over, 0 unexpected`."""
+        phases = list(dict.fromkeys(e.phase for e in self.expectations))
+        width = max((len(p) for p in phases), default=0)
+        lines = []
+        for phase in phases:
+            mine = [e for e in self.expectations if e.phase == phase]
+            groups: dict[str, list[Expectation]] = {}
+            for e in mine:
+                groups.setdefault(e.group or "checks", []).append(e)
+            parts = []
+            order = [*_GROUP_WORDS, "unexpected"]
+            for group, items in sorted(groups.items(), key=lambda g: order.index(g[0]) if g[0] in order else -1):
+                ok = sum(e.ok for e in items)
+                parts.append(_group_text(group, ok, len(items)))
+            if "unexpected" not in groups and phase not in ("exposure", "all phases"):
+                parts.append("0 unexpected")
+            lines.append(f"{phase + ':':<{width + 1}} " + ", ".join(parts))
+        return lines
+
+    def _fired_lines(self, verbose: bool) -> list[str]:
         if not self.fired_in and not self.not_driven:
             return []
+        if not verbose:
+            return [f"  not driven: {a}: {why}" for a, why in self.not_driven.items()]
         lines = ["phase that fired each alert:"]
         width = max(len(a) for a in (*self.fired_in, *self.not_driven))
         for alert, phase in self.fired_in.items():
@@ -115,3 +181,24 @@ class VerifyReport:
             cells = "  ".join(f"{states.get(p, '-'):<{phase_width[p]}}" for p in phases)
             lines.append(f"  {alert:<{alert_width}}  " + cells)
         return lines
+
+
+# In the order a phase's line tells them.
+_GROUP_WORDS = {
+    "targets": "targets scraped",
+    "queries": "queries with a finite value",
+    "fires": "fired as expected",
+    "delivery": "deliveries as expected",
+    "quiet": "quiet as expected",
+    "carried": "carried over",
+    "coverage": "alerts fired in some phase",
+}
+
+
+def _group_text(group: str, ok: int, total: int) -> str:
+    if group == "unexpected":
+        return f"{total - ok} unexpected"
+    if group == "carried":
+        return f"{total} carried over"
+    words = _GROUP_WORDS.get(group, "checks passed")
+    return f"{ok} {words}" if ok == total else f"{ok}/{total} {words}"

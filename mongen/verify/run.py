@@ -15,9 +15,10 @@ from mongen.model import Spec
 from mongen.pipeline import render
 from mongen.rules.ruleset import rule_set
 from mongen.validate import require
-from mongen.verify.checks import check_healthy, check_targets, run_phase
+from mongen.verify.checks import check_healthy, check_targets
 from mongen.verify.configs import alertmanager_config, prometheus_config
 from mongen.verify.dcgm_exporter import SimulatedDcgmExporter, dcgm_hostname, healthy_share
+from mongen.verify.delivery import routing_of
 from mongen.verify.engines import (
     Endpoints,
     EngineName,
@@ -27,6 +28,7 @@ from mongen.verify.engines import (
 )
 from mongen.verify.exposure import check_allowlist, plan_exposure, start_nginx
 from mongen.verify.observer import Observer
+from mongen.verify.phase_checks import PhaseRun, run_phase
 from mongen.verify.phases import plan_phases
 from mongen.verify.profile import simulation_plan
 from mongen.verify.report import VerifyReport
@@ -52,10 +54,13 @@ def run_verify(
     mutate: Mutate | None = None,
     fault_phases: bool = True,
     engine: EngineName = "prometheus",
+    only: Callable[[str], bool] | None = None,
 ) -> VerifyReport:
     """Generate, start everything on 127.0.0.1, drive the phases, stop everything.
-    `fault_phases=False` stops after the healthy phase (tests that only need it). `engine`: what
-    scrapes and evaluates the rules (verify/engines.py); the phases and expectations are the same."""
+    `fault_phases=False` stops after the healthy phase; `only` runs just the fault phases whose
+    name it accepts (tests that need one phase), without the every-alert-fired conclusion.
+    `engine`: what scrapes and evaluates the rules (verify/engines.py); the phases and
+    expectations are the same."""
     if engine == "victoriametrics" and victoriametrics.ENGINE not in spec.engines:
         raise VerifyError(
             "the spec generates no VictoriaMetrics files: add `victoriametrics` to its `engines` "
@@ -128,11 +133,14 @@ def run_verify(
         check_healthy(spec, root, observer)
         if fault_phases:
             plan = plan_phases(spec)
+            run = PhaseRun(spec, observer, routing_of(spec), firing=observer.firing_names())
             for phase in plan.phases:
-                run_phase(spec, phase, service, observer, gpus)
+                if only is None or only(phase.name):
+                    run_phase(run, phase, service, gpus)
             if engine == "victoriametrics":
                 check_alert_labels(observer)
-            report.conclude([a.name for a in spec.alerts], dict(plan.undriven))
+            if only is None:
+                report.conclude(_alert_names(spec), dict(plan.undriven), plan.unexcused)
     report.seconds = time.monotonic() - started
     return report
 
@@ -147,4 +155,4 @@ def _simulated_dcgm_exporter(spec: Spec, stack: contextlib.ExitStack) -> Simulat
 
 
 def _alert_names(spec: Spec) -> list[str]:
-    return [r.name for r in rule_set(spec).all_alerts]
+    return list(dict.fromkeys(r.name for r in rule_set(spec).all_alerts))  # one rule per SLO window pair

@@ -129,6 +129,20 @@ class WebhookSink:
                 }
             )
 
+    def mark(self) -> int:
+        """Where the record stands now; `since(mark)` reads what came after."""
+        with self.lock:
+            return len(self.received)
+
+    def since(self, mark: int) -> dict[str, set[str]]:
+        """Alert name -> the receivers that got it firing after `mark`."""
+        out: dict[str, set[str]] = {}
+        with self.lock:
+            for receiver, alert in self.received[mark:]:
+                if alert.get("status") == "firing":
+                    out.setdefault(alert["labels"].get("alertname", ""), set()).add(receiver)
+        return out
+
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()

@@ -157,8 +157,13 @@ def slo_panels(spec: Spec, slo: Slo) -> tuple[Panel, Panel]:
         burn,
         "none",
         thresholds=(Threshold(ticket, "orange"), Threshold(page, "red")),
-        description=f"Pages: {naming.slo_alert_name(spec, slo, 'page')}; "
-        f"tickets: {naming.slo_alert_name(spec, slo, 'ticket')}.",
+        description="; ".join(
+            f"{'Pages' if t.tier == 'page' else 'tickets'}: {naming.slo_alert_name(spec, slo, t.tier)}"
+            for t in slo.enabled_tiers
+        )
+        + "."
+        if slo.enabled_tiers
+        else "Both burn-rate alerts of this SLO are disabled in the spec.",
     )
     return remaining, burn_rate
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 # Fields every alert has; a kind lists the others it uses in `fields`, and the spec is rejected
 # when it sets one the kind would ignore (a `window` on a gauge alert changes nothing).
-COMMON_FIELDS = frozenset({"name", "kind", "severity", "for", "description"})
+COMMON_FIELDS = frozenset({"name", "kind", "severity", "for", "description", "inhibits"})
 
 
 class IssueSink(Protocol):

@@ -36,10 +36,12 @@ class SlowResponses:
 
 @dataclass(frozen=True)
 class LatencyShift:
-    """Every observation of the histogram `metric` is multiplied by `factor`."""
+    """Every observation of the histogram `metric` (a `share` of them, drawn at random) is
+    multiplied by `factor`."""
 
     metric: str
     factor: float
+    share: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class FaultModel:
         self.latency_factor = latency_factor
         self.errors: tuple[ServerErrors, ...] = ()
         self.latency_shifts: dict[str, float] = {}  # histogram -> factor
+        self.latency_shares: dict[str, float] = {}  # histogram -> share of observations shifted
         self.gauge_levels: dict[str, float] = {}  # gauge -> level
         self.random = random.Random(seed)
         self.lock = threading.Lock()
@@ -90,8 +93,11 @@ class FaultModel:
             return self.random.random()
 
     def shift(self, metric: str) -> float:
+        """The factor for one observation of `metric`: its shift, for the shifted share."""
         with self.lock:
-            return self.latency_shifts.get(metric, 1.0)
+            factor = self.latency_shifts.get(metric, 1.0)
+            share = self.latency_shares.get(metric, 1.0)
+            return factor if share >= 1 or self.random.random() < share else 1.0
 
     def gauge_level(self, metric: str) -> float | None:
         with self.lock:
@@ -105,6 +111,7 @@ class FaultModel:
                 self.errors = (*(e for e in self.errors if e.match != fault.match), fault)
             elif isinstance(fault, LatencyShift):
                 self.latency_shifts[fault.metric] = fault.factor
+                self.latency_shares[fault.metric] = fault.share
             elif isinstance(fault, GaugeLevel):
                 self.gauge_levels[fault.metric] = fault.level
             else:
@@ -114,13 +121,14 @@ class FaultModel:
         with self.lock:
             self.errors = ()
             self.latency_factor = self.healthy_latency_factor
-            self.latency_shifts, self.gauge_levels = {}, {}
+            self.latency_shifts, self.latency_shares, self.gauge_levels = {}, {}, {}
 
     def update(self, body: Mapping[str, object]) -> None:
         """Apply a `POST /admin/faults` body: `error_rates` replaces every error fault, either
         {"label=value[,label=value]": rate} (a bare value means `emotion=<value>`) or, for values
         holding `,` or `=`, [{"match": {"label": "value"}, "rate": rate}]; `latency_factor` sets
-        the latency; `latency_shifts` {histogram: factor} and `gauge_levels` {gauge: level}
+        the latency; `latency_shifts` {histogram: factor} (with `latency_shares` {histogram: share of
+        observations shifted}, default all) and `gauge_levels` {gauge: level}
         replace those of the simulation. Raises ValueError on anything else in those fields."""
         errors = body.get("error_rates")
         if isinstance(errors, list):
@@ -131,6 +139,7 @@ class FaultModel:
             raise ValueError("error_rates: expected an object of label match -> rate, or a list of {match, rate}")
         factor = body.get("latency_factor")
         shifts, levels = _per_metric(body, "latency_shifts"), _per_metric(body, "gauge_levels")
+        shares = _per_metric(body, "latency_shares")
         with self.lock:
             if errors is not None:
                 self.errors = parsed
@@ -138,6 +147,7 @@ class FaultModel:
                 self.latency_factor = _number(factor)
             if shifts is not None:
                 self.latency_shifts = shifts
+                self.latency_shares = shares or {}
             if levels is not None:
                 self.gauge_levels = levels
 
@@ -161,7 +171,7 @@ def fault_body(fault: ServerErrors | SlowResponses | LatencyShift | GaugeLevel) 
     if isinstance(fault, ServerErrors):
         return {"error_rates": error_rates_body(fault)}
     if isinstance(fault, LatencyShift):
-        return {"latency_shifts": {fault.metric: fault.factor}}
+        return {"latency_shifts": {fault.metric: fault.factor}, "latency_shares": {fault.metric: fault.share}}
     if isinstance(fault, GaugeLevel):
         return {"gauge_levels": {fault.metric: fault.level}}
     return {"latency_factor": fault.latency_factor}
