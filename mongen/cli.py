@@ -376,6 +376,45 @@ def verify(
         raise typer.Exit(1)
 
 
+@app.command()
+def init(
+    from_metrics: Annotated[
+        str,
+        typer.Option(
+            "--from-metrics", metavar="FILE|URL", help="A Prometheus text or OpenMetrics exposition: a file, or a URL."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="SPEC", help="The spec to write; never overwritten.")],
+    namespace: Annotated[
+        str | None, typer.Option(help="The service's metric namespace; default: the prefix most families share.")
+    ] = None,
+    service: Annotated[str | None, typer.Option(help="The service's name; default: the namespace.")] = None,
+) -> None:
+    """Draft a spec from a running service's /metrics: every family declared, observed label values
+    as bounded lists, histogram buckets as observed, suggested SLOs in comments."""
+    from mongen.adopt.exposition import ExpositionError, parse_families, read_exposition
+    from mongen.adopt.from_metrics import DraftError, draft_spec
+
+    if out.exists() or out.is_symlink():
+        raise _fail(f"{out} exists; mongen init never overwrites a file: give a new path")
+    try:
+        text, openmetrics = read_exposition(from_metrics)
+        families = parse_families(text, openmetrics, from_metrics)
+        spec_text, spec = draft_spec(families, from_metrics, namespace, service, str(out))
+    except (ExpositionError, DraftError) as exc:
+        raise _fail(str(exc)) from None
+    try:
+        with out.open("x", encoding="utf-8") as handle:
+            handle.write(spec_text)
+    except FileExistsError:
+        raise _fail(f"{out} exists; mongen init never overwrites a file: give a new path") from None
+    typer.echo(
+        f"wrote {out}: {len(spec.metrics)} metrics, {len(spec.external_metrics)} external metrics, "
+        f"{len(spec.labels)} labels from {len(families)} families; review it, then `mongen generate {out}`",
+        err=True,
+    )
+
+
 def version_callback(value: bool) -> None:
     if value:
         typer.echo(f"mongen {__version__}")
