@@ -220,6 +220,16 @@ class Alert:
     comparison: Literal["above", "below"] = "above"  # gauge_threshold: which side of `threshold` fires
     expr: str | None = None  # expr: raw PromQL, checked against the spec (mongen.spec.expressions)
     summary: str = ""  # expr: the summary annotation (literal text)
+    preset: PresetRef | None = None  # preset: the exporter preset alert this is (mongen.presets)
+
+
+@dataclass(frozen=True)
+class PresetRef:
+    """An alert of an exporter preset's pack: the scrape job it watches, the preset, the alert's key."""
+
+    job: str
+    exporter: str
+    key: str
 
 
 @dataclass(frozen=True)
@@ -307,15 +317,15 @@ class Scrape:
 
 @dataclass(frozen=True)
 class ExporterJob:
-    """A scrape job for another exporter (node-exporter, dcgm-exporter); its series keep the job's
-    own `job` label."""
+    """A scrape job for another exporter (node-exporter, dcgm-exporter, an inference server); its
+    series keep the job's own `job` label. `exporter` names a preset (mongen.presets)."""
 
     job: str
     static_targets: tuple[str, ...]
     file_sd: str | None
     metrics_path: str = "/metrics"
     interval: int | None = None  # None: the global scrape interval
-    exporter: Literal["dcgm"] | None = None
+    exporter: str | None = None
 
 
 @dataclass(frozen=True)

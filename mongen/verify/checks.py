@@ -15,13 +15,16 @@ import promql_parser
 
 from mongen import layout
 from mongen.model import PAGE_SEVERITY, Spec
+from mongen.presets import PRESETS
 from mongen.promql import quote, selector
+from mongen.rules.alert_kinds.base import ExporterReadings
 from mongen.rules.ruleset import rule_set
 from mongen.spec.exporters import DCGM_SERIES
 from mongen.verify.dcgm_exporter import FrameBufferShare, SimulatedDcgmExporter
 from mongen.verify.discovery import ExpectedTarget
 from mongen.verify.observer import PHASE_TIMEOUT, Observer
 from mongen.verify.phases import ExpectedAlert, Phase
+from mongen.verify.preset_exporter import SimulatedExporter
 from mongen.verify.service import Outage
 from mongen.verify.service.process import ServiceProcess
 from mongen.verify.timescale import compress_expr
@@ -79,7 +82,7 @@ def unserved_series(spec: Spec, expr: str) -> list[str]:
     """The series `expr` reads when every one of them is an external metric that no job of the run
     serves (the run serves dcgm-exporter's for an `exporter: dcgm` job); else []. A GPU row on
     DCGM series the spec only declares reads nothing in the run, and that is no fault of the monitoring."""
-    served = set(DCGM_SERIES) if any(e.exporter == "dcgm" for e in spec.scrape.exporters) else set()
+    served = {s.name for e in spec.scrape.exporters if e.exporter in PRESETS for s in PRESETS[e.exporter].series}
     names = sorted(set(_selected_names(expr)))
     external = [
         name
@@ -179,14 +182,22 @@ def check_healthy(spec: Spec, root: Path, observer: Observer) -> None:
 
 
 def run_phase(
-    spec: Spec, phase: Phase, service: ServiceProcess, observer: Observer, gpus: SimulatedDcgmExporter | None = None
+    spec: Spec,
+    phase: Phase,
+    service: ServiceProcess,
+    observer: Observer,
+    gpus: SimulatedDcgmExporter | None = None,
+    exporters: dict[str, SimulatedExporter] | None = None,
 ) -> None:
-    """Inject the phase's fault (into the service, or into the simulated dcgm-exporter `gpus`);
-    its alerts must fire (for their labels only) and reach their routes' receivers, the phase's
-    quiet alerts must not fire; then heal and let them resolve."""
+    """Inject the phase's fault (into the service, the simulated dcgm-exporter `gpus`, or a
+    preset job's simulated exporter); its alerts must fire (for their labels only) and reach their
+    routes' receivers, the phase's quiet alerts must not fire; then heal and let them resolve."""
+    simulated = exporters or {}
     if isinstance(phase.fault, FrameBufferShare):
         assert gpus is not None, "a frame-buffer phase is planned only for a spec with a dcgm-exporter job"
         gpus.inject(phase.fault)
+    elif isinstance(phase.fault, ExporterReadings):
+        simulated[phase.fault.job].inject(phase.fault)
     else:
         service.inject(phase.fault)
     for expected in phase.fires:
@@ -198,6 +209,8 @@ def run_phase(
         service.heal()
         if gpus is not None:
             gpus.heal()
+        for exporter in simulated.values():
+            exporter.heal()
         for expected in phase.fires:
             observer.wait_for(functools.partial(observer.quiet, expected.name), PHASE_TIMEOUT)
 

@@ -4,6 +4,7 @@ substitutions only), run the healthy and fault phases, stop everything."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import tempfile
 import time
 from collections.abc import Callable
@@ -12,14 +13,16 @@ from pathlib import Path
 from mongen import layout
 from mongen.model import Spec
 from mongen.pipeline import render
+from mongen.presets import PRESETS
 from mongen.rules.ruleset import rule_set
 from mongen.validate import require
 from mongen.verify.checks import check_healthy, check_targets, run_phase
 from mongen.verify.configs import alertmanager_config, prometheus_config
-from mongen.verify.dcgm_exporter import SimulatedDcgmExporter, dcgm_hostname, healthy_share
+from mongen.verify.dcgm_exporter import SimulatedDcgmExporter, dcgm_hostname, gpu_labels, healthy_share
 from mongen.verify.exposure import check_allowlist, plan_exposure, start_nginx
 from mongen.verify.observer import Observer
 from mongen.verify.phases import plan_phases
+from mongen.verify.preset_exporter import SimulatedExporter
 from mongen.verify.profile import simulation_plan
 from mongen.verify.report import VerifyReport
 from mongen.verify.service.process import ServiceProcess
@@ -58,8 +61,9 @@ def run_verify(
         sink = WebhookSink()
         stack.callback(sink.close)
         gpus = _simulated_dcgm_exporter(spec, stack)
+        exporters = _simulated_preset_exporters(spec, stack, gpus)
         prom_config, targets = prometheus_config(
-            spec, root, exposure.scrape_address, am_port, report, gpus.address if gpus else None
+            spec, root, exposure.scrape_address, am_port, report, {job: e.address for job, e in exporters.items()}
         )
         report.substitute(
             "deployment", "Prometheus --rules.alert.resend-delay 1m -> 1s", "time compression: alerts reach a phase"
@@ -92,7 +96,7 @@ def run_verify(
         if fault_phases:
             plan = plan_phases(spec)
             for phase in plan.phases:
-                run_phase(spec, phase, service, observer, gpus)
+                run_phase(spec, phase, service, observer, gpus, exporters)
             report.conclude([a.name for a in spec.alerts], dict(plan.undriven))
     report.seconds = time.monotonic() - started
     return report
@@ -105,6 +109,30 @@ def _simulated_dcgm_exporter(spec: Spec, stack: contextlib.ExitStack) -> Simulat
     gpus = SimulatedDcgmExporter(dcgm_hostname(spec), healthy_share(spec))
     stack.callback(gpus.close)
     return gpus
+
+
+def _simulated_preset_exporters(
+    spec: Spec, stack: contextlib.ExitStack, gpus: SimulatedDcgmExporter | None
+) -> dict[str, SimulatedExporter]:
+    """The run's exporter for each preset job, by job: dcgm-exporter's serves the frame buffer of
+    `gpus` beside its health series, with dcgm-exporter's labels on each GPU."""
+    out = {}
+    for job in spec.scrape.exporters:
+        preset = PRESETS.get(job.exporter or "")
+        if preset is None:
+            continue
+        if job.exporter == "dcgm" and gpus is not None:
+            exporter = SimulatedExporter(preset, gpus.text, functools.partial(_per_gpu, gpus.hostname))
+        else:
+            exporter = SimulatedExporter(preset)
+        stack.callback(exporter.close)
+        out[job.job] = exporter
+    return out
+
+
+def _per_gpu(hostname: str, labels: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    gpu = dict(labels).get("gpu")
+    return labels if gpu is None else gpu_labels(hostname, gpu)
 
 
 def _alert_names(spec: Spec) -> list[str]:
