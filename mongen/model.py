@@ -225,9 +225,10 @@ class Alert:
 
 @dataclass(frozen=True)
 class PresetRef:
-    """An alert of an exporter preset's pack: the scrape job it watches, the preset, the alert's key."""
+    """An alert of an exporter preset's pack: the scrape jobs of the preset it watches (verify
+    drives the first), the preset, the alert's key."""
 
-    job: str
+    jobs: tuple[str, ...]
     exporter: str
     key: str
 

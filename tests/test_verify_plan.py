@@ -13,7 +13,7 @@ from mongen import layout
 from mongen.model import Spec
 from mongen.pipeline import render
 from mongen.rules.alert_kinds import BY_NAME
-from mongen.rules.alert_kinds.base import AlertKind, CannotDrive, GaugeLevel, SlowRequests
+from mongen.rules.alert_kinds.base import AlertKind, CannotDrive, ExporterReadings, GaugeLevel, SlowRequests
 from mongen.spec.build import load_spec
 from mongen.verify.dcgm_exporter import FrameBufferShare
 from mongen.verify.phases import ExpectedAlert, Phase, plan_phases
@@ -52,7 +52,15 @@ def test_the_showcase_specs_drive_every_alert(spec_path: str) -> None:
 def test_phases_of_the_default_spec() -> None:
     spec = load_spec("specs/emotivoice.yaml")
     plan = plan_phases(spec)
-    assert [(p.name, p.fault) for p in plan.phases] == [
+    # dcgm-exporter's preset alert pack gets a phase per alert (tests/test_presets.py checks them).
+    presets = [p.name for p in plan.phases if isinstance(p.fault, ExporterReadings)]
+    assert presets == [
+        "dcgm-exporter-critical-xid",
+        "dcgm-exporter-remapped-rows",
+        "dcgm-exporter-temperature",
+        "dcgm-exporter-exporter-down",
+    ]
+    assert [(p.name, p.fault) for p in plan.phases if not isinstance(p.fault, ExporterReadings)] == [
         ("slow", service_faults.LatencyShift("emoti_voice_tts_request_duration_seconds", 15.0)),
         ("angry-errors", ServerErrors((("emotion", "angry"),), 0.65)),
         ("gpu_memory_usage_bytes-high", service_faults.GaugeLevel("emoti_voice_gpu_memory_usage_bytes", 44e9)),
@@ -64,7 +72,16 @@ def test_phases_of_the_default_spec() -> None:
         "angry-errors",
         ServerErrors((("emotion", "angry"),), 0.65),
         (ExpectedAlert("EmotivoiceEmotionErrorRatioHigh", "page", (("emotion", "angry"),)),),
-        ("EmotivoiceGpuFrameBufferFull", "EmotivoiceGpuMemoryHigh", "EmotivoiceP95LatencyHigh", "EmotivoiceTargetDown"),
+        (
+            "EmotivoiceDcgmCriticalXid",
+            "EmotivoiceDcgmExporterDown",
+            "EmotivoiceDcgmGpuTemperatureHigh",
+            "EmotivoiceDcgmRowRemapping",
+            "EmotivoiceGpuFrameBufferFull",
+            "EmotivoiceGpuMemoryHigh",
+            "EmotivoiceP95LatencyHigh",
+            "EmotivoiceTargetDown",
+        ),
     )
     # The metrics vanish with the replica: target_down and absent share the outage.
     assert outage.fires == (

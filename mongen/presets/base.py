@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from mongen.promql import quote
+from mongen.promql import quote, regex_alternation
 
 SeriesKind = Literal["counter", "gauge", "histogram"]
 # Target labels every scraped series carries besides the exporter's own.
@@ -109,8 +109,11 @@ class Preset:
         return {a.key: a for a in self.alerts}
 
 
-def job_matcher(job: str) -> str:
-    return f"job={quote(job)}"
+def job_matcher(jobs: str | tuple[str, ...]) -> str:
+    """`job="vllm"`, or `job=~"gpu-a|gpu-b"` for a preset scraped by several jobs."""
+    if isinstance(jobs, str) or len(jobs) == 1:
+        return f"job={quote(jobs if isinstance(jobs, str) else jobs[0])}"
+    return f"job=~{quote(regex_alternation(jobs))}"
 
 
 def sel(name: str, job: str, *extra: str) -> str:

@@ -66,7 +66,9 @@ def _critical_xid(job: str, threshold: float) -> str:
 
 
 def _rows(job: str, threshold: float) -> str:
-    return f"max {by(*PER_GPU)} ({sel(UNCORRECTABLE_ROWS, job)} > 0 or {sel(REMAP_FAILURE, job)} > 0)"
+    # A row remapped for an uncorrectable error within the last day, or a remap that failed.
+    rows = f"increase({sel(UNCORRECTABLE_ROWS, job)}[1d])"
+    return f"max {by(*PER_GPU)} ({rows} > 0 or {sel(REMAP_FAILURE, job)} > 0)"
 
 
 ALERTS = (
@@ -87,8 +89,8 @@ ALERTS = (
         "DcgmRowRemapping",
         _rows,
         "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} remapped rows for uncorrectable errors",
-        "The GPU has rows remapped for uncorrectable memory errors, or a row remap failed: reset it "
-        "at the next drain; a remap failure means replace it.",
+        "The GPU remapped rows for uncorrectable memory errors in the last day, or a row remap failed: "
+        "reset it at the next drain; a remap failure means replace it.",
         PER_GPU,
         "ticket",
         60,
@@ -128,7 +130,7 @@ PANELS = (
 
 PRESET = Preset(
     "dcgm",
-    "GPU health (dcgm-exporter)",
+    "GPU health",
     "dcgm-exporter 3.3 (etc/default-counters.csv)",
     SERIES,
     HEALTHY,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from mongen.errors import YamlPath
-from mongen.model import Alert, ExporterJob, PresetRef, Routing, Scrape, SpecRecordingRule
+from mongen.model import Alert, PresetRef, Routing, Scrape, SpecRecordingRule
 from mongen.presets import PRESETS
 from mongen.presets.base import job_matcher
 from mongen.spec.durations import read_duration
@@ -16,13 +16,18 @@ from mongen.units import format_number
 
 
 def preset_alerts(
-    issues: SpecIssues, raw: list[dict[str, Any]], scrape: Scrape | None, routing: Routing
+    issues: SpecIssues, raw: list[dict[str, Any]], scrape: Scrape | None, routing: Routing, service: str
 ) -> tuple[Alert, ...]:
-    """Every preset alert the spec keeps, after its own alerts."""
+    """Every preset alert the spec keeps, after its own alerts, named after the service
+    (`EmotivoiceDcgmCriticalXid`), as the SLO alerts are: several services share one tree."""
     if scrape is None:
         return ()
     out: list[Alert] = []
-    seen: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for i, exporter in enumerate(scrape.exporters):
+        if exporter.exporter is not None:
+            first.setdefault(exporter.exporter, i)
+    prefix = "".join(word.capitalize() for word in service.split("-") if word)
     for i, (body, exporter) in enumerate(zip(raw, scrape.exporters, strict=False)):
         path: YamlPath = ("scrape", "exporters", i)
         settings = body.get("alerts", {})
@@ -30,22 +35,29 @@ def preset_alerts(
             if settings:
                 issues.fail((*path, "alerts"), "`alerts` changes a preset's alert pack: name the preset in `exporter`")
             continue
-        if exporter.exporter in seen:
-            issues.fail(
-                (*path, "exporter"),
-                f"exporters[{seen[exporter.exporter]}] already scrapes `{exporter.exporter}` with its alert pack; "
-                "list every target of that exporter under one job",
-            )
+        if first[exporter.exporter] != i:
+            if settings:
+                issues.fail(
+                    (*path, "alerts"),
+                    f"the `{exporter.exporter}` alert pack watches every job of the preset and is set on its "
+                    f"first job, exporters[{first[exporter.exporter]}]; move `alerts` there",
+                )
             continue
-        seen[exporter.exporter] = i
-        out += _alerts(issues, exporter, settings, (*path, "alerts"), routing)
+        jobs = tuple(e.job for e in scrape.exporters if e.exporter == exporter.exporter)
+        out += _alerts(issues, exporter.exporter, jobs, settings, (*path, "alerts"), routing, prefix)
     return tuple(out)
 
 
 def _alerts(
-    issues: SpecIssues, exporter: ExporterJob, settings: dict[str, Any], path: YamlPath, routing: Routing
+    issues: SpecIssues,
+    exporter: str,
+    jobs: tuple[str, ...],
+    settings: dict[str, Any],
+    path: YamlPath,
+    routing: Routing,
+    prefix: str,
 ) -> list[Alert]:
-    preset = PRESETS[exporter.exporter or ""]
+    preset = PRESETS[exporter]
     known = preset.alert_by_key
     for key in settings:
         if key not in known:
@@ -79,32 +91,35 @@ def _alerts(
         if severity not in routing.severities:
             issues.fail(
                 (*at, "severity") if "severity" in setting else at,
-                f"severity `{severity}` of preset alert `{alert.name}` has no route; routed severities: "
+                f"severity `{severity}` of preset alert `{prefix}{alert.name}` has no route; routed severities: "
                 f"{', '.join(routing.severities)}; route it, set another `severity`, or drop the alert with `false`",
             )
         description = alert.description.replace("{threshold}", format_number(threshold or 0))
         out.append(
             Alert(
-                alert.name,
+                prefix + alert.name,
                 "preset",
                 severity,
                 for_seconds,
                 threshold=threshold,
                 description=description,
                 summary=alert.summary,
-                preset=PresetRef(exporter.job, preset.name, alert.key),
+                preset=PresetRef(jobs, preset.name, alert.key),
             )
         )
     return out
 
 
 def preset_recording_rules(scrape: Scrape | None) -> tuple[SpecRecordingRule, ...]:
-    """The recording rules of every preset the spec scrapes, on that exporter's job."""
+    """The recording rules of every preset the spec scrapes, on that preset's jobs."""
     if scrape is None:
         return ()
+    jobs: dict[str, tuple[str, ...]] = {}
+    for exporter in scrape.exporters:
+        if exporter.exporter in PRESETS:
+            jobs[exporter.exporter] = (*jobs.get(exporter.exporter, ()), exporter.job)
     return tuple(
-        SpecRecordingRule(rule.record, rule.expr(job_matcher(exporter.job)))
-        for exporter in scrape.exporters
-        if exporter.exporter in PRESETS
-        for rule in PRESETS[exporter.exporter].recording
+        SpecRecordingRule(rule.record, rule.expr(job_matcher(preset_jobs)))
+        for name, preset_jobs in jobs.items()
+        for rule in PRESETS[name].recording
     )

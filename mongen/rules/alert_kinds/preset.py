@@ -61,7 +61,7 @@ class PresetPack(AlertKind):
         assert alert.preset is not None
         return AlertRule(
             name=alert.name,
-            expr=pack.expr(job_matcher(alert.preset.job), alert.threshold or 0.0),
+            expr=pack.expr(job_matcher(alert.preset.jobs), alert.threshold or 0.0),
             for_seconds=alert.for_seconds,
             labels=common_labels(spec, alert),
             summary=annotation(alert.summary),
@@ -80,15 +80,15 @@ class PresetPack(AlertKind):
         pack = definition(alert)[1]
         assert alert.preset is not None
         if pack.fault is None:
-            return ExporterReadings(alert.preset.job, pack.key, None)
+            return ExporterReadings(alert.preset.jobs[0], pack.key, None)
         faulted = pack.fault(alert.threshold or 0.0)
         labels = {k: v for r in faulted for k, v in r.labels if k in pack.by}
-        return ExporterReadings(alert.preset.job, pack.key, faulted, tuple(sorted(labels.items())))
+        return ExporterReadings(alert.preset.jobs[0], pack.key, faulted, tuple(sorted(labels.items())))
 
     def cases(self, spec: Spec, alert: Alert, rule: AlertRule) -> list[AlertCase]:
         preset, pack = definition(alert)
         assert alert.preset is not None
-        target = {"job": alert.preset.job, "instance": TEST_INSTANCE}
+        target = {"job": alert.preset.jobs[0], "instance": TEST_INSTANCE}
         minutes = alert.for_seconds // 60 + _SETTLE_MINUTES
         if pack.fault is None:
             up = series("up", target)
