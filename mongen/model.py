@@ -43,7 +43,7 @@ GPU_MEMORY_MODES: tuple[GpuMemoryMode, ...] = ("device", "process")
 NVML_GPU_LABEL: Final = "gpu"
 DEFAULT_MAX_GPUS: Final = 8
 
-SloKind = Literal["ratio", "latency"]
+SloKind = Literal["ratio", "latency", "events"]
 BurnSeverity = Literal["page", "ticket"]
 BurnSpeed = Literal["quick", "slow"]
 
@@ -184,6 +184,9 @@ class Slo:
     errors: tuple[Matcher, ...] = ()
     total: tuple[Matcher, ...] = ()
     threshold: float | None = None
+    # events: raw PromQL with WINDOW_PLACEHOLDER where each window goes (mongen.spec.slo_events)
+    error_query: str | None = None
+    total_query: str | None = None
 
     @property
     def error_budget(self) -> float:

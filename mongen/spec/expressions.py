@@ -20,6 +20,7 @@ from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.recording import metric_rules
 from mongen.rules.slo import slo_group
 from mongen.spec.issues import SpecIssues
+from mongen.spec.slo_events import with_window
 from mongen.units import format_duration
 
 
@@ -42,6 +43,12 @@ def check_expressions(issues: SpecIssues, spec: Spec) -> None:
         rule.labels = dict(recorded.labels)
         own[rule.line] = ("recording_rules", i, "expr")
         rules.append(rule)
+    for i, slo in enumerate(spec.slos):
+        for key, query in (("error_query", slo.error_query), ("total_query", slo.total_query)):
+            if query is not None:
+                rule = _rule(spec, "record", f"slo:{slo.name}:{key}", with_window(query, "5m"), len(rules) + 1)
+                own[rule.line] = ("slos", i, "sli", "events", key)
+                rules.append(rule)
     for i, alert in enumerate(spec.alerts):
         kind = BY_NAME[alert.kind]
         if alert.expr is None and not kind.reads_external:
