@@ -415,6 +415,31 @@ def init(
     )
 
 
+import_app = typer.Typer(help="Write a mongen spec from another tool's SLO definitions.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("sloth")
+def import_sloth(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A Sloth spec (version prometheus/v1).")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="SPEC", help="The spec to write; never overwritten.")],
+) -> None:
+    """Import a Sloth spec: its events SLOs with their queries and objectives; what cannot be
+    mapped is refused with its position (plugins, raw error ratios) or listed (alert labels)."""
+    from mongen.adopt.sloth import import_sloth as run_import
+
+    if out.exists() or out.is_symlink():
+        raise _fail(f"{out} exists; mongen import never overwrites a file: give a new path")
+    if not file.is_file():
+        raise _fail(f"{file} is not a file; give a Sloth spec")
+    imported = run_import(str(file))
+    with out.open("x", encoding="utf-8") as handle:
+        handle.write(imported.text)
+    for note in imported.notes:
+        typer.echo(f"warning: {note}", err=True)
+    typer.echo(f"wrote {out}; review it, then `mongen generate {out}`", err=True)
+
+
 def version_callback(value: bool) -> None:
     if value:
         typer.echo(f"mongen {__version__}")

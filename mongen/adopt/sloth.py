@@ -1,0 +1,150 @@
+"""`mongen import sloth FILE -o SPEC`: a Sloth `prometheus/v1` spec as a mongen spec.
+
+Sloth's `events` SLIs become mongen's raw-PromQL SLIs (mongen.spec.slo_events) with the same
+queries; the objective stays, the period is Sloth's default (30d, whose windows and burn factors
+mongen shares with Sloth). The series the queries read are declared as external metrics. What
+has no mongen equivalent is refused with its position: an SLI `plugin` (code mongen does not
+run), a `raw` error-ratio query (mongen's promtool cases need the error and total series). Alert
+names, labels and annotations per tier are written as comments and listed on stderr: they need
+per-tier SLO alert settings, which this spec version does not have.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import promql_parser
+import yaml
+
+from mongen.errors import SpecError, SpecIssue, YamlPath
+from mongen.spec.loader import LoadedDocument, load_yaml
+from mongen.spec.slo_events import with_window
+
+SLOTH_VERSION = "prometheus/v1"
+_NAME = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass
+class Imported:
+    text: str
+    notes: list[str] = field(default_factory=list)  # what was not mapped, for stderr
+
+
+def _service_name(raw: str) -> str:
+    name = _NAME.sub("-", raw.lower()).strip("-") or "service"
+    return name if name[0].isalpha() else f"s-{name}"[:63]
+
+
+def _slo_name(raw: str) -> str:
+    name = _NAME.sub("_", raw.lower()).strip("_") or "slo"
+    return name if name[0].isalpha() else f"slo_{name}"
+
+
+def _series(query: str) -> list[str]:
+    names: list[str] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, promql_parser.VectorSelector) and node.name and node.name not in names:
+            names.append(node.name)
+
+    promql_parser.walk(promql_parser.parse(with_window(query, "5m")), post_visit=visit)
+    return names
+
+
+def import_sloth(path: str) -> Imported:
+    """The mongen spec text for the Sloth spec at `path`. Raises SpecError with every part that
+    cannot be mapped, at its position in the Sloth file."""
+    doc = load_yaml(Path(path).read_text("utf-8"), path)
+    data = doc.data
+    issues: list[SpecIssue] = []
+    if not isinstance(data, dict) or data.get("version") != SLOTH_VERSION:
+        raise SpecError([doc.issue(("version",), f"not a Sloth spec: `version` must be `{SLOTH_VERSION}`")])
+    service = _service_name(str(data.get("service", "service")))
+    namespace = service.replace("-", "_")
+    slos, series, notes = [], [], []
+    comments: list[str] = []
+    for i, slo in enumerate(data.get("slos") or []):
+        at: YamlPath = ("slos", i)
+        mapped = _slo(doc, slo, at, issues)
+        if mapped is None:
+            continue
+        slos.append(mapped)
+        for query in (mapped["sli"]["events"]["error_query"], mapped["sli"]["events"]["total_query"]):
+            try:
+                series += [s for s in _series(query) if s not in series]
+            except ValueError as exc:
+                issues.append(doc.issue((*at, "sli", "events"), f"a query does not parse: {exc}"))
+        for tier in ("page_alert", "ticket_alert"):
+            alerting = (slo.get("alerting") or {}).get(tier) or {}
+            extra = {k: alerting[k] for k in ("labels", "annotations", "disable") if k in alerting}
+            if extra:
+                where = doc.locate((*at, "alerting", tier))
+                comments.append(
+                    f"slo {mapped['name']} {tier} (Sloth {where}): {yaml.safe_dump(extra, default_flow_style=True).strip()}"
+                )
+                notes.append(
+                    f"{where}: {tier} labels/annotations of `{slo.get('name')}` not mapped: per-tier SLO alert settings are not in this spec version"
+                )
+    if issues:
+        raise SpecError(issues)
+    spec: dict[str, Any] = {
+        "version": 1,
+        "service": {"name": service, "namespace": namespace},
+        "metrics": [
+            {
+                "name": f"{namespace}_up",
+                "type": "gauge",
+                "help": "1 while the service runs; declare the service's own metrics here.",
+            }
+        ],
+        "external_metrics": [{"name": name, "type": "counter"} for name in series],
+        "slos": slos,
+        "scrape": {"static_targets": ["localhost:8080"]},
+    }
+    header = [
+        f"# Imported by `mongen import sloth` from {path}: the SLOs with their queries and objectives over",
+        "# Sloth's default 30d period; the series they read as external metrics (declare their labels to",
+        "# have lint check the queries). Set the scrape targets and the service's own metrics.",
+    ]
+    if comments:
+        header.append("# Not mapped (per-tier SLO alert settings are not in this spec version):")
+        header += [f"#   {c}" for c in comments]
+    text = "\n".join(header) + "\n" + yaml.safe_dump(spec, sort_keys=False, width=120, allow_unicode=True)
+    return Imported(text, notes)
+
+
+def _slo(doc: LoadedDocument, slo: dict[str, Any], at: YamlPath, issues: list[SpecIssue]) -> dict[str, Any] | None:
+    sli = slo.get("sli") or {}
+    if "plugin" in sli:
+        issues.append(
+            doc.issue(
+                (*at, "sli", "plugin"),
+                "an SLI plugin is Go code that Sloth runs to write the queries; mongen runs none: "
+                "write the SLI as `events` (error_query and total_query) and import again",
+            )
+        )
+        return None
+    if "raw" in sli:
+        issues.append(
+            doc.issue(
+                (*at, "sli", "raw"),
+                "a raw error-ratio query cannot be fed by mongen's promtool cases, which need the error "
+                "and the total series: write the SLI as `events` (error_query and total_query)",
+            )
+        )
+        return None
+    events = sli.get("events")
+    if not isinstance(events, dict) or "error_query" not in events or "total_query" not in events:
+        issues.append(doc.issue((*at, "sli"), "the SLI needs `events` with `error_query` and `total_query`"))
+        return None
+    out: dict[str, Any] = {"name": _slo_name(str(slo.get("name", "slo")))}
+    if slo.get("description"):
+        out["description"] = " ".join(str(slo["description"]).split())
+    out["objective"] = slo.get("objective")
+    out["period"] = "30d"
+    # Sloth's queries are often folded over lines; a spec string is one line.
+    out["sli"] = {"events": {k: " ".join(str(events[k]).split()) for k in ("error_query", "total_query")}}
+    return out
