@@ -440,6 +440,41 @@ def import_sloth(
     typer.echo(f"wrote {out}; review it, then `mongen generate {out}`", err=True)
 
 
+@import_app.command("openslo")
+def import_openslo(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="OpenSLO v1 documents (SLO, SLI, ...).")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="SPEC", help="The spec to write; never overwritten.")],
+) -> None:
+    """Import OpenSLO v1 ratio SLOs as events SLIs; calendar windows, timeslices and other
+    indicators are refused with their position, alert policies listed."""
+    from mongen.adopt.openslo import import_openslo as run_import
+
+    if out.exists() or out.is_symlink():
+        raise _fail(f"{out} exists; mongen import never overwrites a file: give a new path")
+    for file in files:
+        if not file.is_file():
+            raise _fail(f"{file} is not a file; give OpenSLO documents")
+    imported = run_import([str(f) for f in files])
+    with out.open("x", encoding="utf-8") as handle:
+        handle.write(imported.text)
+    for note in imported.notes:
+        typer.echo(f"warning: {note}", err=True)
+    typer.echo(f"wrote {out}; review it, then `mongen generate {out}`", err=True)
+
+
+export_app = typer.Typer(help="Write a spec's definitions in another tool's format.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("openslo")
+def export_openslo(spec: SpecArg = None) -> None:
+    """Print the spec's SLOs as OpenSLO v1 SLO documents (stdout)."""
+    from mongen.adopt.openslo import export_openslo as run_export
+    from mongen.spec.build import load_spec
+
+    typer.echo(run_export(load_spec(_project_spec(spec))), nl=False)
+
+
 def version_callback(value: bool) -> None:
     if value:
         typer.echo(f"mongen {__version__}")
