@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
-from mongen.adopt.sloth import import_sloth
+from mongen.adopt.sloth import import_sloth, sloth_tiers, tier_settings_supported
 from mongen.errors import SpecError
 from mongen.pipeline import generate, render
+from mongen.rules.ruleset import rule_set
 from mongen.serialize import to_yaml
 from mongen.spec.build import load_spec
 from mongen.writer import write_tree
@@ -48,11 +49,33 @@ def test_the_getting_started_spec_imports_and_generates(tmp_path: Path) -> None:
     assert (slo.name, slo.objective, slo.period, slo.kind) == ("requests_availability", 99.9, 30 * 86400, "events")
     assert slo.error_query == f"sum(rate({ERRORS}[{{{{.window}}}}]))"
     assert [m.name for m in spec.external_metrics] == ["http_request_duration_seconds_count"]
-    # Not mapped yet, and said so: Sloth's per-tier alert labels.
-    assert any("page_alert labels/annotations" in note and ":24:9:" in note for note in imported.notes)
-    assert "{labels: {routing_key: myteam, severity: pageteam}}" in imported.text
+    if tier_settings_supported():  # per-tier SLO alert settings (slos[].alerts): Sloth's labels kept
+        page = next(r for r in rule_set(spec).slo_alerts if r.name.endswith("Page"))
+        assert {("severity", "pageteam"), ("routing_key", "myteam")} <= set(page.labels)
+        assert dict(spec.routing.routes)["pageteam"] == ("pageteam-receiver",)
+    else:  # not in this spec version: written as a comment and reported, with the Sloth position
+        assert any(":18:7: the page/ticket alert settings" in note for note in imported.notes)
+        assert "severity: pageteam" in imported.text.split("\nversion: 1\n")[0]
     result = generate(str(path), tmp_path / "out", validate=True)
     assert result.written, [str(f) for f in result.findings]
+
+
+def test_sloth_alerting_maps_onto_page_and_ticket_settings() -> None:
+    alerting = yaml.safe_load((ROOT / GETTING_STARTED).read_text())["slos"][0]["alerting"]
+    summary = "High error rate on 'myservice' requests responses"
+    assert sloth_tiers(alerting) == {
+        "page": {
+            "severity": "pageteam",
+            "labels": {"category": "availability", "routing_key": "myteam"},
+            "annotations": {"sloth_summary": summary},
+        },
+        "ticket": {
+            "severity": "slack",
+            "labels": {"category": "availability", "slack_channel": "#alerts-myteam"},
+            "annotations": {"sloth_summary": summary},
+        },
+    }
+    assert sloth_tiers({"page_alert": {"disable": True}}) == {"page": {"disable": True}}
 
 
 def _scenario(name: str, phases: list[tuple[int, float]], fires: frozenset[str]) -> dict[str, Any]:

@@ -65,6 +65,7 @@ def import_sloth(path: str) -> Imported:
     service = _service_name(str(data.get("service", "service")))
     namespace = service.replace("-", "_")
     slos, series, notes = [], [], []
+    severities: list[str] = []
     comments: list[str] = []
     for i, slo in enumerate(data.get("slos") or []):
         at: YamlPath = ("slos", i)
@@ -77,17 +78,22 @@ def import_sloth(path: str) -> Imported:
                 series += [s for s in _series(query) if s not in series]
             except ValueError as exc:
                 issues.append(doc.issue((*at, "sli", "events"), f"a query does not parse: {exc}"))
-        for tier in ("page_alert", "ticket_alert"):
-            alerting = (slo.get("alerting") or {}).get(tier) or {}
-            extra = {k: alerting[k] for k in ("labels", "annotations", "disable") if k in alerting}
-            if extra:
-                where = doc.locate((*at, "alerting", tier))
-                comments.append(
-                    f"slo {mapped['name']} {tier} (Sloth {where}): {yaml.safe_dump(extra, default_flow_style=True).strip()}"
-                )
-                notes.append(
-                    f"{where}: {tier} labels/annotations of `{slo.get('name')}` not mapped: per-tier SLO alert settings are not in this spec version"
-                )
+        tiers = sloth_tiers(slo.get("alerting") or {})
+        if tiers and tier_settings_supported():
+            mapped["alerts"] = tiers
+        elif tiers:
+            where = doc.locate((*at, "alerting"))
+            comments.append(
+                f"slo {mapped['name']} (Sloth {where}): {yaml.safe_dump(tiers, default_flow_style=True, width=10**6).strip()}"
+            )
+            notes.append(
+                f"{where}: the page/ticket alert settings of `{slo.get('name')}` are not mapped: "
+                "per-tier SLO alert settings are not in this spec version"
+            )
+        for tier, setting in tiers.items():
+            severity = setting.get("severity", tier) if isinstance(setting, dict) else None
+            if severity and severity not in severities and (tier_settings_supported() or severity == tier):
+                severities.append(severity)
     if issues:
         raise SpecError(issues)
     spec: dict[str, Any] = {
@@ -103,6 +109,7 @@ def import_sloth(path: str) -> Imported:
         "external_metrics": [{"name": name, "type": "counter"} for name in series],
         "slos": slos,
         "scrape": {"static_targets": ["localhost:8080"]},
+        "routing": _routing(severities or ["page", "ticket"]),
     }
     header = [
         f"# Imported by `mongen import sloth` from {path}: the SLOs with their queries and objectives over",
@@ -148,3 +155,51 @@ def _slo(doc: LoadedDocument, slo: dict[str, Any], at: YamlPath, issues: list[Sp
     # Sloth's queries are often folded over lines; a spec string is one line.
     out["sli"] = {"events": {k: " ".join(str(events[k]).split()) for k in ("error_query", "total_query")}}
     return out
+
+
+def tier_settings_supported() -> bool:
+    """Whether this spec version has per-tier SLO alert settings (`slos[].alerts.page`)."""
+    from mongen.spec.build import spec_schema
+
+    return "alerts" in spec_schema()["properties"]["slos"]["items"]["properties"]
+
+
+def sloth_tiers(alerting: dict[str, Any]) -> dict[str, Any]:
+    """Sloth's `alerting` as mongen's per-tier SLO alert settings: `page_alert`/`ticket_alert`
+    labels (a `severity` label becomes the tier's severity, routed by it), annotations, `disable`;
+    `alerting.labels` and `.annotations` apply to both tiers, as in Sloth."""
+    common_labels = {str(k): str(v) for k, v in (alerting.get("labels") or {}).items()}
+    common_annotations = {str(k): str(v) for k, v in (alerting.get("annotations") or {}).items()}
+    out: dict[str, Any] = {}
+    for tier, key in (("page", "page_alert"), ("ticket", "ticket_alert")):
+        sloth = alerting.get(key) or {}
+        if sloth.get("disable"):
+            out[tier] = {"disable": True}
+            continue
+        labels = {**common_labels, **{str(k): str(v) for k, v in (sloth.get("labels") or {}).items()}}
+        annotations = {**common_annotations, **{str(k): str(v) for k, v in (sloth.get("annotations") or {}).items()}}
+        # mongen writes its own summary and description; Sloth's go in as other annotations.
+        for own in ("summary", "description"):
+            if own in annotations:
+                annotations[f"sloth_{own}"] = annotations.pop(own)
+        setting: dict[str, Any] = {}
+        if "severity" in labels:
+            setting["severity"] = _NAME.sub("-", labels.pop("severity").lower()).strip("-") or tier
+        if labels:
+            setting["labels"] = labels
+        if annotations:
+            setting["annotations"] = annotations
+        if setting:
+            out[tier] = setting
+    return out
+
+
+def _routing(severities: list[str]) -> dict[str, Any]:
+    """A route per severity the SLOs page and ticket with, each to a receiver to fill in."""
+    return {
+        "routes": {severity: [f"{severity}-receiver"] for severity in severities},
+        "receivers": [
+            {"name": f"{severity}-receiver", "type": "webhook", "url": f"http://127.0.0.1:9095/fill-in/{severity}"}
+            for severity in severities
+        ],
+    }
