@@ -10,6 +10,7 @@ from mongen.errors import YamlPath
 from mongen.model import Alert, PresetRef, Routing, Scrape, SpecRecordingRule
 from mongen.presets import PRESETS
 from mongen.presets.base import job_matcher
+from mongen.spec.alerts import check_for
 from mongen.spec.durations import read_duration
 from mongen.spec.issues import SpecIssues
 from mongen.units import format_number
@@ -44,7 +45,7 @@ def preset_alerts(
                 )
             continue
         jobs = tuple(e.job for e in scrape.exporters if e.exporter == exporter.exporter)
-        out += _alerts(issues, exporter.exporter, jobs, settings, (*path, "alerts"), routing, prefix)
+        out += _alerts(issues, exporter.exporter, jobs, settings, (*path, "alerts"), routing, prefix, scrape)
     return tuple(out)
 
 
@@ -56,6 +57,7 @@ def _alerts(
     path: YamlPath,
     routing: Routing,
     prefix: str,
+    scrape: Scrape,
 ) -> list[Alert]:
     preset = PRESETS[exporter]
     known = preset.alert_by_key
@@ -87,6 +89,8 @@ def _alerts(
         for_seconds = alert.for_seconds
         if "for" in setting:
             for_seconds = read_duration(issues, setting["for"], (*at, "for")) or 0
+            if for_seconds:
+                check_for(issues, for_seconds, (*at, "for"), scrape)
         severity = setting.get("severity", alert.severity)
         if severity not in routing.severities:
             issues.fail(
