@@ -21,7 +21,7 @@ from typing import Any
 import promql_parser
 import yaml
 
-from mongen.adopt.sloth import _series, _service_name, _slo_name
+from mongen.adopt.imported_spec import queried_series, service_name, slo_name
 from mongen.errors import Location, SpecError, SpecIssue, YamlPath
 from mongen.model import Slo, Spec
 from mongen.promql import le_value, quote, selector
@@ -108,12 +108,12 @@ def import_openslo(paths: list[str]) -> Imported:
         services.append(str(data.get("spec", {}).get("service", "service")))
         slos.append(slo)
         for key in ("error_query", "total_query"):
-            series += [s for s in _series(slo["sli"]["events"][key]) if s not in series]
+            series += [s for s in queried_series(slo["sli"]["events"][key]) if s not in series]
     if issues:
         raise SpecError(issues)
     if not slos:
         raise SpecError([SpecIssue(Location(paths[0], 1, 1), (), "no SLO document to import")])
-    service = _service_name(services[0])
+    service = service_name(services[0])
     if len(set(services)) > 1:
         notes.append(
             f"SLOs of several services ({', '.join(sorted(set(services)))}) imported into one spec, `{service}`"
@@ -178,7 +178,7 @@ def _slo(doc: _Document, slis: dict[str, _Document], issues: list[SpecIssue]) ->
         issues.append(doc.issue(at, "the SLO needs an `indicator` or an `indicatorRef`"))
     if len(issues) > count or queries is None:
         return None
-    out: dict[str, Any] = {"name": _slo_name(str(doc.data.get("metadata", {}).get("name", "slo")))}
+    out: dict[str, Any] = {"name": slo_name(str(doc.data.get("metadata", {}).get("name", "slo")))}
     if body.get("description"):
         out["description"] = " ".join(str(body["description"]).split())
     out["objective"] = round(float(objectives[0]["target"]) * 100, 10)

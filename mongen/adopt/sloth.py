@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import promql_parser
 import yaml
 
+from mongen.adopt.imported_spec import queried_series, routes_to_fill_in, service_name, slo_name, stand_in_metric
 from mongen.errors import SpecError, SpecIssue, YamlPath
 from mongen.spec.loader import LoadedDocument, load_yaml
-from mongen.spec.slo_events import with_window
 
 SLOTH_VERSION = "prometheus/v1"
 _NAME = re.compile(r"[^a-z0-9]+")
@@ -33,27 +32,6 @@ class Imported:
     notes: list[str] = field(default_factory=list)  # what was not mapped, for stderr
 
 
-def _service_name(raw: str) -> str:
-    name = _NAME.sub("-", raw.lower()).strip("-") or "service"
-    return name if name[0].isalpha() else f"s-{name}"[:63]
-
-
-def _slo_name(raw: str) -> str:
-    name = _NAME.sub("_", raw.lower()).strip("_") or "slo"
-    return name if name[0].isalpha() else f"slo_{name}"
-
-
-def _series(query: str) -> list[str]:
-    names: list[str] = []
-
-    def visit(node: Any) -> None:
-        if isinstance(node, promql_parser.VectorSelector) and node.name and node.name not in names:
-            names.append(node.name)
-
-    promql_parser.walk(promql_parser.parse(with_window(query, "5m")), post_visit=visit)
-    return names
-
-
 def import_sloth(path: str) -> Imported:
     """The mongen spec text for the Sloth spec at `path`. Raises SpecError with every part that
     cannot be mapped, at its position in the Sloth file."""
@@ -62,7 +40,7 @@ def import_sloth(path: str) -> Imported:
     issues: list[SpecIssue] = []
     if not isinstance(data, dict) or data.get("version") != SLOTH_VERSION:
         raise SpecError([doc.issue(("version",), f"not a Sloth spec: `version` must be `{SLOTH_VERSION}`")])
-    service = _service_name(str(data.get("service", "service")))
+    service = service_name(str(data.get("service", "service")))
     namespace = service.replace("-", "_")
     slos, series, notes = [], [], []
     severities: list[str] = []
@@ -75,7 +53,7 @@ def import_sloth(path: str) -> Imported:
         slos.append(mapped)
         for query in (mapped["sli"]["events"]["error_query"], mapped["sli"]["events"]["total_query"]):
             try:
-                series += [s for s in _series(query) if s not in series]
+                series += [s for s in queried_series(query) if s not in series]
             except ValueError as exc:
                 issues.append(doc.issue((*at, "sli", "events"), f"a query does not parse: {exc}"))
         tiers = sloth_tiers(slo.get("alerting") or {})
@@ -99,17 +77,11 @@ def import_sloth(path: str) -> Imported:
     spec: dict[str, Any] = {
         "version": 1,
         "service": {"name": service, "namespace": namespace},
-        "metrics": [
-            {
-                "name": f"{namespace}_up",
-                "type": "gauge",
-                "help": "1 while the service runs; declare the service's own metrics here.",
-            }
-        ],
+        "metrics": [stand_in_metric(namespace)],
         "external_metrics": [{"name": name, "type": "counter"} for name in series],
         "slos": slos,
         "scrape": {"static_targets": ["localhost:8080"]},
-        "routing": _routing(severities or ["page", "ticket"]),
+        "routing": routes_to_fill_in(severities or ["page", "ticket"]),
     }
     header = [
         f"# Imported by `mongen import sloth` from {path}: the SLOs with their queries and objectives over",
@@ -147,7 +119,7 @@ def _slo(doc: LoadedDocument, slo: dict[str, Any], at: YamlPath, issues: list[Sp
     if not isinstance(events, dict) or "error_query" not in events or "total_query" not in events:
         issues.append(doc.issue((*at, "sli"), "the SLI needs `events` with `error_query` and `total_query`"))
         return None
-    out: dict[str, Any] = {"name": _slo_name(str(slo.get("name", "slo")))}
+    out: dict[str, Any] = {"name": slo_name(str(slo.get("name", "slo")))}
     if slo.get("description"):
         out["description"] = " ".join(str(slo["description"]).split())
     out["objective"] = slo.get("objective")
@@ -192,14 +164,3 @@ def sloth_tiers(alerting: dict[str, Any]) -> dict[str, Any]:
         if setting:
             out[tier] = setting
     return out
-
-
-def _routing(severities: list[str]) -> dict[str, Any]:
-    """A route per severity the SLOs page and ticket with, each to a receiver to fill in."""
-    return {
-        "routes": {severity: [f"{severity}-receiver"] for severity in severities},
-        "receivers": [
-            {"name": f"{severity}-receiver", "type": "webhook", "url": f"http://127.0.0.1:9095/fill-in/{severity}"}
-            for severity in severities
-        ],
-    }
