@@ -395,6 +395,105 @@ def verify(
         raise typer.Exit(1)
 
 
+@app.command()
+def init(
+    from_metrics: Annotated[
+        str,
+        typer.Option(
+            "--from-metrics", metavar="FILE|URL", help="A Prometheus text or OpenMetrics exposition: a file, or a URL."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="SPEC", help="The spec to write; never overwritten.")],
+    namespace: Annotated[
+        str | None, typer.Option(help="The service's metric namespace; default: the prefix most families share.")
+    ] = None,
+    service: Annotated[str | None, typer.Option(help="The service's name; default: the namespace.")] = None,
+) -> None:
+    """Draft a spec from a running service's /metrics: every family declared, observed label values
+    as bounded lists, histogram buckets as observed, suggested SLOs in comments."""
+    from mongen.adopt.exposition import ExpositionError, parse_families, read_exposition
+    from mongen.adopt.from_metrics import DraftError, draft_spec
+
+    if out.exists() or out.is_symlink():
+        raise _fail(f"{out} exists; mongen init never overwrites a file: give a new path")
+    try:
+        text, openmetrics = read_exposition(from_metrics)
+        families = parse_families(text, openmetrics, from_metrics)
+        spec_text, spec = draft_spec(families, from_metrics, namespace, service, str(out))
+    except (ExpositionError, DraftError) as exc:
+        raise _fail(str(exc)) from None
+    try:
+        with out.open("x", encoding="utf-8") as handle:
+            handle.write(spec_text)
+    except FileExistsError:
+        raise _fail(f"{out} exists; mongen init never overwrites a file: give a new path") from None
+    typer.echo(
+        f"wrote {out}: {len(spec.metrics)} metrics, {len(spec.external_metrics)} external metrics, "
+        f"{len(spec.labels)} labels from {len(families)} families; review it, then `mongen generate {out}`",
+        err=True,
+    )
+
+
+import_app = typer.Typer(help="Write a mongen spec from another tool's SLO definitions.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("sloth")
+def import_sloth(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A Sloth spec (version prometheus/v1).")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="SPEC", help="The spec to write; never overwritten.")],
+) -> None:
+    """Import a Sloth spec: its events SLOs with their queries and objectives; what cannot be
+    mapped is refused with its position (plugins, raw error ratios) or listed (alert labels)."""
+    from mongen.adopt.sloth import import_sloth as run_import
+
+    if out.exists() or out.is_symlink():
+        raise _fail(f"{out} exists; mongen import never overwrites a file: give a new path")
+    if not file.is_file():
+        raise _fail(f"{file} is not a file; give a Sloth spec")
+    imported = run_import(str(file))
+    with out.open("x", encoding="utf-8") as handle:
+        handle.write(imported.text)
+    for note in imported.notes:
+        typer.echo(f"warning: {note}", err=True)
+    typer.echo(f"wrote {out}; review it, then `mongen generate {out}`", err=True)
+
+
+@import_app.command("openslo")
+def import_openslo(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="OpenSLO v1 documents (SLO, SLI, ...).")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="SPEC", help="The spec to write; never overwritten.")],
+) -> None:
+    """Import OpenSLO v1 ratio SLOs as events SLIs; calendar windows, timeslices and other
+    indicators are refused with their position, alert policies listed."""
+    from mongen.adopt.openslo import import_openslo as run_import
+
+    if out.exists() or out.is_symlink():
+        raise _fail(f"{out} exists; mongen import never overwrites a file: give a new path")
+    for file in files:
+        if not file.is_file():
+            raise _fail(f"{file} is not a file; give OpenSLO documents")
+    imported = run_import([str(f) for f in files])
+    with out.open("x", encoding="utf-8") as handle:
+        handle.write(imported.text)
+    for note in imported.notes:
+        typer.echo(f"warning: {note}", err=True)
+    typer.echo(f"wrote {out}; review it, then `mongen generate {out}`", err=True)
+
+
+export_app = typer.Typer(help="Write a spec's definitions in another tool's format.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("openslo")
+def export_openslo(spec: SpecArg = None) -> None:
+    """Print the spec's SLOs as OpenSLO v1 SLO documents (stdout)."""
+    from mongen.adopt.openslo import export_openslo as run_export
+    from mongen.loading import load_spec
+
+    typer.echo(run_export(load_spec(_project_spec(spec))), nl=False)
+
+
 def version_callback(value: bool) -> None:
     if value:
         typer.echo(f"mongen {__version__}")

@@ -24,6 +24,7 @@ from mongen.rules.slo import slo_group
 from mongen.spec.build import BUDGET_PATH, budget_problem, build_model, load_document, spec_schema
 from mongen.spec.issues import SpecIssues
 from mongen.spec.loader import LoadedDocument
+from mongen.synth.slo_events import with_window
 from mongen.units import format_duration
 
 __all__ = ["BUDGET_PATH", "budget_problem", "build_spec", "load_document", "load_spec", "spec_schema"]
@@ -63,6 +64,12 @@ def check_expressions(issues: SpecIssues, spec: Spec) -> None:
         rule.labels = dict(recorded.labels)
         own[rule.line] = ("recording_rules", i, "expr")
         rules.append(rule)
+    for i, slo in enumerate(spec.slos):
+        for key, query in (("error_query", slo.error_query), ("total_query", slo.total_query)):
+            if query is not None:
+                rule = _rule(spec, "record", f"slo:{slo.name}:{key}", with_window(query, "5m"), len(rules) + 1)
+                own[rule.line] = ("slos", i, "sli", "events", key)
+                rules.append(rule)
     for i, alert in enumerate(spec.alerts):
         kind = BY_NAME[alert.kind]
         if alert.expr is None and not kind.reads_external:

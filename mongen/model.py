@@ -40,7 +40,7 @@ GPU_MEMORY_MODES: tuple[GpuMemoryMode, ...] = ("device", "process")
 NVML_GPU_LABEL: Final = "gpu"
 DEFAULT_MAX_GPUS: Final = 8
 
-SloKind = Literal["ratio", "latency"]
+SloKind = Literal["ratio", "latency", "events"]
 BurnSeverity = Literal["page", "ticket"]
 BurnSpeed = Literal["quick", "slow"]
 
@@ -203,6 +203,10 @@ class Slo:
     def enabled_tiers(self) -> tuple[SloTier, ...]:
         return tuple(t for t in (self.tier("page"), self.tier("ticket")) if t.enabled)
 
+    # events: raw PromQL with WINDOW_PLACEHOLDER where each window goes (mongen.spec.slo_events)
+    error_query: str | None = None
+    total_query: str | None = None
+
     @property
     def error_budget(self) -> float:
         return round(1 - self.objective / 100, 12)
@@ -241,6 +245,17 @@ class Alert:
     expr: str | None = None  # expr: raw PromQL, checked against the spec (mongen.loading)
     summary: str = ""  # expr: the summary annotation (literal text)
     inhibits: tuple[str, ...] = ()  # alerts (by name) this one silences while it fires
+    preset: PresetRef | None = None  # preset: the exporter preset alert this is (mongen.presets)
+
+
+@dataclass(frozen=True)
+class PresetRef:
+    """An alert of an exporter preset's pack: the scrape jobs of the preset it watches (verify
+    drives the first), the preset, the alert's key."""
+
+    jobs: tuple[str, ...]
+    exporter: str
+    key: str
 
 
 @dataclass(frozen=True)
@@ -328,15 +343,15 @@ class Scrape:
 
 @dataclass(frozen=True)
 class ExporterJob:
-    """A scrape job for another exporter (node-exporter, dcgm-exporter); its series keep the job's
-    own `job` label."""
+    """A scrape job for another exporter (node-exporter, dcgm-exporter, an inference server); its
+    series keep the job's own `job` label. `exporter` names a preset (mongen.presets)."""
 
     job: str
     static_targets: tuple[str, ...]
     file_sd: str | None
     metrics_path: str = "/metrics"
     interval: int | None = None  # None: the global scrape interval
-    exporter: Literal["dcgm"] | None = None
+    exporter: str | None = None
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ def test_the_showcase_specs_share_one_tree_with_one_dcgm_job(tmp_path: Path) -> 
     dcgm = [job for job in jobs if job["job_name"] == "dcgm-exporter"]
     assert len(dcgm) == 1
     targets = [t for config in dcgm[0]["static_configs"] for t in config["targets"]]
-    own = [t for spec in SHOWCASES for e in load_spec(spec).scrape.exporters for t in e.static_targets]
+    exporters = [e for spec in SHOWCASES for e in load_spec(spec).scrape.exporters if e.job == "dcgm-exporter"]
+    own = [t for e in exporters for t in e.static_targets]
     assert sorted(targets) == sorted(set(own)) and len(targets) == len(set(own))
     # Each service keeps its own frame-buffer alert over the series of the one job.
     for spec in SHOWCASES:

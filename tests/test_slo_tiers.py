@@ -28,6 +28,12 @@ RENAMED = {
     "  default_receiver: sre-email\n": "",
     "    severity: page\n": "    severity: critical\n",
     "    severity: ticket\n": "    severity: warning\n",
+    # dcgm-exporter's preset alert pack pages and tickets too.
+    'static_targets: ["192.168.1.10:9400", "192.168.1.11:9400"]}\n': (
+        'static_targets: ["192.168.1.10:9400", "192.168.1.11:9400"],\n'
+        "       alerts: {critical_xid: {severity: critical}, remapped_rows: {severity: warning},\n"
+        "                temperature: {severity: warning}, exporter_down: {severity: warning}}}\n"
+    ),
 }
 TIERS = """    alerts:
       page: {severity: critical, labels: {team: tts}, annotations: {playbook: "see {{ the wiki }}"}}

@@ -137,7 +137,9 @@ def test_dcgm_targets_become_the_simulated_exporter_and_other_exporters_are_left
     write_tree(tmp_path, render(spec))
     config = yaml.safe_load((tmp_path / "prometheus/prometheus.yml").read_text())
     report = VerifyReport()
-    targets = substitute_discovery(spec, config, tmp_path / "prometheus", "127.0.0.1:41002", report, "127.0.0.1:41003")
+    targets = substitute_discovery(
+        spec, config, tmp_path / "prometheus", "127.0.0.1:41002", report, {"dcgm-exporter": "127.0.0.1:41003"}
+    )
     assert [j["job_name"] for j in config["scrape_configs"]] == ["llm-textgen-static", "dcgm-exporter"]
     assert targets[-1] == ExpectedTarget(
         "dcgm-exporter", "static", "127.0.0.1:41003", None, "http://127.0.0.1:41003/m", (("job", "dcgm-exporter"),)

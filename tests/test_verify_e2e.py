@@ -65,6 +65,11 @@ def test_verify_passes_on_the_default_spec(tmp_path: Path) -> None:
         "availability-slow-burn": "inactive",
         "latency-fast-burn": "inactive",
         "latency-slow-burn": "inactive",
+        # dcgm-exporter's preset alert pack: a phase per alert (tests/test_presets.py).
+        "dcgm-exporter-critical-xid": "inactive",
+        "dcgm-exporter-remapped-rows": "inactive",
+        "dcgm-exporter-temperature": "inactive",
+        "dcgm-exporter-exporter-down": "inactive",
         "target-down": "inactive",
     }
     # Every SLO alert is driven per tier: it fires in its own burn phase and reaches its receivers.
@@ -97,6 +102,10 @@ def test_verify_passes_on_the_default_spec(tmp_path: Path) -> None:
         "EmotivoiceMetricsAbsent": "target-down",
         "EmotivoiceGpuMemoryHigh": "gpu_memory_usage_bytes-high",
         "EmotivoiceGpuFrameBufferFull": "gpu1-frame-buffer-full",
+        "EmotivoiceDcgmCriticalXid": "dcgm-exporter-critical-xid",
+        "EmotivoiceDcgmRowRemapping": "dcgm-exporter-remapped-rows",
+        "EmotivoiceDcgmGpuTemperatureHigh": "dcgm-exporter-temperature",
+        "EmotivoiceDcgmExporterDown": "dcgm-exporter-exporter-down",
     }
     assert report["not_driven"] == {}
     assert all(count > 0 for count in report["series_counts"].values()) and len(report["series_counts"]) > 80
@@ -187,6 +196,15 @@ def test_verify_passes_on_the_llm_showcase() -> None:
         "LlmGpuMemoryNearLimit": "gpu_memory_usage_bytes-high",
         "LlmGpuFrameBufferFull": "gpu1-frame-buffer-full",
         "LlmTargetDown": "target-down",
+        # The dcgm and vllm presets' alert packs (tests/test_presets.py).
+        "LlmTextgenDcgmCriticalXid": "dcgm-exporter-critical-xid",
+        "LlmTextgenDcgmRowRemapping": "dcgm-exporter-remapped-rows",
+        "LlmTextgenDcgmGpuTemperatureHigh": "dcgm-exporter-temperature",
+        "LlmTextgenDcgmExporterDown": "dcgm-exporter-exporter-down",
+        "LlmTextgenVllmRequestsWaitingHigh": "vllm-requests-waiting",
+        "LlmTextgenVllmKvCacheNearlyFull": "vllm-kv-cache-usage",
+        "LlmTextgenVllmTimeToFirstTokenP95High": "vllm-ttft-p95",
+        "LlmTextgenVllmAbortedShareHigh": "vllm-error-share",
     }
     assert report.not_driven == {}
     checks = {(e.phase, e.subject, e.check): e for e in report.expectations}

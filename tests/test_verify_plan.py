@@ -14,7 +14,7 @@ from mongen.loading import load_spec
 from mongen.model import Spec
 from mongen.pipeline import render
 from mongen.rules.alert_kinds import BY_NAME
-from mongen.rules.alert_kinds.base import AlertKind, CannotDrive, GaugeLevel, SlowRequests
+from mongen.rules.alert_kinds.base import AlertKind, CannotDrive, ExporterReadings, GaugeLevel, SlowRequests
 from mongen.rules.ruleset import rule_set
 from mongen.verify.dcgm_exporter import FrameBufferShare
 from mongen.verify.phases import ExpectedAlert, Phase, plan_phases
@@ -55,7 +55,15 @@ def test_phases_of_the_default_spec() -> None:
     spec = load_spec("specs/emotivoice.yaml")
     plan = plan_phases(spec)
     duration = "emoti_voice_tts_request_duration_seconds"
-    assert [(p.name, p.fault) for p in plan.phases] == [
+    # dcgm-exporter's preset alert pack gets a phase per alert (tests/test_presets.py checks them).
+    presets = [p.name for p in plan.phases if isinstance(p.fault, ExporterReadings)]
+    assert presets == [
+        "dcgm-exporter-critical-xid",
+        "dcgm-exporter-remapped-rows",
+        "dcgm-exporter-temperature",
+        "dcgm-exporter-exporter-down",
+    ]
+    assert [(p.name, p.fault) for p in plan.phases if not isinstance(p.fault, ExporterReadings)] == [
         ("slow", service_faults.LatencyShift(duration, 15.0)),
         ("angry-errors", ServerErrors((("emotion", "angry"),), 0.65)),
         ("gpu_memory_usage_bytes-high", service_faults.GaugeLevel("emoti_voice_gpu_memory_usage_bytes", 44e9)),
@@ -73,11 +81,21 @@ def test_phases_of_the_default_spec() -> None:
         "angry-errors",
         ServerErrors((("emotion", "angry"),), 0.65),
         (ExpectedAlert("EmotivoiceEmotionErrorRatioHigh", "page", (("emotion", "angry"),)),),
-        ("EmotivoiceGpuFrameBufferFull", "EmotivoiceGpuMemoryHigh", "EmotivoiceP95LatencyHigh", "EmotivoiceTargetDown"),
+        (
+            "EmotivoiceDcgmCriticalXid",
+            "EmotivoiceDcgmExporterDown",
+            "EmotivoiceDcgmGpuTemperatureHigh",
+            "EmotivoiceDcgmRowRemapping",
+            "EmotivoiceGpuFrameBufferFull",
+            "EmotivoiceGpuMemoryHigh",
+            "EmotivoiceP95LatencyHigh",
+            "EmotivoiceTargetDown",
+        ),
         # The errors burn the availability SLO's budget: its alerts may fire too.
         ("EmotivoiceAvailabilityErrorBudgetBurnPage", "EmotivoiceAvailabilityErrorBudgetBurnTicket"),
     )
-    fast, slow = plan.phases[4], plan.phases[5]
+    named = {p.name: p for p in plan.phases}
+    fast, slow = named["availability-fast-burn"], named["availability-slow-burn"]
     quick, slow_pair = (("long_window", "1h"), ("short_window", "5m")), (("long_window", "3d"), ("short_window", "6h"))
     assert fast.fires == (ExpectedAlert("EmotivoiceAvailabilityErrorBudgetBurnPage", "page", window=quick),)
     assert fast.allowed == ("EmotivoiceAvailabilityErrorBudgetBurnTicket", "EmotivoiceEmotionErrorRatioHigh")

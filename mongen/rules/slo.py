@@ -10,6 +10,7 @@ from mongen.rule_types import AlertRule, RecordingGroup, RecordingRule
 from mongen.rules import naming
 from mongen.rules.alert_kinds.base import dashboard_url, runbook_url
 from mongen.rules.naming import sli_error_name, slo_alert_name, slo_labels, slo_selector
+from mongen.synth.slo_events import with_window
 from mongen.units import format_duration, format_number
 
 SLO_OUTPUT_LABELS = (naming.SLO_SERVICE_LABEL, naming.SLO_NAME_LABEL)
@@ -22,8 +23,11 @@ def slo_interval(spec: Spec) -> int:
 
 
 def sli_error_expr(spec: Spec, slo: Slo, window: int) -> str:
-    metric = spec.metric_by_name[slo.metric]
     w = format_duration(window)
+    if slo.kind == "events":  # Sloth's events SLI: the error query over the total query, per window
+        assert slo.error_query is not None and slo.total_query is not None
+        return f"({with_window(slo.error_query, w)})\n/\n({with_window(slo.total_query, w)})"
+    metric = spec.metric_by_name[slo.metric]
     if slo.kind == "ratio":
         errors = f"sum(rate({selector(metric.exposed_name, slo.errors + slo.total)}[{w}]))"
         total = f"sum(rate({selector(metric.exposed_name, slo.total)}[{w}]))"
@@ -160,6 +164,9 @@ def first_checks(spec: Spec, slo: Slo) -> tuple[str, ...]:
 
 def _sli_text(spec: Spec, slo: Slo) -> str:
     """What the SLI counts as an error, in words."""
+    if slo.kind == "events":
+        what = f"the events of `{slo.error_query}` out of `{slo.total_query}`"
+        return f"{slo.description} ({what})" if slo.description else what
     metric = spec.metric_by_name[slo.metric]
     name = metric.exposed_name if slo.kind == "ratio" else metric.name
     scope = f" out of `{selector(name, slo.total)}`" if slo.total else ""

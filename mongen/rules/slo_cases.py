@@ -25,7 +25,8 @@ from mongen.promql import le_value
 from mongen.rule_types import AlertRule
 from mongen.rules.naming import slo_labels
 from mongen.synth.cases import AlertCase, AlsoFiring, InputSeries
-from mongen.synth.series import base_labels, compress, error_label_sets, series, spread
+from mongen.synth.series import TEST_INSTANCE, base_labels, compress, error_label_sets, series, spread
+from mongen.synth.slo_events import events_shape
 from mongen.units import format_duration
 
 # At least this many failed requests a minute at the lowest burn rate tested, so rounding the
@@ -64,6 +65,8 @@ def _cumulative(schedule: list[tuple[int, float]], per_sample: int) -> tuple[lis
 def slo_input(spec: Spec, slo: Slo, schedule: list[tuple[int, float]], per_sample: int = 100_000) -> InputSeries:
     """Input series for an SLO whose error ratio follows `schedule`: (samples, error ratio) phases.
     A ratio SLI's failures are spread over every value its error selector accepts (500, 503, 5xx)."""
+    if slo.kind == "events":
+        return events_input(spec, slo, schedule, per_sample)
     metric = spec.metric_by_name[slo.metric]
     chosen = spec.values_matching(slo.total)
     if slo.kind == "ratio":
@@ -87,6 +90,20 @@ def slo_input(spec: Spec, slo: Slo, schedule: list[tuple[int, float]], per_sampl
     inputs.append((series(metric.name + "_bucket", {**labels, "le": "+Inf"}), compress(totals)))
     inputs.append((series(metric.name + "_count", labels), compress(totals)))
     return inputs
+
+
+def events_input(spec: Spec, slo: Slo, schedule: list[tuple[int, float]], per_sample: int) -> InputSeries:
+    """An events SLI's two series (mongen.spec.slo_events): the failing one counts the errors, the
+    passing one the rest."""
+    assert slo.error_query is not None and slo.total_query is not None
+    shape = events_shape(slo.error_query, slo.total_query)
+    assert not isinstance(shape, str), "the spec check rejects an events SLI mongen cannot feed"
+    target = {"job": spec.scrape.job, "instance": TEST_INSTANCE}
+    errors, oks = _cumulative(schedule, per_sample)
+    return [
+        (series(shape.series, {**target, **shape.failing}), compress(errors)),
+        (series(shape.series, {**target, **shape.passing}), compress(oks)),
+    ]
 
 
 def _counts(increments: list[tuple[int, int]]) -> list[int]:

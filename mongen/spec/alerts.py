@@ -143,6 +143,21 @@ def _has_the_fields_of_its_kind(issues: SpecIssues, body: dict[str, Any], path: 
     return usable
 
 
+def check_for(issues: SpecIssues, for_seconds: int, path: YamlPath, scrape: Scrape) -> None:
+    """An alert's `for` (at `path`) against the evaluation interval and the longest that works."""
+    min_for = MIN_FOR_EVALUATIONS * scrape.evaluation_interval
+    if for_seconds < min_for:
+        issues.fail(
+            path, f"`for` must be at least two evaluation intervals ({min_for}s) so one bad evaluation does not page"
+        )
+    elif for_seconds > MAX_FOR_SECONDS:
+        issues.fail(
+            path,
+            "`for` may be at most 1d: pending state does not survive a Prometheus restart, so a longer `for` "
+            "may never fire; put the long view in the expression (e.g. avg_over_time(...[7d]))",
+        )
+
+
 def _timing(
     issues: SpecIssues, body: dict[str, Any], path: YamlPath, kind: AlertKind, scrape: Scrape | None
 ) -> tuple[int | None, int | None]:
@@ -151,18 +166,8 @@ def _timing(
     window = read_duration(issues, body.get("window", DEFAULT_WINDOW), (*path, "window"))
     if scrape is None:
         return for_seconds, window
-    min_for = MIN_FOR_EVALUATIONS * scrape.evaluation_interval
-    if for_seconds is not None and for_seconds < min_for:
-        issues.fail(
-            (*path, "for"),
-            f"`for` must be at least two evaluation intervals ({min_for}s) so one bad evaluation does not page",
-        )
-    elif for_seconds is not None and for_seconds > MAX_FOR_SECONDS:
-        issues.fail(
-            (*path, "for"),
-            "`for` may be at most 1d: pending state does not survive a Prometheus restart, so a longer `for` "
-            "may never fire; put the long view in the expression (e.g. avg_over_time(...[7d]))",
-        )
+    if for_seconds is not None:
+        check_for(issues, for_seconds, (*path, "for"), scrape)
     min_window = MIN_WINDOW_SCRAPES * scrape.interval
     if "window" in kind.fields and window is not None and window < min_window:
         issues.fail((*path, "window"), f"window must cover at least 4 scrape intervals ({min_window}s)")

@@ -18,6 +18,7 @@ from mongen.spec.kubernetes import read_kubernetes
 from mongen.spec.labels import read_enums, read_labels
 from mongen.spec.loader import LoadedDocument, load_yaml
 from mongen.spec.metrics import read_metrics
+from mongen.spec.presets import preset_alerts, preset_recording_rules
 from mongen.spec.recording_rules import read_recording_rules
 from mongen.spec.routing import read_routing
 from mongen.spec.schema import schema_issues, spec_schema
@@ -82,7 +83,9 @@ def build_model(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
     routing = read_routing(issues, data.get("routing"))
     slos = read_slos(issues, data.get("slos", []), metrics, labels, routing)
     alerts = read_alerts(issues, data.get("alerts", []), metrics, labels, routing, scrape)
+    alerts += preset_alerts(issues, data.get("scrape", {}).get("exporters", []), scrape, routing, service.name)
     recording_rules = read_recording_rules(issues, data.get("recording_rules", []))
+    recording_rules += preset_recording_rules(scrape)
     exposure = read_exposure(issues, data.get("exposure", {}), scrape)
     external = read_external_metrics(issues, data.get("external_metrics", []), metrics)
     external += exporter_metrics(scrape.exporters if scrape else (), external)

@@ -1,6 +1,7 @@
 """`scrape.exporters`: scrape jobs for the exporters next to the service (node-exporter,
-dcgm-exporter). `exporter: dcgm` also declares dcgm-exporter's GPU series as typed external
-metrics, so alerts (`kind: expr`, `dcgm_frame_buffer`) and lint know their names and labels."""
+dcgm-exporter). `exporter: <preset>` also declares the exporter's series as typed external metrics
+(mongen.presets), so alerts (`kind: expr`, `dcgm_frame_buffer`, the preset's pack) and lint know
+their names and labels."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Any
 
 from mongen.errors import YamlPath
 from mongen.model import ExporterJob, ExternalMetric
+from mongen.presets import PRESETS
+from mongen.presets.base import TARGET_LABELS
 from mongen.spec.addresses import check_file_sd, check_targets, metrics_path_problem
 from mongen.spec.durations import read_duration
 from mongen.spec.issues import SpecIssues
-from mongen.vocabulary.dcgm import DCGM_LABELS, DCGM_SERIES
 
 
 def read_exporters(issues: SpecIssues, raw: list[dict[str, Any]], service_job: str) -> tuple[ExporterJob, ...]:
@@ -51,9 +53,14 @@ def read_exporters(issues: SpecIssues, raw: list[dict[str, Any]], service_job: s
 def exporter_metrics(
     exporters: tuple[ExporterJob, ...], declared: tuple[ExternalMetric, ...]
 ) -> tuple[ExternalMetric, ...]:
-    """The typed series of the exporters the spec names, except those `external_metrics` declares
-    itself (its own declaration wins)."""
-    if not any(e.exporter == "dcgm" for e in exporters):
-        return ()
+    """The typed series of the presets the spec's exporters name, except those `external_metrics`
+    declares itself (its own declaration wins)."""
     names = {name for metric in declared for name in metric.series}
-    return tuple(ExternalMetric(name, None, DCGM_LABELS, "gauge") for name in DCGM_SERIES if name not in names)
+    out: dict[str, ExternalMetric] = {}
+    for exporter in exporters:
+        preset = PRESETS.get(exporter.exporter or "")
+        for series in preset.series if preset else ():
+            metric = ExternalMetric(series.name, None, (*series.labels, *TARGET_LABELS), series.type)
+            if series.name not in names and not names & set(metric.series):
+                out.setdefault(series.name, metric)
+    return tuple(out.values())

@@ -24,6 +24,7 @@ import jsonschema
 from jsonschema.protocols import Validator
 
 from mongen.errors import SpecIssue, YamlPath
+from mongen.presets import PRESETS
 from mongen.rules import alert_kinds
 from mongen.spec.loader import LoadedDocument
 from mongen.spec.scalars import scalar_issues, text_problem
@@ -35,7 +36,10 @@ def spec_schema() -> dict[str, Any]:
     schema: dict[str, Any] = json.loads(text)
     # The alert kinds are whatever the registry holds; the file leaves the enum to it.
     kind = schema["properties"]["alerts"]["items"]["properties"]["kind"]
-    kind["enum"] = [k.name for k in alert_kinds.KINDS]
+    kind["enum"] = [k.name for k in alert_kinds.KINDS if k.spec_kind]
+    # So are the exporter presets (mongen.presets).
+    exporter = schema["properties"]["scrape"]["properties"]["exporters"]["items"]["properties"]["exporter"]
+    exporter["enum"] = list(PRESETS)
     return schema
 
 

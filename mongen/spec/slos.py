@@ -12,6 +12,7 @@ from mongen.spec.durations import read_duration
 from mongen.spec.issues import Definitions, SpecIssues
 from mongen.spec.matchers import read_matchers
 from mongen.spec.metrics import resolve_metric
+from mongen.spec.slo_events import read_events_slo
 from mongen.units import format_duration
 
 DEFAULT_PERIOD = "30d"
@@ -66,6 +67,8 @@ def _slo(
         period = None
     if objective is not None and period is not None and not _burn_rates_reachable(issues, objective, period, path):
         objective = None
+    if "events" in body["sli"]:  # raw PromQL (mongen.spec.slo_events)
+        return read_events_slo(issues, body, path, objective, period)
     sli_path: YamlPath = (*path, "sli", "ratio" if "ratio" in body["sli"] else "latency")
     sli = body["sli"]["ratio"] if "ratio" in body["sli"] else body["sli"]["latency"]
     metric = resolve_metric(

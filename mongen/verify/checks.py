@@ -14,6 +14,7 @@ import promql_parser
 
 from mongen import layout
 from mongen.model import Spec
+from mongen.presets import PRESETS
 from mongen.promql import quote, selector
 from mongen.rules.ruleset import rule_set
 from mongen.verify.discovery import ExpectedTarget
@@ -74,7 +75,7 @@ def unserved_series(spec: Spec, expr: str) -> list[str]:
     """The series `expr` reads when every one of them is an external metric that no job of the run
     serves (the run serves dcgm-exporter's for an `exporter: dcgm` job); else []. A GPU row on
     DCGM series the spec only declares reads nothing in the run, and that is no fault of the monitoring."""
-    served = set(DCGM_SERIES) if any(e.exporter == "dcgm" for e in spec.scrape.exporters) else set()
+    served = {s.name for e in spec.scrape.exporters if e.exporter in PRESETS for s in PRESETS[e.exporter].series}
     names = sorted(set(_selected_names(expr)))
     external = [
         name

@@ -55,11 +55,11 @@ def prometheus_config(
     scrape_address: str,
     alertmanager_port: int,
     report: VerifyReport,
-    dcgm_address: str | None = None,
+    exporter_addresses: dict[str, str] | None = None,
 ) -> tuple[Path, list[ExpectedTarget]]:
     """The generated prometheus.yml as the run loads it, written next to the generated one (so
-    file_sd paths resolve as deployed), and the targets it must scrape (`dcgm_address`: the
-    simulated dcgm-exporter, when the run has one)."""
+    file_sd paths resolve as deployed), and the targets it must scrape (`exporter_addresses`: the
+    simulated exporter of each preset job, by job)."""
     generated = root / layout.PROMETHEUS_CONFIG
     config = yaml.safe_load(generated.read_text())
     _compress_intervals(config, report)
@@ -70,7 +70,7 @@ def prometheus_config(
     report.substitute(
         layout.PROMETHEUS_CONFIG, f"alertmanagers {', '.join(original)} -> {local}", "the run's Alertmanager"
     )
-    targets = substitute_discovery(spec, config, generated.parent, scrape_address, report, dcgm_address)
+    targets = substitute_discovery(spec, config, generated.parent, scrape_address, report, exporter_addresses or {})
     path = generated.with_name("prometheus.verify.yml")
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path, targets

@@ -74,6 +74,11 @@ def exposition(hostname: str, shares: dict[str, float]) -> str:
 
 
 def _labels(hostname: str, gpu: str) -> str:
+    return ",".join(f"{k}={quote(v)}" for k, v in gpu_labels(hostname, gpu))
+
+
+def gpu_labels(hostname: str, gpu: str) -> tuple[tuple[str, str], ...]:
+    """The labels dcgm-exporter writes on every series of GPU `gpu` of host `hostname`."""
     labels = {
         "gpu": gpu,
         "UUID": f"GPU-{int(gpu):08d}-0000-0000-0000-000000000000",
@@ -82,7 +87,7 @@ def _labels(hostname: str, gpu: str) -> str:
         "modelName": MODEL_NAME,
         "Hostname": hostname,
     }
-    return ",".join(f"{k}={quote(v)}" for k, v in labels.items())
+    return tuple(labels.items())
 
 
 class SimulatedDcgmExporter:

@@ -13,9 +13,10 @@ Only what cannot exist here is substituted, and every substitution is reported:
 Every mechanism reaches the same replica, so file-based targets carry an `instance` label of
 their own: otherwise two jobs would write the same series.
 
-Exporter jobs (`scrape.exporters`): an `exporter: dcgm` job's targets become the run's simulated
-dcgm-exporter (mongen.verify.dcgm_exporter); any other exporter is not run, so its job is left
-out of the run's config (reported), and alerts on its series are reported as not driven.
+Exporter jobs (`scrape.exporters`): a preset job's targets (`exporter: dcgm`, `vllm`, ...) become
+the run's simulated exporter of that preset (mongen.verify.preset_exporter); any other exporter is
+not run, so its job is left out of the run's config (reported), and alerts on its series are
+reported as not driven.
 """
 
 from __future__ import annotations
@@ -60,36 +61,38 @@ def substitute_discovery(
     config_dir: Path,
     address: str,
     report: VerifyReport,
-    dcgm_address: str | None = None,
+    exporter_addresses: dict[str, str] | None = None,
     config_file: str = CONFIG,
 ) -> list[ExpectedTarget]:
-    """Point every discovery mechanism of `config` (changed in place) at `address`, an
-    `exporter: dcgm` job's at `dcgm_address` (the simulated dcgm-exporter); leave other exporters'
-    jobs out. `config_file`: the generated file `config` is (prometheus.yml, or vmagent.yml)."""
+    """Point every discovery mechanism of `config` (changed in place) at `address`, a preset
+    exporter job's at its simulated exporter (`exporter_addresses`, by job); leave other
+    exporters' jobs out. `config_file`: the generated file `config` is (prometheus.yml, or vmagent.yml)."""
+    simulated = exporter_addresses or {}
     exporters = {e.job: e for e in spec.scrape.exporters}
     expected: list[ExpectedTarget] = []
     kept = []
     for job in config.get("scrape_configs", []):
         name = job["job_name"]
         exporter = exporters.get(name)
-        if exporter is not None and (exporter.exporter != "dcgm" or dcgm_address is None):
+        if exporter is not None and name not in simulated:
             report.substitute(
                 config_file,
                 f"job {name}: scrape job -> left out of the run",
-                "verify runs no such exporter (it simulates dcgm-exporter only); "
+                "verify runs no such exporter (it simulates the presets' exporters only); "
                 "alerts on its series are listed as not driven",
             )
             continue
         kept.append(job)
-        if exporter is not None and dcgm_address is not None:
-            at, url = dcgm_address, f"http://{dcgm_address}{exporter.metrics_path}"
+        if exporter is not None:
+            at = simulated[name]
+            url = f"http://{at}{exporter.metrics_path}"
             labels: tuple[tuple[str, str], ...] = (("job", name),)
         else:
             at, url = address, f"http://{address}{spec.exposure.metrics_path}"
             labels = (("job", spec.scrape.job), ("service", spec.service))
         found: list[ExpectedTarget] = []
         if "static_configs" in job:
-            found.append(_static(job, name, at, report, exporter is not None, config_file))
+            found.append(_static(job, name, at, report, exporter.exporter if exporter else None, config_file))
         for sd in job.get("file_sd_configs", []):
             found += [_file_sd(name, config_dir, pattern, at, report, config_file) for pattern in sd.get("files", [])]
         if "kubernetes_sd_configs" in job:
@@ -100,7 +103,7 @@ def substitute_discovery(
 
 
 def _static(
-    job: dict[str, Any], name: str, address: str, report: VerifyReport, dcgm: bool, config_file: str
+    job: dict[str, Any], name: str, address: str, report: VerifyReport, preset: str | None, config_file: str
 ) -> ExpectedTarget:
     original = [t for group in job["static_configs"] for t in group.get("targets", [])]
     for group in job["static_configs"]:
@@ -109,7 +112,9 @@ def _static(
         config_file,
         f"job {name}: static targets {', '.join(original)} -> {address}",
         "those hosts are not here; the run's simulated dcgm-exporter (2 GPUs) stands in for them"
-        if dcgm
+        if preset == "dcgm"
+        else f"those hosts are not here; the run's simulated {preset} exporter stands in for them"
+        if preset
         else "those hosts are not here; every target is the run's one replica",
     )
     return ExpectedTarget(name, "static", address, None)

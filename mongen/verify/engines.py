@@ -99,7 +99,7 @@ def _substitute_flags(
 
 
 def _vmagent_config(
-    spec: Spec, root: Path, scrape_address: str, report: VerifyReport, dcgm_address: str | None
+    spec: Spec, root: Path, scrape_address: str, report: VerifyReport, exporter_addresses: dict[str, str]
 ) -> tuple[Path, list[ExpectedTarget]]:
     """The generated vmagent.yml with the scrape intervals compressed and the discovery pointed at
     the run's replica (discovery.py), written next to it so relative file_sd paths resolve."""
@@ -118,7 +118,7 @@ def _vmagent_config(
         "time compression: a scrape a second",
     )
     targets = substitute_discovery(
-        spec, config, generated.parent, scrape_address, report, dcgm_address, layout.VMAGENT_CONFIG
+        spec, config, generated.parent, scrape_address, report, exporter_addresses, layout.VMAGENT_CONFIG
     )
     path = generated.with_name("vmagent.verify.yml")
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -132,14 +132,14 @@ def start_victoriametrics(
     scrape_address: str,
     alertmanager_port: int,
     report: VerifyReport,
-    dcgm_address: str | None = None,
+    exporter_addresses: dict[str, str] | None = None,
 ) -> tuple[Endpoints, list[ExpectedTarget], list[Server]]:
     """victoria-metrics, vmagent and vmalert on 127.0.0.1 with the generated files and flags."""
     binaries = {name: require(name) for name in (STORAGE, VMAGENT, VMALERT)}
     work = root / "verify"
     storage_port, agent_port, alert_port = free_port(), free_port(), free_port()
     storage_url = f"http://{HOST}:{storage_port}"
-    config, targets = _vmagent_config(spec, root, scrape_address, report, dcgm_address)
+    config, targets = _vmagent_config(spec, root, scrape_address, report, exporter_addresses or {})
     local = "the run's servers listen on free ports of 127.0.0.1"
     storage_args = _substitute_flags(
         STORAGE,

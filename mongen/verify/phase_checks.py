@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 
 from mongen.generators.alertmanager import NULL_RECEIVER
 from mongen.model import Spec
+from mongen.rules.alert_kinds.base import ExporterReadings
 from mongen.verify.dcgm_exporter import FrameBufferShare, SimulatedDcgmExporter
 from mongen.verify.delivery import Routed, inhibitor
 from mongen.verify.observer import PHASE_TIMEOUT, Observer
 from mongen.verify.phases import ExpectedAlert, Phase
+from mongen.verify.preset_exporter import SimulatedExporter
 from mongen.verify.report import DeliveryRow
 from mongen.verify.service import Outage
 from mongen.verify.service.process import ServiceProcess
@@ -45,14 +47,24 @@ class PhaseRun:
     notified: set[str] = field(default_factory=set)  # alerts Alertmanager has notified so far
 
 
-def run_phase(run: PhaseRun, phase: Phase, service: ServiceProcess, gpus: SimulatedDcgmExporter | None = None) -> None:
-    """Inject the phase's fault (into the service, or into the simulated dcgm-exporter `gpus`),
-    check it, then heal (and, unless the phase says otherwise, let its alerts resolve)."""
+def run_phase(
+    run: PhaseRun,
+    phase: Phase,
+    service: ServiceProcess,
+    gpus: SimulatedDcgmExporter | None = None,
+    exporters: dict[str, SimulatedExporter] | None = None,
+) -> None:
+    """Inject the phase's fault (into the service, the simulated dcgm-exporter `gpus`, or a preset
+    job's simulated exporter), check it, then heal (and, unless the phase says otherwise, let its
+    alerts resolve)."""
     observer, report = run.observer, run.observer.report
+    simulated = exporters or {}
     mark = observer.sink.mark()
     if isinstance(phase.fault, FrameBufferShare):
         assert gpus is not None, "a frame-buffer phase is planned only for a spec with a dcgm-exporter job"
         gpus.inject(phase.fault)
+    elif isinstance(phase.fault, ExporterReadings):
+        simulated[phase.fault.job].inject(phase.fault)
     else:
         service.inject(phase.fault)
     carried_quiet = [name for name in phase.quiet if name in run.firing]
@@ -78,6 +90,8 @@ def run_phase(run: PhaseRun, phase: Phase, service: ServiceProcess, gpus: Simula
         service.heal()
         if gpus is not None:
             gpus.heal()
+        for exporter in simulated.values():
+            exporter.heal()
         if phase.wait_resolved:
             for expected in phase.fires:
                 observer.wait_for(functools.partial(observer.quiet, expected.name), PHASE_TIMEOUT)

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 from mongen.model import Alert, Slo, Spec
 from mongen.rules.alert_kinds import BY_NAME
-from mongen.rules.alert_kinds.base import CannotDrive, FrameBufferFull, GaugeLevel, SeriesGone, TargetGone
+from mongen.rules.alert_kinds.base import (
+    CannotDrive,
+    ExporterReadings,
+    FrameBufferFull,
+    GaugeLevel,
+    SeriesGone,
+    TargetGone,
+)
 from mongen.rules.alert_kinds.base import Fault as KindFault
 from mongen.rules.alert_kinds.base import ServerErrors as ServerErrorsWanted
 from mongen.rules.alert_kinds.base import SlowRequests as SlowRequestsWanted
@@ -30,8 +37,9 @@ from mongen.verify.service.faults import Fault as ServiceFault
 from mongen.verify.service.faults import LabelMatch
 from mongen.verify.slo_phases import concerns, slo_alert_names, slo_burn
 
-# What a phase injects: a fault of the simulated service, or of the simulated dcgm-exporter.
-Fault = ServiceFault | FrameBufferShare
+# What a phase injects: a fault of the simulated service, of the simulated dcgm-exporter's frame
+# buffer, or of a preset's simulated exporter.
+Fault = ServiceFault | FrameBufferShare | ExporterReadings
 
 
 @dataclass(frozen=True)
@@ -209,6 +217,8 @@ def _quiet(spec: Spec, wanted: dict[str, KindFault], firing: list[str]) -> tuple
 def _concerns(injected: KindFault, other: KindFault) -> bool:
     if type(injected) is not type(other):
         return False
+    if isinstance(injected, ExporterReadings):
+        return injected == other
     if isinstance(injected, ServerErrorsWanted | TargetGone | SeriesGone):
         return True
     return getattr(injected, "metric", None) == getattr(other, "metric", None)
@@ -226,6 +236,8 @@ def _on_the_service(spec: Spec, alert: Alert, wanted: KindFault) -> tuple[str, F
         direction = "high" if wanted.above else "low"
         short = wanted.metric.removeprefix(spec.namespace + "_")
         return f"{short}-{direction}", service.GaugeLevel(wanted.metric, faulted_level(wanted)), ()
+    if isinstance(wanted, ExporterReadings):
+        return f"{wanted.job}-{wanted.key.replace('_', '-')}", wanted, wanted.labels
     if isinstance(wanted, FrameBufferFull):
         fault = FrameBufferShare(FAULTED_GPU, full_share(wanted.threshold))
         return f"gpu{FAULTED_GPU}-frame-buffer-full", fault, (("gpu", FAULTED_GPU),)

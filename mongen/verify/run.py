@@ -4,6 +4,7 @@ substitutions only), run the healthy and fault phases, stop everything."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import tempfile
 import time
 from collections.abc import Callable
@@ -13,11 +14,12 @@ from mongen import layout
 from mongen.generators import victoriametrics
 from mongen.model import Spec
 from mongen.pipeline import render
+from mongen.presets import PRESETS
 from mongen.rules.ruleset import rule_set
 from mongen.validate import require
 from mongen.verify.checks import check_healthy, check_targets
 from mongen.verify.configs import alertmanager_config, prometheus_config
-from mongen.verify.dcgm_exporter import SimulatedDcgmExporter, dcgm_hostname, healthy_share
+from mongen.verify.dcgm_exporter import SimulatedDcgmExporter, dcgm_hostname, gpu_labels, healthy_share
 from mongen.verify.delivery import routing_of
 from mongen.verify.engines import (
     Endpoints,
@@ -30,6 +32,7 @@ from mongen.verify.exposure import check_allowlist, plan_exposure, start_nginx
 from mongen.verify.observer import Observer
 from mongen.verify.phase_checks import PhaseRun, run_phase
 from mongen.verify.phases import plan_phases
+from mongen.verify.preset_exporter import SimulatedExporter
 from mongen.verify.profile import simulation_plan
 from mongen.verify.report import VerifyReport
 from mongen.verify.service.process import ServiceProcess
@@ -83,9 +86,12 @@ def run_verify(
         sink = WebhookSink()
         stack.callback(sink.close)
         gpus = _simulated_dcgm_exporter(spec, stack)
-        dcgm_address = gpus.address if gpus else None
+        exporters = _simulated_preset_exporters(spec, stack, gpus)
+        exporter_addresses = {job: e.address for job, e in exporters.items()}
         if engine == "prometheus":
-            prom_config, targets = prometheus_config(spec, root, exposure.scrape_address, am_port, report, dcgm_address)
+            prom_config, targets = prometheus_config(
+                spec, root, exposure.scrape_address, am_port, report, exporter_addresses
+            )
             report.substitute(
                 "deployment", "Prometheus --rules.alert.resend-delay 1m -> 1s", "time compression: alerts reach a phase"
             )
@@ -110,7 +116,7 @@ def run_verify(
             endpoints = Endpoints(prom_url, prom_url, prom_url)
         else:
             endpoints, targets, started_vm = start_victoriametrics(
-                stack, spec, root, exposure.scrape_address, am_port, report, dcgm_address
+                stack, spec, root, exposure.scrape_address, am_port, report, exporter_addresses
             )
             servers += started_vm
         for server in servers:
@@ -136,7 +142,7 @@ def run_verify(
             run = PhaseRun(spec, observer, routing_of(spec), firing=observer.firing_names())
             for phase in plan.phases:
                 if only is None or only(phase.name):
-                    run_phase(run, phase, service, gpus)
+                    run_phase(run, phase, service, gpus, exporters)
             if engine == "victoriametrics":
                 check_alert_labels(observer)
             if only is None:
@@ -152,6 +158,30 @@ def _simulated_dcgm_exporter(spec: Spec, stack: contextlib.ExitStack) -> Simulat
     gpus = SimulatedDcgmExporter(dcgm_hostname(spec), healthy_share(spec))
     stack.callback(gpus.close)
     return gpus
+
+
+def _simulated_preset_exporters(
+    spec: Spec, stack: contextlib.ExitStack, gpus: SimulatedDcgmExporter | None
+) -> dict[str, SimulatedExporter]:
+    """The run's exporter for each preset job, by job: dcgm-exporter's serves the frame buffer of
+    `gpus` beside its health series, with dcgm-exporter's labels on each GPU."""
+    out = {}
+    for job in spec.scrape.exporters:
+        preset = PRESETS.get(job.exporter or "")
+        if preset is None:
+            continue
+        if job.exporter == "dcgm" and gpus is not None:
+            exporter = SimulatedExporter(preset, gpus.text, functools.partial(_per_gpu, gpus.hostname))
+        else:
+            exporter = SimulatedExporter(preset)
+        stack.callback(exporter.close)
+        out[job.job] = exporter
+    return out
+
+
+def _per_gpu(hostname: str, labels: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    gpu = dict(labels).get("gpu")
+    return labels if gpu is None else gpu_labels(hostname, gpu)
 
 
 def _alert_names(spec: Spec) -> list[str]:

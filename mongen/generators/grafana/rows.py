@@ -23,6 +23,7 @@ from mongen.generators.grafana.metric_panels import (
     share_panels,
 )
 from mongen.generators.grafana.panels import Panel, Query, Row, Threshold
+from mongen.generators.grafana.presets import preset_rows
 from mongen.generators.grafana.queries import INSTANCE, TARGET_UP, instance_selector
 from mongen.model import COUNTER, GAUGE, HISTOGRAM, Metric, MetricType, Role, Slo, Spec
 from mongen.promql import by_clause
@@ -205,4 +206,5 @@ ROWS: tuple[tuple[str, RowFunction], ...] = (
 
 def dashboard_rows(spec: Spec) -> tuple[Row, ...]:
     """Every row that has panels for this spec, in ROWS order."""
-    return tuple(Row(title, panels) for title, build in ROWS if (panels := build(spec)))
+    rows = tuple(Row(title, panels) for title, build in ROWS if (panels := build(spec)))
+    return rows + preset_rows(spec)

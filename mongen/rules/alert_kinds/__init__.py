@@ -14,6 +14,7 @@ from mongen.rules.alert_kinds.error_ratio import ErrorRatio
 from mongen.rules.alert_kinds.expr import ExprAlert
 from mongen.rules.alert_kinds.gauge_threshold import GaugeThreshold
 from mongen.rules.alert_kinds.latency_quantile import LatencyQuantile
+from mongen.rules.alert_kinds.preset import PresetPack
 from mongen.rules.alert_kinds.target_down import TargetDown
 
 AlertKindName = Literal[
@@ -24,6 +25,7 @@ AlertKindName = Literal[
     "gauge_threshold",
     "expr",
     "dcgm_frame_buffer",
+    "preset",
 ]
 KINDS: tuple[AlertKind, ...] = (
     LatencyQuantile(),
@@ -33,6 +35,7 @@ KINDS: tuple[AlertKind, ...] = (
     GaugeThreshold(),
     ExprAlert(),
     DcgmFrameBuffer(),
+    PresetPack(),
 )
 BY_NAME: dict[str, AlertKind] = {kind.name: kind for kind in KINDS}
 

@@ -12,6 +12,7 @@ from mongen import layout
 from mongen.annotations import LabelRef, Part
 from mongen.errors import YamlPath
 from mongen.model import Alert, Matcher, Metric, MetricType, Spec
+from mongen.presets.base import Reading
 from mongen.promql import matcher_text
 from mongen.rule_types import AlertRule
 from mongen.rules import naming
@@ -82,13 +83,25 @@ class FrameBufferFull:
 
 
 @dataclass(frozen=True)
+class ExporterReadings:
+    """A preset's simulated exporter (the spec's job `job`) serves `readings` in place of the
+    healthy ones of the same series and labels, or stops answering (`readings` None); the alert
+    `key` of the preset must fire, with `labels` (besides job and instance)."""
+
+    job: str
+    key: str
+    readings: tuple[Reading, ...] | None
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class CannotDrive:
     """verify cannot produce what makes this alert fire; `reason` says why (shown in its report)."""
 
     reason: str
 
 
-Fault = ServerErrors | SlowRequests | GaugeLevel | SeriesGone | TargetGone | FrameBufferFull
+Fault = ServerErrors | SlowRequests | GaugeLevel | SeriesGone | TargetGone | FrameBufferFull | ExporterReadings
 
 
 class AlertKind(ABC):
@@ -104,6 +117,8 @@ class AlertKind(ABC):
     # the spec when it is built, and `lint_hint` tells the author what to add.
     reads_external: ClassVar[bool] = False
     lint_hint: ClassVar[str] = ""
+    # Whether a spec may name the kind in `alerts` (a preset's alerts come from its exporter job).
+    spec_kind: ClassVar[bool] = True
 
     def check(  # noqa: B027 - a hook: kinds with nothing to add inherit it
         self, spec_issues: IssueSink, alert: Alert, path: YamlPath, metric: Metric | None
