@@ -91,18 +91,18 @@ def _project_specs(specs: list[str] | None) -> list[str]:
     return list(specs) if specs else _config_specs()
 
 
-def _lint_specs(spec: str | None, have_files: bool) -> list[Spec | None]:
-    """The specs lint checks against: --spec, else the project config's one spec. FILES outside any
-    project (no config), or in one of several services, are linted spec-less; with no FILES, the
-    generated rules of each spec the config names are linted in turn."""
+def _lint_specs(spec: str | None, have_files: bool) -> list[tuple[Spec, ...]]:
+    """The specs of each lint run: --spec, else every spec the project config names, all at once
+    for FILES (each metric belongs to the spec declaring it), one run per spec for their generated
+    rules (no FILES). FILES outside any project (no config) are linted spec-less."""
     from mongen.spec.build import load_spec
 
     if spec is not None:
-        return [load_spec(spec)]
+        return [(load_spec(spec),)]
     if not have_files:
-        return [load_spec(path) for path in _config_specs()]
+        return [(load_spec(path),) for path in _config_specs()]
     specs = _config_spec_paths()
-    return [load_spec(specs[0])] if specs is not None and len(specs) == 1 else [None]
+    return [tuple(load_spec(path) for path in specs or ())]
 
 
 def _project_out(out: Path | None) -> Path:
@@ -272,6 +272,7 @@ def lint(
 ) -> None:
     """Check Prometheus rule files: structure, alert hygiene and PromQL shape, and with --spec the
     metrics, labels, values and types the spec declares. Findings go to stdout, the summary to stderr."""
+    from mongen.config import shown_path
     from mongen.lint.context import LintOptions
     from mongen.lint.runner import LintResult
     from mongen.lint.runner import lint as run_lint
@@ -288,25 +289,28 @@ def lint(
         raise _fail("--no-spec lints FILES without a spec: give FILES, and no --spec")
     if diff_base is not None and not paths:
         raise _fail("--diff-base compares rule files in a git repository: give them as FILES")
-    models = [None] if no_spec else _lint_specs(spec, bool(paths))
+    runs = [()] if no_spec else _lint_specs(spec, bool(paths))
     result = LintResult([], 0, 0)
     try:
         with console.step("linting" if no_promtool else "linting (promtool included)"):
-            for model in models:
+            for models in runs:
                 one = run_lint(
-                    model,
+                    models,
                     list(paths or []),
                     diff_base,
                     run_promtool=not no_promtool,
                     processes=jobs,
                     options=LintOptions(min_for_seconds),
+                    out=None if paths else _project_out(None),
                 )
                 result = LintResult(result.findings + one.findings, result.files + one.files, result.rules + one.rules)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     _print_findings(result.findings, fmt)
     errors = sum(f.severity == "error" for f in result.findings)
-    mode = "" if models[0] is not None else " (no spec: spec checks skipped)"
+    used = [shown_path(Path(model.source)) for models in runs for model in models]
+    label = "spec" if len(used) == 1 else "specs"
+    mode = f" ({label}: {', '.join(used)})" if used else " (no spec: spec checks skipped)"
     console.status(
         f"{result.rules} rules in {result.files} files: {errors} errors, {len(result.findings) - errors} warnings{mode}"
     )

@@ -201,7 +201,7 @@ def test_commands_need_no_arguments_with_a_config(repo: Path) -> None:
     assert mongen("generate", "--check", cwd=repo).returncode == 0
     assert mongen("cardinality", cwd=repo).returncode == 0
     lint = mongen("lint", "--no-promtool", cwd=repo)
-    assert lint.returncode == 0 and lint.stderr.endswith("0 errors, 0 warnings\n"), lint.stdout + lint.stderr
+    assert lint.returncode == 0 and lint.stderr.endswith("0 errors, 0 warnings (spec: specs/tts.yaml)\n"), lint.stdout + lint.stderr
 
 
 def test_no_spec_and_no_config_is_a_usage_error(repo: Path) -> None:
