@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -76,14 +77,26 @@ def _config_specs() -> list[str]:
     return specs
 
 
-def _project_spec(spec: str | None) -> str:
-    """SPEC as given, else the project config's one spec, for commands that take one."""
+ServiceOpt = Annotated[
+    str | None,
+    typer.Option("--service", help="With several specs in the project config: only the spec of this service."),
+]
+
+
+def _each_service(spec: str | None, service: str | None, build: Callable[[str], Spec]) -> list[Spec]:
+    """SPEC as given, else every spec of the project config (only the one of `--service NAME`)."""
     if spec is not None:
-        return spec
-    specs = _config_specs()
-    if len(specs) != 1:
-        raise _fail(f"the project config names {len(specs)} specs; this command takes one: pass one of them as SPEC")
-    return specs[0]
+        if service is not None:
+            raise _fail("--service picks one of the project config's specs: give SPEC or --service, not both")
+        return [build(spec)]
+    models = [build(path) for path in _config_specs()]
+    if service is None:
+        return models
+    chosen = [model for model in models if model.service == service]
+    if not chosen:
+        names = ", ".join(model.service for model in models)
+        raise _fail(f"no spec of the project config is service {service!r}; its services: {names}")
+    return chosen
 
 
 def _project_specs(specs: list[str] | None) -> list[str]:
@@ -327,15 +340,38 @@ def schema() -> None:
 
 
 @app.command()
-def cardinality(spec: SpecArg = None, quiet: Quiet = False, verbose: Verbose = False) -> None:
-    """Print the exact series count per metric against the spec's budget: exit 1 over it, warn near it."""
-    from mongen.lint.checks.cardinality_budget import CardinalityBudget
-    from mongen.spec.build import BUDGET_PATH, budget_problem, build_spec, load_document
+def cardinality(
+    ctx: typer.Context, spec: SpecArg = None, service: ServiceOpt = None, quiet: Quiet = False, verbose: Verbose = False
+) -> None:
+    """Print the exact series count per metric against the spec's budget: exit 1 over it, warn near it.
+    Without SPEC, one table per spec of the project config, then one summary line."""
+    from mongen.spec.build import build_spec, load_document
 
-    # -q/-v are accepted as everywhere; the table and its findings are all this command prints.
-    doc = load_document(_project_spec(spec))
+    console = _console(ctx, quiet, verbose)
     # A spec over its budget is rejected everywhere else; here it is what the table is for.
-    model = build_spec(doc, check_budget=False)
+    models = _each_service(spec, service, lambda path: build_spec(load_document(path), check_budget=False))
+    over = []
+    for model in models:
+        if len(models) > 1:
+            typer.echo(f"{'' if model is models[0] else chr(10)}service {model.service} ({model.source})")
+        if _cardinality_table(model):
+            over.append(model.service)
+    if len(models) > 1:
+        totals = ", ".join(f"{m.service} {m.total_series}/{m.max_series}" for m in models)
+        console.status(
+            f"{len(models)} services, series per instance / budget: {totals}; "
+            + (f"over budget: {', '.join(over)}" if over else "none over budget")
+        )
+    if over:
+        raise typer.Exit(1)
+
+
+def _cardinality_table(model: Spec) -> bool:
+    """Print one spec's table and its budget findings; whether it is over its budget."""
+    from mongen.lint.checks.cardinality_budget import CardinalityBudget
+    from mongen.spec.build import BUDGET_PATH, budget_problem, load_document
+
+    doc = load_document(model.source)
     rows = sorted(model.exposed_metrics, key=lambda m: (-model.series_count(m), m.name))
     width = max(len(m.exposed_name) for m in rows)
     typer.echo(f"{'metric':<{width}}  {'type':<9}  {'series':>6}  labels")
@@ -352,31 +388,49 @@ def cardinality(spec: SpecArg = None, quiet: Quiet = False, verbose: Verbose = F
         where = doc.locate(path)
         findings.append(Finding(where.file, where.line, where.col, severity, near.id, message))
     _print_findings(findings)
-    if over:
-        raise typer.Exit(1)
+    return over is not None
 
 
 @app.command()
 def verify(
     ctx: typer.Context,
     spec: SpecArg = None,
+    service: ServiceOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Prove the generated monitoring end to end on a real Prometheus and Alertmanager (127.0.0.1 only)."""
+    """Prove the generated monitoring end to end on a real Prometheus and Alertmanager (127.0.0.1 only).
+    Without SPEC, each spec of the project config in turn (or the one of --service), with one summary."""
     from mongen.spec.build import load_spec
     from mongen.verify import VerifyError, run_verify
 
     console = _console(ctx, quiet, verbose)
-    model = load_spec(_project_spec(spec))
-    try:
-        with console.step("verifying on real Prometheus and Alertmanager (about a minute)"):
-            report = run_verify(model)
-    except VerifyError as exc:
-        raise _fail(f"the test bed did not start: {exc}", 1) from None
-    typer.echo(report.to_json() if fmt is Format.json else report.to_text())
-    if not report.passed:
+    models = _each_service(spec, service, load_spec)
+    reports = {}
+    for model in models:
+        try:
+            with console.step(f"verifying {model.service} on real Prometheus and Alertmanager (about a minute)"):
+                reports[model.service] = run_verify(model)
+        except VerifyError as exc:
+            raise _fail(f"the test bed did not start: {exc}", 1) from None
+    if len(models) == 1:
+        (report,) = reports.values()
+        typer.echo(report.to_json() if fmt is Format.json else report.to_text())
+    elif fmt is Format.json:
+        services = {name: json.loads(report.to_json()) for name, report in reports.items()}
+        passed = all(report.passed for report in reports.values())
+        typer.echo(json.dumps({"passed": passed, "services": services}, indent=2, sort_keys=True))
+    else:
+        for name, report in reports.items():
+            typer.echo(f"## service {name}\n{report.to_text()}\n")
+    failed = [name for name, report in reports.items() if not report.passed]
+    if len(models) > 1:
+        verdicts = ", ".join(f"{name} {'failed' if name in failed else 'passed'}" for name in reports)
+        # The one summary is the report's, on stdout: it is what was asked for.
+        if fmt is not Format.json:
+            typer.echo(f"{len(reports)} services verified: {verdicts}")
+    if failed:
         raise typer.Exit(1)
 
 
