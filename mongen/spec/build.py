@@ -23,7 +23,7 @@ from mongen.spec.recording_rules import read_recording_rules
 from mongen.spec.routing import read_routing
 from mongen.spec.schema import schema_issues, spec_schema
 from mongen.spec.scrape import read_scrape
-from mongen.spec.service import read_grafana_url, read_service
+from mongen.spec.service import read_grafana, read_grafana_url, read_service
 from mongen.spec.slos import read_slos
 
 __all__ = ["BUDGET_PATH", "budget_problem", "build_spec", "load_document", "load_spec", "spec_schema"]
@@ -75,6 +75,7 @@ def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
     data = doc.data
     service = read_service(issues, data["service"])
     grafana_url = read_grafana_url(issues, data.get("grafana", {}))
+    grafana = read_grafana(issues, data.get("grafana", {}))
     enums = read_enums(issues, data.get("enums", {}))
     labels = read_labels(issues, data.get("labels", {}), enums)
     metrics = read_metrics(issues, data["metrics"], service.namespace, labels)
@@ -105,6 +106,7 @@ def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
         routing=routing,
         kubernetes=read_kubernetes(data.get("kubernetes", {})),
         grafana_url=grafana_url,
+        grafana=grafana,
         recording_rules=recording_rules,
     )
     check_expressions(issues, spec)
