@@ -66,6 +66,14 @@ def _config_spec_paths() -> list[str] | None:
     return None if config is None else [shown_path(spec) for spec in config.specs]
 
 
+def _config_runbooks_url() -> str | None:
+    """The project config's `runbooks_url`, if there is a config and it gives one."""
+    from mongen.config import find_config
+
+    config = find_config(Path.cwd())
+    return config.runbooks_url if config is not None else None
+
+
 def _config_specs() -> list[str]:
     """The project config's specs; no config is a usage error."""
     specs = _config_spec_paths()
@@ -187,6 +195,7 @@ def generate(
             check=check,
             prune=prune,
             on_check_done=lambda name, seconds: console.detail(f"  {name}: {seconds:.2f} s"),
+            runbooks_url=_config_runbooks_url(),
         )
     if check:
         if result.diff:

@@ -438,6 +438,7 @@ class Spec:
     rate_window: int = 300
     grafana_url: str | None = None  # base URL of the Grafana that serves the dashboard
     grafana: Grafana = Grafana()  # its datasource and provisioning
+    runbooks_url: str | None = None  # web URL of the generated runbooks/ (spec or project config)
     recording_rules: tuple[SpecRecordingRule, ...] = ()  # the spec's own, after the generated ones
 
     @cached_property

@@ -94,6 +94,7 @@ def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
         service=service.name,
         namespace=service.namespace,
         runbook_base=service.runbook_base,
+        runbooks_url=service.runbooks_url,
         max_series=service.max_series,
         enums=tuple(enums.valid()),
         labels=tuple(labels.valid()),

@@ -20,6 +20,7 @@ class Service:
     namespace: str
     runbook_base: str | None
     max_series: int
+    runbooks_url: str | None = None
 
 
 def read_service(issues: SpecIssues, raw: dict[str, Any]) -> Service:
@@ -32,7 +33,15 @@ def read_service(issues: SpecIssues, raw: dict[str, Any]) -> Service:
                 f"the runbook URL carries {secret}; every alert repeats it in its annotations: "
                 "give the public base URL of the runbooks",
             )
+    runbooks_url = raw.get("runbooks_url")
+    if runbooks_url is not None and (secret := url_secret_problem(runbooks_url)):
+        issues.fail(
+            ("service", "runbooks_url"),
+            f"the runbooks URL carries {secret}; every alert repeats it in its annotations: give the URL people "
+            "open in a browser, and let the repository's own login protect it",
+        )
     return Service(
+        runbooks_url=(runbooks_url or "").rstrip("/") or None,
         name=raw["name"],
         namespace=raw["namespace"],
         runbook_base=(runbook_base or "").rstrip("/") or None,
