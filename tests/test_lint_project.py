@@ -127,3 +127,17 @@ def test_two_specs_give_the_same_findings_in_workers(tmp_path: Path, processes: 
     specs = [load_spec(root / "specs/emotivoice.yaml"), load_spec(root / "specs/llm.yaml")]
     result = lint(specs, [root / "rules/team.yml"], run_promtool=False, processes=processes)
     assert [(f.check, f.line) for f in result.findings] == [("unknown-metric", 17), ("unknown-label-value", 19)]
+
+
+def test_a_rate_of_a_generated_sum_names_the_generated_rule(tmp_path: Path) -> None:
+    rules = tmp_path / "team.yml"
+    rules.write_text(
+        "groups:\n  - name: team\n    rules:\n"
+        "      - record: job:x:rate5m\n"
+        "        expr: sum by (job) (rate(job:emoti_voice_tts_requests:rate5m[5m]))\n",
+        "utf-8",
+    )
+    result = lint([load_spec(ROOT / "specs/emotivoice.yaml")], [rules], run_promtool=False, processes=1)
+    (finding,) = [f for f in result.findings if f.check == "rate-over-sum"]
+    assert "which prometheus/rules/emotivoice-recording.yml:" in finding.message
+    assert "(generated from " in finding.message and "specs/emotivoice.yaml) records as a sum" in finding.message

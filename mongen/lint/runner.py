@@ -132,10 +132,7 @@ def known_recorded(specs: Sequence[Spec]) -> KnownRecorded:
 
     known = KnownRecorded()
     for spec in specs:
-        files = [
-            rule_file_from_text(text, f"{path} (generated from {spec.source})")
-            for path, text in generate_rules(spec).items()
-        ]
+        files = [rule_file_from_text(text, path) for path, text in generate_rules(spec).items()]
         rules = [r for f in files for r in f.rules]
         ctx = LintContext((spec,))
         ctx.set_recorded({r.name: set() for r in rules if r.kind == "record"})
@@ -144,7 +141,8 @@ def known_recorded(specs: Sequence[Spec]) -> KnownRecorded:
             known.recorded.setdefault(name, set()).update(shapes)
             # A name several specs record (the `slo:*` series) belongs to none of them.
             known.owner[name] = spec if name not in known.owner else None
-        known.sums.update(sums)
+        # rate-over-sum names where: `prometheus/rules/x.yml:12 (generated from specs/x.yaml)`.
+        known.sums.update({name: f"{where} (generated from {spec.source})" for name, where in sums.items()})
     return known
 
 
