@@ -139,5 +139,5 @@ def test_a_rate_of_a_generated_sum_names_the_generated_rule(tmp_path: Path) -> N
     )
     result = lint([load_spec(ROOT / "specs/emotivoice.yaml")], [rules], run_promtool=False, processes=1)
     (finding,) = [f for f in result.findings if f.check == "rate-over-sum"]
-    assert "which prometheus/rules/emotivoice-recording.yml:" in finding.message
-    assert "(generated from " in finding.message and "specs/emotivoice.yaml) records as a sum" in finding.message
+    assert "which prometheus/rules/emotivoice-recording.yml (generated from " in finding.message
+    assert "specs/emotivoice.yaml) records as a sum" in finding.message

@@ -32,7 +32,7 @@ from mongen.lint.checks.ignored_document import IGNORED_DOCUMENT_MESSAGE, Ignore
 from mongen.lint.context import KnownRecorded, LintContext, LintOptions, output_labels, spec_tuple
 from mongen.lint.gitdiff import changed_lines
 from mongen.lint.promtool import promtool_findings
-from mongen.lint.rulefiles import Rule, RuleFile, collect_files, read_rule_file, rule_file_from_text
+from mongen.lint.rulefiles import Rule, RuleFile, collect_files, read_rule_file
 from mongen.lint.suppressions import FORM
 from mongen.model import Spec
 from mongen.spec.loader import LoadedDocument, load_yaml
@@ -127,22 +127,30 @@ def _generated_name(relative: Path, out: Path | None) -> str:
 def known_recorded(specs: Sequence[Spec]) -> KnownRecorded:
     """What each spec's generated rules record, with the labels their expressions keep (worked out
     as lint works out the rule files' own): a team's rules may read them without the generated
-    files in the run."""
-    from mongen.generators.rules import generate as generate_rules
+    files in the run. Built from the rule set itself, not from rendered files (rendering imports
+    every generator: a second per run)."""
+    from mongen.rules.ruleset import rule_set
 
     known = KnownRecorded()
     for spec in specs:
-        files = [rule_file_from_text(text, path) for path, text in generate_rules(spec).items()]
-        rules = [r for f in files for r in f.rules]
+        files = layout.rule_files(spec.service)
+        rules: list[Rule] = []
+        where: dict[str, str] = {}
+        for group in rule_set(spec).recording_groups:
+            path = files["recording"] if group is rule_set(spec).recording else files["slos"]
+            for rule in group.rules:
+                number = len(rules) + 1  # stands in for a line; findings here are never reported
+                rules.append(Rule(path, "record", rule.record, rule.expr, number, 1, number, number))
+                rules[-1].labels = dict(rule.labels)
+                where[rule.record] = f"{path} (generated from {spec.source})"
         ctx = LintContext((spec,))
-        ctx.set_recorded({r.name: set() for r in rules if r.kind == "record"})
+        ctx.set_recorded({r.name: set() for r in rules})
         recorded, sums = workers.second_pass(ctx, rules, workers.first_pass(ctx, rules, 0, len(rules)))
         for name, shapes in recorded.items():
             known.recorded.setdefault(name, set()).update(shapes)
             # A name several specs record (the `slo:*` series) belongs to none of them.
             known.owner[name] = spec if name not in known.owner else None
-        # rate-over-sum names where: `prometheus/rules/x.yml:12 (generated from specs/x.yaml)`.
-        known.sums.update({name: f"{where} (generated from {spec.source})" for name, where in sums.items()})
+        known.sums.update({name: where[name] for name in sums})
     return known
 
 
