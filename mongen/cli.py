@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -72,6 +73,14 @@ def _config_spec_paths() -> list[str] | None:
     return None if config is None else [shown_path(spec) for spec in config.specs]
 
 
+def _config_runbooks_url() -> str | None:
+    """The project config's `runbooks_url`, if there is a config and it gives one."""
+    from mongen.config import find_config
+
+    config = find_config(Path.cwd())
+    return config.runbooks_url if config is not None else None
+
+
 def _config_specs() -> list[str]:
     """The project config's specs; no config is a usage error."""
     specs = _config_spec_paths()
@@ -81,6 +90,28 @@ def _config_specs() -> list[str]:
             'or create mongen.toml with: specs = ["path/to/spec.yaml"] and out = "out"'
         )
     return specs
+
+
+ServiceOpt = Annotated[
+    str | None,
+    typer.Option("--service", help="With several specs in the project config: only the spec of this service."),
+]
+
+
+def _each_service(spec: str | None, service: str | None, build: Callable[[str], Spec]) -> list[Spec]:
+    """SPEC as given, else every spec of the project config (only the one of `--service NAME`)."""
+    if spec is not None:
+        if service is not None:
+            raise _fail("--service picks one of the project config's specs: give SPEC or --service, not both")
+        return [build(spec)]
+    models = [build(path) for path in _config_specs()]
+    if service is None:
+        return models
+    chosen = [model for model in models if model.service == service]
+    if not chosen:
+        names = ", ".join(model.service for model in models)
+        raise _fail(f"no spec of the project config is service {service!r}; its services: {names}")
+    return chosen
 
 
 def _project_spec(spec: str | None) -> str:
@@ -98,18 +129,18 @@ def _project_specs(specs: list[str] | None) -> list[str]:
     return list(specs) if specs else _config_specs()
 
 
-def _lint_specs(spec: str | None, have_files: bool) -> list[Spec | None]:
-    """The specs lint checks against: --spec, else the project config's one spec. FILES outside any
-    project (no config), or in one of several services, are linted spec-less; with no FILES, the
-    generated rules of each spec the config names are linted in turn."""
+def _lint_specs(spec: str | None, have_files: bool) -> list[tuple[Spec, ...]]:
+    """The specs of each lint run: --spec, else every spec the project config names, all at once
+    for FILES (each metric belongs to the spec declaring it), one run per spec for their generated
+    rules (no FILES). FILES outside any project (no config) are linted spec-less."""
     from mongen.loading import load_spec
 
     if spec is not None:
-        return [load_spec(spec)]
+        return [(load_spec(spec),)]
     if not have_files:
-        return [load_spec(path) for path in _config_specs()]
+        return [(load_spec(path),) for path in _config_specs()]
     specs = _config_spec_paths()
-    return [load_spec(specs[0])] if specs is not None and len(specs) == 1 else [None]
+    return [tuple(load_spec(path) for path in specs or ())]
 
 
 def _project_out(out: Path | None) -> Path:
@@ -181,6 +212,7 @@ def generate(
             check=check,
             prune=prune,
             on_check_done=lambda name, seconds: console.detail(f"  {name}: {seconds:.2f} s"),
+            runbooks_url=_config_runbooks_url(),
         )
     if check:
         if result.diff:
@@ -279,6 +311,7 @@ def lint(
 ) -> None:
     """Check Prometheus rule files: structure, alert hygiene and PromQL shape, and with --spec the
     metrics, labels, values and types the spec declares. Findings go to stdout, the summary to stderr."""
+    from mongen.config import shown_path
     from mongen.lint.context import LintOptions
     from mongen.lint.runner import LintResult
     from mongen.lint.runner import lint as run_lint
@@ -295,25 +328,28 @@ def lint(
         raise _fail("--no-spec lints FILES without a spec: give FILES, and no --spec")
     if diff_base is not None and not paths:
         raise _fail("--diff-base compares rule files in a git repository: give them as FILES")
-    models = [None] if no_spec else _lint_specs(spec, bool(paths))
+    runs = [()] if no_spec else _lint_specs(spec, bool(paths))
     result = LintResult([], 0, 0)
     try:
         with console.step("linting" if no_promtool else "linting (promtool included)"):
-            for model in models:
+            for models in runs:
                 one = run_lint(
-                    model,
+                    models,
                     list(paths or []),
                     diff_base,
                     run_promtool=not no_promtool,
                     processes=jobs,
                     options=LintOptions(min_for_seconds),
+                    out=None if paths else _project_out(None),
                 )
                 result = LintResult(result.findings + one.findings, result.files + one.files, result.rules + one.rules)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     _print_findings(result.findings, fmt)
     errors = sum(f.severity == "error" for f in result.findings)
-    mode = "" if models[0] is not None else " (no spec: spec checks skipped)"
+    used = [shown_path(Path(model.source)) for models in runs for model in models]
+    label = "spec" if len(used) == 1 else "specs"
+    mode = f" ({label}: {', '.join(used)})" if used else " (no spec: spec checks skipped)"
     console.status(
         f"{result.rules} rules in {result.files} files: {errors} errors, {len(result.findings) - errors} warnings{mode}"
     )
@@ -330,15 +366,38 @@ def schema() -> None:
 
 
 @app.command()
-def cardinality(spec: SpecArg = None, quiet: Quiet = False, verbose: Verbose = False) -> None:
-    """Print the exact series count per metric against the spec's budget: exit 1 over it, warn near it."""
-    from mongen.lint.checks.cardinality_budget import CardinalityBudget
-    from mongen.loading import BUDGET_PATH, budget_problem, build_spec, load_document
+def cardinality(
+    ctx: typer.Context, spec: SpecArg = None, service: ServiceOpt = None, quiet: Quiet = False, verbose: Verbose = False
+) -> None:
+    """Print the exact series count per metric against the spec's budget: exit 1 over it, warn near it.
+    Without SPEC, one table per spec of the project config, then one summary line."""
+    from mongen.loading import build_spec, load_document
 
-    # -q/-v are accepted as everywhere; the table and its findings are all this command prints.
-    doc = load_document(_project_spec(spec))
+    console = _console(ctx, quiet, verbose)
     # A spec over its budget is rejected everywhere else; here it is what the table is for.
-    model = build_spec(doc, check_budget=False)
+    models = _each_service(spec, service, lambda path: build_spec(load_document(path), check_budget=False))
+    over = []
+    for model in models:
+        if len(models) > 1:
+            typer.echo(f"{'' if model is models[0] else chr(10)}service {model.service} ({model.source})")
+        if _cardinality_table(model):
+            over.append(model.service)
+    if len(models) > 1:
+        totals = ", ".join(f"{m.service} {m.total_series}/{m.max_series}" for m in models)
+        console.status(
+            f"{len(models)} services, series per instance / budget: {totals}; "
+            + (f"over budget: {', '.join(over)}" if over else "none over budget")
+        )
+    if over:
+        raise typer.Exit(1)
+
+
+def _cardinality_table(model: Spec) -> bool:
+    """Print one spec's table and its budget findings; whether it is over its budget."""
+    from mongen.lint.checks.cardinality_budget import CardinalityBudget
+    from mongen.loading import BUDGET_PATH, budget_problem, load_document
+
+    doc = load_document(model.source)
     rows = sorted(model.exposed_metrics, key=lambda m: (-model.series_count(m), m.name))
     width = max(len(m.exposed_name) for m in rows)
     typer.echo(f"{'metric':<{width}}  {'type':<9}  {'series':>6}  labels")
@@ -355,14 +414,14 @@ def cardinality(spec: SpecArg = None, quiet: Quiet = False, verbose: Verbose = F
         where = doc.locate(path)
         findings.append(Finding(where.file, where.line, where.col, severity, near.id, message))
     _print_findings(findings)
-    if over:
-        raise typer.Exit(1)
+    return over is not None
 
 
 @app.command()
 def verify(
     ctx: typer.Context,
     spec: SpecArg = None,
+    service: ServiceOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -373,25 +432,45 @@ def verify(
         ),
     ] = VerifyEngine.prometheus,
 ) -> None:
-    """Prove the generated monitoring end to end on a real Prometheus (or VictoriaMetrics) and Alertmanager (127.0.0.1 only)."""
+    """Prove the generated monitoring end to end on a real Prometheus (or VictoriaMetrics) and Alertmanager
+    (127.0.0.1 only). Without SPEC, each spec of the project config in turn (or the one of --service),
+    with one summary."""
     from mongen.loading import load_spec
     from mongen.verify import VerifyError, run_verify
 
     console = _console(ctx, quiet, verbose)
-    model = load_spec(_project_spec(spec))
-    if engine.value not in ("prometheus", *model.engines):
-        raise _fail(
-            f"{model.source} generates no {engine.value} files: add `{engine.value}` to its `engines` "
-            f"(e.g. `engines: [prometheus, {engine.value}]`) to verify on that engine"
-        )
+    models = _each_service(spec, service, load_spec)
+    for model in models:
+        if engine.value not in ("prometheus", *model.engines):
+            raise _fail(
+                f"{model.source} generates no {engine.value} files: add `{engine.value}` to its `engines` "
+                f"(e.g. `engines: [prometheus, {engine.value}]`) to verify on that engine"
+            )
     servers = "Prometheus" if engine is VerifyEngine.prometheus else "vmagent, victoria-metrics, vmalert"
-    try:
-        with console.step(f"verifying on real {servers} and Alertmanager (a few minutes)"):
-            report = run_verify(model, engine=engine.value)
-    except VerifyError as exc:
-        raise _fail(f"the test bed did not start: {exc}", 1) from None
-    typer.echo(report.to_json() if fmt is Format.json else report.to_text(verbose))
-    if not report.passed:
+    reports = {}
+    for model in models:
+        try:
+            with console.step(f"verifying {model.service} on real {servers} and Alertmanager (a few minutes)"):
+                reports[model.service] = run_verify(model, engine=engine.value)
+        except VerifyError as exc:
+            raise _fail(f"the test bed did not start: {exc}", 1) from None
+    if len(models) == 1:
+        (report,) = reports.values()
+        typer.echo(report.to_json() if fmt is Format.json else report.to_text(verbose))
+    elif fmt is Format.json:
+        services = {name: json.loads(report.to_json()) for name, report in reports.items()}
+        passed = all(report.passed for report in reports.values())
+        typer.echo(json.dumps({"passed": passed, "services": services}, indent=2, sort_keys=True))
+    else:
+        for name, report in reports.items():
+            typer.echo(f"## service {name}\n{report.to_text(verbose)}\n")
+    failed = [name for name, report in reports.items() if not report.passed]
+    if len(models) > 1:
+        verdicts = ", ".join(f"{name} {'failed' if name in failed else 'passed'}" for name in reports)
+        # The one summary is the report's, on stdout: it is what was asked for.
+        if fmt is not Format.json:
+            typer.echo(f"{len(reports)} services verified: {verdicts}")
+    if failed:
         raise typer.Exit(1)
 
 

@@ -15,7 +15,8 @@ data and serialized once. The merge works on the generated dicts, not per receiv
   Unrouted, which sends nothing. Named entries (receivers, time intervals) are shared by name and
   must be defined the same; global settings (SMTP) must agree where two specs set them; equal
   inhibit rules are kept once. routes.test.yml holds every service's cases plus the unknown service.
-- Grafana's datasource: the one of the smallest scrape interval (its timeInterval is a floor).
+- Grafana's datasources: one per uid the specs name (they must agree on its URL and name), with the
+  smallest scrape interval of the services reading it (its timeInterval is a floor).
 - The engines (`engines`) must agree; VictoriaMetrics' vmagent.yml and flags files are derived from
   the merged prometheus.yml, as for one spec from its own.
 
@@ -45,7 +46,7 @@ from mongen.model import ExporterJob, Spec
 from mongen.rules.naming import dashboard_uid
 from mongen.serialize import sources_header, to_yaml
 from mongen.spec.loader import LoadedDocument
-from mongen.units import duration_seconds
+from mongen.units import duration_seconds, format_duration
 
 # Files every service writes; merged here instead of taken from one service.
 SHARED_FILES = frozenset(
@@ -128,9 +129,9 @@ def combine(services: Sequence[Service]) -> dict[str, str]:
             )
     prometheus = _prometheus(ordered, conflicts)
     routing, cases = _alertmanager(ordered, conflicts)
+    datasource = _datasources(ordered, conflicts)
     conflicts.raise_if_any()
     head = sources_header([s.spec.source for s in ordered])
-    datasource = provisioning.datasource(min((s.spec for s in ordered), key=lambda spec: spec.scrape.interval))
     files[layout.PROMETHEUS_CONFIG] = prometheus_config.text(prometheus, head)
     files[layout.ALERTMANAGER_CONFIG] = head + to_yaml(routing)
     files[layout.ROUTES_TEST] = head + to_yaml({"cases": cases})
@@ -192,6 +193,35 @@ def _unite_exporter_jobs(ordered: list[Service], conflicts: _Conflicts) -> list[
         )
         out.append(replace(service, spec=replace(service.spec, scrape=replace(scrape, exporters=exporters))))
     return out
+
+
+def _datasources(ordered: list[Service], conflicts: _Conflicts) -> dict[str, Any]:
+    """One datasource per uid the specs name (most name the default one Prometheus), with the
+    smallest scrape interval of the services reading it (its timeInterval is a floor). Specs
+    naming one uid must agree on its name and URL."""
+    entries: dict[str, tuple[Service, dict[str, Any]]] = {}
+    floor: dict[str, int] = {}
+    for service in ordered:
+        entry = provisioning.datasource_entry(service.spec)
+        uid = entry["uid"]
+        floor[uid] = min(floor.get(uid, service.spec.scrape.interval), service.spec.scrape.interval)
+        if uid not in entries:
+            entries[uid] = (service, entry)
+            continue
+        first, first_entry = entries[uid]
+        for key in ("url", "name"):
+            if first_entry[key] != entry[key]:
+                path: YamlPath = ("grafana", "datasource", key)
+                conflicts.fail(
+                    service,
+                    path,
+                    f"the datasource `{uid}` has {key} {entry[key]!r} here and {first_entry[key]!r} in "
+                    f"{first.at(path)}; one uid is one datasource in Grafana: give one of them another "
+                    f"`grafana.datasource.uid`, or the same {key}",
+                )
+    for uid, (_, entry) in entries.items():
+        entry["jsonData"]["timeInterval"] = format_duration(floor[uid])
+    return provisioning.datasources([entry for _, entry in entries.values()])
 
 
 def _check_identities(ordered: list[Service], conflicts: _Conflicts) -> None:

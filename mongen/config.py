@@ -5,6 +5,7 @@ A project config names the specs and the output directory so that commands need 
     # mongen.toml                      # or, in pyproject.toml:
     specs = ["specs/emotivoice.yaml"]  # [tool.mongen]
     out = "out"                        # specs = [...]; out = "..."
+    runbooks_url = "https://github.com/acme/ops/blob/main/out/runbooks"   # optional
 
 Paths in it are relative to the file. It is found from the working directory upwards, stopping at
 the repository root (the directory holding `.git`). The project root also names the spec in every
@@ -25,7 +26,7 @@ from mongen.errors import Location, SpecError, SpecIssue, YamlPath
 MONGEN_TOML = "mongen.toml"
 PYPROJECT = "pyproject.toml"
 DEFAULT_OUT = "out"
-_KEYS = ("out", "specs")
+_KEYS = ("out", "runbooks_url", "specs")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class ProjectConfig:
     file: Path  # the config file (absolute)
     specs: tuple[Path, ...]  # absolute
     out: Path  # absolute
+    runbooks_url: str | None = None  # web URL of out/runbooks/ (e.g. the ops repository's), for runbook_url
 
     @property
     def root(self) -> Path:
@@ -140,6 +142,15 @@ def _read_config(file: Path) -> ProjectConfig | None:
             issues.fail(("out",), 'expected the output directory as a string, e.g. out = "out"')
         elif _has_control_character(out):
             issues.fail(("out",), f"{_CONTROL_CHARACTER_MESSAGE} an output directory without one")
+        runbooks_url = table.get("runbooks_url")
+        if runbooks_url is not None and not (
+            isinstance(runbooks_url, str) and re.fullmatch(r"https?://[^\s\"'{}<>()\[\]`\\]+", runbooks_url)
+        ):
+            issues.fail(
+                ("runbooks_url",),
+                "expected the web URL of the generated runbooks/ directory, e.g. "
+                'runbooks_url = "https://github.com/acme/ops/blob/main/monitoring/runbooks"',
+            )
     issues.raise_if_any()
     assert isinstance(table, dict)
     base = file.resolve().parent
@@ -147,6 +158,7 @@ def _read_config(file: Path) -> ProjectConfig | None:
         file=file.resolve(),
         specs=tuple(base / s for s in table["specs"]),
         out=base / table.get("out", DEFAULT_OUT),
+        runbooks_url=str(table["runbooks_url"]).rstrip("/") if table.get("runbooks_url") else None,
     )
 
 

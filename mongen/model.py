@@ -450,6 +450,18 @@ class Kubernetes:
 
 
 @dataclass(frozen=True)
+class Grafana:
+    """Where Grafana finds Prometheus and the dashboard (its file provisioning). `folder` None: the
+    service's name; `dashboards_path` None: DASHBOARDS_ROOT/<service>, one directory per service."""
+
+    datasource_url: str = "http://127.0.0.1:9090"
+    datasource_name: str = "Prometheus"
+    datasource_uid: str = "mongen-prometheus"
+    folder: str | None = None
+    dashboards_path: str | None = None
+
+
+@dataclass(frozen=True)
 class Spec:
     source: str  # spec path as given, for headers
     service: str
@@ -468,6 +480,8 @@ class Spec:
     kubernetes: Kubernetes
     rate_window: int = 300
     grafana_url: str | None = None  # base URL of the Grafana that serves the dashboard
+    grafana: Grafana = Grafana()  # its datasource and provisioning
+    runbooks_url: str | None = None  # web URL of the generated runbooks/ (spec or project config)
     recording_rules: tuple[SpecRecordingRule, ...] = ()  # the spec's own, after the generated ones
     engines: tuple[Engine, ...] = DEFAULT_ENGINES
 

@@ -6,7 +6,9 @@ import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from mongen import layout
 from mongen.config import spec_name
 from mongen.drift import drift
 from mongen.errors import FileSystemError, Finding, OutputError, SpecError, SpecIssue
@@ -18,6 +20,9 @@ from mongen.ownership import marker_text, read_marker
 from mongen.serialize import quoted_path
 from mongen.validate import CheckDone, validate_dir
 from mongen.writer import atomic_replace
+
+if TYPE_CHECKING:
+    from mongen.combine import Service
 
 # What is imported by now lives as long as the process: moving it out of the collector's
 # generations spares every collection during the run a scan of ~50,000 objects (the YAML, JSON and
@@ -51,21 +56,35 @@ def _one_service_tree(spec: Spec) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def render_specs(spec_paths: Sequence[str]) -> dict[str, str]:
-    """Every output file of one spec (as `render`), or of several sharing one tree (combine.py).
-    Every spec is loaded before any error is raised, so one run reports the problems of all."""
-    from mongen.combine import Service, combine, in_order
+def load_services(spec_paths: Sequence[str], runbooks_url: str | None = None) -> list[Service]:
+    """Every spec, loaded before any error is raised, so one run reports the problems of all.
+    `runbooks_url` (the project config's) applies to specs that name no place for runbooks."""
+    from mongen.combine import Service
 
     services: list[Service] = []
     issues: list[SpecIssue] = []
     for path in spec_paths:
         try:
             doc = load_document(path)
-            services.append(Service(replace(build_spec(doc), source=spec_name(path)), doc))
+            spec = replace(build_spec(doc), source=spec_name(path))
+            if runbooks_url and not spec.runbooks_url:
+                spec = replace(spec, runbooks_url=runbooks_url)
+            services.append(Service(spec, doc))
         except SpecError as exc:
             issues += exc.issues
     if issues:
         raise SpecError(issues)
+    return services
+
+
+def render_specs(spec_paths: Sequence[str], runbooks_url: str | None = None) -> dict[str, str]:
+    """Every output file of one spec (as `render`), or of several sharing one tree (combine.py)."""
+    return render_services(load_services(spec_paths, runbooks_url))
+
+
+def render_services(services: list[Service]) -> dict[str, str]:
+    from mongen.combine import combine, in_order
+
     if len(services) == 1:
         return _one_service_tree(services[0].spec)
     files = combine(services)
@@ -90,6 +109,36 @@ def refuse_other_services(out_dir: Path, files: dict[str, str], action: str = "r
     )
 
 
+def relative_runbook_urls(services: Sequence[Service], files: dict[str, str]) -> list[Finding]:
+    """A warning per service whose alerts link their generated runbooks by a relative path (no
+    `runbooks_url` in the spec or the project config): Slack, PagerDuty or email cannot open it."""
+    findings = []
+    for service in services:
+        spec = service.spec
+        if spec.runbook_base or spec.runbooks_url or not spec.alerts:
+            continue
+        rules = layout.rule_files(spec.service)["alerts"]
+        lines = files.get(rules, "").splitlines()
+        line = next((i for i, text in enumerate(lines, 1) if "runbook_url:" in text), 1)
+        findings.append(
+            Finding(
+                rules,
+                line,
+                1,
+                "warning",
+                RUNBOOK_URL_CHECK,
+                f"the alerts of {spec.service} link their runbooks by a path relative to the output directory "
+                f"({layout.RUNBOOKS_DIR}/<Alert>.md), which Slack, PagerDuty or an email cannot open: set "
+                "`runbooks_url` in the project config (the web URL of this directory's runbooks/, e.g. in the ops "
+                "repository) or `service.runbooks_url` in the spec",
+            )
+        )
+    return findings
+
+
+RUNBOOK_URL_CHECK = "runbook-url"
+
+
 def generate(
     spec_paths: str | Sequence[str],
     out_dir: Path,
@@ -98,12 +147,17 @@ def generate(
     check: bool = False,
     prune: bool = False,
     on_check_done: CheckDone | None = None,
+    runbooks_url: str | None = None,
 ) -> GenerateResult:
     """One spec's tree, or one tree for several (combine.py). `prune`: delete entries of `out_dir` that mongen did not write instead of refusing.
-    `on_check_done(name, seconds)` hears of each validation check as it finishes."""
-    files = render_specs([spec_paths] if isinstance(spec_paths, str) else spec_paths)
+    `on_check_done(name, seconds)` hears of each validation check as it finishes. `runbooks_url`:
+    the project config's, for the specs that give none."""
+    services = load_services([spec_paths] if isinstance(spec_paths, str) else spec_paths, runbooks_url)
+    files = render_services(services)
     refuse_other_services(out_dir, files, "check" if check else "replace")
-    result = GenerateResult(files)
+    from mongen.combine import in_order
+
+    result = GenerateResult(files, relative_runbook_urls(in_order(services), files))
     if check:
         try:
             result.diff = drift(out_dir, files)
@@ -113,7 +167,7 @@ def generate(
 
     def gate(staging: Path) -> bool:
         if validate:
-            result.findings = validate_dir(staging, on_check_done=on_check_done)
+            result.findings += validate_dir(staging, on_check_done=on_check_done)
         return not result.failed
 
     result.written = atomic_replace(out_dir, files, gate, prune=prune)

@@ -13,8 +13,9 @@ from mongen.generators.grafana import dashboard, generate
 from mongen.generators.grafana.encode import UID_LENGTH, panels_json, to_data
 from mongen.generators.grafana.grid import PANEL_HEIGHT, WIDTH, GridPos, place
 from mongen.generators.grafana.panels import Panel, Query, Row
-from mongen.generators.grafana.provisioning import DATASOURCE_UID
-from mongen.model import Spec
+from mongen.model import Grafana, Spec
+
+DATASOURCE_UID = Grafana().datasource_uid
 
 
 def test_panels_fill_a_row_left_to_right_and_wrap() -> None:

@@ -113,7 +113,7 @@ def test_the_cli_reports_a_documented_example_as_the_docs_show_it(tmp_path: Path
     )
     assert proc.returncode == 1
     assert proc.stdout.splitlines() == [str(f) for f in check.documented_findings()]
-    assert proc.stderr == "2 rules in 1 files: 1 errors, 0 warnings\n"
+    assert proc.stderr == "2 rules in 1 files: 1 errors, 0 warnings (spec: spec.yaml)\n"
 
 
 def test_suppression_comment_silences_one_check(tmp_path: Path) -> None:
@@ -198,7 +198,7 @@ def test_cli_formats_and_exit_codes(tmp_path: Path) -> None:
     message = "`emotion` is never 'angy'; declared values: happy, sad, angry, neutral, surprised"
     # Findings, errors included, on stdout (`> report.txt` keeps them); the summary on stderr.
     assert text.stdout == f"{bad}:{line}:11: error [unknown-label-value] {message}\n"
-    assert text.stderr == "1 rules in 1 files: 1 errors, 0 warnings\n"
+    assert text.stderr == "1 rules in 1 files: 1 errors, 0 warnings (spec: specs/emotivoice.yaml)\n"
     as_json = json.loads(_cli("--no-promtool", *spec, "--format", "json", str(bad)).stdout)
     assert as_json == [
         {

@@ -1,6 +1,9 @@
-"""Runbook skeletons: one Markdown page per alert (what it means, its query, first checks, the
-dashboard), written under runbooks/ while the spec sets no `runbook_base` (the alerts' `runbook_url`
-then points at them). With a `runbook_base` the team's runbooks live there and none is written."""
+"""Generated runbooks: one Markdown page per alert (what it means, its query, first checks, the
+dashboard), written under runbooks/ while the spec sets no `runbook_base`. They are mongen's:
+generated from the spec and never edited, like every other file of the output (the team's notes
+live in the team's own runbooks). The alerts' `runbook_url` points at them: at `runbooks_url`
+where the spec or the project config says where they are served, else by a relative path (and
+`generate` warns). With a `runbook_base` the team's runbooks live there and none is written."""
 
 from __future__ import annotations
 

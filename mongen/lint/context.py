@@ -1,5 +1,9 @@
-"""What lint knows: the spec's series and labels (when there is a spec), recorded series from the
-rule files, and label inference."""
+"""What lint knows: the specs' series and labels (when there are specs), the series mongen's own
+rules record for them, recorded series from the rule files, and label inference.
+
+Lint runs against no spec, one, or every spec of a project: each series belongs to the spec that
+declares it (its labels, types, values and scrape interval are that spec's), so a rule may read
+the series of several services."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import difflib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from mongen.model import HISTOGRAM, Spec
+from mongen.model import HISTOGRAM, Metric, Spec
 from mongen.promql_tree import (
     Aggregate,
     Binary,
@@ -52,76 +56,133 @@ class LintOptions:
     min_for_seconds: float = 0.0  # alert-zero-for: also report a `for` shorter than this
 
 
+def spec_tuple(specs: Spec | Sequence[Spec] | None) -> tuple[Spec, ...]:
+    """No spec, one, or several, as a tuple."""
+    if specs is None:
+        return ()
+    return (specs,) if isinstance(specs, Spec) else tuple(specs)
+
+
+@dataclass(frozen=True)
+class KnownRecorded:
+    """Series mongen's own rules record for the specs, known whether or not the generated rule
+    files are linted in the same run: name -> label sets, the names recorded as sums (-> where),
+    and the spec each name belongs to (None: recorded for several, like the `slo:*` series)."""
+
+    recorded: Recorded = field(default_factory=dict)
+    sums: dict[str, str] = field(default_factory=dict)
+    owner: dict[str, Spec | None] = field(default_factory=dict)
+
+
 @dataclass
 class LintContext:
-    """`spec` is None in spec-less mode: then only recorded series are known, every other series
-    has open labels and no type, and the checks that need the spec do not run."""
+    """`specs` is empty in spec-less mode: then only recorded series are known, every other series
+    has open labels and no type, and the checks that need a spec do not run."""
 
-    spec: Spec | None
+    specs: tuple[Spec, ...]
     options: LintOptions = field(default_factory=LintOptions)
+    known: KnownRecorded = field(default_factory=KnownRecorded)
     recorded: Recorded = field(default_factory=dict)
     recorded_sums: dict[str, str] = field(default_factory=dict)  # recorded as a sum -> `file:line` of the rule
 
     def __post_init__(self) -> None:
         self.exposed: dict[str, SeriesInfo] = {}
         self.external: dict[str, SeriesInfo] = {}
-        if self.spec is not None:
-            target = self.spec.target_labels
-            for metric in self.spec.metrics:
+        self.owner: dict[str, Spec] = {}  # exposed or external series -> the spec declaring it
+        for spec in self.specs:
+            target = spec.target_labels
+            for metric in spec.metrics:
                 for exposed, labels in metric.exposed_series.items():
                     kind = (
                         (BUCKET if exposed.endswith("_bucket") else COUNTER)
                         if metric.type == HISTOGRAM
                         else metric.type
                     )
-                    self.exposed[exposed] = SeriesInfo(exposed, frozenset((*labels, *target)), kind)
-            for ext in self.spec.external_metrics:
+                    self.exposed.setdefault(exposed, SeriesInfo(exposed, frozenset((*labels, *target)), kind))
+                    self.owner.setdefault(exposed, spec)
+            for ext in spec.external_metrics:
                 for name, (kind, ext_labels) in ext.series.items():
-                    self.external[name] = SeriesInfo(name, None if ext_labels is None else frozenset(ext_labels), kind)
+                    info = SeriesInfo(name, None if ext_labels is None else frozenset(ext_labels), kind)
+                    self.external.setdefault(name, info)
+                    self.owner.setdefault(name, spec)
         self.label_cache: dict[Node, Labels] = {}  # output_labels per node
         self.reads_recorded: set[Node] = set()  # cached nodes whose labels depend on `recorded`
         self.read_recorded = False  # set when a lookup hit a recorded series (see workers.first_pass)
-        self._series: dict[str, SeriesInfo | None] = {}
-        self._own_job_series: dict[str, SeriesInfo | None] = {}
+        self._series: dict[tuple[str, int], SeriesInfo | None] = {}
+        self.set_recorded(self.recorded, self.recorded_sums)
+
+    @property
+    def spec(self) -> Spec | None:
+        """The spec when lint runs against exactly one (None without a spec or with several)."""
+        return self.specs[0] if len(self.specs) == 1 else None
 
     @property
     def model(self) -> Spec:
-        """The spec, for checks that only run with one (Check.needs_spec)."""
-        assert self.spec is not None, "a check that needs the spec ran without one"
-        return self.spec
+        """The spec, for checks that only run with one (Check.needs_spec); with several, the first
+        (checks that look at one series ask `spec_of` instead)."""
+        assert self.specs, "a check that needs the spec ran without one"
+        return self.specs[0]
+
+    def spec_of(self, name: str) -> Spec | None:
+        """The spec a series belongs to: the one declaring it, or whose generated rules record it;
+        with a single spec, that spec; else None (a series of the rule files, or of several specs)."""
+        owner = self.owner.get(name) or self.known.owner.get(name)
+        if owner is None and len(self.specs) == 1:
+            return self.specs[0]
+        return owner
+
+    def metric_named(self, name: str) -> Metric | None:
+        """The spec metric called `name` (or `name` + `_total`), in whichever spec declares it."""
+        for spec in self.specs:
+            metric = spec.metric_by_name.get(name) or spec.metric_by_name.get(name + "_total")
+            if metric is not None:
+                return metric
+        return None
+
+    @property
+    def routed_severities(self) -> tuple[str, ...]:
+        """Severities some spec's routing sends somewhere (the generated Alertmanager config routes
+        every spec's severities)."""
+        return tuple(dict.fromkeys(s for spec in self.specs for s in spec.routing.severities))
+
+    def scrape_interval(self, name: str) -> int:
+        """The scrape interval of the series' spec; of an unattributed series, the shortest."""
+        spec = self.spec_of(name)
+        return spec.scrape.interval if spec is not None else min(s.scrape.interval for s in self.specs)
 
     def set_recorded(self, recorded: Recorded, sums: dict[str, str] | None = None) -> None:
-        """Replace what the rule files record; lookups and label sets that depended on it are redone."""
-        self.recorded = recorded
+        """Replace what the rule files record (over what mongen's own rules record); lookups and
+        label sets that depended on it are redone."""
+        self.recorded = {**self.known.recorded, **recorded}
         if sums is not None:
-            self.recorded_sums = sums
+            self.recorded_sums = {**self.known.sums, **sums}
         for node in self.reads_recorded:
             del self.label_cache[node]
         self.reads_recorded.clear()
         self._series.clear()
-        self._own_job_series.clear()
 
-    def series(self, name: str, own_job: bool = False) -> SeriesInfo | None:
-        """The series called `name` (`own_job`: selected in the spec's own scrape job)."""
-        cache = self._own_job_series if own_job else self._series
-        if name in cache:
-            info = cache[name]
+    def series(self, name: str, job_of: int = -1) -> SeriesInfo | None:
+        """The series called `name` (`job_of`: selected in the scrape job of self.specs[job_of])."""
+        key = (name, job_of)
+        if key in self._series:
+            info = self._series[key]
         else:
-            info = cache[name] = self._lookup(name, own_job)
+            info = self._series[key] = self._lookup(name, self.specs[job_of] if job_of >= 0 else None)
         if info is not None and info.kind == RECORDED:
             self.read_recorded = True
         return info
 
     def selected(self, node: Selector) -> SeriesInfo | None:
-        """The series a selector reads. Target-level series (`up`) carry the target labels the
-        spec's scrape config sets only when the selector asks for the spec's own job."""
+        """The series a selector reads. Target-level series (`up`) carry the target labels a spec's
+        scrape config sets only when the selector asks for that spec's job."""
         name = node.name
-        if name in SYNTHETIC_SERIES and self.spec is not None:
-            job = self.spec.scrape.job
-            return self.series(name, any(m.name == "job" and m.op == "=" and m.value == job for m in node.matchers))
+        if name in SYNTHETIC_SERIES and self.specs:
+            jobs = {m.value for m in node.matchers if m.name == "job" and m.op == "="}
+            own = next((i for i, spec in enumerate(self.specs) if spec.scrape.job in jobs), -1)
+            return self.series(name, own)
         return self.series(name) if name else None
 
-    def _lookup(self, name: str, own_job: bool) -> SeriesInfo | None:
+    def _lookup(self, name: str, own_job: Spec | None) -> SeriesInfo | None:
         if name in self.exposed:
             return self.exposed[name]
         if name in self.recorded:
@@ -132,9 +193,9 @@ class LintContext:
             return self.external[name]
         if name in SYNTHETIC_SERIES:
             # Other jobs' targets carry whatever their scrape configs set.
-            labels = frozenset(self.spec.target_labels) if own_job and self.spec is not None else None
+            labels = frozenset(own_job.target_labels) if own_job is not None else None
             return SeriesInfo(name, labels, GAUGE)
-        for ext in self.spec.external_metrics if self.spec is not None else ():
+        for ext in (ext for spec in self.specs for ext in spec.external_metrics):
             if ext.prefix and name.startswith(ext.prefix):
                 labels = frozenset(ext.labels) if ext.labels is not None else None
                 return SeriesInfo(name, labels, ext.type if ext.type in (COUNTER, GAUGE) else UNTYPED)

@@ -48,6 +48,6 @@ def promtool_findings(paths: list[Path], display: dict[Path, str], generated_roo
         ]
     for test, result in run_rule_tests(tests, PassCache.from_environment()).items():
         if result is not None and result.returncode != 0:
-            shown = str(test.relative_to(generated_root)) if generated_root else str(test)
+            shown = display.get(test) or (str(test.relative_to(generated_root)) if generated_root else str(test))
             findings.append(Finding(shown, 1, 1, "error", TEST_RULES, (result.stdout + result.stderr).strip()))
     return findings

@@ -7,13 +7,14 @@ from __future__ import annotations
 import difflib
 import gc
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from mongen import layout
+from mongen.config import shown_path
 from mongen.errors import Finding
 from mongen.lint import workers
 from mongen.lint.checks import (
@@ -28,7 +29,7 @@ from mongen.lint.checks import (
 )
 from mongen.lint.checks.base import Check
 from mongen.lint.checks.ignored_document import IGNORED_DOCUMENT_MESSAGE, IgnoredDocument
-from mongen.lint.context import LintContext, LintOptions, output_labels
+from mongen.lint.context import KnownRecorded, LintContext, LintOptions, output_labels, spec_tuple
 from mongen.lint.gitdiff import changed_lines
 from mongen.lint.promtool import promtool_findings
 from mongen.lint.rulefiles import Rule, RuleFile, collect_files, read_rule_file
@@ -53,28 +54,37 @@ class LintResult:
 
 
 def lint(
-    spec: Spec | None,
+    specs: Spec | Sequence[Spec] | None,
     paths: list[Path],
     diff_base: str | None = None,
     run_promtool: bool = True,
     processes: int = 0,
     options: LintOptions | None = None,
+    out: Path | None = None,
 ) -> LintResult:
-    """`mongen lint`: the files and directories in `paths`, or with none the spec's own generated
-    rules (and their promtool tests). Without a spec, only the checks that need none run."""
+    """`mongen lint`: the files and directories in `paths` against every spec in `specs` (each
+    series belongs to the spec declaring it; what the specs' generated rules record is known), or
+    with no paths the one spec's own generated rules (and their promtool tests), named as the files
+    they are in the output directory `out` (relative to the working directory) where it holds them.
+    Without a spec, only the checks that need none run."""
+    all_specs = spec_tuple(specs)
     with _without_gc(), tempfile.TemporaryDirectory(prefix="mongen-lint-") as tmp:
+        known = None
         if not paths:
-            if spec is None:
+            if len(all_specs) != 1:
                 raise ValueError("give rule files or directories to lint, or --spec to lint the spec's own rules")
+            spec = all_specs[0]
             from mongen.generators.rule_tests import generate as generate_tests
             from mongen.generators.rules import generate as generate_rules
 
             write_tree(Path(tmp), {**generate_rules(spec), **generate_tests(spec)})
             files = collect_files([Path(tmp) / layout.RULES_DIR])
-            display = {f: str(f.relative_to(tmp)) for f in files}
+            # Every generated file, the promtool tests included, is named as its copy in `out`.
+            display = {f: _generated_name(f.relative_to(tmp), out) for f in Path(tmp).rglob("*") if f.is_file()}
         else:
             files = collect_files(paths)
             display = {f: str(f) for f in files}
+            known = known_recorded(all_specs)
         named = set(paths)
         rule_files: list[RuleFile] = []
         checked: list[Path] = []
@@ -88,8 +98,8 @@ def lint(
         changed = None
         if diff_base is not None:  # "" is a revision given empty, refused by changed_lines
             changed = {display[p]: lines for p, lines in changed_lines(diff_base, checked).items()}
-        findings = lint_files(spec, rule_files, changed, processes, options)
-        if spec is not None:
+        findings = lint_files(all_specs, rule_files, changed, processes, options, known)
+        for spec in reversed(all_specs):
             findings = spec_findings(spec, load_yaml(Path(spec.source).read_text("utf-8"), spec.source)) + findings
         if run_promtool:
             findings += promtool_findings(checked, display, Path(tmp) if not paths else None)
@@ -106,12 +116,51 @@ def spec_findings(spec: Spec, doc: LoadedDocument) -> list[Finding]:
     return out
 
 
+def _generated_name(relative: Path, out: Path | None) -> str:
+    """A generated file's name in findings: the file in the output directory when there is one
+    (so that an editor or a GitHub annotation opens it), else its path inside the output tree."""
+    if out is not None and (out / relative).is_file():
+        return shown_path(out / relative)
+    return relative.as_posix()
+
+
+def known_recorded(specs: Sequence[Spec]) -> KnownRecorded:
+    """What each spec's generated rules record, with the labels their expressions keep (worked out
+    as lint works out the rule files' own): a team's rules may read them without the generated
+    files in the run. Built from the rule set itself, not from rendered files (rendering imports
+    every generator: a second per run)."""
+    from mongen.rules.ruleset import rule_set
+
+    known = KnownRecorded()
+    for spec in specs:
+        files = layout.rule_files(spec.service)
+        rules: list[Rule] = []
+        where: dict[str, str] = {}
+        for group in rule_set(spec).recording_groups:
+            path = files["recording"] if group is rule_set(spec).recording else files["slos"]
+            for rule in group.rules:
+                number = len(rules) + 1  # stands in for a line; findings here are never reported
+                rules.append(Rule(path, "record", rule.record, rule.expr, number, 1, number, number))
+                rules[-1].labels = dict(rule.labels)
+                where[rule.record] = f"{path} (generated from {spec.source})"
+        ctx = LintContext((spec,))
+        ctx.set_recorded({r.name: set() for r in rules})
+        recorded, sums = workers.second_pass(ctx, rules, workers.first_pass(ctx, rules, 0, len(rules)))
+        for name, shapes in recorded.items():
+            known.recorded.setdefault(name, set()).update(shapes)
+            # A name several specs record (the `slo:*` series) belongs to none of them.
+            known.owner[name] = spec if name not in known.owner else None
+        known.sums.update({name: where[name] for name in sums})
+    return known
+
+
 def lint_files(
-    spec: Spec | None,
+    spec: Spec | Sequence[Spec] | None,
     files: list[RuleFile],
     changed: Changed | None = None,
     processes: int = 0,
     options: LintOptions | None = None,
+    known: KnownRecorded | None = None,
 ) -> list[Finding]:
     """Every rule and rule-set check on the rules of `files`, sorted by position (see workers.py
     for how recorded series are resolved and how many rules are split across processes)."""
@@ -125,9 +174,9 @@ def lint_files(
     for rule_file in files:
         findings += _suppression_findings(rule_file)
     share = partial(_check_share, changed=changed)
-    findings += workers.check_rules(spec, rules, share, processes, options)
+    findings += workers.check_rules(spec, rules, share, processes, options, known)
     for check in RULE_SET_CHECKS:
-        if spec is not None or not check.needs_spec:
+        if spec_tuple(spec) or not check.needs_spec:
             for rule, message in check.check(rules):
                 _report(findings, check, rule, message, changed)
     return sorted(set(findings), key=lambda f: (f.file, f.line, f.col, f.check, f.message))
@@ -161,7 +210,7 @@ def _check_share(ctx: LintContext, rules: list[Rule], lo: int, hi: int, changed:
     for rule in share:
         rule.result = output_labels(ctx, rule.expr) if rule.expr is not None else None
     for check in RULE_CHECKS:
-        if ctx.spec is None and check.needs_spec:
+        if not ctx.specs and check.needs_spec:
             continue
         kinds = check.rule_kinds
         for rule in share:

@@ -14,13 +14,21 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import pairwise
 from multiprocessing.connection import Connection
 from typing import Any
 
 from mongen.errors import Finding
-from mongen.lint.context import Labels, LintContext, LintOptions, Recorded, output_labels
+from mongen.lint.context import (
+    KnownRecorded,
+    Labels,
+    LintContext,
+    LintOptions,
+    Recorded,
+    output_labels,
+    spec_tuple,
+)
 from mongen.lint.rulefiles import Rule
 from mongen.model import Spec
 from mongen.promql_tree import Aggregate, Node, Wrapper
@@ -37,17 +45,18 @@ CheckShare = Callable[[LintContext, list[Rule], int, int], list[Finding]]
 
 
 def check_rules(
-    spec: Spec | None,
+    spec: Spec | Sequence[Spec] | None,
     rules: list[Rule],
     check_share: CheckShare,
     processes: int = 0,
     options: LintOptions | None = None,
+    known: KnownRecorded | None = None,
 ) -> list[Finding]:
     """Parse `rules`, settle what recorded series carry, and run `check_share` over all of them,
     split into contiguous shares across forked processes when there are many (`processes`: 0 picks
     one per CPU, 1 stays in this process). Afterwards every rule's `result` is set. A worker that
     dies or hangs costs time, not findings: this process then redoes everything alone."""
-    ctx = LintContext(spec, options or LintOptions())
+    ctx = LintContext(spec_tuple(spec), options or LintOptions(), known or KnownRecorded())
     ctx.set_recorded({r.name: set() for r in rules if r.kind == "record"})
     shares = _shares(len(rules), processes or _cpus())
     workers: list[_Worker] = []
@@ -74,7 +83,7 @@ def check_rules(
         for worker in workers:
             worker.stop()
     if lost:  # every worker is stopped before this process redoes all the work
-        return check_rules(spec, rules, check_share, 1, options)
+        return check_rules(spec, rules, check_share, 1, options, known)
     return findings
 
 

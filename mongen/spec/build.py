@@ -23,7 +23,7 @@ from mongen.spec.recording_rules import read_recording_rules
 from mongen.spec.routing import read_routing
 from mongen.spec.schema import schema_issues, spec_schema
 from mongen.spec.scrape import read_scrape
-from mongen.spec.service import read_grafana_url, read_service
+from mongen.spec.service import read_grafana, read_grafana_url, read_service
 from mongen.spec.slos import read_slos
 
 __all__ = ["BUDGET_PATH", "budget_problem", "build_model", "load_document", "load_model", "spec_schema"]
@@ -76,6 +76,7 @@ def build_model(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
     data = doc.data
     service = read_service(issues, data["service"])
     grafana_url = read_grafana_url(issues, data.get("grafana", {}))
+    grafana = read_grafana(issues, data.get("grafana", {}))
     enums = read_enums(issues, data.get("enums", {}))
     labels = read_labels(issues, data.get("labels", {}), enums)
     metrics = read_metrics(issues, data["metrics"], service.namespace, labels)
@@ -96,6 +97,7 @@ def build_model(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
         service=service.name,
         namespace=service.namespace,
         runbook_base=service.runbook_base,
+        runbooks_url=service.runbooks_url,
         max_series=service.max_series,
         enums=tuple(enums.valid()),
         labels=tuple(labels.valid()),
@@ -108,6 +110,7 @@ def build_model(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
         routing=routing,
         kubernetes=read_kubernetes(data.get("kubernetes", {})),
         grafana_url=grafana_url,
+        grafana=grafana,
         recording_rules=recording_rules,
         engines=tuple(data.get("engines", DEFAULT_ENGINES)),
     )

@@ -91,6 +91,11 @@ def schema_issues(doc: LoadedDocument) -> list[SpecIssue]:
 def schema_message(error: jsonschema.ValidationError) -> str:
     """jsonschema's message, with what to write instead where its own says too little, and with
     the values it quotes cut short (see `_bounded`)."""
+    hint = error.schema.get("x-hint") if isinstance(error.schema, dict) else None
+    if hint in _HINTS:
+        worded = _HINTS[hint](error)
+        if worded is not None:
+            return worded
     if error.validator == "additionalProperties" and isinstance(error.schema, dict):
         allowed = sorted(error.schema.get("properties", {}))
         return f"{_bounded(error.message, error.instance)}; allowed keys: {', '.join(allowed)}"
@@ -106,6 +111,60 @@ def schema_message(error: jsonschema.ValidationError) -> str:
     if error.validator == "pattern":
         return f"{_quoted(error.instance)} does not match the required pattern {error.validator_value}"
     return _bounded(error.message, error.instance)
+
+
+# Values people get wrong in a known way. The schema marks the value with `"x-hint": NAME` (JSON
+# Schema ignores unknown keywords); the message says what is expected and the likely fix.
+_HOST_PORT = re.compile(r"[A-Za-z0-9.-]+:[0-9]{1,5}")
+
+
+def _field(error: jsonschema.ValidationError) -> str:
+    names = [p for p in error.absolute_path if isinstance(p, str)]
+    return names[-1] if names else "the value"
+
+
+def _host_port_message(error: jsonschema.ValidationError) -> str:
+    text = str(error.instance)
+    bare = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", text).split("/", 1)[0]
+    guess = f": {bare}?" if bare != text and _HOST_PORT.fullmatch(bare) else " such as 10.0.0.1:8001"
+    return f"{_quoted(error.instance)} is not a target: expected host:port without a scheme{guess}"
+
+
+def _fraction_message(error: jsonschema.ValidationError) -> str | None:
+    value = error.instance
+    if error.validator not in ("maximum", "exclusiveMaximum") or not isinstance(value, (int, float)):
+        return None
+    guess = f"{value / 100:g}?" if value < 100 else "0.95 for the 95th percentile"
+    return f"{_field(error)} is a fraction between 0 and 1, not a percent: {guess}"
+
+
+def _lower_case_message(error: jsonschema.ValidationError) -> str | None:
+    value = error.instance
+    if (
+        error.validator != "pattern"
+        or not isinstance(value, str)
+        or not _compiled(error.validator_value).fullmatch(value.lower())
+    ):
+        return None
+    return f"{_field(error)} is lower case: {value.lower()}?"
+
+
+def _label_form_message(error: jsonschema.ValidationError) -> str | None:
+    if error.validator != "oneOf" or not isinstance(error.instance, dict):
+        return None
+    has = sorted(k for k in ("enum", "values", "fallback") if k in error.instance)
+    if "enum" in has and len(has) > 1:
+        return "a label needs `enum`, or `values` and `fallback`, not both: keep one form"
+    missing = "`fallback` (the value any other value becomes, e.g. other)" if "values" in has else "`values`"
+    return f"a label needs `enum`, or `values` and `fallback`: add {missing}"
+
+
+_HINTS = {
+    "host-port": _host_port_message,
+    "fraction": _fraction_message,
+    "lower-case": _lower_case_message,
+    "label-form": _label_form_message,
+}
 
 
 # jsonschema quotes the whole instance (`'<value>' is not of type 'object'`): given a file that

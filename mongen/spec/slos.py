@@ -98,6 +98,9 @@ def _slo(
 
 def _objective(issues: SpecIssues, value: float, path: YamlPath) -> float | None:
     """The objective in percent."""
+    if 0 < value < 1:
+        issues.fail(path, f"objective is a percent: {round(value * 100, 10):g}? ({value} would mean {value}% succeed)")
+        return None
     if not 0 < value < 100:
         issues.fail(path, f"objective must be a percentage strictly between 0 and 100, got {value}")
         return None

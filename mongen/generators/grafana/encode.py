@@ -18,7 +18,6 @@ import grafanalib.core as g
 
 from mongen.generators.grafana.grid import GridPos, place
 from mongen.generators.grafana.panels import Panel, Row, Variable
-from mongen.generators.grafana.provisioning import DATASOURCE_UID
 from mongen.generators.grafana.queries import INSTANCE, JOB, TARGET_UP
 from mongen.model import Spec
 from mongen.rules import naming
@@ -176,7 +175,11 @@ def templating(spec: Spec, variables: tuple[Variable, ...]) -> dict[str, Any]:
     """Data source, job and instance first: every other variable's values depend on them."""
     fixed = [
         g.Template(
-            name="datasource", label="Data source", query="prometheus", type="datasource", default=DATASOURCE_UID
+            name="datasource",
+            label="Data source",
+            query="prometheus",
+            type="datasource",
+            default=spec.grafana.datasource_uid,
         ),
         g.Template(
             name=JOB,

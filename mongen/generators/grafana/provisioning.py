@@ -1,4 +1,5 @@
-"""Grafana file provisioning: the Prometheus datasource and the provider that loads the dashboard."""
+"""Grafana file provisioning: the Prometheus datasource and the provider that loads the dashboard
+into the service's folder (spec `grafana`: datasource url/name/uid, folder, dashboards_path)."""
 
 from __future__ import annotations
 
@@ -7,26 +8,38 @@ from typing import Any
 from mongen.model import Spec
 from mongen.units import format_duration
 
-DATASOURCE_UID = "mongen-prometheus"  # the dashboard's `datasource` variable defaults to it
-DASHBOARDS_PATH = "/var/lib/grafana/dashboards/mongen"  # deploy the dashboard JSON here
-PROMETHEUS_URL = "http://127.0.0.1:9090"
+DASHBOARDS_ROOT = "/var/lib/grafana/dashboards/mongen"  # one directory per service below it
+
+
+def dashboards_path(spec: Spec) -> str:
+    """The directory the service's provider loads: the spec's, else its own below DASHBOARDS_ROOT
+    (providers sharing a directory would each load every service's dashboard)."""
+    return spec.grafana.dashboards_path or f"{DASHBOARDS_ROOT}/{spec.service}"
+
+
+def folder(spec: Spec) -> str:
+    return spec.grafana.folder or spec.service
+
+
+def datasource_entry(spec: Spec) -> dict[str, Any]:
+    settings = spec.grafana
+    return {
+        "name": settings.datasource_name,
+        "type": "prometheus",
+        "uid": settings.datasource_uid,
+        "access": "proxy",
+        "url": settings.datasource_url,
+        # Grafana's $__rate_interval and step never go below the scrape interval.
+        "jsonData": {"timeInterval": format_duration(spec.scrape.interval)},
+    }
 
 
 def datasource(spec: Spec) -> dict[str, Any]:
-    return {
-        "apiVersion": 1,
-        "datasources": [
-            {
-                "name": "Prometheus",
-                "type": "prometheus",
-                "uid": DATASOURCE_UID,
-                "access": "proxy",
-                "url": PROMETHEUS_URL,
-                # Grafana's $__rate_interval and step never go below the scrape interval.
-                "jsonData": {"timeInterval": format_duration(spec.scrape.interval)},
-            }
-        ],
-    }
+    return datasources([datasource_entry(spec)])
+
+
+def datasources(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"apiVersion": 1, "datasources": entries}
 
 
 def dashboard_provider(spec: Spec) -> dict[str, Any]:
@@ -36,10 +49,11 @@ def dashboard_provider(spec: Spec) -> dict[str, Any]:
             {
                 "name": f"mongen-{spec.service}",
                 "type": "file",
+                "folder": folder(spec),
                 # Generated dashboards change through the spec only, never in the UI.
                 "disableDeletion": True,
                 "allowUiUpdates": False,
-                "options": {"path": DASHBOARDS_PATH, "foldersFromFilesStructure": False},
+                "options": {"path": dashboards_path(spec), "foldersFromFilesStructure": False},
             }
         ],
     }

@@ -41,7 +41,7 @@ class ShortRange(RuleCheck):
     )
 
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        minimum = _MIN_SCRAPES_PER_RANGE * ctx.model.scrape.interval
         for node in rule.matrices:
+            minimum = _MIN_SCRAPES_PER_RANGE * ctx.scrape_interval(node.selector.name)
             if node.seconds < minimum:
                 yield f"range [{node.range_text}] covers fewer than {_MIN_SCRAPES_PER_RANGE} scrape intervals ({minimum}s)"

@@ -48,10 +48,11 @@ class UnknownLabelValue(RuleCheck):
 
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
         for node in rule.selectors:
-            if ctx.selected(node) is None:
+            spec = ctx.spec_of(node.name) if ctx.selected(node) is not None else None
+            if spec is None:
                 continue
             for m in node.matchers:
-                label = ctx.model.label_by_name.get(m.name)
+                label = spec.label_by_name.get(m.name)
                 if label is None:
                     continue
                 if m.op == "=" and m.value not in label.values:

@@ -64,13 +64,12 @@ class UnknownMetric(RuleCheck):
     @staticmethod
     def hint(ctx: LintContext, name: str) -> str:
         """Explain the usual suffix mistakes before falling back to "did you mean"."""
-        spec = ctx.model
-        metric = spec.metric_by_name.get(name) or spec.metric_by_name.get(name + "_total")
+        metric = ctx.metric_named(name)
         if metric and metric.type == HISTOGRAM:
             return f"; `{name}` is a histogram: query `{name}_bucket`, `{name}_sum` or `{name}_count`"
         if metric and metric.type == COUNTER:
             return f"; the counter is exposed as `{metric.exposed_name}`"
         base = name.removesuffix("_created")
-        if base != name and any(base in (m.base, m.name) for m in spec.metrics):
+        if base != name and any(base in (m.base, m.name) for spec in ctx.specs for m in spec.metrics):
             return "; the generated instrumentation turns `_created` series off (they double the series count)"
         return ctx.suggest(name)

@@ -45,7 +45,7 @@ class UnroutedSeverity(RuleCheck):
     )
 
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
-        routed = ctx.model.routing.severities
+        routed = ctx.routed_severities
         severity = rule.labels.get("severity")
         if rule.kind == "alert" and severity not in routed:
             if severity is None:

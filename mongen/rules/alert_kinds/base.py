@@ -155,9 +155,13 @@ def common_labels(spec: Spec, alert: Alert) -> tuple[tuple[str, str], ...]:
 
 
 def runbook_url(spec: Spec, name: str) -> str:
-    """`<runbook_base>/<Alert>` where the spec keeps its runbooks elsewhere; else the skeleton
-    `mongen generate` writes, as a path relative to the output directory."""
-    return f"{spec.runbook_base}/{name}" if spec.runbook_base else layout.runbook(name)
+    """`<runbook_base>/<Alert>` where the team keeps its own runbooks; else the page `mongen
+    generate` writes, at `runbooks_url` (the spec's or the project config's) where the spec or
+    the project says where it is served, else as a path relative to the output directory."""
+    if spec.runbook_base:
+        return f"{spec.runbook_base}/{name}"
+    page = layout.runbook(name)
+    return f"{spec.runbooks_url}/{page.removeprefix(layout.RUNBOOKS_DIR + '/')}" if spec.runbooks_url else page
 
 
 def dashboard_url(spec: Spec) -> str | None:
