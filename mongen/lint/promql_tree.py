@@ -8,6 +8,7 @@ link to the parent node, makes the checks several times faster.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -174,40 +175,33 @@ _REGEX_OPS = {"=~": ("__mongen_re", "="), "!~": ("__mongen_nre", "!=")}
 _MARKED_OPS = {"__mongen_re": "=~", "__mongen_nre": "!~"}
 
 
+# The tokens the rewrite looks at: string literals and comments (skipped whole), a label name with
+# the regex operator after it, and an operator after anything else. Possessive repeats, and every
+# position inside a name consumed by one match, keep the scan linear on any text.
+_TOKENS = re.compile(
+    r"""\"(?:[^"\\]|\\.)*+"?|'(?:[^'\\]|\\.)*+'?|`[^`]*+`?|#"""
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_:]*+)(?P<space>\s*+)(?P<op>[=!]~)?|[=!]~",
+    re.DOTALL,
+)
+
+
 def _regex_matchers_as_equal(text: str) -> str | None:
     """The text with regex matchers spelled as marked equality matchers (None: nothing to do, or
     a spelling this does not rewrite)."""
     if "~" not in text or _MARKER in text:
         return None
     pieces: list[str] = []
-    done = ident_end = 0
-    i, end = 0, len(text)
-    while i < end:
-        c = text[i]
-        if c in "\"'`":
-            i = _string_end(text, i)
-        elif c == "#":
-            return None
-        elif c.isalpha() or c == "_":
-            while i + 1 < end and (text[i + 1].isalnum() or text[i + 1] in "_:"):
-                i += 1
-            ident_end = i + 1
-        elif c in "=!" and text.startswith("~", i + 1):
-            if ident_end == 0 or text[ident_end:i].strip() or ":" in text[_ident_start(text, ident_end) : ident_end]:
+    done = 0
+    for token in _TOKENS.finditer(text):
+        op = token.group("op")
+        if op is None:
+            if token.group() in ("#", "=~", "!~"):
                 return None
-            marker, op = _REGEX_OPS[text[i : i + 2]]
-            pieces += [text[done:ident_end], marker, text[ident_end:i], op]
-            done = i + 2
-            i += 1
-        i += 1
+            continue
+        marker, equal = _REGEX_OPS[op]
+        pieces += [text[done : token.end("name")], marker, token.group("space"), equal]
+        done = token.end()
     return "".join(pieces) + text[done:] if pieces else None
-
-
-def _ident_start(text: str, ident_end: int) -> int:
-    start = ident_end
-    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_:"):
-        start -= 1
-    return start
 
 
 def _check_regexes(selector: Selector, file: str) -> None:
