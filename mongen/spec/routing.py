@@ -9,7 +9,7 @@ from mongen.errors import YamlPath
 from mongen.model import PAGE_SEVERITY, RouteTimes, Routing, TimeInterval
 from mongen.spec.addresses import host_port_problem
 from mongen.spec.issues import SpecIssues
-from mongen.spec.receivers import read_receivers
+from mongen.spec.receivers import read_receivers, template_problem
 
 # Without a `routing` section every alert goes to one local webhook (an adapter or a test sink).
 DEFAULT_ROUTING: dict[str, Any] = {
@@ -42,6 +42,7 @@ def read_routing(issues: SpecIssues, raw: dict[str, Any] | None) -> Routing:
     if default is not None and not _usable_default(issues, default, names, dict(routes)):
         default = None
     email = body.get("email", {})
+    template_problem(issues, ("routing", "email", "from"), email.get("from"))
     if "smarthost" in email:
         problem = host_port_problem(email["smarthost"])
         if problem:
