@@ -1,6 +1,6 @@
 """`generate --check`: what a run would change in DIR, as a unified diff a reviewer can read.
 
-Only regular files are read: a symbolic link is reported, never followed (an `env ->
+Only regular files are read: a symbolic link (DIR itself included) is reported, never followed (an `env ->
 /proc/self/environ` link would otherwise be printed), and a FIFO or device is reported, never
 opened. Entries mongen does not write are listed by name, not shown, since they may hold
 anything; bytecode caches from importing the generated module are ignored. Unprintable
@@ -68,6 +68,11 @@ def drift(out_dir: Path, files: dict[str, str]) -> str:
     """What `generate` would change in `out_dir` ("" when up to date): a line per entry that is
     not a regular file mongen writes, then a unified diff per file that differs."""
     shown = quoted_path(str(out_dir))
+    if out_dir.is_symlink():  # its entries are wherever it points (`out -> /etc`): never listed or read
+        raise OutputError(
+            f"{shown} is a symbolic link; --check does not follow it, since it could point anywhere (its files "
+            "would be printed as the diff); give the directory itself, or remove the link"
+        )
     try:
         os.stat(out_dir)  # raises for a path that cannot exist (under a file, a loop of links)
         missing = False
