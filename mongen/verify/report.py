@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from mongen.errors import visible
+
 
 @dataclass
 class Expectation:
@@ -92,7 +94,8 @@ class VerifyReport:
             )
         failed = sum(not e.ok for e in self.expectations)
         lines.append(f"{len(self.expectations) - failed} passed, {failed} failed in {self.seconds:.0f}s")
-        return "\n".join(line.rstrip() for line in lines)
+        # Alert names, details and series names come from the spec and the tools: one entry, one line.
+        return "\n".join(visible(line.rstrip(), "\t") for line in lines)
 
     def _fired_lines(self) -> list[str]:
         if not self.fired_in and not self.not_driven:
