@@ -127,7 +127,10 @@ def _label(issues: SpecIssues, name: str, body: dict[str, Any], enums: Definitio
             issues.fail((*path, "values", i), f"label value {value!r} is empty or padded with spaces")
             usable = False
         elif value in values[:i]:
-            issues.fail((*path, "values", i), f"label value `{value}` is listed twice (once as a number, once as text)")
+            first = body["values"][values.index(value)]
+            mixed = type(first) is not type(body["values"][i])
+            how = " (once as a number, once as text)" if mixed else ""
+            issues.fail((*path, "values", i), f"label value `{value}` is listed twice{how}")
             usable = False
     classes = tuple(body.get("classes", ()))
     for i, status_class in enumerate(classes):
