@@ -193,3 +193,14 @@ def test_the_regex_budget_turns_the_rest_of_a_file_into_findings(
     result = lint(None, [rules], run_promtool=False, processes=1)
     assert [f.check for f in result.findings] == ["promql-parse"] * 3
     assert all("regex time budget" in f.message for f in result.findings)
+
+
+def test_many_slow_to_compile_regexes_cost_the_budget_not_minutes(tmp_path: Path) -> None:
+    """`[\\pL\\pN]{N}` is 15 characters and takes RE2 ~0.2 s to compile; 150 distinct ones would take
+    ~30 s. The file's budget stops it at about 2 s, and the rest are findings."""
+    exprs = [f'x{{l=~"[\\\\pL\\\\pN]{{{n}}}"}}' for n in range(100, 250)]
+    rules = _rule_file(tmp_path / "rules.yml", exprs)
+    start = time.process_time()
+    result = lint(None, [rules], run_promtool=False, processes=1)
+    assert time.process_time() - start < 10
+    assert sum("regex time budget" in f.message for f in result.findings) > 100
