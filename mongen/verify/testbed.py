@@ -87,23 +87,27 @@ def scratch_directory(prefix: str) -> Iterator[Path]:
     (SIGKILL runs no cleanup): a watchdog process holds a pipe from mongen and removes the
     directory once the pipe closes."""
     path = Path(tempfile.mkdtemp(prefix=prefix))
-    watchdog = subprocess.Popen(
-        [sys.executable, "-I", "-c", _WATCHDOG, str(path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # a terminal's Ctrl-C or hang-up does not reach it
-    )
+    try:
+        watchdog: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [sys.executable, "-I", "-c", _WATCHDOG, str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a terminal's Ctrl-C or hang-up does not reach it
+        )
+    except OSError:  # no process to spare: the directory is still removed on every ordinary exit
+        watchdog = None
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
-        assert watchdog.stdin is not None
-        watchdog.stdin.close()
-        try:
-            watchdog.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            watchdog.kill()
+        if watchdog is not None and watchdog.stdin is not None:
+            watchdog.stdin.close()
+            try:
+                watchdog.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                watchdog.kill()
+                watchdog.wait()
 
 
 def get_json(url: str) -> Any:
