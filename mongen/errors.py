@@ -68,7 +68,8 @@ class SpecIssue:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: error: {format_path(self.path)}: {self.message}"
+        # Messages quote spec text (a duplicate key may hold a YAML-escaped ESC or newline): one issue, one inert line.
+        return f"{self.location}: error: {format_path(self.path)}: {visible(self.message)}"
 
 
 class SpecError(Exception):

@@ -69,3 +69,22 @@ def test_the_verify_report_is_inert() -> None:
     report.expect("healthy", _HOSTILE, "fires", False, _HOSTILE)
     report.substitute(_HOSTILE, "x", "y")
     _assert_inert(report.to_text(), ("forged.yml", "::error"))
+
+
+def test_a_spec_error_quoting_an_escaped_key_is_one_inert_line(tmp_path: Path) -> None:
+    """A YAML-escaped ESC/BEL/newline in a duplicate key reached the terminal raw and forged a line."""
+    key = '"a\\e]0;owned\\a\\nforged.yml:1:1: error: x"'
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"version: 1\n{key}: 1\n{key}: 2\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mongen", "generate", str(spec), "-o", str(tmp_path / "out"), "--no-validate"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "duplicate key" in proc.stderr
+    _assert_inert(proc.stderr, ("forged.yml", "::error"))
+    assert len(proc.stderr.strip().splitlines()) == 1
