@@ -1,6 +1,6 @@
 """`generate --check`: what a run would change in DIR, as a unified diff a reviewer can read.
 
-Only regular files are read: a symbolic link is reported, never followed (an `env ->
+Only regular files are read: a symbolic link (DIR itself included) is reported, never followed (an `env ->
 /proc/self/environ` link would otherwise be printed), and a FIFO or device is reported, never
 opened. Entries mongen does not write are listed by name, not shown, since they may hold
 anything; bytecode caches from importing the generated module are ignored. Unprintable
@@ -64,10 +64,34 @@ def _notes(shown: str, entries: tuple[Entry, ...], files: dict[str, str]) -> str
     return "".join(lines)
 
 
+def _linked_component(out_dir: Path) -> Path | None:
+    """DIR itself if it is a symbolic link, or a link on its way from the working directory (a
+    repository's committed `deploy -> /etc` with `-o deploy/prometheus`). Links above the working
+    directory, or in an absolute path outside it, are the user's own file system layout."""
+    if out_dir.is_symlink():
+        return out_dir
+    absolute = Path(os.path.abspath(out_dir))
+    cwd = Path.cwd()
+    if not absolute.is_relative_to(cwd):
+        return None
+    here = cwd
+    for part in absolute.relative_to(cwd).parts:
+        here = here / part
+        if here.is_symlink():
+            return here
+    return None
+
+
 def drift(out_dir: Path, files: dict[str, str]) -> str:
     """What `generate` would change in `out_dir` ("" when up to date): a line per entry that is
     not a regular file mongen writes, then a unified diff per file that differs."""
     shown = quoted_path(str(out_dir))
+    link = _linked_component(out_dir)
+    if link is not None:  # its entries are wherever it points (`out -> /etc`): never listed or read
+        raise OutputError(
+            f"{quoted_path(str(link))} is a symbolic link; --check does not follow it, since it could point anywhere "
+            "(its files would be printed as the diff); give the directory itself, or remove the link"
+        )
     try:
         os.stat(out_dir)  # raises for a path that cannot exist (under a file, a loop of links)
         missing = False

@@ -33,6 +33,22 @@ def shown_file(name: str) -> str:
     return name if name.isprintable() else json.dumps(name)
 
 
+def visible(text: str, keep: str = "") -> str:
+    """The text with every unprintable character (ESC, BEL, CR, NEL, U+2028, ...) except those in
+    `keep` written as its Python escape (`\\x1b`), so echoing user text cannot drive a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in keep else ascii(c)[1:-1] for c in text)
+
+
+def message_text(message: str) -> str:
+    """A finding's message for a text line: unprintable characters escaped except newlines and
+    tabs (promtool's messages span lines), and every continuation line indented, so no line of a
+    message reads as a finding of its own (`FILE:LINE:COL: error ...`) or a workflow command."""
+    lines = visible(message, "\n\t").split("\n")
+    return "\n".join([lines[0], *(line if line[:1].isspace() else "  " + line for line in lines[1:])])
+
+
 @dataclass(frozen=True)
 class Location:
     file: str
@@ -52,7 +68,8 @@ class SpecIssue:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: error: {format_path(self.path)}: {self.message}"
+        # Messages quote spec text (a duplicate key may hold a YAML-escaped ESC or newline): one issue, one inert line.
+        return f"{self.location}: error: {format_path(self.path)}: {visible(self.message)}"
 
 
 class SpecError(Exception):
@@ -92,7 +109,10 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"{shown_file(self.file)}:{self.line}:{self.col}: {self.severity} [{self.check}] {self.message}"
+        return (
+            f"{shown_file(self.file)}:{self.line}:{self.col}: {self.severity} [{visible(self.check)}] "
+            + message_text(self.message)
+        )
 
 
 # What a person can do about an ordinary file-system failure, by errno.

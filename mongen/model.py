@@ -507,12 +507,7 @@ class Spec:
     def dropped_measurements(self) -> Metric:
         """The counter the instrumentation module adds to the spec's metrics: measurements it
         refused to record (NaN, infinite or negative durations, lengths, bytes)."""
-        return Metric(
-            f"{self.namespace}_instrumentation_dropped_total",
-            COUNTER,
-            "Measurements the instrumentation helpers dropped instead of recording: NaN, infinite or negative.",
-            (),
-        )
+        return dropped_measurements_metric(self.namespace)
 
     @cached_property
     def exposed_metrics(self) -> tuple[Metric, ...]:
@@ -553,3 +548,14 @@ class Spec:
     @cached_property
     def total_series(self) -> int:
         return sum(self.series_count(m) for m in self.exposed_metrics)
+
+
+def dropped_measurements_metric(namespace: str) -> Metric:
+    """mongen's own counter in the instrumentation module (Spec.dropped_measurements); a spec
+    metric cannot expose any of its series."""
+    return Metric(
+        f"{namespace}_instrumentation_dropped_total",
+        COUNTER,
+        "Measurements the instrumentation helpers dropped instead of recording: NaN, infinite or negative.",
+        (),
+    )

@@ -8,11 +8,14 @@ link to the parent node, makes the checks several times faster.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import promql_parser as pp
+
+from mongen.label_regex import BUDGET, budget_message, label_regex
 
 # The deepest expression lint checks: nesting of parentheses, calls and operator chains. Real rules
 # stay far below (a four-window burn-rate alert is about 10 deep). promql-parser's memory grows with
@@ -133,18 +136,95 @@ class TooDeep(ValueError):
         )
 
 
-def parse(text: str) -> Tree:
-    """Parse with promql-parser and copy the tree; raises ValueError on a syntax error and TooDeep
-    (before promql-parser sees the text, when its brackets and operators already say so)."""
+def parse(text: str, file: str = "") -> Tree:
+    """Parse with promql-parser and copy the tree; raises ValueError on a syntax error (an invalid
+    regex included) and TooDeep (before promql-parser sees the text, when its brackets and
+    operators already say so). Regex work is charged to `file`'s budget (label_regex.py)."""
     if len(text) > MAX_DEPTH and depth_bound(text) > MAX_DEPTH:  # each level takes a character
         raise TooDeep
+    plain = _regex_matchers_as_equal(text)
     try:
-        native = pp.parse(text)
-    except TypeError as exc:  # promql-parser raises TypeError for some type errors
-        raise ValueError(str(exc)) from None
+        native = _parse_native(text if plain is None else plain)
+    except ValueError:
+        if plain is None:
+            raise
+        native = _parse_native(text)  # the error as the original text causes it (or its tree)
     tree = Tree()
     tree.root = _copy(native, tree, 1)
+    for selector in tree.selectors:
+        _check_regexes(selector, file)
     return tree
+
+
+def _parse_native(text: str) -> object:
+    try:
+        return pp.parse(text)
+    except TypeError as exc:  # promql-parser raises TypeError for some type errors
+        raise ValueError(str(exc)) from None
+
+
+# promql-parser compiles every `=~` matcher's regex with Rust's regex crate (most of its parse time,
+# 12 us -> 49 us for `status=~"5.."`) and with Rust's syntax, not Go's. Lint reads matcher regexes
+# with its own engine (label_regex.py), so the text promql-parser sees spells `l=~"v"` as
+# `l__mongen_re="v"` (and `!~` as `__mongen_nre` with `!=`): the string literal is unescaped by the
+# parser as before, and _selector turns the matcher back. Text that already holds the marker, or a
+# matcher this scan does not read (a quoted label name, a comment before the operator), is parsed
+# as written.
+_MARKER = "__mongen_"
+_REGEX_OPS = {"=~": ("__mongen_re", "="), "!~": ("__mongen_nre", "!=")}
+_MARKED_OPS = {"__mongen_re": "=~", "__mongen_nre": "!~"}
+
+
+# The tokens the rewrite looks at: string literals and comments (skipped whole), a label name with
+# the regex operator after it, and an operator after anything else. Possessive repeats, and every
+# position inside a name consumed by one match, keep the scan linear on any text.
+_TOKENS = re.compile(
+    r"""\"(?:[^"\\]|\\.)*+"?|'(?:[^'\\]|\\.)*+'?|`[^`]*+`?|#"""
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_:]*+)(?P<space>\s*+)(?P<op>[=!]~)?|[=!]~",
+    re.DOTALL,
+)
+
+
+def _regex_matchers_as_equal(text: str) -> str | None:
+    """The text with regex matchers spelled as marked equality matchers (None: nothing to do, or
+    a spelling this does not rewrite)."""
+    if "~" not in text or _MARKER in text:
+        return None
+    pieces: list[str] = []
+    done = 0
+    for token in _TOKENS.finditer(text):
+        op = token.group("op")
+        if op is None:
+            if token.group() in ("#", "=~", "!~"):
+                return None
+            continue
+        marker, equal = _REGEX_OPS[op]
+        pieces += [text[done : token.end("name")], marker, token.group("space"), equal]
+        done = token.end()
+    return "".join(pieces) + text[done:] if pieces else None
+
+
+def _check_regexes(selector: Selector, file: str) -> None:
+    """What promql-parser checked before the rewrite, with Go's regex syntax: every regex valid,
+    a selector without a name needs a matcher that does not match the empty value, and a name
+    given twice is an error."""
+    for m in selector.matchers:
+        if m.op in ("=~", "!~"):
+            compiled = BUDGET.compile(file, m.value)
+            if compiled is None:
+                raise ValueError(budget_message())
+            if compiled.error:
+                raise ValueError(f"invalid regex {m.value!r} for label `{m.name}`: {compiled.error}")
+            if m.name == "__name__" and selector.name:
+                raise ValueError(f"metric name must not be set twice: {selector.name!r} or {m.value!r}")
+    if not selector.name and all(_matches_empty(m) for m in selector.matchers):
+        raise ValueError("vector selector must contain at least one non-empty matcher")
+
+
+def _matches_empty(m: Matcher) -> bool:
+    if m.op in ("=", "!="):
+        return (m.value == "") == (m.op == "=")
+    return label_regex(m.value).fullmatch("") == (m.op == "=~")
 
 
 def depth_bound(text: str) -> int:
@@ -256,9 +336,18 @@ def _copy(node: object, tree: Tree, depth: int) -> Node:
 
 def _selector(node: pp.VectorSelector) -> Selector:
     return Selector(
-        node.name or "",
-        tuple(Matcher(m.name, _MATCH_OPS[str(m.op)], m.value) for m in node.matchers.matchers),
+        node.name or "", tuple(_matcher(m.name, _MATCH_OPS[str(m.op)], m.value) for m in node.matchers.matchers)
     )
+
+
+def _matcher(name: str, op: str, value: str) -> Matcher:
+    if name.endswith(_MARKER_ENDS):
+        base, _, marker = name.rpartition(_MARKER)
+        return Matcher(base, _MARKED_OPS[_MARKER + marker], value)
+    return Matcher(name, op, value)
+
+
+_MARKER_ENDS = tuple(_MARKED_OPS)
 
 
 def ancestors(node: Node) -> Iterator[Node]:

@@ -47,10 +47,14 @@ _ENCODING_COOKIE = re.compile(r"coding(?=[:=])")
 
 def quoted_path(path: str) -> str:
     """A path for a one-line comment or message: as given when plain, else a JSON string, so no
-    file name can end the comment, inject lines into an artifact, or set a Python encoding."""
+    file name can end the comment (`#` or `<!-- -->`), inject lines into an artifact, or set a
+    Python encoding."""
     if _PLAIN_PATH.fullmatch(path):
         return path
-    return _ENCODING_COOKIE.sub(r"\\u0063oding", json.dumps(path))
+    quoted = _ENCODING_COOKIE.sub(r"\\u0063oding", json.dumps(path))
+    # `<`, `>` and `&` as JSON escapes too: the runbook's header is an HTML comment, which `-->`
+    # (or `--!>`) in a file name would close, letting the rest render as live HTML.
+    return quoted.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def header(source: str, comment: str = "#") -> str:

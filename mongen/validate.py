@@ -371,7 +371,9 @@ def nginx_conf(prefix: Path, snippet: Path, extra_http: str = "") -> str:
     shutil.copyfile(snippet, prefix / NGINX_SNIPPET_COPY)
     temp = "\n".join(f"    {d}_temp_path {d};" for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     return (
-        "pid nginx.pid;\nerror_log stderr;\ndaemon off;\nevents { worker_connections 64; }\n"
+        # One process (no master and worker): verify's children die with mongen by a death signal,
+        # which a worker would not get (it would stay, re-parented to init, on a SIGKILLed run).
+        "pid nginx.pid;\nerror_log stderr;\ndaemon off;\nmaster_process off;\nevents { worker_connections 64; }\n"
         f"http {{\n    access_log off;\n{temp}\n{extra_http}    include {NGINX_SNIPPET_COPY};\n}}\n"
     )
 

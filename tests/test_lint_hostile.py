@@ -194,7 +194,8 @@ def test_github_annotations_escape_file_names_that_would_forge_commands(tmp_path
     assert render([finding], "github") == (
         "::warning file=a%0A%3A%3Aerror file=x%3A%3Aforged%2Cb%3Ac.yml,line=3,col=1,title=short-range::50%25%0D%0Adone\n"
     )
-    assert render([finding], "text") == "a\\n::error file=x::forged,b:c.yml:3:1: warning [short-range] 50%\r\ndone\n"
+    # The text format escapes the CR and indents the message's continuation line (errors.message_text).
+    assert render([finding], "text") == "a\\n::error file=x::forged,b:c.yml:3:1: warning [short-range] 50%\\r\n  done\n"
     # Through the command, with a real file of that name.
     path = tmp_path / "a\n::error file=x::forged.yml"
     path.write_text("groups:\n- name: g\n  rules:\n  - record: bad name\n    expr: sum(up)\n")

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Literal
 
-from mongen.errors import Finding, shown_file
+from mongen.errors import Finding, message_text, shown_file, visible
 
 ReportFormat = Literal["text", "json", "github"]
 
@@ -26,10 +26,11 @@ def render(findings: Iterable[Finding], fmt: ReportFormat, paint: Callable[[str]
 
 def text_line(finding: Finding, paint: Callable[[str], str] | None = None) -> str:
     """`FILE:LINE:COL: severity [check] message`, the file name with its control characters escaped
-    so that one finding stays one line to a reader (the message may span lines: promtool's)."""
+    so that one finding stays one line to a reader (the message may span lines, promtool's: its
+    continuation lines are indented, see errors.message_text)."""
     f = finding
     severity = paint(f.severity) if paint is not None else f.severity
-    return f"{shown_file(_visible(f.file))}:{f.line}:{f.col}: {severity} [{f.check}] {f.message}"
+    return f"{shown_file(visible(f.file))}:{f.line}:{f.col}: {severity} [{visible(f.check)}] {message_text(f.message)}"
 
 
 def github_annotation(finding: Finding) -> str:
@@ -50,12 +51,9 @@ def github_annotation(finding: Finding) -> str:
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """GitHub's escapes, and every other unprintable character (ESC, BEL) as its Python escape."""
+    return visible(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def _visible(text: str) -> str:
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)

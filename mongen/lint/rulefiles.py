@@ -57,7 +57,7 @@ class Rule:
         if self.expr is not None or self.parse_error:
             return
         try:
-            tree = parse(self.expr_text)
+            tree = parse(self.expr_text, self.file)
             self.expr, self.nodes, self.selectors = tree.root, tree.nodes, tree.selectors
             self.matrices, self.calls, self.aggregates, self.binaries = (
                 tree.matrices,

@@ -3,16 +3,15 @@ allow: `code=~"2.."` and `code=~"3.."`, or `handler="x"` and `handler!="x"`, nev
 series, so two rules that record one name with them do not collide.
 
 The answer errs towards "they can": a label the result does not keep, a matcher on one side only,
-a regex this module cannot read, all say nothing. Matcher values are RE2 regexes; Python's `re`
-evaluates them where the syntax agrees, and one it cannot compile allows any value.
+a regex this module cannot read, all say nothing. Matcher values are RE2 regexes, evaluated with
+RE2 as Prometheus does (label_regex.py); one Prometheus refuses allows any value here.
 """
 
 from __future__ import annotations
 
-import re
-from functools import cache
 from itertools import combinations, product
 
+from mongen.label_regex import label_regex
 from mongen.promql_tree import (
     Aggregate,
     Binary,
@@ -127,18 +126,10 @@ def _satisfiable(matchers: tuple[Matcher, ...]) -> bool:
 def _accepts(matcher: Matcher, value: str) -> bool:
     if matcher.op in ("=", "!="):
         return (value == matcher.value) == (matcher.op == "=")
-    pattern = _compiled(matcher.value)
-    if pattern is None:
+    pattern = label_regex(matcher.value)
+    if pattern.error:
         return True
-    return (pattern.fullmatch(value) is not None) == (matcher.op == "=~")
-
-
-@cache
-def _compiled(regex: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(regex)
-    except (re.error, RecursionError, OverflowError):
-        return None
+    return pattern.fullmatch(value) == (matcher.op == "=~")
 
 
 def _literal_alternatives(regex: str) -> list[str] | None:

@@ -8,6 +8,7 @@ from typing import Any
 from mongen.errors import YamlPath
 from mongen.model import EnumDef, LabelDef
 from mongen.spec.issues import Definitions, SpecIssues
+from mongen.spec.label_text import look_alike, value_problem
 
 # Labels Prometheus itself sets or reserves (`__name__`, target labels, histogram/summary labels).
 _PROMETHEUS_LABELS = ("job", "instance", "le", "quantile")
@@ -43,7 +44,25 @@ def _values_usable(issues: SpecIssues, values: tuple[str, ...], path: YamlPath) 
         if not value or value != value.strip():
             issues.fail((*path, "values", i), f"label value {value!r} is empty or padded with spaces")
             usable = False
+        elif not _value_text_usable(issues, values, i, path):
+            usable = False
     return usable
+
+
+def _value_text_usable(issues: SpecIssues, values: tuple[str, ...], i: int, path: YamlPath) -> bool:
+    """False (after reporting it) for an invisible character, a value not in NFC, or one that
+    looks like an earlier value (label_text.py)."""
+    problem = value_problem(values[i])
+    if problem is None:
+        twin = look_alike(values, i)
+        if twin is not None:
+            problem = (
+                f"label value {values[i]!a} looks like `{twin}` (they are the same text once compatibility "
+                "forms are folded, NFKC); keep one spelling"
+            )
+    if problem is not None:
+        issues.fail((*path, "values", i), problem)
+    return problem is None
 
 
 def _aliases(
@@ -127,7 +146,12 @@ def _label(issues: SpecIssues, name: str, body: dict[str, Any], enums: Definitio
             issues.fail((*path, "values", i), f"label value {value!r} is empty or padded with spaces")
             usable = False
         elif value in values[:i]:
-            issues.fail((*path, "values", i), f"label value `{value}` is listed twice (once as a number, once as text)")
+            first = body["values"][values.index(value)]
+            mixed = type(first) is not type(body["values"][i])
+            how = " (once as a number, once as text)" if mixed else ""
+            issues.fail((*path, "values", i), f"label value `{value}` is listed twice{how}")
+            usable = False
+        elif not _value_text_usable(issues, values, i, path):
             usable = False
     classes = tuple(body.get("classes", ()))
     for i, status_class in enumerate(classes):

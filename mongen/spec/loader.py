@@ -188,6 +188,25 @@ def _scalar(loader: yaml.SafeLoader, node: yaml.Node, path: YamlPath, doc: Loade
     if node.tag == _INT and len(node.value) > _MAX_INT_DIGITS:
         raise SpecError([doc.issue(path, f"this integer has more than {_MAX_INT_DIGITS} digits")])
     try:
-        return loader.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
     except (ValueError, OverflowError) as exc:  # e.g. a timestamp with month 13
         raise SpecError([doc.issue(path, f"cannot read this value: {exc}")]) from None
+    if node.tag == _INT and str(value) != node.value:
+        raise SpecError([doc.issue(path, _yaml11_integer(node.value, value))])
+    return value
+
+
+def _yaml11_integer(text: str, value: int) -> str:
+    """YAML 1.1 (PyYAML's) reads `010` as 8, `1:30` as 90, `0x1F`, `1_000`, `+200` as numbers;
+    YAML 1.2 reads some of them as text or another number, and a label value `010` meant the text."""
+    if ":" in text:
+        how = "base 60, YAML 1.1's sexagesimal; YAML 1.2 reads it as text"
+    elif text.lstrip("+-").startswith(("0x", "0b")):
+        how = "hexadecimal" if "x" in text else "binary"
+    elif "_" in text:
+        how = "YAML 1.1 ignores `_` in numbers; YAML 1.2 reads it as text"
+    elif text.lstrip("+-").startswith("0") and len(text.lstrip("+-")) > 1:
+        how = "octal in YAML 1.1; YAML 1.2 reads it as decimal"
+    else:
+        how = "its sign or form is dropped"
+    return f'`{text}` is ambiguous: YAML reads it as the number {value} ({how}); quote it ("{text}") if it is text, or write {value}'

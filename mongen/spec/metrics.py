@@ -16,6 +16,7 @@ from mongen.model import (
     Metric,
     NvmlSource,
     Role,
+    dropped_measurements_metric,
 )
 from mongen.spec.issues import Definitions, SpecIssues
 from mongen.spec.matchers import read_matchers
@@ -32,10 +33,19 @@ def read_metrics(
     metrics: Definitions[Metric] = Definitions()
     exposed_by: dict[str, int] = {}
     roles: dict[str, str] = {}
+    own = dropped_measurements_metric(namespace)
     for i, body in enumerate(raw):
         path: YamlPath = ("metrics", i)
         metric = _metric(issues, body, path, namespace, labels)
-        if metric is not None and _exposes_new_series(issues, metric, path, exposed_by, i):
+        clash = next((s for s in metric.exposed_series if s in own.exposed_series), None) if metric else None
+        if clash is not None:
+            issues.fail(
+                (*path, "name"),
+                f"metric `{body['name']}` exposes `{clash}`, which the generated instrumentation module already "
+                f"exposes (`{own.name}`, its count of dropped measurements); rename the metric",
+            )
+            metrics.reject(body["name"])
+        elif metric is not None and _exposes_new_series(issues, metric, path, exposed_by, i):
             metrics.add(metric.name, metric)
             _check_role(issues, metric, path, roles)
         else:

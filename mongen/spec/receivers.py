@@ -56,6 +56,8 @@ def read_receivers(issues: SpecIssues, body: dict[str, Any]) -> list[Receiver]:
         _fields_of_the_type(issues, raw, path, kind)
         if kind == "email" and "to" not in raw:
             issues.fail(path, "email receivers need `to`")
+        for key in TEMPLATED_FIELDS:
+            template_problem(issues, (*path, key), raw.get(key))
         if kind == "email" and "email" not in body:
             issues.fail(path, "email receivers need the `routing.email` block (from, smarthost)")
         if kind == "webhook":
@@ -64,6 +66,23 @@ def read_receivers(issues: SpecIssues, body: dict[str, Any]) -> list[Receiver]:
             Receiver(raw["name"], kind, raw.get("to"), raw.get("url"), raw.get("channel"), _secret(issues, raw, path))
         )
     return receivers
+
+
+# Receiver fields Alertmanager renders as Go templates (notify/email: `to`; notify/slack: `channel`;
+# `routing.email.from` becomes every email's `from`). A `{{` there is filled from the alert's
+# labels, so an alert could choose who is mailed, and amtool does not check them.
+TEMPLATED_FIELDS = ("to", "channel")
+
+
+def template_problem(issues: SpecIssues, path: YamlPath, value: object) -> None:
+    """A templated field must be literal text: `{{` opens a Go template action in Alertmanager."""
+    if isinstance(value, str) and ("{{" in value or "}}" in value):
+        issues.fail(
+            path,
+            f"Alertmanager reads `{path[-1]}` as a Go template, so `{{{{ ... }}}}` in it would be filled from each "
+            "alert's labels (an alert could choose the recipient); write the value literally, without `{{` or `}}`, "
+            "and route alerts to different receivers with `routing.routes` instead",
+        )
 
 
 def _fields_of_the_type(issues: SpecIssues, raw: dict[str, Any], path: YamlPath, kind: str) -> None:

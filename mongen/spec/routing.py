@@ -9,7 +9,8 @@ from mongen.errors import YamlPath
 from mongen.model import PAGE_SEVERITY, RouteTimes, Routing, TimeInterval
 from mongen.spec.addresses import host_port_problem
 from mongen.spec.issues import SpecIssues
-from mongen.spec.receivers import read_receivers
+from mongen.spec.receivers import read_receivers, template_problem
+from mongen.spec.time_intervals import check_time_interval
 
 # Without a `routing` section every alert goes to one local webhook (an adapter or a test sink).
 DEFAULT_ROUTING: dict[str, Any] = {
@@ -23,7 +24,7 @@ def read_routing(issues: SpecIssues, raw: dict[str, Any] | None) -> Routing:
     body = raw or DEFAULT_ROUTING
     receivers = read_receivers(issues, body)
     names = {r.name for r in receivers} | {r["name"] for r in body["receivers"] if r["type"] == "wechat"}
-    intervals = _time_intervals(body.get("time_intervals", {}))
+    intervals = _time_intervals(issues, body.get("time_intervals", {}))
     routes = []
     route_times = []
     for severity, route in body["routes"].items():
@@ -42,6 +43,7 @@ def read_routing(issues: SpecIssues, raw: dict[str, Any] | None) -> Routing:
     if default is not None and not _usable_default(issues, default, names, dict(routes)):
         default = None
     email = body.get("email", {})
+    template_problem(issues, ("routing", "email", "from"), email.get("from"))
     if "smarthost" in email:
         problem = host_port_problem(email["smarthost"])
         if problem:
@@ -60,8 +62,12 @@ def read_routing(issues: SpecIssues, raw: dict[str, Any] | None) -> Routing:
     )
 
 
-def _time_intervals(raw: dict[str, list[dict[str, Any]]]) -> dict[str, tuple[TimeInterval, ...]]:
-    """The schema holds every field to Alertmanager's syntax; amtool checks the rest."""
+def _time_intervals(issues: SpecIssues, raw: dict[str, list[dict[str, Any]]]) -> dict[str, tuple[TimeInterval, ...]]:
+    """The schema holds every field to Alertmanager's syntax; the values are checked here as
+    Alertmanager's config loader checks them (a reversed range, day 99, an unknown zone)."""
+    for name, entries in raw.items():
+        for i, entry in enumerate(entries):
+            check_time_interval(issues, ("routing", "time_intervals", name, i), entry)
     return {
         name: tuple(
             TimeInterval(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from mongen.errors import visible
+
 
 @dataclass
 class Expectation:
@@ -135,7 +137,8 @@ class VerifyReport:
             )
         failed = len(failures)
         lines.append(f"{len(self.expectations) - failed} passed, {failed} failed in {self.seconds:.0f}s")
-        return "\n".join(line.rstrip() for line in lines)
+        # Alert names, details and series names come from the spec and the tools: one entry, one line.
+        return "\n".join(visible(line.rstrip(), "\t") for line in lines)
 
     def _phase_lines(self) -> list[str]:
         """`angry-errors: 1 fired as expected, 2 deliveries as expected, 4 quiet as expected, 1 carried

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +41,7 @@ from mongen.verify.testbed import (
     WebhookSink,
     free_port,
     interruptible,
+    scratch_directory,
     start_alertmanager,
     start_prometheus,
 )
@@ -75,7 +75,7 @@ def run_verify(
     report = VerifyReport()
     started = time.monotonic()
     with interruptible(), contextlib.ExitStack() as stack:
-        root = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mongen-verify-")))
+        root = workdir or stack.enter_context(scratch_directory("mongen-verify-"))
         write_tree(root, render(spec))
         work = root / "verify"
         work.mkdir(exist_ok=True)

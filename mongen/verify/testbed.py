@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -64,6 +66,48 @@ def process(args: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+# The watchdog of scratch_directory: waits until mongen's end of the pipe closes (mongen exited,
+# however it died), then removes the directory, retrying while the dying servers still write into it.
+_WATCHDOG = """
+import os, shutil, sys, time
+sys.stdin.buffer.read()
+for _ in range(50):
+    shutil.rmtree(sys.argv[1], ignore_errors=True)
+    if not os.path.lexists(sys.argv[1]):
+        break
+    time.sleep(0.2)
+"""
+
+
+@contextlib.contextmanager
+def scratch_directory(prefix: str) -> Iterator[Path]:
+    """A temporary directory removed when the block ends, and also when mongen is killed outright
+    (SIGKILL runs no cleanup): a watchdog process holds a pipe from mongen and removes the
+    directory once the pipe closes."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        watchdog: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [sys.executable, "-I", "-c", _WATCHDOG, str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a terminal's Ctrl-C or hang-up does not reach it
+        )
+    except OSError:  # no process to spare: the directory is still removed on every ordinary exit
+        watchdog = None
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        if watchdog is not None and watchdog.stdin is not None:
+            watchdog.stdin.close()
+            try:
+                watchdog.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                watchdog.kill()
+                watchdog.wait()
 
 
 def get_json(url: str) -> Any:

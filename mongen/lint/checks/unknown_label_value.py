@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from mongen.label_regex import label_regex
 from mongen.lint.checks.base import Example, Problem, RuleCheck
 from mongen.lint.context import LintContext
 from mongen.lint.rulefiles import Rule
@@ -58,9 +58,6 @@ class UnknownLabelValue(RuleCheck):
                 if m.op == "=" and m.value not in label.values:
                     yield f"`{m.name}` is never {m.value!r}; declared values: {', '.join(label.values)}"
                 elif m.op == "=~":
-                    try:
-                        pattern = re.compile(m.value)
-                    except re.error:
-                        continue
-                    if not any(pattern.fullmatch(v) for v in label.values):
+                    pattern = label_regex(m.value)  # RE2, as Prometheus reads it (an invalid one is promql-parse's)
+                    if not pattern.error and not any(pattern.fullmatch(v) for v in label.values):
                         yield f"regex {m.value!r} on `{m.name}` matches none of: {', '.join(label.values)}"
