@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mongen.check_config import CheckConfig, parse_checks
 from mongen.errors import Location, SpecError, SpecIssue, YamlPath
 
 MONGEN_TOML = "mongen.toml"
 PYPROJECT = "pyproject.toml"
 DEFAULT_OUT = "out"
-_KEYS = ("out", "specs")
+_KEYS = ("checks", "out", "specs")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class ProjectConfig:
     file: Path  # the config file (absolute)
     specs: tuple[Path, ...]  # absolute
     out: Path  # absolute
+    checks: CheckConfig = field(default_factory=CheckConfig)  # what the project says about lint's and validate's checks
 
     @property
     def root(self) -> Path:
@@ -140,13 +142,19 @@ def _read_config(file: Path) -> ProjectConfig | None:
             issues.fail(("out",), 'expected the output directory as a string, e.g. out = "out"')
         elif _has_control_character(out):
             issues.fail(("out",), f"{_CONTROL_CHARACTER_MESSAGE} an output directory without one")
+    base = file.resolve().parent
+    checks = CheckConfig()
+    if isinstance(table, dict) and "checks" in table:
+        checks, problems = parse_checks(table["checks"], base)
+        for path, message in problems:
+            issues.fail(("checks", *path), message)
     issues.raise_if_any()
     assert isinstance(table, dict)
-    base = file.resolve().parent
     return ProjectConfig(
         file=file.resolve(),
         specs=tuple(base / s for s in table["specs"]),
         out=base / table.get("out", DEFAULT_OUT),
+        checks=checks,
     )
 
 
@@ -205,14 +213,23 @@ class _Issues:
             raise SpecError(self.found)
 
     def _line(self, path: YamlPath) -> int:
-        start = 0
-        if self.prefix:
-            table = f"[{'.'.join(str(p) for p in self.prefix)}]"
-            start = next((i for i, line in enumerate(self.lines) if line.strip() == table), 0)
-        if path:
-            key = re.compile(rf"\s*{re.escape(str(path[0]))}\s*=")
+        # The deepest table header the path lies in (`[checks.alert-without-for]`), then its key.
+        for depth in range(len(path), -1, -1):
+            table = f"[{'.'.join(str(p) for p in (*self.prefix, *path[:depth]))}]"
+            if not self.prefix and depth == 0:
+                start, header = 0, False
+                break
+            found = next((i for i, line in enumerate(self.lines) if line.strip() == table), None)
+            if found is not None:
+                start, header = found, True
+                break
+        else:
+            start, header = 0, False
+        rest = path[depth:]
+        if rest:
+            key = re.compile(rf"\s*\"?{re.escape(str(rest[0]))}\"?\s*=")
             for i in range(start, len(self.lines)):
-                if i > start and self.prefix and self.lines[i].lstrip().startswith("["):
+                if i > start and header and self.lines[i].lstrip().startswith("["):
                     break
                 if key.match(self.lines[i]):
                     return i + 1

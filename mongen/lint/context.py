@@ -7,6 +7,7 @@ import difflib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from mongen.check_config import CheckConfig
 from mongen.lint.promql_tree import (
     Aggregate,
     Binary,
@@ -49,7 +50,12 @@ class SeriesInfo:
 class LintOptions:
     """Settings of checks that a team may want stricter than the default."""
 
-    min_for_seconds: float = 0.0  # alert-zero-for: also report a `for` shorter than this
+    min_for_seconds: float = 0.0  # alert-without-for: also report a `for` shorter than this
+    checks: CheckConfig = field(default_factory=CheckConfig)  # the project config's `checks` table
+    all_checks: bool = False  # also the checks that are off by default (the documented examples)
+
+    def runs(self, check_id: str, enabled_by_default: bool) -> bool:
+        return self.all_checks or self.checks.runs(check_id, enabled_by_default)
 
 
 @dataclass

@@ -110,23 +110,33 @@ def render() -> str:
 
 def _check(check: Check) -> list[str]:
     needs = "yes" if check.needs_spec else "no (runs without `--spec`)"
-    return [
+    off = (
+        ""
+        if check.enabled_by_default
+        else f' Off by default: turn it on with `[checks.{check.id}]` `severity = "{check.severity}"` in mongen.toml.'
+    )
+    out = [
         f"### `{check.id}` ({check.severity})",
         "",
         check.doc,
         "",
-        f"Needs the spec: {needs}.",
+        f"Needs the spec: {needs}.{off}",
         "",
         *_example("Bad", check.bad),
         *_code("text", "\n".join(map(str, check.documented_findings())), "Findings"),
         *_example("Good", check.good),
     ]
+    for more in check.more_good:
+        out += _example("Also good", more)
+    return out
 
 
 def _example(kind: str, example: Example) -> list[str]:
     """A rule file (after its spec when that is not the examples' spec), or a spec alone."""
     if not example.rules:
         return _code("yaml", example.spec, f"{kind} (`{EXAMPLE_SPEC_FILE}`)")
+    if not example.spec:
+        return _code("yaml", example.rules, f"{kind} (`{EXAMPLE_RULES_FILE}`, linted without a spec)")
     out = [] if example.spec == EXAMPLE_SPEC else _code("yaml", example.spec, f"{kind} (`{EXAMPLE_SPEC_FILE}`)")
     return out + _code("yaml", example.rules, f"{kind} (`{EXAMPLE_RULES_FILE}`)")
 

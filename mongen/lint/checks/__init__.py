@@ -7,12 +7,12 @@ from mongen.lint.checks.alert_topk import AlertTopk
 from mongen.lint.checks.alert_value_in_label import AlertValueInLabel
 from mongen.lint.checks.alert_without_comparison import AlertWithoutComparison
 from mongen.lint.checks.alert_without_for import AlertWithoutFor
-from mongen.lint.checks.alert_zero_for import AlertZeroFor
 from mongen.lint.checks.annotation_unknown_label import AnnotationUnknownLabel
 from mongen.lint.checks.base import Check, InputCheck, RuleCheck, RuleSetCheck, SpecCheck
 from mongen.lint.checks.cardinality_budget import CardinalityBudget
 from mongen.lint.checks.counter_without_rate import CounterWithoutRate
 from mongen.lint.checks.dropped_label import DroppedLabel
+from mongen.lint.checks.duplicate_alert import DuplicateAlert
 from mongen.lint.checks.duplicate_rule import DuplicateRule
 from mongen.lint.checks.expression_depth import ExpressionTooDeep
 from mongen.lint.checks.gauge_sum_over_time import GaugeSumOverTime
@@ -35,6 +35,7 @@ from mongen.lint.checks.unknown_label_value import UnknownLabelValue
 from mongen.lint.checks.unknown_metric import UnknownMetric
 from mongen.lint.checks.unrouted_severity import UnroutedSeverity
 from mongen.lint.checks.vector_matching import VectorMatching
+from mongen.lint.suppressions import ALIASES
 
 CHECKS: tuple[Check, ...] = (
     # Rule checks: one rule at a time.
@@ -52,7 +53,6 @@ CHECKS: tuple[Check, ...] = (
     RegexAnchor(),
     ShortRange(),
     AlertWithoutFor(),
-    AlertZeroFor(),
     AlertWithoutComparison(),
     AlertTopk(),
     UnroutedSeverity(),
@@ -62,6 +62,7 @@ CHECKS: tuple[Check, ...] = (
     RecordingRuleName(),
     # Rule-set checks: all rules of all files together.
     DuplicateRule(),
+    DuplicateAlert(),
     RecordLabelMismatch(),
     # Spec checks.
     MetricName(),
@@ -80,6 +81,7 @@ SPEC_CHECKS: tuple[SpecCheck, ...] = tuple(c for c in CHECKS if isinstance(c, Sp
 INPUT_CHECKS: tuple[InputCheck, ...] = tuple(c for c in CHECKS if isinstance(c, InputCheck))
 
 __all__ = [
+    "ALIASES",
     "CHECKS",
     "INPUT_CHECKS",
     "RULE_CHECKS",

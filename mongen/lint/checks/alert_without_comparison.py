@@ -6,12 +6,37 @@ from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleCheck
 from mongen.lint.context import LintContext
-from mongen.lint.promql_tree import Aggregate, Binary, Call, Node, Wrapper
+from mongen.lint.promql_tree import Aggregate, Binary, Call, Node, Selector, Wrapper
 from mongen.lint.rulefiles import Rule
 
 _COMPARISONS = ("==", "!=", ">", "<", ">=", "<=")
 # Functions that return a series only when something is missing: a condition of their own.
 _CONDITIONS = ("absent", "absent_over_time")
+# Labels that say where a series comes from: a matcher on them selects, it states no condition.
+IDENTITY_LABELS = frozenset(
+    (
+        "__name__",
+        "job",
+        "instance",
+        "namespace",
+        "cluster",
+        "pod",
+        "container",
+        "service",
+        "node",
+        "endpoint",
+        "env",
+        "environment",
+        "region",
+        "zone",
+        "datacenter",
+        "dc",
+        "host",
+        "hostname",
+        "device",
+        "name",
+    )
+)
 
 
 class AlertWithoutComparison(RuleCheck):
@@ -19,7 +44,10 @@ class AlertWithoutComparison(RuleCheck):
     comparison (`> 0.3`, `== 0`), `absent()` or a filtering `unless` fires whenever the series
     exist: all the time. A comparison with `bool` is no filter either (it returns 0 or 1 for every
     series). Expressions without any selector, such as the always-firing `vector(1)` heartbeat
-    (Watchdog), are deliberate and not reported."""
+    (Watchdog), are deliberate and not reported. Neither is an alert whose condition is a label
+    matcher on the series' state (`iface_info{operstate="down"}`, `x{allow_any_host="yes"}`):
+    the series it selects exist only while the condition holds. Matchers on where a series comes
+    from (`job`, `instance`, `namespace`, `pod`, ...) are no condition."""
 
     id = "alert-without-comparison"
     severity = "warning"
@@ -61,6 +89,33 @@ class AlertWithoutComparison(RuleCheck):
         """
     )
 
+    more_good = (
+        Example(
+            """\
+            # The matcher is the condition.
+            groups:
+              - name: upstream
+                rules:
+                  - alert: InterfaceDown
+                    expr: iface_info{operstate="down"}
+                    for: 5m
+                    labels: {severity: warning}
+                    annotations: {summary: An interface is down}
+                  - alert: ExportAllowsAnyHost
+                    expr: nfs_export_info{allow_any_host="yes"}
+                    for: 5m
+                    labels: {severity: warning}
+                    annotations: {summary: An export allows any host}
+                  - alert: PortAdminDown
+                    expr: port_state{adminState="down"} and on (hostname) host_info{role="switch"}
+                    for: 5m
+                    labels: {severity: warning}
+                    annotations: {summary: A switch port is administratively down}
+            """,
+            spec="",
+        ),
+    )
+
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
         if rule.kind != "alert" or rule.expr is None or not rule.selectors or _filters(rule.expr):
             return
@@ -87,4 +142,8 @@ def _filters(node: Node) -> bool:
         return _filters(node.expr)
     if isinstance(node, Wrapper):
         return _filters(node.expr)
+    if isinstance(node, Selector):  # an instant one: a range's series exist whatever their state was
+        return any(
+            m.name not in IDENTITY_LABELS and not (m.op == "=~" and m.value in (".*", ".+")) for m in node.matchers
+        )
     return False
