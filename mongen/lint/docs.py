@@ -51,11 +51,12 @@ external_metrics:
     type: gauge
     labels: [gpu, UUID, device, modelName, Hostname, job, instance]
   # node-exporter: a counter without `_total`, a gauge with upper case, a histogram by its base
-  # name (its `_bucket` gets `le`, and `_sum`/`_count` are counters), and the rest by prefix.
+  # name (its `_bucket` gets `le`, and `_sum`/`_count` are counters), and the rest by prefix,
+  # knowingly untyped (without `type`, lint warns that the type checks are off for them).
   - {name: node_vmstat_pgmajfault, type: counter, labels: [job, instance]}
   - {name: node_memory_MemAvailable_bytes, type: gauge, labels: [job, instance]}
   - {name: node_disk_io_time_seconds, type: histogram, labels: [job, instance, device]}
-  - prefix: node_
+  - {prefix: node_, type: untyped}
 """
 
 _EXTERNAL = f"""\
