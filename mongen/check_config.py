@@ -53,16 +53,18 @@ class CheckConfig:
         return next((s for i, s in self.settings if i == check_id), CheckSetting())
 
     def runs(self, check_id: str, enabled_by_default: bool = True) -> bool:
-        """Whether a check runs at all: not turned off, and on by default or turned on here."""
-        severity = self.setting(check_id).severity
-        return severity != "off" and (enabled_by_default or severity is not None)
+        """Whether a check runs: on by default, or named here (turned off, it still runs, so that
+        apply() counts what it silenced)."""
+        return enabled_by_default or self.setting(check_id).severity is not None
 
-    def apply(self, findings: Iterable[Finding]) -> tuple[list[Finding], int]:
-        """The findings to report, re-graded as configured, and how many the config silenced."""
+    def apply(self, findings: Iterable[Finding], scoped: bool = True) -> tuple[list[Finding], int]:
+        """The findings to report, re-graded as configured, and how many the config silenced.
+        `scoped=False`: file names are not paths from the working directory (generate's staging
+        tree), so `paths` do not apply."""
         kept, silenced = [], 0
         for finding in findings:
             setting = self.setting(finding.check)
-            if setting.severity == "off" or not self._in_scope(setting, finding.file):
+            if setting.severity == "off" or (scoped and not self._in_scope(setting, finding.file)):
                 silenced += 1
                 continue
             kept.append(finding if setting.severity is None else replace(finding, severity=setting.severity))

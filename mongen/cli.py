@@ -21,6 +21,7 @@ from mongen.console import NORMAL, QUIET, VERBOSE, Console, paint
 from mongen.errors import FileSystemError, Finding, OutputError, SpecError, ToolMissingError
 
 if TYPE_CHECKING:
+    from mongen.check_config import CheckConfig
     from mongen.model import Spec
 
 app = typer.Typer(
@@ -105,6 +106,28 @@ def _lint_specs(spec: str | None, have_files: bool) -> list[Spec | None]:
     return [load_spec(specs[0])] if specs is not None and len(specs) == 1 else [None]
 
 
+def _check_config() -> CheckConfig:
+    """The project config's `checks` table (empty without a config), shared by lint and validate."""
+    from mongen.check_config import CheckConfig
+    from mongen.config import find_config
+
+    config = find_config(Path.cwd())
+    return config.checks if config is not None else CheckConfig()
+
+
+def _counts(findings: list[Finding], silenced: int) -> str:
+    """`N errors, M warnings`, then the info findings and those the config silenced, when any."""
+    errors = sum(f.severity == "error" for f in findings)
+    info = sum(f.severity == "info" for f in findings)
+    text = f"{errors} errors, {len(findings) - errors - info} warnings"
+    text += f", {info} info" if info else ""
+    return text + (f", {silenced} silenced by the project config" if silenced else "")
+
+
+def _silenced(count: int) -> str:
+    return f"{count} finding{'s' if count != 1 else ''} silenced by the project config"
+
+
 def _project_out(out: Path | None) -> Path:
     """-o as given, else the project config's `out`, else ./out."""
     if out is not None:
@@ -174,6 +197,7 @@ def generate(
             check=check,
             prune=prune,
             on_check_done=lambda name, seconds: console.detail(f"  {name}: {seconds:.2f} s"),
+            checks=_check_config(),
         )
     if check:
         if result.diff:
@@ -189,7 +213,8 @@ def generate(
     if not result.written:
         raise _fail(f"validation failed; {out_dir} was left unchanged", 1)
     checked = "validated" if not no_validate else "not validated (--no-validate)"
-    console.status(f"wrote {len(result.files)} files to {out_dir}, {checked}")
+    silenced = f" ({_silenced(result.silenced)})" if result.silenced else ""
+    console.status(f"wrote {len(result.files)} files to {out_dir}, {checked}{silenced}")
 
 
 @app.command()
@@ -220,7 +245,10 @@ def validate(
         findings = validate_dir(
             directory, on_check_done=lambda name, seconds: console.detail(f"  {name}: {seconds:.2f} s")
         )
-    _print_findings(_below(directory, findings), fmt)
+    findings, silenced = _check_config().apply(_below(directory, findings))
+    _print_findings(findings, fmt)
+    if silenced:
+        console.status(f"{directory}: {_silenced(silenced)}")
     if any(f.severity == "error" for f in findings):
         raise typer.Exit(1)
     console.status(f"{directory}: every check passed")
@@ -267,17 +295,31 @@ def lint(
             help="Processes that parse and check rules: 0 = one per CPU (up to 4, 2,000+ rules each); 1 = no workers.",
         ),
     ] = 0,
+    list_checks: Annotated[
+        bool,
+        typer.Option(
+            "--list-checks", help="List every check: id, severity (as the project config sets it), needs the spec."
+        ),
+    ] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
     """Check Prometheus rule files: structure, alert hygiene and PromQL shape, and with --spec the
-    metrics, labels, values and types the spec declares. Findings go to stdout, the summary to stderr."""
+    metrics, labels, values and types the spec declares. Findings go to stdout, the summary to stderr.
+    The project config's [checks] table turns checks off or on, changes their severity or scopes them
+    to paths (see README, "Configuring checks")."""
     from mongen.lint.context import LintOptions
     from mongen.lint.runner import LintResult
     from mongen.lint.runner import lint as run_lint
     from mongen.units import duration_seconds
 
     console = _console(ctx, quiet, verbose)
+    checks = _check_config()
+    if list_checks:
+        from mongen.lint.listing import list_checks as render_checks
+
+        typer.echo(render_checks(checks), nl=False)
+        return
     for path in paths or []:
         if not path.exists() and not path.is_symlink():
             raise _fail(f"{path} does not exist")
@@ -299,17 +341,19 @@ def lint(
                     diff_base,
                     run_promtool=not no_promtool,
                     processes=jobs,
-                    options=LintOptions(min_for_seconds),
+                    options=LintOptions(min_for_seconds, checks),
                 )
-                result = LintResult(result.findings + one.findings, result.files + one.files, result.rules + one.rules)
+                result = LintResult(
+                    result.findings + one.findings,
+                    result.files + one.files,
+                    result.rules + one.rules,
+                    result.silenced + one.silenced,
+                )
     except ValueError as exc:
         raise _fail(str(exc)) from None
     _print_findings(result.findings, fmt)
-    errors = sum(f.severity == "error" for f in result.findings)
     mode = "" if models[0] is not None else " (no spec: spec checks skipped)"
-    console.status(
-        f"{result.rules} rules in {result.files} files: {errors} errors, {len(result.findings) - errors} warnings{mode}"
-    )
+    console.status(f"{result.rules} rules in {result.files} files: {_counts(result.findings, result.silenced)}{mode}")
     if result.failed:
         raise typer.Exit(1)
 

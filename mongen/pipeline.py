@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from mongen.check_config import CheckConfig
 from mongen.config import spec_name
 from mongen.drift import drift
 from mongen.errors import FileSystemError, Finding, OutputError, SpecError, SpecIssue
@@ -23,6 +24,7 @@ from mongen.writer import atomic_replace
 class GenerateResult:
     files: dict[str, str]
     findings: list[Finding] = field(default_factory=list)
+    silenced: int = 0  # validation findings the project config turned off
     written: bool = False
     diff: str = ""
 
@@ -92,9 +94,11 @@ def generate(
     check: bool = False,
     prune: bool = False,
     on_check_done: CheckDone | None = None,
+    checks: CheckConfig | None = None,
 ) -> GenerateResult:
     """One spec's tree, or one tree for several (combine.py). `prune`: delete entries of `out_dir` that mongen did not write instead of refusing.
-    `on_check_done(name, seconds)` hears of each validation check as it finishes."""
+    `on_check_done(name, seconds)` hears of each validation check as it finishes; `checks` (the
+    project config's) silences or re-grades validation findings before they gate the write."""
     files = render_specs([spec_paths] if isinstance(spec_paths, str) else spec_paths)
     refuse_other_services(out_dir, files, "check" if check else "replace")
     result = GenerateResult(files)
@@ -107,7 +111,8 @@ def generate(
 
     def gate(staging: Path) -> bool:
         if validate:
-            result.findings = validate_dir(staging, on_check_done=on_check_done)
+            found = validate_dir(staging, on_check_done=on_check_done)
+            result.findings, result.silenced = (checks or CheckConfig()).apply(found, scoped=False)
         return not result.failed
 
     result.written = atomic_replace(out_dir, files, gate, prune=prune)
