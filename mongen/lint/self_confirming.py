@@ -3,12 +3,17 @@
 
 - multi-window burn-rate alerts (burn_rate.py): the short window confirms the long one;
 - event windows: `increase(oom_kills_total[15m]) > 0`, `changes(x[1m]) > 0`, `rate(failed_total[5m])
-  > 0`: the range already says "happened in the last N minutes", and the series stays above zero
-  for the whole window, so a `for` only delays the page;
+  > 0`, `increase(errors[5m]) > 3`, `delta(slaves[1m]) < 0`: the range already says "happened in
+  the last N minutes", and the value stays for the whole window, so a `for` only delays the page
+  (or, longer than the window, keeps it from ever firing);
+- held for a whole window: `min_over_time(free[1w]) > x`, `max_over_time(x[1h]) < y`;
 - recent-restart conditions on uptime (`process_uptime_seconds < 60`): true for less time than
   any useful `for`, which would make them unfireable;
-- deadlines built on `time()` (`cert_not_after_seconds - time() < 7 * 86400`): the value moves
-  with the clock, not with scrapes, so one evaluation is as good as ten;
+- deadlines built on `time()` (`cert_not_after_seconds - time() < 7 * 86400`), or counted down by
+  the exporter (`days_until_cert_expiring < 0`): the value moves with the clock, not with
+  scrapes, so one evaluation is as good as ten;
+- any of these joined with `and` to a condition that is not (`kube_job_status_start_time > 0 and
+  (time() - kube_job_status_start_time) > 3600`): the alert needs both;
 - watchdogs and meta-alerts: an expression that reads no series (`vector(1)`), or reads `ALERTS`
   (the alerts it looks at had their own `for`).
 """
@@ -16,27 +21,41 @@
 from __future__ import annotations
 
 from mongen.lint.burn_rate import is_burn_rate
-from mongen.lint.promql_tree import Aggregate, Binary, Call, Matrix, Node, Number, Selector, Wrapper, descendants
+from mongen.lint.promql_tree import (
+    Aggregate,
+    Binary,
+    Call,
+    Matrix,
+    Node,
+    Number,
+    Selector,
+    Wrapper,
+    descendants,
+    is_scalar,
+)
 
 _COMPARISONS = ("==", "!=", ">", "<", ">=", "<=")
 # Range functions whose value is above zero exactly when something happened in the window.
-_EVENT_FUNCTIONS = ("increase", "changes", "resets", "rate", "irate", "delta", "idelta")
+_EVENT_FUNCTIONS = ("increase", "changes", "resets", "rate", "irate")
+# Those that count the events of the window: `increase(errors[5m]) > 3` is three errors in it.
 _COUNTING_FUNCTIONS = ("increase", "changes", "resets")
+# A gauge's change over the window: `delta(slaves[1m]) < 0` is "one was lost in the last minute".
+_CHANGE_FUNCTIONS = ("delta", "idelta", "deriv")
+# Series names that count down to (or up from) a moment: uptime, expiry, certificates' not-after.
+_CLOCK_WORDS = ("uptime", "expir", "not_after", "until")
 _META_SERIES = ("ALERTS", "ALERTS_FOR_STATE")
 
 
 def why_no_for(expr: Node) -> str | None:
     """Which of the shapes above the expression has (a few words), or None."""
-    nodes = list(descendants(expr))
-    selectors = [n for n in nodes if isinstance(n, Selector)]
+    selectors = [n for n in descendants(expr) if isinstance(n, Selector)]
     if not selectors:
         return "reads no series"
     if any(s.name in _META_SERIES for s in selectors):
         return "reads ALERTS"
     if is_burn_rate(expr):
         return "a multi-window burn rate"
-    conditions = list(_conditions(expr))
-    if conditions and all(_self_confirming(c) for c in conditions):
+    if _confirms(expr):
         return "confirms itself"
     return None
 
@@ -47,22 +66,22 @@ def _unwrap(node: Node) -> Node:
     return node
 
 
-def _conditions(node: Node) -> list[Binary]:
-    """The comparisons that decide whether the alert fires: through `and`/`unless` the left side,
-    through `or` both, through aggregations their input. Empty when some branch has none."""
+def _confirms(node: Node) -> bool:
+    """Whether the condition that fires the alert confirms itself: through `and` either side's
+    (both must hold, and one of them cannot be transient), through `unless` the left one,
+    through `or` both branches', through aggregations and label joins the side they keep."""
     node = _unwrap(node)
     if isinstance(node, Binary):
-        if node.op in _COMPARISONS and not node.returns_bool:
-            return [node]
-        if node.op in ("and", "unless"):
-            return _conditions(node.lhs)
+        if node.op in _COMPARISONS and not node.returns_bool and not (is_scalar(node.lhs) and is_scalar(node.rhs)):
+            return _self_confirming(node)
+        if node.op == "and":
+            return _confirms(node.lhs) or _confirms(node.rhs)
         if node.op == "or":
-            left, right = _conditions(node.lhs), _conditions(node.rhs)
-            return left + right if left and right else []
-        return _conditions(node.lhs) or _conditions(node.rhs)
+            return _confirms(node.lhs) and _confirms(node.rhs)
+        return _confirms(node.rhs if node.card == "one-to-many" else node.lhs)
     if isinstance(node, Aggregate):
-        return _conditions(node.expr)
-    return []
+        return _confirms(node.expr)
+    return False
 
 
 def _value_side(node: Binary) -> tuple[Node, str, float | None]:
@@ -71,8 +90,13 @@ def _value_side(node: Binary) -> tuple[Node, str, float | None]:
     flipped = {">": "<", "<": ">", ">=": "<=", "<=": ">="}
     lhs, rhs = _unwrap(node.lhs), _unwrap(node.rhs)
     if _reads_series(lhs) or not _reads_series(rhs):
-        return lhs, node.op, rhs.value if isinstance(rhs, Number) else None
-    return rhs, flipped.get(node.op, node.op), lhs.value if isinstance(lhs, Number) else None
+        return lhs, node.op, _number(rhs)
+    return rhs, flipped.get(node.op, node.op), _number(lhs)
+
+
+def _number(node: Node) -> float | None:
+    node = _unwrap(node)
+    return node.value if isinstance(node, Number) else None
 
 
 def _reads_series(node: Node) -> bool:
@@ -81,25 +105,56 @@ def _reads_series(node: Node) -> bool:
 
 def _self_confirming(node: Binary) -> bool:
     side, op, threshold = _value_side(node)
-    inside = list(descendants(side))
+    inside = list(_value_nodes(side))
     if any(isinstance(n, Call) and n.func == "time" for n in inside):
         return True  # a deadline or an age: moves with the clock
-    if op in ("<", "<=") and any(isinstance(n, Selector) and "uptime" in n.name.lower() for n in inside):
-        return True  # a recent restart: over before any `for` would end
-    if threshold is not None and op in (">", "!=") and threshold == 0:
-        return _only_events(side, _EVENT_FUNCTIONS)
-    if threshold == 1 and op == ">=":  # at least one event: counts only (a rate of 1/s is a threshold)
-        return _only_events(side, _COUNTING_FUNCTIONS)
-    return False
+    names = [n.name.lower() for n in inside if isinstance(n, Selector)]
+    if op in ("<", "<=") and any(any(word in name for word in _CLOCK_WORDS) for name in names):
+        return True  # a recent restart, or a deadline the exporter counts down
+    if op in (">", ">=") and _only_under(inside, ("min_over_time",)):
+        return True  # above the threshold for the whole window
+    if op in ("<", "<=") and _only_under(inside, ("max_over_time",)):
+        return True  # below it for the whole window
+    if op in (">", ">=") and threshold is not None and threshold >= 0 and _only_under(inside, _COUNTING_FUNCTIONS):
+        return True  # events counted in the window
+    if threshold == 0 and op in (">", "!=") and _only_under(inside, _EVENT_FUNCTIONS):
+        return True  # something happened in the window
+    return threshold == 0 and op in ("<", ">", "!=") and _only_under(inside, _CHANGE_FUNCTIONS)
 
 
-def _only_events(node: Node, functions: tuple[str, ...]) -> bool:
-    """Every series the side reads is read through an event function over a range."""
-    for n in descendants(node):
+def _value_nodes(node: Node) -> list[Node]:
+    """The nodes that make the side's value: a label join (`* on (...) group_left (...) info`)
+    takes its value from the many side, so the info metric on the other side is left out."""
+    out: list[Node] = []
+    pending = [node]
+    while pending:
+        n = pending.pop()
+        out.append(n)
+        if isinstance(n, Binary):
+            if n.card == "many-to-one":
+                pending.append(n.lhs)
+            elif n.card == "one-to-many":
+                pending.append(n.rhs)
+            else:
+                pending += [n.lhs, n.rhs]
+        elif isinstance(n, (Aggregate, Wrapper)):
+            pending.append(n.expr)
+        elif isinstance(n, Call):
+            pending += list(n.args)
+        elif isinstance(n, Matrix):
+            pending.append(n.selector)
+    return out
+
+
+def _only_under(nodes: list[Node], functions: tuple[str, ...]) -> bool:
+    """Every series among `nodes` is read over a range by one of `functions` (and there is one)."""
+    found = False
+    for n in nodes:
         if isinstance(n, Matrix):
             parent = n.parent
             if not (isinstance(parent, Call) and parent.func in functions):
                 return False
+            found = True
         elif isinstance(n, Selector) and not isinstance(n.parent, Matrix):
             return False
-    return True
+    return found

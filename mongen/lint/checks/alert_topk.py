@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleCheck
 from mongen.lint.context import LintContext
-from mongen.lint.promql_tree import Aggregate, Binary, Node, Number, Wrapper
+from mongen.lint.promql_tree import Aggregate, Binary, Number, Wrapper, ancestors
 from mongen.lint.rulefiles import Rule
 
 _SELECTING = ("topk", "bottomk", "limitk", "limit_ratio")
@@ -16,10 +16,10 @@ class AlertTopk(RuleCheck):
     """`topk`, `bottomk`, `limitk` or `limit_ratio` in an alert picks which series to return anew
     at every evaluation. When the ranking changes, one alert resolves and another starts, so `for`
     restarts, notifications flap, and an alert can stay silent while a problem moves between
-    series. Alert on every series over a threshold instead. `topk by (labels) (1, x)` joined
-    `on` some of those labels is no ranking but a deduplication (one series per join key, such as
-    one owner per pod), and is not reported: every key keeps its series, so nothing moves between
-    evaluations."""
+    series. Alert on every series over a threshold instead. `topk by (labels) (1, x)` whose
+    result is then aggregated or joined `on` some of those labels is no ranking but a
+    deduplication (one series per key, such as one owner per pod), and is not reported: every key
+    keeps its series, so nothing moves between evaluations."""
 
     id = "alert-topk"
     severity = "warning"
@@ -72,6 +72,16 @@ class AlertTopk(RuleCheck):
                     for: 15m
                     labels: {severity: warning}
                     annotations: {summary: A pod is not ready}
+                  - alert: KubeletPodStartUpLatencyHigh
+                    expr: |
+                      histogram_quantile(0.99,
+                        sum by (cluster, instance, le) (
+                          topk by (cluster, instance, le, operation_type) (1, rate(kubelet_pod_worker_duration_seconds_bucket[5m]))
+                        )
+                      ) > 60
+                    for: 15m
+                    labels: {severity: warning}
+                    annotations: {summary: Pod startup is slow}
             """,
             spec="",
         ),
@@ -89,20 +99,19 @@ class AlertTopk(RuleCheck):
 
 
 def _deduplicates(node: Aggregate) -> bool:
-    """`topk by (L) (1, x)` (or bottomk, limitk) that only meets the alert's series through a join
-    `on` labels within L: one series per join key, whichever it is."""
+    """`topk by (L) (1, x)` (or bottomk, limitk): one series per group L, every group kept, so no
+    ranking happens between groups. It is a deduplication when the series' labels beyond L never
+    reach the alert: an aggregation above it (by labels within L, without, or none) or a join `on`
+    labels within L comes before the result."""
     param = node.param
     while isinstance(param, Wrapper):
         param = param.expr
     if node.grouping != "by" or not isinstance(param, Number) or param.value != 1:
         return False
-    child: Node = node
-    parent = node.parent
-    while isinstance(parent, Wrapper):
-        child, parent = parent, parent.parent
-    if not isinstance(parent, Binary) or parent.matching != "on" or not parent.matching_labels:
-        return False
-    if not set(parent.matching_labels) <= set(node.labels):
-        return False
-    # The side that only matches: the right one, unless group_right takes its labels from it.
-    return (child is parent.lhs) == (parent.card == "one-to-many")
+    keys = set(node.labels)
+    for parent in ancestors(node):
+        if isinstance(parent, Aggregate):
+            return parent.grouping != "by" or set(parent.labels) <= keys
+        if isinstance(parent, Binary) and parent.matching:
+            return parent.matching == "on" and set(parent.matching_labels) <= keys
+    return False

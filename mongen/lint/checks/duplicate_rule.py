@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleSetCheck
+from mongen.lint.promql_tree import Aggregate, Binary, Call, Matrix, Node, Selector, Wrapper
 from mongen.lint.rulefiles import Rule
 from mongen.lint.selection import can_overlap
 
@@ -119,7 +120,27 @@ def _collide(first: Rule, second: Rule) -> bool:
     second.parse()
     if first.expr is None or second.expr is None:
         return True
-    names = [{s.name for s in r.selectors if s.name} for r in (first, second)]
+    names = [_result_metrics(first.expr), _result_metrics(second.expr)]
     if names[0] and names[1] and not names[0] & names[1]:
         return False  # different metrics: different exporters' or objects' series
     return can_overlap(first.expr, second.expr)
+
+
+def _result_metrics(node: Node) -> set[str]:
+    """The metrics whose series make the result: not those only joined in for labels
+    (`* on (...) group_left (...) info`) or only filtering it (the right side of `and`/`unless`)."""
+    if isinstance(node, Selector):
+        return {node.name} if node.name else set()
+    if isinstance(node, Matrix):
+        return _result_metrics(node.selector)
+    if isinstance(node, (Wrapper, Aggregate)):
+        return _result_metrics(node.expr)
+    if isinstance(node, Call):
+        return set().union(*(_result_metrics(a) for a in node.args)) if node.args else set()
+    if isinstance(node, Binary):
+        if node.op in ("and", "unless") or node.card == "many-to-one":
+            return _result_metrics(node.lhs)
+        if node.card == "one-to-many":
+            return _result_metrics(node.rhs)
+        return _result_metrics(node.lhs) | _result_metrics(node.rhs)
+    return set()
