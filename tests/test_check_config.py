@@ -229,3 +229,13 @@ def test_validate_silences_debians_kubernetes_warning_from_the_config_and_counts
     proc = _mongen(repo, "validate", "out")
     assert "promtool-no-kubernetes-sd" not in proc.stdout
     assert "out: 1 finding silenced by the project config" in proc.stderr
+
+
+def test_the_checks_table_also_lives_in_pyproject(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, "", {"rules.yml": _NO_FOR})
+    (repo / "mongen.toml").unlink()
+    (repo / "pyproject.toml").write_text(
+        '[tool.mongen]\nspecs = ["none.yaml"]\n[tool.mongen.checks.alert-without-for]\nseverity = "off"\n'
+    )
+    proc = _mongen(repo, "lint", "--no-promtool", "--no-spec", "rules.yml")
+    assert (proc.stdout, "1 silenced by the project config" in proc.stderr) == ("", True)

@@ -25,7 +25,12 @@ of other exporters (below).
 
 Suppress a check on one rule with a comment inside the rule or right above it (never the rule before):
 `# mongen-lint: disable=<id>[,<id>] <reason>`. `--diff-base REV` reports only rules whose lines changed
-since REV. `--min-for DURATION` makes `alert-zero-for` also report a `for` shorter than DURATION.
+since REV. `--min-for DURATION` makes `alert-without-for` also report a `for` shorter than DURATION.
+pint's `# pint disable <check>` comments are honoured where a pint check means the same as one of these.
+
+The project config's `[checks]` table (`mongen.toml`, or `[tool.mongen]` in pyproject.toml) turns a check
+off or on, changes its severity (`off`, `info`, `warning`, `error`), scopes it to paths, or sets its own
+settings (README, "Configuring checks"); `mongen lint --list-checks` shows each check as configured.
 
 `--format json` prints a list of objects with exactly these keys: `file` (string), `line` and `col`
 (1-based integers), `severity` (`error` or `warning`), `check` (the id below), `message` (string).
