@@ -37,6 +37,8 @@ def test_each_planted_bug_is_found_by_its_check() -> None:
         (49, "warning", "deriv-on-counter"),
         (51, "warning", "scalar-of-groups"),
         (63, "warning", "duplicate-alert"),
+        (71, "warning", "alert-without-for"),  # a traffic guard after `and` confirms nothing
+        (76, "warning", "alert-without-comparison"),  # sum() of a state's count: 0, not absent
     ]
 
 

@@ -66,21 +66,30 @@ def _unwrap(node: Node) -> Node:
     return node
 
 
-def _confirms(node: Node) -> bool:
+def _compares(node: Node) -> bool:
+    return any(isinstance(n, Binary) and n.op in _COMPARISONS and not n.returns_bool for n in descendants(node))
+
+
+def _confirms(node: Node, clock_only: bool = False) -> bool:
     """Whether the condition that fires the alert confirms itself: through `and` either side's
     (both must hold, and one of them cannot be transient), through `unless` the left one,
     through `or` both branches', through aggregations and label joins the side they keep."""
     node = _unwrap(node)
     if isinstance(node, Binary):
         if node.op in _COMPARISONS and not node.returns_bool and not (is_scalar(node.lhs) and is_scalar(node.rhs)):
-            return _self_confirming(node)
+            return _self_confirming(node, clock_only)
         if node.op == "and":
-            return _confirms(node.lhs) or _confirms(node.rhs)
+            # The right side of `and` is often a guard (`... and rate(requests[5m]) > 0`: there is
+            # traffic), which confirms nothing; only a clock there does, or an event when the left
+            # side compares nothing of its own (`is_replica and changes(is_replica[1m]) > 0`).
+            if _confirms(node.lhs) or _confirms(node.rhs, clock_only=True):
+                return True
+            return not _compares(node.lhs) and _confirms(node.rhs)
         if node.op == "or":
-            return _confirms(node.lhs) and _confirms(node.rhs)
-        return _confirms(node.rhs if node.card == "one-to-many" else node.lhs)
+            return _confirms(node.lhs, clock_only) and _confirms(node.rhs, clock_only)
+        return _confirms(node.rhs if node.card == "one-to-many" else node.lhs, clock_only)
     if isinstance(node, Aggregate):
-        return _confirms(node.expr)
+        return _confirms(node.expr, clock_only)
     return False
 
 
@@ -103,7 +112,7 @@ def _reads_series(node: Node) -> bool:
     return any(isinstance(n, Selector) for n in descendants(node))
 
 
-def _self_confirming(node: Binary) -> bool:
+def _self_confirming(node: Binary, clock_only: bool = False) -> bool:
     side, op, threshold = _value_side(node)
     inside = list(_value_nodes(side))
     if any(isinstance(n, Call) and n.func == "time" for n in inside):
@@ -111,6 +120,8 @@ def _self_confirming(node: Binary) -> bool:
     names = [n.name.lower() for n in inside if isinstance(n, Selector)]
     if op in ("<", "<=") and any(any(word in name for word in _CLOCK_WORDS) for name in names):
         return True  # a recent restart, or a deadline the exporter counts down
+    if clock_only:
+        return False
     if op in (">", ">=") and _only_under(inside, ("min_over_time",)):
         return True  # above the threshold for the whole window
     if op in ("<", "<=") and _only_under(inside, ("max_over_time",)):

@@ -47,7 +47,9 @@ class AlertWithoutComparison(RuleCheck):
     (Watchdog), are deliberate and not reported. Neither is an alert whose condition is a label
     matcher on the series' state (`iface_info{operstate="down"}`, `x{allow_any_host="yes"}`):
     the series it selects exist only while the condition holds. Matchers on where a series comes
-    from (`job`, `instance`, `namespace`, `pod`, ...) are no condition."""
+    from (`job`, `instance`, `namespace`, `pod`, ...) are no condition, and neither is a matcher
+    under `sum()` (or any aggregation but `count`/`group`): a sum of nothing selected is absent,
+    but a sum of zeros (`sum(endpoints{state="invalid"})` with none invalid) is 0 and fires."""
 
     id = "alert-without-comparison"
     severity = "warning"
@@ -125,24 +127,26 @@ class AlertWithoutComparison(RuleCheck):
         )
 
 
-def _filters(node: Node) -> bool:
+def _filters(node: Node, matchers: bool = True) -> bool:
     """Whether the expression returns fewer series than its inputs in some state: a comparison
     without `bool`, absent(), `unless`, or any of those inside (an `or` needs one on both sides)."""
     if isinstance(node, Binary):
         if node.op in _COMPARISONS:
-            return not node.returns_bool or _filters(node.lhs) or _filters(node.rhs)
+            return not node.returns_bool or _filters(node.lhs, matchers) or _filters(node.rhs, matchers)
         if node.op == "unless":
             return True
         if node.op == "or":
-            return _filters(node.lhs) and _filters(node.rhs)
-        return _filters(node.lhs) or _filters(node.rhs)
+            return _filters(node.lhs, matchers) and _filters(node.rhs, matchers)
+        return _filters(node.lhs, matchers) or _filters(node.rhs, matchers)
     if isinstance(node, Call):
-        return node.func in _CONDITIONS or any(_filters(arg) for arg in node.args)
+        return node.func in _CONDITIONS or any(_filters(arg, matchers) for arg in node.args)
     if isinstance(node, Aggregate):
-        return _filters(node.expr)
+        # count() and group() return a series only where a selected one exists; sum() and the
+        # others add up values, so `sum(endpoints{state="invalid"})` is 0, not absent, when none is.
+        return _filters(node.expr) if node.op in ("count", "group") else _filters(node.expr, matchers=False)
     if isinstance(node, Wrapper):
-        return _filters(node.expr)
-    if isinstance(node, Selector):  # an instant one: a range's series exist whatever their state was
+        return _filters(node.expr, matchers)
+    if isinstance(node, Selector) and matchers:  # an instant one; a range's exist whatever the state
         return any(
             m.name not in IDENTITY_LABELS and not (m.op == "=~" and m.value in (".*", ".+")) for m in node.matchers
         )
