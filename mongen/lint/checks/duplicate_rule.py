@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleSetCheck
-from mongen.lint.promql_tree import Aggregate, Binary, Call, Matrix, Node, Selector, Wrapper
+from mongen.lint.promql_tree import Aggregate, Binary, Call, Matrix, Node, Number, Selector, Wrapper, descendants
 from mongen.lint.rulefiles import Rule
 from mongen.lint.selection import can_overlap
 
@@ -22,8 +22,9 @@ class DuplicateRule(RuleSetCheck):
     `code=~"3.."` with `code` kept in the result, `handler="x"` and `handler!="x"`, alternations
     (`=~"(a|b)"` and `=~"(c|d)"`), a prefix and its exclusion (`instance!~"dse.*"` and
     `instance=~"dse-.*"`), a constant label set by `label_replace` (`"bucket", "0.5"` and
-    `"bucket", "0.8"`), and rules that read different metrics (a deployment rule and its
-    statefulset twin). Two alerts of one name are `duplicate-alert`."""
+    `"bucket", "0.8"`), rules that read different metrics (a deployment rule and its
+    statefulset twin), and rules that need different values of one metric (`x == 0` and
+    `x > 0`). Two alerts of one name are `duplicate-alert`."""
 
     id = "duplicate-rule"
     severity = "error"
@@ -84,6 +85,10 @@ class DuplicateRule(RuleSetCheck):
                     expr: max by (namespace) (kube_deployment_spec_replicas != kube_deployment_status_replicas_available)
                   - record: namespace:workload_replicas:mismatch
                     expr: max by (namespace) (kube_statefulset_replicas != kube_statefulset_status_replicas_ready)
+                  - record: job:compactor_never_ran:bool
+                    expr: max by (job) (compactor_last_success_timestamp_seconds == 0)
+                  - record: job:compactor_never_ran:bool
+                    expr: max by (job) (time() - compactor_last_success_timestamp_seconds > 86400 and compactor_last_success_timestamp_seconds > 0)
             """,
             spec="",
         ),
@@ -123,7 +128,49 @@ def _collide(first: Rule, second: Rule) -> bool:
     names = [_result_metrics(first.expr), _result_metrics(second.expr)]
     if names[0] and names[1] and not names[0] & names[1]:
         return False  # different metrics: different exporters' or objects' series
+    if _exclusive(_value_conditions(first.expr), _value_conditions(second.expr)):
+        return False  # `x == 0` and `x > 0`: one value cannot pass both
     return can_overlap(first.expr, second.expr)
+
+
+def _value_conditions(expr: Node) -> set[tuple[str, str, float]]:
+    """`metric op number` comparisons right on a metric's series (`last_run_timestamp == 0`)."""
+    out = set()
+    for node in descendants(expr):
+        if isinstance(node, Binary) and node.op in ("==", "!=", ">", "<", ">=", "<=") and not node.returns_bool:
+            lhs, rhs = _unwrap(node.lhs), _unwrap(node.rhs)
+            if isinstance(lhs, Selector) and lhs.name and isinstance(rhs, Number):
+                out.add((lhs.name, node.op, rhs.value))
+    return out
+
+
+def _unwrap(node: Node) -> Node:
+    while isinstance(node, Wrapper):
+        node = node.expr
+    return node
+
+
+def _exclusive(first: set[tuple[str, str, float]], second: set[tuple[str, str, float]]) -> bool:
+    """Some metric must equal a value in one rule and differ from it in the other."""
+    for name, op, value in first:
+        for other_name, other_op, other_value in second:
+            if name != other_name:
+                continue
+            for a, b, x, y in ((op, other_op, value, other_value), (other_op, op, other_value, value)):
+                if a == "==" and not _passes(x, b, y):
+                    return True
+    return False
+
+
+def _passes(value: float, op: str, threshold: float) -> bool:
+    return {
+        "==": value == threshold,
+        "!=": value != threshold,
+        ">": value > threshold,
+        "<": value < threshold,
+        ">=": value >= threshold,
+        "<=": value <= threshold,
+    }[op]
 
 
 def _result_metrics(node: Node) -> set[str]:
