@@ -6,11 +6,13 @@
   > 0`, `increase(errors[5m]) > 3`, `delta(slaves[1m]) < 0`: the range already says "happened in
   the last N minutes", and the value stays for the whole window, so a `for` only delays the page
   (or, longer than the window, keeps it from ever firing);
-- held for a whole window: `min_over_time(free[1w]) > x`, `max_over_time(x[1h]) < y`;
+- held for a whole window: `min_over_time(free[1w]) > x`, `max_over_time(x[1h]) < y`; and any
+  `*_over_time` over an hour or more (`quantile_over_time(0.5, replicas[1d]) == min`), whose
+  window is longer than any `for`;
 - recent-restart conditions on uptime (`process_uptime_seconds < 60`): true for less time than
   any useful `for`, which would make them unfireable;
 - deadlines built on `time()` (`cert_not_after_seconds - time() < 7 * 86400`), or counted down by
-  the exporter (`days_until_cert_expiring < 0`): the value moves with the clock, not with
+  the exporter (`days_until_cert_expiring < 0`, `client_ttl_seconds < 86400`): the value moves with the clock, not with
   scrapes, so one evaluation is as good as ten;
 - any of these joined with `and` to a condition that is not (`kube_job_status_start_time > 0 and
   (time() - kube_job_status_start_time) > 3600`): the alert needs both;
@@ -42,7 +44,10 @@ _COUNTING_FUNCTIONS = ("increase", "changes", "resets")
 # A gauge's change over the window: `delta(slaves[1m]) < 0` is "one was lost in the last minute".
 _CHANGE_FUNCTIONS = ("delta", "idelta", "deriv")
 # Series names that count down to (or up from) a moment: uptime, expiry, certificates' not-after.
-_CLOCK_WORDS = ("uptime", "expir", "not_after", "until")
+_CLOCK_WORDS = ("uptime", "expir", "not_after", "until", "ttl")
+# Windowed aggregations whose range, once an hour or more, is itself the confirmation.
+_WINDOW_FUNCTIONS = ("avg_over_time", "min_over_time", "max_over_time", "quantile_over_time", "median_over_time")
+_LONG_WINDOW_SECONDS = 3600
 _META_SERIES = ("ALERTS", "ALERTS_FOR_STATE")
 
 
@@ -128,6 +133,10 @@ def _self_confirming(node: Binary, clock_only: bool = False) -> bool:
         return True  # below it for the whole window
     if op in (">", ">=") and threshold is not None and threshold >= 0 and _only_under(inside, _COUNTING_FUNCTIONS):
         return True  # events counted in the window
+    if op in (">", ">=") and threshold is not None and threshold > 0 and _only_under(inside, _CHANGE_FUNCTIONS[:2]):
+        return True  # grew by that much in the window (`delta(errors[24h]) >= 1`)
+    if _only_under(inside, _WINDOW_FUNCTIONS, _LONG_WINDOW_SECONDS):
+        return True  # a day's median, an hour's average: the window is longer than any `for`
     if threshold == 0 and op in (">", "!=") and _only_under(inside, _EVENT_FUNCTIONS):
         return True  # something happened in the window
     return threshold == 0 and op in ("<", ">", "!=") and _only_under(inside, _CHANGE_FUNCTIONS)
@@ -135,14 +144,17 @@ def _self_confirming(node: Binary, clock_only: bool = False) -> bool:
 
 def _value_nodes(node: Node) -> list[Node]:
     """The nodes that make the side's value: a label join (`* on (...) group_left (...) info`)
-    takes its value from the many side, so the info metric on the other side is left out."""
+    takes its value from the many side, and a filter (`x == y`) from its left side, so the info
+    metric or the threshold series on the other side is left out."""
     out: list[Node] = []
     pending = [node]
     while pending:
         n = pending.pop()
         out.append(n)
         if isinstance(n, Binary):
-            if n.card == "many-to-one":
+            if n.op in _COMPARISONS and not n.returns_bool:
+                pending.append(n.lhs)  # a filter: the values are the left side's
+            elif n.card == "many-to-one":
                 pending.append(n.lhs)
             elif n.card == "one-to-many":
                 pending.append(n.rhs)
@@ -157,13 +169,14 @@ def _value_nodes(node: Node) -> list[Node]:
     return out
 
 
-def _only_under(nodes: list[Node], functions: tuple[str, ...]) -> bool:
-    """Every series among `nodes` is read over a range by one of `functions` (and there is one)."""
+def _only_under(nodes: list[Node], functions: tuple[str, ...], min_seconds: float = 0) -> bool:
+    """Every series among `nodes` is read over a range (of at least `min_seconds`) by one of
+    `functions`, and there is one."""
     found = False
     for n in nodes:
         if isinstance(n, Matrix):
             parent = n.parent
-            if not (isinstance(parent, Call) and parent.func in functions):
+            if not (isinstance(parent, Call) and parent.func in functions) or n.seconds < min_seconds:
                 return False
             found = True
         elif isinstance(n, Selector) and not isinstance(n.parent, Matrix):
