@@ -133,6 +133,8 @@ def _self_confirming(node: Binary, clock_only: bool = False) -> bool:
         return True  # below it for the whole window
     if op in (">", ">=") and threshold is not None and threshold >= 0 and _only_under(inside, _COUNTING_FUNCTIONS):
         return True  # events counted in the window
+    if op in ("<", "<=") and threshold is not None and threshold > 0 and _only_under(inside, _COUNTING_FUNCTIONS):
+        return True  # (almost) nothing happened for the whole window: `increase(indexed[10m]) < 1`
     if op in (">", ">=") and threshold is not None and threshold > 0 and _only_under(inside, _CHANGE_FUNCTIONS[:2]):
         return True  # grew by that much in the window (`delta(errors[24h]) >= 1`)
     if _only_under(inside, _WINDOW_FUNCTIONS, _LONG_WINDOW_SECONDS):
