@@ -22,6 +22,7 @@ from mongen.console import NORMAL, QUIET, VERBOSE, Console, paint
 from mongen.errors import FileSystemError, Finding, OutputError, SpecError, ToolMissingError
 
 if TYPE_CHECKING:
+    from mongen.check_config import CheckConfig
     from mongen.model import Spec
 
 app = typer.Typer(
@@ -67,7 +68,8 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 def _config_spec_paths() -> list[str] | None:
     """The project config's specs (shown relative to the working directory), or None without a config."""
-    from mongen.config import find_config, shown_path
+    from mongen.config import find_config
+    from mongen.layout import shown_path
 
     config = find_config(Path.cwd())
     return None if config is None else [shown_path(spec) for spec in config.specs]
@@ -143,11 +145,34 @@ def _lint_specs(spec: str | None, have_files: bool) -> list[tuple[Spec, ...]]:
     return [tuple(load_spec(path) for path in specs or ())]
 
 
+def _check_config() -> CheckConfig:
+    """The project config's `checks` table (empty without a config), shared by lint and validate."""
+    from mongen.check_config import CheckConfig
+    from mongen.config import find_config
+
+    config = find_config(Path.cwd())
+    return config.checks if config is not None else CheckConfig()
+
+
+def _counts(findings: list[Finding], silenced: int) -> str:
+    """`N errors, M warnings`, then the info findings and those the config silenced, when any."""
+    errors = sum(f.severity == "error" for f in findings)
+    info = sum(f.severity == "info" for f in findings)
+    text = f"{errors} errors, {len(findings) - errors - info} warnings"
+    text += f", {info} info" if info else ""
+    return text + (f", {silenced} silenced by the project config" if silenced else "")
+
+
+def _silenced(count: int) -> str:
+    return f"{count} finding{'s' if count != 1 else ''} silenced by the project config"
+
+
 def _project_out(out: Path | None) -> Path:
     """-o as given, else the project config's `out`, else ./out."""
     if out is not None:
         return out
-    from mongen.config import DEFAULT_OUT, find_config, shown_path
+    from mongen.config import DEFAULT_OUT, find_config
+    from mongen.layout import shown_path
 
     config = find_config(Path.cwd())
     return Path(shown_path(config.out)) if config is not None else Path(DEFAULT_OUT)
@@ -158,7 +183,7 @@ def _below(directory: Path, findings: list[Finding]) -> list[Finding]:
     editors and GitHub (which resolves annotation paths against the checkout) can open them."""
     from dataclasses import replace
 
-    from mongen.config import shown_path
+    from mongen.layout import shown_path
 
     return [replace(f, file=shown_path(directory / f.file)) for f in findings]
 
@@ -213,6 +238,7 @@ def generate(
             prune=prune,
             on_check_done=lambda name, seconds: console.detail(f"  {name}: {seconds:.2f} s"),
             runbooks_url=_config_runbooks_url(),
+            checks=_check_config(),
         )
     if check:
         if result.diff:
@@ -228,7 +254,8 @@ def generate(
     if not result.written:
         raise _fail(f"validation failed; {out_dir} was left unchanged", 1)
     checked = "validated" if not no_validate else "not validated (--no-validate)"
-    console.status(f"wrote {len(result.files)} files to {out_dir}, {checked}")
+    silenced = f" ({_silenced(result.silenced)})" if result.silenced else ""
+    console.status(f"wrote {len(result.files)} files to {out_dir}, {checked}{silenced}")
 
 
 @app.command()
@@ -259,7 +286,10 @@ def validate(
         findings = validate_dir(
             directory, on_check_done=lambda name, seconds: console.detail(f"  {name}: {seconds:.2f} s")
         )
-    _print_findings(_below(directory, findings), fmt)
+    findings, silenced = _check_config().apply(_below(directory, findings))
+    _print_findings(findings, fmt)
+    if silenced:
+        console.status(f"{directory}: {_silenced(silenced)}")
     if any(f.severity == "error" for f in findings):
         raise typer.Exit(1)
     console.status(f"{directory}: every check passed")
@@ -306,18 +336,32 @@ def lint(
             help="Processes that parse and check rules: 0 = one per CPU (up to 4, 2,000+ rules each); 1 = no workers.",
         ),
     ] = 0,
+    list_checks: Annotated[
+        bool,
+        typer.Option(
+            "--list-checks", help="List every check: id, severity (as the project config sets it), needs the spec."
+        ),
+    ] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
     """Check Prometheus rule files: structure, alert hygiene and PromQL shape, and with --spec the
-    metrics, labels, values and types the spec declares. Findings go to stdout, the summary to stderr."""
-    from mongen.config import shown_path
+    metrics, labels, values and types the spec declares. Findings go to stdout, the summary to stderr.
+    The project config's [checks] table turns checks off or on, changes their severity or scopes them
+    to paths (see README, "Configuring checks")."""
+    from mongen.layout import shown_path
     from mongen.lint.context import LintOptions
     from mongen.lint.runner import LintResult
     from mongen.lint.runner import lint as run_lint
     from mongen.units import duration_seconds
 
     console = _console(ctx, quiet, verbose)
+    checks = _check_config()
+    if list_checks:
+        from mongen.lint.listing import list_checks as render_checks
+
+        typer.echo(render_checks(checks), nl=False)
+        return
     for path in paths or []:
         if not path.exists() and not path.is_symlink():
             raise _fail(f"{path} does not exist")
@@ -339,20 +383,22 @@ def lint(
                     diff_base,
                     run_promtool=not no_promtool,
                     processes=jobs,
-                    options=LintOptions(min_for_seconds),
+                    options=LintOptions(min_for_seconds, checks),
                     out=None if paths else _project_out(None),
                 )
-                result = LintResult(result.findings + one.findings, result.files + one.files, result.rules + one.rules)
+                result = LintResult(
+                    result.findings + one.findings,
+                    result.files + one.files,
+                    result.rules + one.rules,
+                    result.silenced + one.silenced,
+                )
     except ValueError as exc:
         raise _fail(str(exc)) from None
     _print_findings(result.findings, fmt)
-    errors = sum(f.severity == "error" for f in result.findings)
     used = [shown_path(Path(model.source)) for models in runs for model in models]
     label = "spec" if len(used) == 1 else "specs"
     mode = f" ({label}: {', '.join(used)})" if used else " (no spec: spec checks skipped)"
-    console.status(
-        f"{result.rules} rules in {result.files} files: {errors} errors, {len(result.findings) - errors} warnings{mode}"
-    )
+    console.status(f"{result.rules} rules in {result.files} files: {_counts(result.findings, result.silenced)}{mode}")
     if result.failed:
         raise typer.Exit(1)
 

@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mongen.check_config import VALIDATE_FINDINGS, CheckConfig, parse_checks
 from mongen.errors import Location, SpecError, SpecIssue, YamlPath
+from mongen.layout import shown_path
 
 MONGEN_TOML = "mongen.toml"
 PYPROJECT = "pyproject.toml"
 DEFAULT_OUT = "out"
-_KEYS = ("out", "runbooks_url", "specs")
+_KEYS = ("checks", "out", "runbooks_url", "specs")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class ProjectConfig:
     specs: tuple[Path, ...]  # absolute
     out: Path  # absolute
     runbooks_url: str | None = None  # web URL of out/runbooks/ (e.g. the ops repository's), for runbook_url
+    checks: CheckConfig = field(default_factory=CheckConfig)  # what the project says about lint's and validate's checks
 
     @property
     def root(self) -> Path:
@@ -76,14 +79,6 @@ def spec_name(spec_path: str | Path) -> str:
         return resolved.relative_to(project_root(resolved)).as_posix()
     except (OSError, ValueError, RuntimeError):
         return str(spec_path)
-
-
-def shown_path(path: Path) -> str:
-    """A path for messages: relative to the working directory when it lies below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve())) or "."
-    except ValueError:
-        return str(path)
 
 
 def _upwards(directory: Path) -> list[Path]:
@@ -142,6 +137,12 @@ def _read_config(file: Path) -> ProjectConfig | None:
             issues.fail(("out",), 'expected the output directory as a string, e.g. out = "out"')
         elif _has_control_character(out):
             issues.fail(("out",), f"{_CONTROL_CHARACTER_MESSAGE} an output directory without one")
+    base = file.resolve().parent
+    checks = CheckConfig()
+    if isinstance(table, dict) and "checks" in table:
+        checks, problems = parse_checks(table["checks"], base, known_check_ids())
+        for path, message in problems:
+            issues.fail(("checks", *path), message)
         runbooks_url = table.get("runbooks_url")
         if runbooks_url is not None and not (
             isinstance(runbooks_url, str) and re.fullmatch(r"https?://[^\s\"'{}<>()\[\]`\\]+", runbooks_url)
@@ -153,12 +154,12 @@ def _read_config(file: Path) -> ProjectConfig | None:
             )
     issues.raise_if_any()
     assert isinstance(table, dict)
-    base = file.resolve().parent
     return ProjectConfig(
         file=file.resolve(),
         specs=tuple(base / s for s in table["specs"]),
         out=base / table.get("out", DEFAULT_OUT),
         runbooks_url=str(table["runbooks_url"]).rstrip("/") if table.get("runbooks_url") else None,
+        checks=checks,
     )
 
 
@@ -217,15 +218,31 @@ class _Issues:
             raise SpecError(self.found)
 
     def _line(self, path: YamlPath) -> int:
-        start = 0
-        if self.prefix:
-            table = f"[{'.'.join(str(p) for p in self.prefix)}]"
-            start = next((i for i, line in enumerate(self.lines) if line.strip() == table), 0)
-        if path:
-            key = re.compile(rf"\s*{re.escape(str(path[0]))}\s*=")
+        # The deepest table header the path lies in (`[checks.alert-without-for]`), then its key.
+        for depth in range(len(path), -1, -1):
+            table = f"[{'.'.join(str(p) for p in (*self.prefix, *path[:depth]))}]"
+            if not self.prefix and depth == 0:
+                start, header = 0, False
+                break
+            found = next((i for i, line in enumerate(self.lines) if line.strip() == table), None)
+            if found is not None:
+                start, header = found, True
+                break
+        else:
+            start, header = 0, False
+        rest = path[depth:]
+        if rest:
+            key = re.compile(rf"\s*\"?{re.escape(str(rest[0]))}\"?\s*=")
             for i in range(start, len(self.lines)):
-                if i > start and self.prefix and self.lines[i].lstrip().startswith("["):
+                if i > start and header and self.lines[i].lstrip().startswith("["):
                     break
                 if key.match(self.lines[i]):
                     return i + 1
         return start + 1
+
+
+def known_check_ids() -> dict[str, str]:
+    """Every id a `[checks]` table may name: lint's checks (and their old names) and validate's findings."""
+    from mongen.lint.checks import ALIASES, CHECKS
+
+    return {**{c.id: c.id for c in CHECKS}, **ALIASES, **{i: i for i in VALIDATE_FINDINGS}}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Literal
 
 RuleFileKind = Literal["recording", "slos", "alerts"]
@@ -138,3 +139,11 @@ def runbook(alert: str) -> str:
 def relative(path: str, start: str) -> str:
     """`path` as seen from the file `start` (both relative to the output directory)."""
     return posixpath.relpath(path, posixpath.dirname(start))
+
+
+def shown_path(path: Path) -> str:
+    """A path for messages: relative to the working directory when it lies below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve())) or "."
+    except ValueError:
+        return str(path)

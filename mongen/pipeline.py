@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mongen import layout
+from mongen.check_config import CheckConfig
 from mongen.config import spec_name
 from mongen.drift import drift
 from mongen.errors import FileSystemError, Finding, OutputError, SpecError, SpecIssue
@@ -34,6 +35,7 @@ gc.freeze()
 class GenerateResult:
     files: dict[str, str]
     findings: list[Finding] = field(default_factory=list)
+    silenced: int = 0  # validation findings the project config turned off
     written: bool = False
     diff: str = ""
 
@@ -148,10 +150,12 @@ def generate(
     prune: bool = False,
     on_check_done: CheckDone | None = None,
     runbooks_url: str | None = None,
+    checks: CheckConfig | None = None,
 ) -> GenerateResult:
     """One spec's tree, or one tree for several (combine.py). `prune`: delete entries of `out_dir` that mongen did not write instead of refusing.
     `on_check_done(name, seconds)` hears of each validation check as it finishes. `runbooks_url`:
-    the project config's, for the specs that give none."""
+    the project config's, for the specs that give none; `checks` (the project config's) silences or
+    re-grades validation findings before they gate the write."""
     services = load_services([spec_paths] if isinstance(spec_paths, str) else spec_paths, runbooks_url)
     files = render_services(services)
     refuse_other_services(out_dir, files, "check" if check else "replace")
@@ -167,7 +171,8 @@ def generate(
 
     def gate(staging: Path) -> bool:
         if validate:
-            result.findings += validate_dir(staging, on_check_done=on_check_done)
+            found = validate_dir(staging, on_check_done=on_check_done)
+            result.findings, result.silenced = (checks or CheckConfig()).apply(found, scoped=False)
         return not result.failed
 
     result.written = atomic_replace(out_dir, files, gate, prune=prune)

@@ -7,6 +7,7 @@ followed, and a malformed, unreadable or special file is a finding about it, nev
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -64,10 +65,16 @@ def _tool_finding(rel: str, check: str, proc: subprocess.CompletedProcess[str]) 
 
 def promtool_supports_kubernetes() -> bool:
     """Debian's prometheus package is built without Kubernetes service discovery."""
+    return _supports_kubernetes(require("promtool"))
+
+
+@functools.cache
+def _supports_kubernetes(promtool: str) -> bool:
+    """Asked once per promtool and run (several prometheus.yml, or validate after generate)."""
     with tempfile.TemporaryDirectory(prefix="mongen-k8s-probe-") as tmp:
         probe = Path(tmp, "p.yml")
         probe.write_text("scrape_configs:\n- job_name: p\n  kubernetes_sd_configs:\n  - role: pod\n")
-        return _run([require("promtool"), "check", "config", str(probe)]).returncode == 0
+        return _run([promtool, "check", "config", str(probe)]).returncode == 0
 
 
 def _check_config(promtool: str, path: Path, text: str) -> subprocess.CompletedProcess[str]:
@@ -84,6 +91,7 @@ def _check_config(promtool: str, path: Path, text: str) -> subprocess.CompletedP
 def check_prometheus_config(root: Path) -> list[Finding]:
     findings: list[Finding] = []
     promtool = require("promtool")
+    unchecked: list[str] = []  # configs whose kubernetes_sd_configs this promtool cannot check
     for path in regular_files(root, layout.PROMETHEUS_CONFIGS_GLOB):
         rel = str(path.relative_to(root))
         text = read_text(root, path, "promtool-config")
@@ -97,23 +105,31 @@ def check_prometheus_config(root: Path) -> list[Finding]:
         jobs = data.get("scrape_configs") if isinstance(data, dict) else None
         jobs = [job for job in jobs if isinstance(job, dict)] if isinstance(jobs, list) else []
         if any("kubernetes_sd_configs" in job for job in jobs) and not promtool_supports_kubernetes():
-            findings.append(
-                Finding(
-                    rel,
-                    1,
-                    1,
-                    "warning",
-                    "promtool-config",
-                    "this promtool (Debian's build) has no Kubernetes service discovery, so "
-                    "`kubernetes_sd_configs` was not checked by it; everything else in the file was. "
-                    "The PodMonitor under kubernetes/ is the checked way to scrape on Kubernetes.",
-                )
-            )
+            unchecked.append(rel)
             for job in jobs:
                 job.pop("kubernetes_sd_configs", None)
             text = yaml.safe_dump(data, sort_keys=False)
         findings += _tool_finding(rel, "promtool-config", _check_config(promtool, path, text))
+    if unchecked:  # once per run, however many configs
+        findings.append(no_kubernetes_sd_finding(unchecked))
     return findings
+
+
+NO_KUBERNETES_SD = "promtool-no-kubernetes-sd"
+
+
+def no_kubernetes_sd_finding(files: list[str]) -> Finding:
+    others = f" (and {len(files) - 1} more prometheus.yml)" if len(files) > 1 else ""
+    return Finding(
+        files[0],
+        1,
+        1,
+        "warning",
+        NO_KUBERNETES_SD,
+        f"this promtool (Debian's build) has no Kubernetes service discovery, so `kubernetes_sd_configs`{others} "
+        "was not checked by it; everything else was. The PodMonitor under kubernetes/ is the checked way to "
+        f'scrape on Kubernetes. To silence this, add to mongen.toml: [checks] {NO_KUBERNETES_SD} = "off"',
+    )
 
 
 def check_rules(root: Path) -> list[Finding]:

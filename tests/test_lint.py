@@ -282,7 +282,7 @@ def test_unknown_metric_explains_suffix_mistakes(tmp_path: Path, name: str, hint
     assert len(messages) == 1 and hint in messages[0], messages
 
 
-def test_min_for_makes_alert_zero_for_stricter(tmp_path: Path) -> None:
+def test_min_for_makes_alert_without_for_stricter(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yml"
     rules.write_text(
         yaml.safe_dump(
@@ -293,7 +293,7 @@ def test_min_for_makes_alert_zero_for_stricter(tmp_path: Path) -> None:
     strict = _cli("--no-promtool", "--min-for", "2m", str(rules))
     assert strict.returncode == 0  # a warning
     assert strict.stdout.endswith(
-        "warning [alert-zero-for] alert `A` has `for: 1m`, shorter than the minimum of 2m (--min-for)\n"
+        "warning [alert-without-for] alert `A` has `for: 1m`, shorter than the minimum of 2m (--min-for)\n"
     )
     wrong = _cli("--no-promtool", "--min-for", "2 minutes", str(rules))
     assert (wrong.returncode, wrong.stderr) == (

@@ -60,7 +60,9 @@ def test_template_reads(text: str, labels: list[str], value: list[str]) -> None:
         ('x{code="1"} or y', 'x{code="3"}', True),
         ('x{code="1"} / y', 'x{code="2"} / y', False),
         ('x{code="1"} / on (job) group_left y', 'x{code="2"} / on (job) group_left y', False),
-        ('label_replace(x{code="1"}, "code", "all", "", "")', 'x{code="2"}', True),
+        # label_replace sets `code` to "all" on every series: never "2".
+        ('label_replace(x{code="1"}, "code", "all", "", "")', 'x{code="2"}', False),
+        ('label_replace(x{code="1"}, "code", "$1", "c", "(.*)")', 'x{code="2"}', True),
     ],
 )
 def test_can_overlap(first: str, second: str, overlap: bool) -> None:

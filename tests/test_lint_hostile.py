@@ -198,6 +198,6 @@ def test_github_annotations_escape_file_names_that_would_forge_commands(tmp_path
     assert render([finding], "text") == "a\\n::error file=x::forged,b:c.yml:3:1: warning [short-range] 50%\\r\n  done\n"
     # Through the command, with a real file of that name.
     path = tmp_path / "a\n::error file=x::forged.yml"
-    path.write_text("groups:\n- name: g\n  rules:\n  - record: bad name\n    expr: sum(up)\n")
+    path.write_text("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n    labels: {severity: page}\n    annotations: {summary: s}\n")
     proc = _cli("--no-promtool", "--format", "github", str(path))
     assert proc.returncode == 0 and proc.stdout.count("\n") == 1 and proc.stdout.startswith("::warning file=")

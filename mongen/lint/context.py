@@ -11,6 +11,7 @@ import difflib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from mongen.check_config import CheckConfig
 from mongen.model import HISTOGRAM, Metric, Spec
 from mongen.promql_tree import (
     Aggregate,
@@ -53,7 +54,12 @@ class SeriesInfo:
 class LintOptions:
     """Settings of checks that a team may want stricter than the default."""
 
-    min_for_seconds: float = 0.0  # alert-zero-for: also report a `for` shorter than this
+    min_for_seconds: float = 0.0  # alert-without-for: also report a `for` shorter than this
+    checks: CheckConfig = field(default_factory=CheckConfig)  # the project config's `checks` table
+    all_checks: bool = False  # also the checks that are off by default (the documented examples)
+
+    def runs(self, check_id: str, enabled_by_default: bool) -> bool:
+        return self.all_checks or self.checks.runs(check_id, enabled_by_default)
 
 
 def spec_tuple(specs: Spec | Sequence[Spec] | None) -> tuple[Spec, ...]:
@@ -310,3 +316,55 @@ def _output_labels(ctx: LintContext, node: Node) -> Labels:
             return lhs & keep if node.matching == "on" else lhs - keep
         return lhs
     return None
+
+
+# Labels every scraped series carries: Prometheus adds them at scrape time.
+TARGET_LABELS = frozenset(("job", "instance"))
+
+
+def labels_at_least(ctx: LintContext, node: Node) -> frozenset[str]:
+    """Labels every series of the expression's result surely carries, also where output_labels
+    cannot say all of them: a scraped series always has `job` and `instance` (a recorded one,
+    named with a colon, only what it keeps), and every series has the labels its selector fixes
+    with `=` to a value."""
+    exact = output_labels(ctx, node)
+    if exact is not None:
+        return exact
+    if isinstance(node, Selector):
+        fixed = frozenset(m.name for m in node.matchers if m.op == "=" and m.value and m.name != "__name__")
+        info = ctx.selected(node)
+        scraped = node.name and ":" not in node.name and (info is None or info.kind != RECORDED)
+        return fixed | TARGET_LABELS if scraped else fixed
+    if isinstance(node, Matrix):
+        return labels_at_least(ctx, node.selector)
+    if isinstance(node, Wrapper):
+        return labels_at_least(ctx, node.expr)
+    if isinstance(node, Aggregate):
+        inner = labels_at_least(ctx, node.expr)
+        if node.op in ("topk", "bottomk", "limitk", "limit_ratio"):
+            return inner
+        if node.grouping == "by":
+            return inner & frozenset(node.labels)
+        return inner - frozenset(node.labels) if node.grouping == "without" else frozenset()
+    if isinstance(node, Call):
+        if node.func in ("label_replace", "label_join") and len(node.args) > 1:
+            target = node.args[1]
+            inner = labels_at_least(ctx, node.args[0])
+            return inner - {target.value} if isinstance(target, String) else frozenset()
+        if node.func in ("histogram_quantile",) and len(node.args) > 1:
+            return labels_at_least(ctx, node.args[1]) - {"le"}
+        vectors = [a for a in node.args if not isinstance(a, (Number, String))]
+        return labels_at_least(ctx, vectors[0]) if vectors else frozenset()
+    if isinstance(node, Binary):
+        if node.op == "or":
+            return labels_at_least(ctx, node.lhs) & labels_at_least(ctx, node.rhs)
+        if is_scalar(node.lhs):
+            return labels_at_least(ctx, node.rhs)
+        if node.card == "one-to-many":
+            return labels_at_least(ctx, node.rhs)
+        lhs = labels_at_least(ctx, node.lhs)
+        if node.op in ("and", "unless") or is_scalar(node.rhs) or not node.matching:
+            return lhs
+        keep = frozenset(node.matching_labels)
+        return lhs & keep if node.matching == "on" else lhs - keep
+    return frozenset()

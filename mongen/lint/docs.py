@@ -25,7 +25,12 @@ of other exporters (below).
 
 Suppress a check on one rule with a comment inside the rule or right above it (never the rule before):
 `# mongen-lint: disable=<id>[,<id>] <reason>`. `--diff-base REV` reports only rules whose lines changed
-since REV. `--min-for DURATION` makes `alert-zero-for` also report a `for` shorter than DURATION.
+since REV. `--min-for DURATION` makes `alert-without-for` also report a `for` shorter than DURATION.
+pint's `# pint disable <check>` comments are honoured where a pint check means the same as one of these.
+
+The project config's `[checks]` table (`mongen.toml`, or `[tool.mongen]` in pyproject.toml) turns a check
+off or on, changes its severity (`off`, `info`, `warning`, `error`), scopes it to paths, or sets its own
+settings (README, "Configuring checks"); `mongen lint --list-checks` shows each check as configured.
 
 `--format json` prints a list of objects with exactly these keys: `file` (string), `line` and `col`
 (1-based integers), `severity` (`error` or `warning`), `check` (the id below), `message` (string).
@@ -51,11 +56,12 @@ external_metrics:
     type: gauge
     labels: [gpu, UUID, device, modelName, Hostname, job, instance]
   # node-exporter: a counter without `_total`, a gauge with upper case, a histogram by its base
-  # name (its `_bucket` gets `le`, and `_sum`/`_count` are counters), and the rest by prefix.
+  # name (its `_bucket` gets `le`, and `_sum`/`_count` are counters), and the rest by prefix,
+  # knowingly untyped (without `type`, lint warns that the type checks are off for them).
   - {name: node_vmstat_pgmajfault, type: counter, labels: [job, instance]}
   - {name: node_memory_MemAvailable_bytes, type: gauge, labels: [job, instance]}
   - {name: node_disk_io_time_seconds, type: histogram, labels: [job, instance, device]}
-  - prefix: node_
+  - {prefix: node_, type: untyped}
 """
 
 _EXTERNAL = f"""\
@@ -110,23 +116,33 @@ def render() -> str:
 
 def _check(check: Check) -> list[str]:
     needs = "yes" if check.needs_spec else "no (runs without `--spec`)"
-    return [
+    off = (
+        ""
+        if check.enabled_by_default
+        else f' Off by default: turn it on with `[checks.{check.id}]` `severity = "{check.severity}"` in mongen.toml.'
+    )
+    out = [
         f"### `{check.id}` ({check.severity})",
         "",
         check.doc,
         "",
-        f"Needs the spec: {needs}.",
+        f"Needs the spec: {needs}.{off}",
         "",
         *_example("Bad", check.bad),
         *_code("text", "\n".join(map(str, check.documented_findings())), "Findings"),
         *_example("Good", check.good),
     ]
+    for more in check.more_good:
+        out += _example("Also good", more)
+    return out
 
 
 def _example(kind: str, example: Example) -> list[str]:
     """A rule file (after its spec when that is not the examples' spec), or a spec alone."""
     if not example.rules:
         return _code("yaml", example.spec, f"{kind} (`{EXAMPLE_SPEC_FILE}`)")
+    if not example.spec:
+        return _code("yaml", example.rules, f"{kind} (`{EXAMPLE_RULES_FILE}`, linted without a spec)")
     out = [] if example.spec == EXAMPLE_SPEC else _code("yaml", example.spec, f"{kind} (`{EXAMPLE_SPEC_FILE}`)")
     return out + _code("yaml", example.rules, f"{kind} (`{EXAMPLE_RULES_FILE}`)")
 

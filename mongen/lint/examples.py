@@ -11,24 +11,28 @@ from pathlib import Path
 from mongen.errors import Finding
 from mongen.lint.checks import CHECKS
 from mongen.lint.checks.base import EXAMPLE_RULES_FILE, EXAMPLE_SPEC_FILE, Example
+from mongen.lint.context import LintOptions
 from mongen.lint.rulefiles import rule_file_from_text
 from mongen.lint.runner import lint_files, spec_findings
 from mongen.spec.build import load_model as load_spec
 from mongen.spec.loader import load_yaml
+
+# Examples run every check, also those a project must turn on.
+_ALL = LintOptions(all_checks=True)
 
 
 def run_example(example: Example, with_spec: bool = True) -> list[Finding]:
     """Every finding on the example (its spec's, then its rule file's), named `spec.yaml` and
     `rules.yml`; `with_spec=False`: the rule file alone, as `mongen lint rules.yml` without --spec."""
     files = [rule_file_from_text(example.rules, EXAMPLE_RULES_FILE)] if example.rules else []
-    if not with_spec:
-        return lint_files(None, files, processes=1)
+    if not with_spec or not example.spec:
+        return lint_files(None, files, processes=1, options=_ALL)
     with tempfile.TemporaryDirectory(prefix="mongen-lint-example-") as tmp:
         spec_path = Path(tmp) / EXAMPLE_SPEC_FILE
         spec_path.write_text(example.spec, "utf-8")
         spec = load_spec(spec_path)
     findings = spec_findings(spec, load_yaml(example.spec, EXAMPLE_SPEC_FILE))
-    return findings + lint_files(spec, files, processes=1)
+    return findings + lint_files(spec, files, processes=1, options=_ALL)
 
 
 def main(ids: list[str]) -> None:

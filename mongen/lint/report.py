@@ -37,7 +37,7 @@ def github_annotation(finding: Finding) -> str:
     """One workflow command, escaped as GitHub's own toolkit does (actions/toolkit, command.ts):
     `%`, CR and LF in the message; also `:` and `,` in property values, which end a value. A file
     name with a newline then stays one command instead of starting another."""
-    level = "error" if finding.severity == "error" else "warning"
+    level = {"error": "error", "info": "notice"}.get(finding.severity, "warning")
     properties = ",".join(
         f"{key}={_escape_property(str(value))}"
         for key, value in (

@@ -170,11 +170,13 @@ def rule_file_from_text(text: str, name: str) -> RuleFile:
             rules.append(rule)
     if not suppressions:
         return RuleFile(name, rules, ignored_from=ignored_from)
+    for file_wide in (s for s in suppressions.values() if s.file_wide):
+        for rule in rules:
+            rule.suppressed.update(file_wide.ids)
     applied = {n for r in rules for n in range(_comments_above(r.first_line, lines), r.last_line + 1)}
-    unattached = [s for line, s in suppressions.items() if line not in applied]
-    return RuleFile(
-        name, rules, suppressions=list(suppressions.values()), unattached=unattached, ignored_from=ignored_from
-    )
+    unattached = [s for line, s in suppressions.items() if line not in applied and not s.pint]
+    own = [s for s in suppressions.values() if not s.pint]
+    return RuleFile(name, rules, suppressions=own, unattached=unattached, ignored_from=ignored_from)
 
 
 _YAML_NULLS = ("", "~", "null", "Null", "NULL")

@@ -14,8 +14,8 @@ from functools import partial
 from pathlib import Path
 
 from mongen import layout
-from mongen.config import shown_path
 from mongen.errors import Finding
+from mongen.layout import shown_path
 from mongen.lint import workers
 from mongen.lint.checks import (
     CHECKS,
@@ -47,6 +47,7 @@ class LintResult:
     findings: list[Finding]
     files: int
     rules: int
+    silenced: int = 0  # findings the project config turned off or scoped away
 
     @property
     def failed(self) -> bool:
@@ -103,7 +104,8 @@ def lint(
             findings = spec_findings(spec, load_yaml(Path(spec.source).read_text("utf-8"), spec.source)) + findings
         if run_promtool:
             findings += promtool_findings(checked, display, Path(tmp) if not paths else None)
-        return LintResult(findings, len(rule_files), sum(len(f.rules) for f in rule_files))
+        kept, silenced = (options or LintOptions()).checks.apply(findings)
+        return LintResult(kept, len(rule_files), sum(len(f.rules) for f in rule_files), silenced)
 
 
 def spec_findings(spec: Spec, doc: LoadedDocument) -> list[Finding]:
@@ -175,8 +177,9 @@ def lint_files(
         findings += _suppression_findings(rule_file)
     share = partial(_check_share, changed=changed)
     findings += workers.check_rules(spec, rules, share, processes, options, known)
+    runs = (options or LintOptions()).runs
     for check in RULE_SET_CHECKS:
-        if spec_tuple(spec) or not check.needs_spec:
+        if (spec_tuple(spec) or not check.needs_spec) and runs(check.id, check.enabled_by_default):
             for rule, message in check.check(rules):
                 _report(findings, check, rule, message, changed)
     return sorted(set(findings), key=lambda f: (f.file, f.line, f.col, f.check, f.message))
@@ -210,7 +213,7 @@ def _check_share(ctx: LintContext, rules: list[Rule], lo: int, hi: int, changed:
     for rule in share:
         rule.result = output_labels(ctx, rule.expr) if rule.expr is not None else None
     for check in RULE_CHECKS:
-        if not ctx.specs and check.needs_spec:
+        if (not ctx.specs and check.needs_spec) or not ctx.options.runs(check.id, check.enabled_by_default):
             continue
         kinds = check.rule_kinds
         for rule in share:

@@ -40,7 +40,7 @@ def can_overlap(first: Node, second: Node) -> bool:
     """False only when, for some label, no value is allowed by both expressions."""
     labels = {
         m.name for expr in (first, second) for n in descendants(expr) if isinstance(n, Selector) for m in n.matchers
-    }
+    } | {label for expr in (first, second) for label in _constant_labels(expr)}
     for label in sorted(labels - {"__name__"}):
         a, b = allowed_values(first, label), allowed_values(second, label)
         if a is not None and b is not None and not any(_satisfiable(x + y) for x, y in product(a, b)):
@@ -76,6 +76,9 @@ def _call(node: Call, label: str) -> Alternatives:
         return None
     if node.func in ("label_replace", "label_join") and len(node.args) > 1:
         target = node.args[1]
+        constant = _constant(node)
+        if constant is not None and constant[0] == label:
+            return [(Matcher(label, "=", constant[1]),)]
         if not isinstance(target, String) or target.value == label:
             return None
     vectors = [a for a in node.args if not isinstance(a, (Number, String))]
@@ -102,6 +105,24 @@ def _binary(node: Binary, label: str) -> Alternatives:
     return _bounded([x + y for x, y in product(left, right)])
 
 
+def _constant(node: Call) -> tuple[str, str] | None:
+    """`label_replace(x, "bucket", "0.5", ...)`: the label it sets to one value whatever the
+    input (a replacement without `$` references), and that value."""
+    if node.func != "label_replace" or len(node.args) != 5:
+        return None
+    target, replacement = node.args[1], node.args[2]
+    if isinstance(target, String) and isinstance(replacement, String) and "$" not in replacement.value:
+        src, regex = node.args[3], node.args[4]
+        # The replacement applies only where the regex matches the source label; `""` or `.*` always do.
+        if isinstance(src, String) and isinstance(regex, String) and (src.value == "" or regex.value in ("", ".*")):
+            return target.value, replacement.value
+    return None
+
+
+def _constant_labels(expr: Node) -> set[str]:
+    return {c[0] for n in descendants(expr) if isinstance(n, Call) and (c := _constant(n)) is not None}
+
+
 def _bounded(alternatives: list[tuple[Matcher, ...]]) -> Alternatives:
     return alternatives if len(alternatives) <= _MAX_ALTERNATIVES else None
 
@@ -120,7 +141,20 @@ def _satisfiable(matchers: tuple[Matcher, ...]) -> bool:
     for a, b in combinations([p for p in prefixes if p is not None], 2):
         if all(not x.startswith(y) and not y.startswith(x) for x in a for y in b):
             return False
+    # `!~"dse.*"` excludes every value starting with `dse`, so `=~"dse-.*"` has none left.
+    excluded = [_prefix_only(m.value) for m in matchers if m.op == "!~"]
+    for prefix in (p for p in excluded if p):
+        if any(p is not None and all(x.startswith(prefix) for x in p) for p in prefixes):
+            return False
     return True
+
+
+def _prefix_only(regex: str) -> str | None:
+    """`dse.*`: the literal text every value it matches starts with, when it matches all of them."""
+    if not regex.endswith(".*"):
+        return None
+    head = _prefixes(regex[:-2] + "x")
+    return head[0][:-1] if head is not None and len(head) == 1 and head[0].endswith("x") else None
 
 
 def _accepts(matcher: Matcher, value: str) -> bool:
@@ -133,15 +167,27 @@ def _accepts(matcher: Matcher, value: str) -> bool:
 
 
 def _literal_alternatives(regex: str) -> list[str] | None:
-    """`a|b|c` with nothing but literal characters: the values it matches."""
+    """`a|b|c` (also in one group, `(a|b|c)`) with nothing but literal characters: the values it
+    matches."""
+    regex = _ungrouped(regex)
     if any(c in _META for c in regex.replace("|", "")):
         return None
     return regex.split("|")
 
 
+def _ungrouped(regex: str) -> str:
+    """The regex without one pair of parentheses around all of it: `(a|b)` or `(?:a|b)` is `a|b`."""
+    for opening in ("(?:", "("):
+        inner = regex[len(opening) : -1]
+        if regex.startswith(opening) and regex.endswith(")") and "(" not in inner and ")" not in inner:
+            return inner
+    return regex
+
+
 def _prefixes(regex: str) -> list[str] | None:
     """The literal text each top-level alternative of the regex starts with (`2..|3..`: 2 and 3),
     or None when the regex has groups or classes this does not read."""
+    regex = _ungrouped(regex)
     if any(c in regex for c in "()[]"):
         return None
     out = []

@@ -32,7 +32,7 @@ from mongen.lint.context import LintContext
 from mongen.lint.rulefiles import Rule
 from mongen.model import Spec
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "info"]
 
 # The names examples are linted (and their findings reported) under.
 EXAMPLE_RULES_FILE = "rules.yml"
@@ -64,7 +64,8 @@ routing:
 
 @dataclass(frozen=True)
 class Example:
-    """A complete input: a rule file (empty: none) linted against a spec file. Both texts are
+    """A complete input: a rule file (empty: none) linted against a spec file (empty: linted
+    without a spec, as `mongen lint FILES` on a third-party rule repository). Both texts are
     dedented, so they can be written indented inside the check's class."""
 
     rules: str = ""
@@ -93,8 +94,13 @@ class Check:
     bad: ClassVar[Example]
     problems: ClassVar[tuple[Problem, ...]]  # exactly what lint reports on `bad`, in report order
     good: ClassVar[Example]  # lint reports nothing on it
+    # More inputs lint reports nothing on: shapes from real rule repositories the check once
+    # reported wrongly, documented and executed like `good`.
+    more_good: ClassVar[tuple[Example, ...]] = ()
     example_file: ClassVar[str] = EXAMPLE_RULES_FILE  # the file `problems` point into
     needs_spec: ClassVar[bool] = False
+    # Off by default (house style, not a defect): runs only when the project config turns it on.
+    enabled_by_default: ClassVar[bool] = True
 
     @property
     def doc(self) -> str:

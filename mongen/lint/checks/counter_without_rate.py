@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from mongen.lint.checks.base import Example, Problem, RuleCheck
 from mongen.lint.context import BUCKET, COUNTER, LintContext
 from mongen.lint.rulefiles import Rule
-from mongen.promql_tree import Aggregate, Call, ancestors
+from mongen.promql_tree import Aggregate, Call, Matrix, ancestors
 
 # Functions that make sense on a counter's raw value (its rate, resets, presence, age).
 _COUNTER_FUNCTIONS = (
@@ -77,5 +77,7 @@ class CounterWithoutRate(RuleCheck):
             parents = list(ancestors(node))
             inside = [p for p in parents if isinstance(p, Call)]
             counting = [p for p in parents if isinstance(p, Aggregate) and p.op in ("count", "group")]
-            if not any(p.func in _COUNTER_FUNCTIONS for p in inside) and not counting:
+            # deriv()/predict_linear() right on the counter: deriv-on-counter says what to do.
+            fitted = isinstance(node.parent, Matrix) and any(p.func in ("deriv", "predict_linear") for p in inside[:1])
+            if not any(p.func in _COUNTER_FUNCTIONS for p in inside) and not counting and not fitted:
                 yield f"`{node.name}` is a counter; wrap it in rate() or increase()"

@@ -11,9 +11,10 @@ from mongen.promql_tree import Aggregate, Binary
 
 
 class UnknownLabel(RuleCheck):
-    """A matcher, `by`/`without`, or `on`/`ignoring`/`group_left`/`group_right` names a label the
-    series (or the expression's result at that point) does not have, so the matcher selects
-    nothing or the grouping silently merges everything. Labels come from the spec (the metric's
+    """A matcher, `by`, or `on`/`group_left`/`group_right` names a label the series (or the
+    expression's result at that point) does not have, so the matcher selects nothing or the
+    grouping silently merges everything. (A label named only in `without` or `ignoring` has no
+    effect and breaks nothing: that is `label-without-effect`.) Labels come from the spec (the metric's
     labels plus the scrape's target labels) and from what recording rules keep; without a spec,
     only from recording rules and aggregations."""
 
@@ -66,7 +67,7 @@ class UnknownLabel(RuleCheck):
         for sel, info, label in matchers_off_series(ctx, rule.selectors, recorded=False):
             yield f"label `{label}` is not on `{sel.name}`; its labels: {', '.join(sorted(info.labels or ()))}"
         for aggregate in rule.aggregates:
-            if aggregate.grouping:
+            if aggregate.grouping == "by":
                 yield from _grouping(ctx, aggregate)
         for binary in rule.binaries:
             if binary.matching:
@@ -88,10 +89,6 @@ def _vector_matching(ctx: LintContext, node: Binary) -> Iterator[str]:
             for label in node.matching_labels:
                 if label_set is not None and label not in label_set:
                     yield f"`on({label})`: the {side} side has no label `{label}` ({', '.join(sorted(label_set)) or 'no labels'})"
-    elif left is not None and right is not None:  # ignoring(...): pointless if neither side has it
-        for label in node.matching_labels:
-            if label not in left | right:
-                yield f"`ignoring({label})`: neither side has a label `{label}`"
     many_to_one = node.card == "many-to-one"
     other = output_labels(ctx, node.rhs if many_to_one else node.lhs)
     for label in node.group_labels:
