@@ -36,13 +36,17 @@ Multi-worker servers (gunicorn, uvicorn --workers): set PROMETHEUS_MULTIPROC_DIR
 empty directory before the workers start; `metrics_wsgi_app()`, `metrics_asgi_app()` and
 `start_metrics_server()` then aggregate every worker's metrics (gauges: live sum), and
 the workers' exit hook should call `prometheus_client.multiprocess.mark_process_dead(pid)`.
+If that directory is missing or vanishes (a tmp cleaner), the module logs one line and keeps
+its metrics in process instead of raising.
 """
 
 from __future__ import annotations
 
+import contextvars
 import enum
 import functools
 import inspect
+import logging
 import math
 import os
 import time
@@ -64,13 +68,79 @@ from prometheus_client import (
     make_wsgi_app,
     start_http_server,
 )
+from prometheus_client import values as prometheus_values
 from prometheus_client.multiprocess import MultiProcessCollector
 
 # `_created` series double the series count and no rule or dashboard reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call,unused-ignore]
 
-MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 REGISTRY = CollectorRegistry(auto_describe=True)
+_LOG = logging.getLogger(__name__)
+_REPORTED: set[str] = set()
+
+
+def _report_once(what: str, error: BaseException) -> None:
+    """Log the first failure to record `what`; the service goes on and never sees it."""
+    if what not in _REPORTED:
+        _REPORTED.add(what)
+        _LOG.warning("a %s was not recorded: %r (logged once)", what, error)
+
+
+# --- multiprocess mode ------------------------------------------------------------------
+_MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _multiprocess_dir_problem() -> str | None:
+    """Why PROMETHEUS_MULTIPROC_DIR cannot hold this process's metric files, or None if it can."""
+    directory = os.environ.get(_MULTIPROC_ENV, "")
+    if not directory:
+        return f"{_MULTIPROC_ENV} is empty"
+    if not os.path.isdir(directory):
+        return f"{_MULTIPROC_ENV}={directory!r} is not a directory (removed by a tmp cleaner or a redeploy?)"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return f"{_MULTIPROC_ENV}={directory!r} is not writable"
+    return None
+
+
+def _fall_back_to_in_process(problem: str) -> None:
+    """Keep metrics in this process's memory: prometheus_client would raise FileNotFoundError at
+    the first metric (at import) or at the first update after a fork, into the service."""
+    global MULTIPROCESS
+    MULTIPROCESS = False
+    prometheus_values.ValueClass = prometheus_values.MutexValue
+    _LOG.warning("%s: metrics stay in this process (pid %d), not aggregated across workers", problem, os.getpid())
+
+
+def _in_process_value() -> Any:
+    return prometheus_values.MutexValue("", "", "", (), (), "")  # type: ignore[no-untyped-call,unused-ignore]
+
+
+def _in_process_values() -> None:
+    """Swap every metric value of REGISTRY for an in-process one (after a fork into a vanished
+    multiprocess dir: the inherited values would reopen their files there and raise)."""
+    for collector in list(getattr(REGISTRY, "_collector_to_names", {})):
+        children = getattr(collector, "_metrics", None)
+        for metric in [collector, *(children.values() if isinstance(children, dict) else ())]:
+            for attribute in ("_value", "_sum", "_count"):
+                if getattr(getattr(metric, attribute, None), "_multiprocess", False):
+                    setattr(metric, attribute, _in_process_value())
+            buckets = getattr(metric, "_buckets", None)
+            if isinstance(buckets, list):
+                buckets[:] = [_in_process_value() for _ in buckets]
+
+
+def _after_fork_in_child() -> None:
+    if MULTIPROCESS:
+        problem = _multiprocess_dir_problem()
+        if problem is not None:
+            _fall_back_to_in_process(problem)
+            _in_process_values()
+
+
+MULTIPROCESS = _MULTIPROC_ENV in os.environ
+if MULTIPROCESS and (_problem := _multiprocess_dir_problem()) is not None:
+    _fall_back_to_in_process(_problem)
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 _Metric = TypeVar("_Metric", Counter, Gauge, Histogram)
 _P = ParamSpec("_P")
@@ -213,6 +283,12 @@ class _Measured:
         self._dropped = dropped
 
     def record(self, value: object, raw_labels: tuple[object, ...] = ()) -> None:
+        try:
+            self._record(value, raw_labels)
+        except Exception as error:  # a metric store that fails (a vanished multiprocess dir)
+            _report_once("measurement", error)
+
+    def _record(self, value: object, raw_labels: tuple[object, ...]) -> None:
         number = _measurement(value)
         if number is None:
             self._dropped.inc()
@@ -265,7 +341,10 @@ class _RequestMetrics:
         self, raw_labels: tuple[object, ...], duration_seconds: object = None, text_length: object = None
     ) -> None:
         """One finished request; `raw_labels` in `label_names` order, each normalized here."""
-        self._record(self._normalized(raw_labels, self._tables), duration_seconds, text_length)
+        try:
+            self._record(self._normalized(raw_labels, self._tables), duration_seconds, text_length)
+        except Exception as error:  # a metric store that fails (a vanished multiprocess dir)
+            _report_once("request", error)
 
     def _record(self, values: tuple[str, ...], duration_seconds: object, text_length: object) -> None:
         for counter in self._counters:
@@ -307,41 +386,113 @@ class _RequestMetrics:
         self._record(self._with_status(values, status), duration, text_length)
 
 
+# An exception that carries the HTTP status its framework answers with: FastAPI's and Starlette's
+# HTTPException (`status_code`), werkzeug's (`code`). Anything else is the error status.
+_STATUS_ATTRIBUTES = ("status_code", "code")
+
+
+def _exception_status(error: BaseException | None) -> int | None:
+    """The HTTP status `error` carries (an int in 100..599 under a known attribute), else None."""
+    for attribute in _STATUS_ATTRIBUTES:
+        try:
+            value = getattr(error, attribute, None)
+            if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
+                return int(value)
+        except Exception:  # a property that raises carries no status
+            continue
+    return None
+
+
+class _Call:
+    """One running request of a TrackedRequest, private to the thread or task that entered it."""
+
+    __slots__ = ("depth", "in_flight", "started", "status", "status_set", "token")
+
+    def __init__(self, status: object, status_set: bool) -> None:
+        self.status = status
+        self.status_set = status_set
+        self.started = time.perf_counter()
+        self.in_flight: Gauge | None = None
+        self.depth = 0
+        self.token: contextvars.Token[_Call | None] | None = None
+
+
 class TrackedRequest:
     """One request, recorded once when it ends: `with`, `async with`, or a decorator on a
     `def` or an `async def` (each call is then one request).
 
-    Set `.status` inside the block (it defaults to the success status); when the block raises,
-    the request is recorded with the error status and the exception propagates. The in-flight
-    gauge, if the spec has one, counts the request while it runs."""
+    Set `.status` inside the block (it defaults to the success status). When the block raises,
+    the request is recorded with the status set inside the block before the raise, else the HTTP
+    status the exception carries (`status_code`, or an int `code` in 100..599 as werkzeug's),
+    else the error status; the exception propagates. The in-flight gauge, if the spec has one,
+    counts the request while it runs.
+
+    One object may be shared: hoisted to module level and entered by many threads or tasks at
+    once, each entry is its own request with its own `.status` (the running call lives in a
+    context variable), and recording never raises into the caller."""
 
     def __init__(self, requests: _RequestMetrics, values: tuple[str, ...], text_length: object) -> None:
-        self.status: object = requests.success_status
         self._requests = requests
         self._values = values
         self._text_length = text_length
-        self._started: float | None = None
-        self._in_flight: Gauge | None = None
+        self._status: object = requests.success_status
+        self._status_set = False
+        self._calls: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("mongen_request", default=None)
+
+    @property
+    def status(self) -> object:
+        call = self._calls.get()
+        return self._status if call is None else call.status
+
+    @status.setter
+    def status(self, value: object) -> None:
+        call = self._calls.get()
+        if call is None:  # set before entering: the status every later entry starts from
+            self._status, self._status_set = value, True
+        else:
+            call.status, call.status_set = value, True
 
     def __enter__(self) -> TrackedRequest:
-        if self._started is not None:  # entered again while running: still one request
+        call = self._calls.get()
+        if call is not None:  # entered again while running in this thread or task: still one request
+            call.depth += 1
             return self
-        self._in_flight = self._requests.begin(self._values)
-        self._started = time.perf_counter()
+        call = _Call(self._status, self._status_set)
+        call.token = self._calls.set(call)
+        try:
+            call.in_flight = self._requests.begin(self._values)
+        except Exception as error:  # a metric store that fails (a vanished multiprocess dir)
+            _report_once("in-flight gauge", error)
+        call.started = time.perf_counter()
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._started is None:  # never entered, or recorded already: a request counts once
+        call = self._calls.get()
+        if call is None:  # never entered in this thread or task: nothing to record
             return
-        duration = time.perf_counter() - self._started
-        self._started = None
-        if self._in_flight is not None:
-            self._in_flight.dec()
-            self._in_flight = None
-        status = self.status if exc_type is None else self._requests.error_status
-        self._requests.end(self._values, status, duration, self._text_length)
+        if call.depth:
+            call.depth -= 1
+            return
+        duration = time.perf_counter() - call.started
+        try:
+            if call.token is not None:
+                self._calls.reset(call.token)
+        except ValueError:  # exited in another context than the one that entered
+            self._calls.set(None)
+        try:
+            if call.in_flight is not None:
+                call.in_flight.dec()
+            self._requests.end(self._values, self._final_status(call, exc), duration, self._text_length)
+        except Exception as error:
+            _report_once("request", error)
+
+    def _final_status(self, call: _Call, error: BaseException | None) -> object:
+        if error is None or call.status_set:
+            return call.status
+        carried = _exception_status(error)
+        return self._requests.error_status if carried is None else carried
 
     async def __aenter__(self) -> TrackedRequest:
         return self.__enter__()
@@ -352,25 +503,23 @@ class TrackedRequest:
         self.__exit__(exc_type, exc, tb)
 
     def __call__(self, func: Callable[_P, _R]) -> Callable[_P, _R]:
-        """Track every call of `func` as one request (an `async def` while it is awaited)."""
+        """Track every call of `func` as one request (an `async def` while it is awaited); `.status`
+        set on this object inside a call is that call's status."""
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
             async def tracked_coroutine(*args: _P.args, **kwargs: _P.kwargs) -> Any:
-                async with self._another():
+                async with self:
                     return await func(*args, **kwargs)
 
             return cast("Callable[_P, _R]", tracked_coroutine)
 
         @functools.wraps(func)
         def tracked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-            with self._another():
+            with self:
                 return func(*args, **kwargs)
 
         return tracked
-
-    def _another(self) -> TrackedRequest:
-        return TrackedRequest(self._requests, self._values, self._text_length)
 
 
 # --- exposure -------------------------------------------------------------------------
@@ -509,8 +658,10 @@ def track_request(
     an `async def`) and record it as one request once it ends.
 
     Set `.status` (the `code` label) inside the block; it defaults to the success
-    status. When the block raises, the request is recorded with ERROR_STATUS and the exception
-    propagates.
+    status. When the block raises, the request is recorded with the status set before the raise,
+    else the HTTP status the exception carries (`status_code`, or an int `code` as werkzeug's),
+    else ERROR_STATUS; the exception propagates. One tracker may be shared by threads and tasks:
+    each entry is its own request.
     """
     return _REQUESTS.track((route,))
 
