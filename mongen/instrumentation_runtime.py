@@ -23,6 +23,7 @@ import enum
 import functools
 import importlib  # nvml
 import inspect
+import json
 import logging
 import math
 import os
@@ -499,6 +500,260 @@ class TrackedRequest:
                 return func(*args, **kwargs)
 
         return tracked
+
+
+# --- HTTP middleware (ASGI and WSGI, no web framework imported) -----------------------------
+class _HttpRequests:
+    """Where the middleware takes each of record_request's labels from: the HTTP method, the route
+    (a path mapped to the route label's value), the response status, a top-level field of the
+    JSON request body (read as the app reads it, at most `max_body_bytes`), else the fallback.
+
+    `routes` None: every declared value of the route label that is a path is its own route."""
+
+    def __init__(
+        self,
+        requests: _RequestMetrics,
+        label_names: tuple[str, ...],
+        tables: Mapping[str, _LabelTable],
+        *,
+        method_label: str | None = None,
+        route_label: str | None = None,
+        status_label: str | None = None,
+        routes: Mapping[str, str] | None = None,
+        skip: tuple[str, ...] = (),
+        body_labels: Mapping[str, str] | None = None,
+        text_length_field: str | None = None,
+        max_body_bytes: int = 65536,
+    ) -> None:
+        self.requests = requests
+        self._names = label_names
+        self._method_at = label_names.index(method_label) if method_label in label_names else None
+        self._route_at = label_names.index(route_label) if route_label in label_names else None
+        self._status_at = label_names.index(status_label) if status_label in label_names else None
+        route_table = tables.get(route_label or "")
+        self._route_fallback = route_table.fallback if route_table is not None else ""
+        self._routes = {self._path_key(path): value for path, value in routes.items()} if routes is not None else None
+        self._skip = tuple(self._path_key(path) for path in skip)
+        self._body = {
+            label_names.index(label): field for label, field in (body_labels or {}).items() if label in label_names
+        }
+        self._text_field = text_length_field
+        self.max_body_bytes = max_body_bytes if (self._body or text_length_field) else 0
+
+    @staticmethod
+    def _path_key(path: str) -> str:
+        return path.split("?", 1)[0].rstrip("/") or "/"
+
+    def skipped(self, path: object) -> bool:
+        """A path the spec leaves uncounted (`/metrics`, `/docs` and what lies under them)."""
+        if not self._skip or not isinstance(path, str):
+            return False
+        key = self._path_key(path)
+        return any(key == skip or key.startswith(skip + "/") for skip in self._skip)
+
+    def record(self, method: object, path: object, status: object, body: bytes | None, seconds: float) -> None:
+        """One answered request; never raises (a label is not worth a failed request)."""
+        try:
+            raw: list[object] = [None] * len(self._names)
+            if self._method_at is not None:
+                raw[self._method_at] = method
+            if self._route_at is not None:
+                raw[self._route_at] = self._route(path)
+            if self._status_at is not None:
+                raw[self._status_at] = status
+            fields = self._fields(body)
+            for at, field in self._body.items():
+                raw[at] = fields.get(field)
+            text = fields.get(self._text_field) if self._text_field is not None else None
+            length = len(text) if isinstance(text, str) else None
+            self.requests.record(tuple(raw), seconds, length)
+        except Exception as error:
+            _report_once("request", error)
+
+    def _route(self, path: object) -> object:
+        if self._routes is None or not isinstance(path, str):
+            return path
+        return self._routes.get(self._path_key(path), self._route_fallback)
+
+    def _fields(self, body: bytes | None) -> dict[str, Any]:
+        if not body:
+            return {}
+        try:
+            parsed = json.loads(body)
+        except Exception:  # not JSON, not UTF-8, too deep: no field to read
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+
+
+class _BodyCopy:
+    """The first bytes of a request body as the app reads them, or None once over the limit."""
+
+    __slots__ = ("_chunks", "_limit", "_size")
+
+    def __init__(self, limit: int) -> None:
+        self._chunks: list[bytes] | None = [] if limit > 0 else None
+        self._limit = limit
+        self._size = 0
+
+    def add(self, chunk: object) -> None:
+        if self._chunks is None or not isinstance(chunk, bytes | bytearray) or not chunk:
+            return
+        self._size += len(chunk)
+        if self._size > self._limit:
+            self._chunks = None  # a partial document would not parse anyway
+        else:
+            self._chunks.append(bytes(chunk))
+
+    def text(self) -> bytes | None:
+        return b"".join(self._chunks) if self._chunks else None
+
+
+class _AsgiMetricsMiddleware:
+    """Counts every HTTP request once with the status the client got (the response start's, or
+    500 when the app raised before starting one), timed until the last body chunk is sent."""
+
+    def __init__(self, app: Any, http: _HttpRequests) -> None:
+        self.app = app
+        self._http = http
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http" or self._http.skipped(scope.get("path")):
+            await self.app(scope, receive, send)
+            return
+        http = self._http
+        body = _BodyCopy(http.max_body_bytes)
+        status: int | None = None
+        recorded = False
+        started = time.perf_counter()
+
+        def finish() -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                seconds = time.perf_counter() - started
+                http.record(
+                    scope.get("method"), scope.get("path"), 500 if status is None else status, body.text(), seconds
+                )
+
+        async def observed_receive() -> Any:
+            message = await receive()
+            try:
+                if message.get("type") == "http.request":
+                    body.add(message.get("body"))
+            except Exception as error:  # a message that is no dict: the app will say so
+                _report_once("request body", error)
+            return message
+
+        async def observed_send(message: Any) -> None:
+            nonlocal status
+            kind = message.get("type") if isinstance(message, dict) else None
+            if kind == "http.response.start" and status is None:
+                status = message.get("status")
+            await send(message)
+            if kind == "http.response.body" and not message.get("more_body", False):
+                finish()
+
+        try:
+            await self.app(scope, observed_receive if http.max_body_bytes else receive, observed_send)
+        finally:
+            finish()
+
+
+class _ObservedInput:
+    """wsgi.input, copying what the app reads of it into a _BodyCopy."""
+
+    def __init__(self, stream: Any, body: _BodyCopy) -> None:
+        self._stream = stream
+        self._body = body
+
+    def read(self, *args: Any) -> Any:
+        chunk = self._stream.read(*args)
+        self._body.add(chunk)
+        return chunk
+
+    def readinto(self, buffer: Any) -> Any:
+        size = self._stream.readinto(buffer)
+        if isinstance(size, int) and size > 0:
+            self._body.add(bytes(memoryview(buffer)[:size]))
+        return size
+
+    def readline(self, *args: Any) -> Any:
+        line = self._stream.readline(*args)
+        self._body.add(line)
+        return line
+
+    def readlines(self, *args: Any) -> Any:
+        lines = self._stream.readlines(*args)
+        for line in lines:
+            self._body.add(line)
+        return lines
+
+    def __iter__(self) -> Any:
+        for line in self._stream:
+            self._body.add(line)
+            yield line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class _WsgiResponse:
+    """The app's response iterable; the request is recorded when the server closes it, after the
+    last chunk went out (PEP 3333: the server calls close())."""
+
+    def __init__(self, iterable: Any, finish: Callable[[], None]) -> None:
+        self._iterable = iterable
+        self._finish = finish
+
+    def __iter__(self) -> Any:
+        return iter(self._iterable)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._iterable, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._finish()
+
+
+class _WsgiMetricsMiddleware:
+    """The WSGI counterpart of _AsgiMetricsMiddleware (Flask: `app.wsgi_app = ...(app.wsgi_app)`)."""
+
+    def __init__(self, app: Any, http: _HttpRequests) -> None:
+        self.app = app
+        self._http = http
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        path = environ.get("PATH_INFO")
+        http = self._http
+        if http.skipped(path):
+            return self.app(environ, start_response)
+        body = _BodyCopy(http.max_body_bytes)
+        if http.max_body_bytes and environ.get("wsgi.input") is not None:
+            environ["wsgi.input"] = _ObservedInput(environ["wsgi.input"], body)
+        status: list[int] = []
+        recorded: list[bool] = []
+        started = time.perf_counter()
+
+        def finish() -> None:
+            if not recorded:
+                recorded.append(True)
+                seconds = time.perf_counter() - started
+                http.record(environ.get("REQUEST_METHOD"), path, status[-1] if status else 500, body.text(), seconds)
+
+        def observed_start_response(line: str, headers: Any, exc_info: Any = None) -> Any:
+            try:
+                status.append(int(str(line).split(None, 1)[0]))
+            except Exception as error:
+                _report_once("response status", error)
+            return start_response(line, headers, exc_info) if exc_info is not None else start_response(line, headers)
+
+        try:
+            return _WsgiResponse(self.app(environ, observed_start_response), finish)
+        except BaseException:
+            finish()
+            raise
 
 
 # nvml {

@@ -35,6 +35,10 @@ ROLE_TYPES: dict[Role, MetricType] = {
     "in_flight": GAUGE,
 }
 
+# Roles whose metrics one request updates (record_request, track_request, the HTTP middleware),
+# in the order of the helpers' parameters.
+REQUEST_ROLES: tuple[Role, ...] = ("requests", "request_duration", "emotion_usage", "input_length", "in_flight")
+
 # How a `gpu_memory` metric with `source: {from: nvml}` reads NVML at scrape time: the device's
 # used memory, or the memory of this service's own processes on it.
 GpuMemoryMode = Literal["device", "process"]
@@ -333,6 +337,24 @@ class NginxFront:
 
 
 @dataclass(frozen=True)
+class Middleware:
+    """Where the generated HTTP middleware takes each request label from (the spec's `middleware`).
+
+    `routes` maps an HTTP path to a value of `route_label`; None: each declared value that is a
+    path is its own route. `body_labels` maps a label to a top-level field of the JSON request
+    body, read as the app reads it and at most `max_body_bytes`. `skip`: paths never counted."""
+
+    method_label: str = "method"
+    route_label: str = "endpoint"
+    routes: tuple[tuple[str, str], ...] | None = None
+    skip: tuple[str, ...] = ()
+    body_labels: tuple[tuple[str, str], ...] = ()
+    text_length_field: str | None = None
+    # A TTS request is a few kilobytes of text; past this the body is not parsed for labels.
+    max_body_bytes: int = 65536
+
+
+@dataclass(frozen=True)
 class Exposure:
     """Where the service serves its metrics. With `nginx`, the bind address is loopback and
     Prometheus scrapes the nginx listener; without, the bind address is the only guard."""
@@ -426,6 +448,7 @@ class Spec:
     rate_window: int = 300
     grafana_url: str | None = None  # base URL of the Grafana that serves the dashboard
     recording_rules: tuple[SpecRecordingRule, ...] = ()  # the spec's own, after the generated ones
+    middleware: Middleware = Middleware()
 
     @cached_property
     def label_by_name(self) -> dict[str, LabelDef]:

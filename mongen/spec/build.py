@@ -19,6 +19,7 @@ from mongen.spec.kubernetes import read_kubernetes
 from mongen.spec.labels import read_enums, read_labels
 from mongen.spec.loader import LoadedDocument, load_yaml
 from mongen.spec.metrics import read_metrics
+from mongen.spec.middleware import read_middleware
 from mongen.spec.recording_rules import read_recording_rules
 from mongen.spec.routing import read_routing
 from mongen.spec.schema import schema_issues, spec_schema
@@ -78,6 +79,7 @@ def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
     enums = read_enums(issues, data.get("enums", {}))
     labels = read_labels(issues, data.get("labels", {}), enums)
     metrics = read_metrics(issues, data["metrics"], service.namespace, labels)
+    middleware = read_middleware(issues, data.get("middleware", {}), metrics, labels)
     scrape = read_scrape(issues, data.get("scrape", {}), service.name)
     routing = read_routing(issues, data.get("routing"))
     slos = read_slos(issues, data.get("slos", []), metrics, labels)
@@ -106,6 +108,7 @@ def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
         kubernetes=read_kubernetes(data.get("kubernetes", {})),
         grafana_url=grafana_url,
         recording_rules=recording_rules,
+        middleware=middleware,
     )
     check_expressions(issues, spec)
     check_alert_names(issues, spec)
