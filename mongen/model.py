@@ -7,10 +7,12 @@ here so that no generator re-derives them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING, Final, Literal
+
+from mongen.errors import SpecIssue
 
 if TYPE_CHECKING:  # the registry of alert kinds owns their names; the model only types with them
     from mongen.rules.alert_kinds import AlertKindName
@@ -449,6 +451,8 @@ class Spec:
     grafana_url: str | None = None  # base URL of the Grafana that serves the dashboard
     recording_rules: tuple[SpecRecordingRule, ...] = ()  # the spec's own, after the generated ones
     middleware: Middleware = Middleware()
+    # Spec problems that do not stop generation, printed by `mongen generate` as warnings.
+    warnings: tuple[SpecIssue, ...] = field(default=(), compare=False)
 
     @cached_property
     def label_by_name(self) -> dict[str, LabelDef]:

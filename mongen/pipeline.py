@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mongen.config import spec_name
 from mongen.drift import drift
-from mongen.errors import FileSystemError, Finding, OutputError, SpecError, SpecIssue
+from mongen.errors import FileSystemError, Finding, OutputError, SpecError, SpecIssue, format_path
 from mongen.generators import generate_all
 from mongen.layout import MARKER, services_listed
 from mongen.model import Spec
@@ -45,9 +45,16 @@ def _one_service_tree(spec: Spec) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def render_specs(spec_paths: Sequence[str]) -> dict[str, str]:
+def spec_warning(issue: SpecIssue) -> Finding:
+    """A spec warning (SpecIssues.warn) as a finding `mongen generate` prints."""
+    where = issue.location
+    return Finding(where.file, where.line, where.col, "warning", "spec", f"{format_path(issue.path)}: {issue.message}")
+
+
+def render_specs(spec_paths: Sequence[str], warnings: list[Finding] | None = None) -> dict[str, str]:
     """Every output file of one spec (as `render`), or of several sharing one tree (combine.py).
-    Every spec is loaded before any error is raised, so one run reports the problems of all."""
+    Every spec is loaded before any error is raised, so one run reports the problems of all.
+    Each spec's warnings are appended to `warnings`, when given."""
     from mongen.combine import Service, combine, in_order
 
     services: list[Service] = []
@@ -55,7 +62,10 @@ def render_specs(spec_paths: Sequence[str]) -> dict[str, str]:
     for path in spec_paths:
         try:
             doc = load_document(path)
-            services.append(Service(replace(build_spec(doc), source=spec_name(path)), doc))
+            spec = build_spec(doc)
+            services.append(Service(replace(spec, source=spec_name(path)), doc))
+            if warnings is not None:
+                warnings += [spec_warning(issue) for issue in spec.warnings]
         except SpecError as exc:
             issues += exc.issues
     if issues:
@@ -95,9 +105,10 @@ def generate(
 ) -> GenerateResult:
     """One spec's tree, or one tree for several (combine.py). `prune`: delete entries of `out_dir` that mongen did not write instead of refusing.
     `on_check_done(name, seconds)` hears of each validation check as it finishes."""
-    files = render_specs([spec_paths] if isinstance(spec_paths, str) else spec_paths)
+    warnings: list[Finding] = []
+    files = render_specs([spec_paths] if isinstance(spec_paths, str) else spec_paths, warnings)
     refuse_other_services(out_dir, files, "check" if check else "replace")
-    result = GenerateResult(files)
+    result = GenerateResult(files, list(warnings))
     if check:
         try:
             result.diff = drift(out_dir, files)
@@ -107,7 +118,7 @@ def generate(
 
     def gate(staging: Path) -> bool:
         if validate:
-            result.findings = validate_dir(staging, on_check_done=on_check_done)
+            result.findings = warnings + validate_dir(staging, on_check_done=on_check_done)
         return not result.failed
 
     result.written = atomic_replace(out_dir, files, gate, prune=prune)

@@ -174,7 +174,7 @@ def test_a_tracker_shared_by_threads_records_each_entry_with_its_own_status() ->
                     if turn % 7 == 0:
                         threading.Event().wait(0.0001)
                     assert request.status == (503 if (index + turn) % 2 else 200)
-            except BaseException as error:  # noqa: BLE001 - any error reaching a thread is the defect
+            except BaseException as error:  # any error reaching a thread is the defect
                 errors.append(error)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]

@@ -5,6 +5,7 @@ spec without any."""
 from __future__ import annotations
 
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 from mongen.errors import Location, SpecError, SpecIssue, YamlPath
@@ -19,7 +20,7 @@ from mongen.spec.kubernetes import read_kubernetes
 from mongen.spec.labels import read_enums, read_labels
 from mongen.spec.loader import LoadedDocument, load_yaml
 from mongen.spec.metrics import read_metrics
-from mongen.spec.middleware import read_middleware
+from mongen.spec.middleware import read_middleware, unrouted_selectors
 from mongen.spec.recording_rules import read_recording_rules
 from mongen.spec.routing import read_routing
 from mongen.spec.schema import schema_issues, spec_schema
@@ -115,7 +116,9 @@ def build_spec(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
     if check_budget and (over := budget_problem(spec)):
         issues.fail(BUDGET_PATH, over)
     issues.raise_if_any()
-    return spec
+    for path, message in unrouted_selectors(data, middleware):
+        issues.warn(path, message)
+    return replace(spec, warnings=tuple(issues.warnings)) if issues.warnings else spec
 
 
 BUDGET_PATH: YamlPath = ("service", "max_series_per_instance")

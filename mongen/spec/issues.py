@@ -22,9 +22,14 @@ class SpecIssues:
     def __init__(self, doc: LoadedDocument) -> None:
         self.doc = doc
         self.found: list[SpecIssue] = []
+        self.warnings: list[SpecIssue] = []
 
     def fail(self, path: YamlPath, message: str) -> None:
         self.found.append(self.doc.issue(path, message))
+
+    def warn(self, path: YamlPath, message: str) -> None:
+        """A problem that does not stop generation (`mongen generate` prints it)."""
+        self.warnings.append(self.doc.issue(path, message))
 
     def raise_if_any(self) -> None:
         if self.found:

@@ -9,6 +9,7 @@ the rules select.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from mongen.errors import YamlPath
@@ -95,3 +96,32 @@ def _routes(
                 f"its values: {', '.join(route.values)}",
             )
     return tuple(out)
+
+
+def unrouted_selectors(raw: dict[str, Any], middleware: Middleware) -> Iterator[tuple[YamlPath, str]]:
+    """(path, message) for each SLO or alert selector on a route-label value no route records:
+    with `routes` given, only the routes' values are ever recorded, so such a selector is empty
+    (its SLO series NaN, its alert unable to fire)."""
+    if middleware.routes is None:
+        return
+    routed = {value for _, value in middleware.routes}
+    label = middleware.route_label
+    selectors: list[tuple[YamlPath, Any]] = []
+    for i, slo in enumerate(raw.get("slos", [])):
+        for kind, sli in slo.get("sli", {}).items():
+            for key in ("where", "errors", "total"):
+                if label in (sli.get(key) or {}):
+                    selectors.append((("slos", i, "sli", kind, key, label), sli[key][label]))
+    for i, alert in enumerate(raw.get("alerts", [])):
+        if label in (alert.get("where") or {}):
+            selectors.append((("alerts", i, "where", label), alert["where"][label]))
+    for path, selected in selectors:
+        values = selected if isinstance(selected, list) else [selected]
+        for value in values:
+            if isinstance(value, str | int) and str(value) not in routed:
+                yield (
+                    path,
+                    f"no route in `middleware.routes` records `{label}` as `{value}` (they record: "
+                    f"{', '.join(sorted(routed))}), so the middleware never counts a request this selects; "
+                    "map the service's real route to it",
+                )
