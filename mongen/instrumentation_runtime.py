@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextvars
 import enum
+import errno
 import functools
 import importlib  # nvml
 import inspect
@@ -27,7 +28,8 @@ import json
 import logging
 import math
 import os
-import re  # nvml
+import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
@@ -49,7 +51,7 @@ from prometheus_client import (
 )
 from prometheus_client import values as prometheus_values
 from prometheus_client.core import GaugeMetricFamily  # nvml
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 # `_created` series double the series count and no rule or dashboard reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call,unused-ignore]
@@ -268,6 +270,30 @@ class _Measured:
         except Exception as error:  # a metric store that fails (a vanished multiprocess dir)
             _report_once("measurement", error)
 
+    def timer(self, raw_labels: tuple[object, ...] = ()) -> _Timer:
+        """A `with` block, `async with` block or decorated function whose duration is recorded."""
+        return _Timer(self, raw_labels)
+
+    def read_from(self, read: Callable[[], object], raw_labels: tuple[object, ...] = ()) -> None:
+        """Read the gauge from `read()` at every scrape (in this process). A value that is no
+        finite number >= 0, or a `read` that raises, shows as NaN: a scrape never fails."""
+        if self._gauge is None:
+            return
+        reported: list[bool] = []
+
+        def value() -> float:
+            try:
+                number = _measurement(read())
+            except Exception as error:
+                number = None
+                if not reported:
+                    reported.append(True)
+                    _LOG.warning("the GPU memory callback raised %r; the gauge shows NaN (logged once)", error)
+            return math.nan if number is None else number
+
+        values = tuple(map(_LabelTable.normalize, self._tables, raw_labels))
+        self._gauge.child(values).set_function(value)
+
     def _record(self, value: object, raw_labels: tuple[object, ...]) -> None:
         number = _measurement(value)
         if number is None:
@@ -278,6 +304,54 @@ class _Measured:
             self._histogram.child(values).observe(number)
         elif self._gauge is not None:
             self._gauge.child(values).set(number)
+
+
+class _Timer:
+    """Times a block or each call of a function into a _Measured histogram; each thread or task
+    times its own entries (the start times live in a context variable)."""
+
+    def __init__(self, measured: _Measured, raw_labels: tuple[object, ...]) -> None:
+        self._measured = measured
+        self._raw_labels = raw_labels
+        self._starts: contextvars.ContextVar[tuple[float, ...]] = contextvars.ContextVar("mongen_timer", default=())
+
+    def __enter__(self) -> _Timer:
+        self._starts.set((*self._starts.get(), time.perf_counter()))
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        starts = self._starts.get()
+        if starts:
+            self._starts.set(starts[:-1])
+            self._measured.record(time.perf_counter() - starts[-1], self._raw_labels)
+
+    async def __aenter__(self) -> _Timer:
+        return self.__enter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    def __call__(self, func: Callable[_P, _R]) -> Callable[_P, _R]:
+        """Time every call of `func` (an `async def` while it is awaited)."""
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def timed_coroutine(*args: _P.args, **kwargs: _P.kwargs) -> Any:
+                async with self:
+                    return await func(*args, **kwargs)
+
+            return cast("Callable[_P, _R]", timed_coroutine)
+
+        @functools.wraps(func)
+        def timed(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            with self:
+                return func(*args, **kwargs)
+
+        return timed
 
 
 # --- one-call request recording ---------------------------------------------------------
@@ -947,12 +1021,66 @@ if os.environ.get("MONGEN_DEBUG_COLLECTORS") == "1":
     enable_debug_collectors()
 
 
+def _port_from_environment(default: int) -> int:
+    """METRICS_PORT from the environment (a deployment's override), else the spec's port."""
+    text = os.environ.get("METRICS_PORT", "").strip()
+    if not text:
+        return default
+    if text.isdecimal() and 1 <= int(text) <= 65535:
+        return int(text)
+    _LOG.warning("METRICS_PORT=%r is no port (1..65535); serving on the spec's %d", text, default)
+    return default
+
+
+def _addr_from_environment(default: str) -> str:
+    """METRICS_ADDR from the environment, else the spec's bind address."""
+    return os.environ.get("METRICS_ADDR", "").strip() or default
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, someone else's
+        return True
+    return True
+
+
+# prometheus_client's live gauge files: `gauge_livesum_123.db`, named by the writing worker's PID.
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live[a-z]*_([0-9]+)\.db\Z")
+
+
+class _WorkerAggregate:
+    """Every worker's metrics in PROMETHEUS_MULTIPROC_DIR, read at each scrape. Workers that died
+    without their server's exit hook (uvicorn has none) are marked dead first, so their live
+    gauges (in-flight requests) leave the sum; their counters stay, as counters must."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def collect(self) -> Any:
+        try:
+            dead = {
+                int(found[1])
+                for found in map(_LIVE_GAUGE_FILE.match, os.listdir(self._path))
+                if found and not _pid_alive(int(found[1]))
+            }
+            for pid in dead:
+                mark_process_dead(pid, self._path)  # type: ignore[no-untyped-call,unused-ignore]
+            collector = MultiProcessCollector(None, self._path)  # type: ignore[no-untyped-call,unused-ignore]
+            return collector.collect()  # type: ignore[no-untyped-call,unused-ignore]
+        except Exception as error:  # the directory vanished: this scrape has no worker metrics
+            _report_once("scrape of the workers' metrics", error)
+            return []
+
+
 def _exposition_registry() -> CollectorRegistry:
     """REGISTRY, or with PROMETHEUS_MULTIPROC_DIR set, every worker's metrics aggregated."""
     if not MULTIPROCESS:
         return REGISTRY
     registry = CollectorRegistry()
-    MultiProcessCollector(registry)  # type: ignore[no-untyped-call,unused-ignore]
+    registry.register(_WorkerAggregate(os.environ[_MULTIPROC_ENV]))  # type: ignore[arg-type,unused-ignore]
     # nvml {
     # GPU memory is a device's, not a worker's: read by the process that serves this scrape,
     # never written to PROMETHEUS_MULTIPROC_DIR nor summed across workers.
@@ -962,8 +1090,34 @@ def _exposition_registry() -> CollectorRegistry:
     return registry
 
 
+# How often a worker that found the metrics port taken tries again (to take over when the worker
+# serving it stops); a scrape interval is 15 s or more, so a gap of a few seconds loses nothing.
+_TAKEOVER_SECONDS = 2.0
+
+
 def _serve_metrics(port: int, addr: str) -> None:
-    start_http_server(port, addr, registry=_exposition_registry())
+    """Serve on addr:port in a background thread. With PROMETHEUS_MULTIPROC_DIR every worker calls
+    this: the first binds and serves the aggregate of all; the others find the port taken, never
+    crash, and keep trying in a daemon thread, so one takes over when the serving worker stops."""
+    registry = _exposition_registry()
+    try:
+        start_http_server(port, addr, registry=registry)
+    except OSError as error:
+        if not MULTIPROCESS or error.errno != errno.EADDRINUSE:
+            raise
+        _LOG.info("%s:%d is served by another worker; pid %d takes over if it stops", addr, port, os.getpid())
+        threading.Thread(target=_take_over, args=(port, addr, registry), name="mongen-metrics", daemon=True).start()
+
+
+def _take_over(port: int, addr: str, registry: CollectorRegistry) -> None:
+    while True:
+        time.sleep(_TAKEOVER_SECONDS)
+        try:
+            start_http_server(port, addr, registry=registry)
+        except OSError:
+            continue
+        _LOG.info("pid %d now serves the workers' metrics on %s:%d", os.getpid(), addr, port)
+        return
 
 
 def metrics_wsgi_app() -> Callable[..., Any]:

@@ -52,6 +52,8 @@ MEASUREMENT_HELPERS: dict[Role, tuple[str, str, str]] = {
     "inference_duration": ("observe_inference", "seconds", "the model's own inference time (no queueing, no encoding)"),
     "gpu_memory": ("set_gpu_memory", "used_bytes", "the GPU memory the model uses now, in bytes"),
 }
+# The second helper of a measured role: a timer for a duration, a scrape-time callback for a gauge.
+TIMER_ROLES: tuple[Role, ...] = ("inference_duration",)
 
 
 @cache
@@ -201,6 +203,8 @@ class MeasurementCode:
     recorder: str
     var: str
     params: tuple[Param, ...]
+    timer: bool  # time_inference(); else gpu_memory_from(read)
+    read: str  # gpu_memory_from's callback parameter
 
     @property
     def raw_labels(self) -> str:
@@ -361,7 +365,18 @@ class _Builder:
             if metric is None or metric.nvml:  # an NVML gauge is read at scrape time, never set
                 continue
             scope, params, recorder = self.wrapper(metric.labels, "_" + constant_name(function))
-            out.append(MeasurementCode(function, scope.claim(value), doc, recorder, var[metric.name], params))
+            out.append(
+                MeasurementCode(
+                    function,
+                    scope.claim(value),
+                    doc,
+                    recorder,
+                    var[metric.name],
+                    params,
+                    role in TIMER_ROLES,
+                    scope.claim("read"),
+                )
+            )
         return out
 
 
