@@ -577,6 +577,9 @@ class TrackedRequest:
 
 
 # --- HTTP middleware (ASGI and WSGI, no web framework imported) -----------------------------
+_SKIPPED = object()  # a path the middleware leaves uncounted
+
+
 class _HttpRequests:
     """Where the middleware takes each of record_request's labels from: the HTTP method, the route
     (a path mapped to the route label's value), the response status, a top-level field of the
@@ -607,7 +610,8 @@ class _HttpRequests:
         route_table = tables.get(route_label or "")
         self._route_fallback = route_table.fallback if route_table is not None else ""
         self._routes = {self._path_key(path): value for path, value in routes.items()} if routes is not None else None
-        self._skip = tuple(self._path_key(path) for path in skip)
+        self._skip = frozenset(self._path_key(path) for path in skip)
+        self._skip_prefixes = tuple(path + "/" for path in self._skip)
         self._body = {
             label_names.index(label): field for label, field in (body_labels or {}).items() if label in label_names
         }
@@ -618,36 +622,40 @@ class _HttpRequests:
     def _path_key(path: str) -> str:
         return path.split("?", 1)[0].rstrip("/") or "/"
 
-    def skipped(self, path: object) -> bool:
-        """A path the spec leaves uncounted (`/metrics`, `/docs` and what lies under them)."""
-        if not self._skip or not isinstance(path, str):
-            return False
+    def route(self, path: object) -> object:
+        """The raw route label value for `path`, or _SKIPPED for a path the spec leaves uncounted
+        (`/metrics`, `/docs` and what lies under them); looked up once, when the request starts."""
+        if not isinstance(path, str):
+            return None
         key = self._path_key(path)
-        return any(key == skip or key.startswith(skip + "/") for skip in self._skip)
+        if self._skip and (key in self._skip or key.startswith(self._skip_prefixes)):
+            return _SKIPPED
+        if self._routes is None:
+            return path
+        return self._routes.get(key, self._route_fallback)
 
-    def record(self, method: object, path: object, status: object, body: bytes | None, seconds: float) -> None:
-        """One answered request; never raises (a label is not worth a failed request)."""
+    def record(self, method: object, route: object, status: object, body: bytes | None, seconds: float) -> None:
+        """One answered request (`route` from route()); never raises (a label is not worth a
+        failed request)."""
         try:
             raw: list[object] = [None] * len(self._names)
             if self._method_at is not None:
                 raw[self._method_at] = method
             if self._route_at is not None:
-                raw[self._route_at] = self._route(path)
+                raw[self._route_at] = route
             if self._status_at is not None:
                 raw[self._status_at] = status
-            fields = self._fields(body)
-            for at, field in self._body.items():
-                raw[at] = fields.get(field)
-            text = fields.get(self._text_field) if self._text_field is not None else None
-            length = len(text) if isinstance(text, str) else None
+            if self.max_body_bytes:
+                fields = self._fields(body)
+                for at, field in self._body.items():
+                    raw[at] = fields.get(field)
+                text = fields.get(self._text_field) if self._text_field is not None else None
+                length = len(text) if isinstance(text, str) else None
+            else:
+                length = None
             self.requests.record(tuple(raw), seconds, length)
         except Exception as error:
             _report_once("request", error)
-
-    def _route(self, path: object) -> object:
-        if self._routes is None or not isinstance(path, str):
-            return path
-        return self._routes.get(self._path_key(path), self._route_fallback)
 
     def _fields(self, body: bytes | None) -> dict[str, Any]:
         if not body:
@@ -691,10 +699,11 @@ class _AsgiMetricsMiddleware:
         self._http = http
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope.get("type") != "http" or self._http.skipped(scope.get("path")):
+        http = self._http
+        route = http.route(scope.get("path")) if scope.get("type") == "http" else _SKIPPED
+        if route is _SKIPPED:
             await self.app(scope, receive, send)
             return
-        http = self._http
         body = _BodyCopy(http.max_body_bytes)
         status: int | None = None
         recorded = False
@@ -705,9 +714,7 @@ class _AsgiMetricsMiddleware:
             if not recorded:
                 recorded = True
                 seconds = time.perf_counter() - started
-                http.record(
-                    scope.get("method"), scope.get("path"), 500 if status is None else status, body.text(), seconds
-                )
+                http.record(scope.get("method"), route, 500 if status is None else status, body.text(), seconds)
 
         async def observed_receive() -> Any:
             message = await receive()
@@ -799,9 +806,9 @@ class _WsgiMetricsMiddleware:
         self._http = http
 
     def __call__(self, environ: Any, start_response: Any) -> Any:
-        path = environ.get("PATH_INFO")
         http = self._http
-        if http.skipped(path):
+        route = http.route(environ.get("PATH_INFO"))
+        if route is _SKIPPED:
             return self.app(environ, start_response)
         body = _BodyCopy(http.max_body_bytes)
         if http.max_body_bytes and environ.get("wsgi.input") is not None:
@@ -814,7 +821,7 @@ class _WsgiMetricsMiddleware:
             if not recorded:
                 recorded.append(True)
                 seconds = time.perf_counter() - started
-                http.record(environ.get("REQUEST_METHOD"), path, status[-1] if status else 500, body.text(), seconds)
+                http.record(environ.get("REQUEST_METHOD"), route, status[-1] if status else 500, body.text(), seconds)
 
         def observed_start_response(line: str, headers: Any, exc_info: Any = None) -> Any:
             try:
