@@ -115,7 +115,7 @@ def middleware_rows(tmp_path: Path, module_file: Path) -> list[tuple[str, str]]:
         (
             "the same, requests per CPU-second of the server process",
             f"{n / measured_cpu:.0f} vs {n / plain_cpu:.0f}, ratio {plain_cpu / measured_cpu:.2f} "
-            "(immune to other processes' load; target >= {TARGET})".replace("{TARGET}", str(TARGET)),
+            f"(less sensitive to other processes' load; target >= {TARGET})",
         ),
     ]
 

@@ -400,6 +400,17 @@ class _RequestMetrics:
         except Exception as error:  # a metric store that fails (a vanished multiprocess dir)
             _report_once("request", error)
 
+    def normalized(self, raw_labels: tuple[object, ...]) -> tuple[str, ...]:
+        """`raw_labels` (in `label_names` order) normalized, for record_normalized()."""
+        return self._normalized(raw_labels, self._tables)
+
+    def record_normalized(self, values: tuple[str, ...], duration_seconds: object, text_length: object) -> None:
+        """record() of labels normalized already; never raises."""
+        try:
+            self._record(values, duration_seconds, text_length)
+        except Exception as error:  # a metric store that fails (a vanished multiprocess dir)
+            _report_once("request", error)
+
     def _record(self, values: tuple[str, ...], duration_seconds: object, text_length: object) -> None:
         for counter in self._counters:
             counter.child(values).inc()
@@ -578,6 +589,10 @@ class TrackedRequest:
 
 # --- HTTP middleware (ASGI and WSGI, no web framework imported) -----------------------------
 _SKIPPED = object()  # a path the middleware leaves uncounted
+# Raw label tuples the middleware remembers the normalized values of (method, route, status and
+# body values of real traffic are few; normalizing them again is most of a request's label work).
+_NORMALIZED_CACHE = 4096
+_CACHEABLE = (str, int, type(None))
 
 
 class _HttpRequests:
@@ -616,6 +631,7 @@ class _HttpRequests:
             label_names.index(label): field for label, field in (body_labels or {}).items() if label in label_names
         }
         self._text_field = text_length_field
+        self._normalized: dict[tuple[object, ...], tuple[str, ...]] = {}
         self.max_body_bytes = max_body_bytes if (self._body or text_length_field) else 0
 
     @staticmethod
@@ -653,7 +669,16 @@ class _HttpRequests:
                 length = len(text) if isinstance(text, str) else None
             else:
                 length = None
-            self.requests.record(tuple(raw), seconds, length)
+            key = tuple(raw)
+            # Plain text and numbers only (a JSON list is unhashable; no object decides its own
+            # hash or equality), and a bounded count, so hostile bodies cannot grow the cache.
+            cacheable = all(type(v) in _CACHEABLE for v in key)
+            values = self._normalized.get(key) if cacheable else None
+            if values is None:
+                values = self.requests.normalized(key)
+                if cacheable and len(self._normalized) < _NORMALIZED_CACHE:
+                    self._normalized[key] = values
+            self.requests.record_normalized(values, seconds, length)
         except Exception as error:
             _report_once("request", error)
 

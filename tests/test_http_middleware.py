@@ -214,3 +214,15 @@ def test_the_wsgi_middleware_counts_flask_requests_as_the_client_saw_them(m: Mod
     assert count(m, "GET", "other", "4xx") == 1.0
     assert total(m) == 5.0
     assert m.REGISTRY.get_sample_value("emoti_voice_tts_input_text_length_characters_sum") == 5.0
+
+
+def test_the_label_cache_stays_bounded_under_hostile_bodies(m: ModuleType) -> None:
+    """The middleware remembers normalized labels of plain values only, and at most 4096 of them."""
+    http = m._HTTP
+    for i in range(5000):
+        http.record("POST", "/synthesize", 200, f'{{"prompt": "mood {i}", "input": "x"}}'.encode(), 0.01)
+    http.record("POST", "/synthesize", 200, b'{"prompt": ["happy"], "input": "x"}', 0.01)
+    assert len(http._normalized) == 4096
+    assert count(m, "POST", "/synthesize", "200", emotion="neutral") == 5001.0
+    http.record("POST", "/synthesize", 200, '{"prompt": "生气"}'.encode(), 0.01)
+    assert count(m, "POST", "/synthesize", "200", emotion="angry") == 1.0
