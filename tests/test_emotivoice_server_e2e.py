@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,20 @@ def scrape(url: str) -> dict[tuple[str, ...], float]:
         for family in text_string_to_metric_families(text)
         for s in family.samples
     }
+
+
+def settled(
+    url: str, observe: Callable[[dict[tuple[str, ...], float]], float], expected: float
+) -> dict[tuple[str, ...], float]:
+    """A scrape where `observe` gives `expected`: a request is recorded once its last chunk is
+    sent, a moment after the client has it."""
+    deadline = time.monotonic() + 10
+    while True:
+        samples = scrape(url)
+        if observe(samples) == expected or time.monotonic() > deadline:
+            assert observe(samples) == expected
+            return samples
+        time.sleep(0.2)
 
 
 def duration(samples: dict[tuple[str, ...], float], suffix: str, *labels: str) -> float:
@@ -169,16 +184,14 @@ def test_emotivoice_shaped_server_behind_nginx_scraped_by_prometheus(
         # A streamed answer of three 0.3 s sentences is timed whole (not when the handler returns).
         before = scrape(metrics_url)
         status, client_seconds = post(f"{base}/v1/audio/speech", {"input": "一。二。三", "prompt": "开心"})
-        after = scrape(metrics_url)
         assert status == 200 and client_seconds >= 0.9
-        assert duration(after, "_count") - duration(before, "_count") == 1
+        after = settled(metrics_url, lambda got: duration(got, "_count") - duration(before, "_count"), 1)
         assert 0.85 <= duration(after, "_sum") - duration(before, "_sum") <= client_seconds
         assert duration(after, "_bucket", "le=0.5") == duration(before, "_bucket", "le=0.5")
 
         # Bad input is the client's error: a 400, never a 5xx that burns the availability SLO.
         assert post(f"{base}/v1/audio/speech", {"input": "你好", "voice": "nobody"})[0] == 400
-        again = scrape(metrics_url)
-        assert requests_total(again, "400") - requests_total(after, "400") == 1
+        again = settled(metrics_url, lambda got: requests_total(got, "400") - requests_total(after, "400"), 1)
         assert requests_total(again, "5xx") + requests_total(again, "500") == 0
 
         prom = start_prometheus(stack, prometheus, config, tmp_path, prom_port)
