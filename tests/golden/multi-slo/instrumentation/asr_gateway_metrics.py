@@ -17,6 +17,11 @@ needs only prometheus_client and the standard library: copy it into the service 
 
     record_request(route=..., code=..., duration_seconds=1.5)
 
+HTTP servers need none of those calls: `app.add_middleware(MetricsMiddleware)` (Starlette,
+FastAPI, any ASGI app) or `app.wsgi_app = MetricsWSGIMiddleware(app.wsgi_app)` (Flask, WSGI)
+counts every request once, with the status the client got, timed until its last body chunk;
+the spec's `middleware` section says which route, and which JSON body field, gives each label.
+
 Label values are bounded by construction: every raw value goes through a `normalize_*`
 function that trims, case-folds, applies the spec's aliases and maps anything else to the
 label's fallback value, so a user-supplied string can never become a new series.
@@ -34,10 +39,11 @@ off. Turn them on with `enable_debug_collectors()` or MONGEN_DEBUG_COLLECTORS=1.
 
 Multi-worker servers (gunicorn, uvicorn --workers): set PROMETHEUS_MULTIPROC_DIR to an
 empty directory before the workers start; `metrics_wsgi_app()`, `metrics_asgi_app()` and
-`start_metrics_server()` then aggregate every worker's metrics (gauges: live sum), and
-the workers' exit hook should call `prometheus_client.multiprocess.mark_process_dead(pid)`.
-If that directory is missing or vanishes (a tmp cleaner), the module logs one line and keeps
-its metrics in process instead of raising.
+`start_metrics_server()` then aggregate every worker's metrics (gauges: live sum). Every
+worker may call `start_metrics_server()`: the first binds the port, the others take over if
+it stops; workers that died are marked at each scrape. If that directory is missing or
+vanishes (a tmp cleaner), the module logs one line and keeps its metrics in process instead
+of raising. METRICS_PORT and METRICS_ADDR in the environment override the spec's.
 """
 
 from __future__ import annotations
