@@ -62,6 +62,8 @@ async def synthesize(request: Request) -> Response:
         raise HTTPException(status_code=400, detail="unknown voice")
     if body.get("voice") == "crash":
         raise RuntimeError("model crashed")
+    if "speed" in body and "input" not in body:  # what FastAPI's body validation answers
+        return JSONResponse({"detail": "input is required"}, status_code=422)
     if body.get("stream"):
 
         async def audio() -> AsyncIterator[bytes]:
@@ -119,6 +121,11 @@ def test_an_http_exception_400_counts_as_400(m: ModuleType, client: TestClient) 
 def test_an_unhandled_error_counts_as_500(m: ModuleType, client: TestClient) -> None:
     assert client.post("/synthesize", json={"voice": "crash"}).status_code == 500
     assert (count(m, "POST", "/synthesize", "500"), total(m)) == (1.0, 1.0)
+
+
+def test_a_validation_422_counts_as_its_class(m: ModuleType, client: TestClient) -> None:
+    assert client.post("/synthesize", json={"speed": 1.0}).status_code == 422
+    assert (count(m, "POST", "/synthesize", "4xx"), total(m)) == (1.0, 1.0)
 
 
 def test_starlettes_405_counts_as_4xx(m: ModuleType, client: TestClient) -> None:
