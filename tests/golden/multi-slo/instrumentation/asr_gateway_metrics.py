@@ -1120,6 +1120,7 @@ _HTTP = _HttpRequests(
     _REQUESTS,
     ("route", "code"),
     _LABELS,
+    route_label="route",
     status_label="code",
     skip=("/metrics",),
 )
