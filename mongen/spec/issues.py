@@ -63,5 +63,9 @@ class Definitions(Generic[T]):
         """Declared names for a message: `a, b, c`, or `none`."""
         return ", ".join(sorted(set(self._declared))) or "none"
 
+    def any_rejected(self) -> bool:
+        """Whether a declared definition failed its checks (what refers to it stays silent)."""
+        return any(name not in self._valid for name in self._declared)
+
     def valid(self) -> list[T]:
         return list(self._valid.values())

@@ -38,7 +38,10 @@ def read_middleware(
     def request_label(name: str, path: YamlPath) -> bool:
         if name in known:
             return True
-        issues.fail(path, f"label `{name}` is not a label of the request metrics; their labels: {shown}")
+        # A rejected label or metric was reported where it is defined; the request labels are
+        # not known for sure then, so nothing is reported again here.
+        if not (labels.any_rejected() or metrics.any_rejected()):
+            issues.fail(path, f"label `{name}` is not a label of the request metrics; their labels: {shown}")
         return False
 
     method_label = raw.get("method_label", default.method_label)
