@@ -29,9 +29,9 @@ def request_labels(metrics: Definitions[Metric]) -> tuple[str, ...]:
 def read_middleware(
     issues: SpecIssues, raw: dict[str, Any], metrics: Definitions[Metric], labels: Definitions[LabelDef]
 ) -> Middleware:
-    if not raw:
-        return Middleware()
     known = request_labels(metrics)
+    if not raw or not known:  # without request metrics no middleware is generated
+        return Middleware()
     shown = ", ".join(known) or "none"
     default = Middleware()
 
