@@ -6,7 +6,8 @@ synthetic large spec (500 metrics, 100 SLOs); full validation against the bare g
 each showcase spec, cold (empty rule-test cache) and warm (mongen/tool_cache.py); lint of the
 spec's own rules with promtool against promtool alone; rule generation for 100 SLOs; lint of
 10,000 rules against promtool; the generated record_request() against the same updates
-written as raw prometheus_client calls; the NVML collector's cost per scrape (bench/nvml_scrape.py).
+written as raw prometheus_client calls; the NVML collector's cost per scrape (bench/nvml_scrape.py);
+requests/s of a Starlette app with the generated MetricsMiddleware vs without (bench/middleware_rps.py).
 Every mongen process gets its own empty cache unless a
 row says warm.
 """
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 import yaml
+from middleware_rps import middleware_rows
 from nvml_scrape import nvml_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -354,6 +356,7 @@ def main() -> None:
             )
         )
         rows += nvml_rows(tmp_path)
+        rows += middleware_rows(tmp_path, tmp_path / "small/instrumentation/emotivoice_metrics.py")
     width = max(len(name) for name, _ in rows)
     print(f"{'benchmark':<{width}}  result")
     for name, value in rows:

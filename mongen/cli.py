@@ -250,7 +250,8 @@ def generate(
             raise typer.Exit(1)
         console.status(f"{out_dir} is up to date with {spec_path}")
         return
-    _print_findings(_below(out_dir, result.findings))
+    spec_warnings = [f for f in result.findings if f.check == "spec"]  # about the spec, not a file of OUT
+    _print_findings(spec_warnings + _below(out_dir, [f for f in result.findings if f.check != "spec"]))
     if not result.written:
         raise _fail(f"validation failed; {out_dir} was left unchanged", 1)
     checked = "validated" if not no_validate else "not validated (--no-validate)"

@@ -7,10 +7,12 @@ here so that no generator re-derives them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 from typing import Final, Literal
+
+from mongen.errors import SpecIssue
 
 MetricType = Literal["counter", "gauge", "histogram"]
 COUNTER: Final = "counter"
@@ -31,6 +33,10 @@ ROLE_TYPES: dict[Role, MetricType] = {
     "gpu_memory": GAUGE,
     "in_flight": GAUGE,
 }
+
+# Roles whose metrics one request updates (record_request, track_request, the HTTP middleware),
+# in the order of the helpers' parameters.
+REQUEST_ROLES: tuple[Role, ...] = ("requests", "request_duration", "emotion_usage", "input_length", "in_flight")
 
 # How a `gpu_memory` metric with `source: {from: nvml}` reads NVML at scrape time: the device's
 # used memory, or the memory of this service's own processes on it.
@@ -369,6 +375,24 @@ class NginxFront:
 
 
 @dataclass(frozen=True)
+class Middleware:
+    """Where the generated HTTP middleware takes each request label from (the spec's `middleware`).
+
+    `routes` maps an HTTP path to a value of `route_label`; None: each declared value that is a
+    path is its own route. `body_labels` maps a label to a top-level field of the JSON request
+    body, read as the app reads it and at most `max_body_bytes`. `skip`: paths never counted."""
+
+    method_label: str = "method"
+    route_label: str = "endpoint"
+    routes: tuple[tuple[str, str], ...] | None = None
+    skip: tuple[str, ...] = ()
+    body_labels: tuple[tuple[str, str], ...] = ()
+    text_length_field: str | None = None
+    # A TTS request is a few kilobytes of text; past this the body is not parsed for labels.
+    max_body_bytes: int = 65536
+
+
+@dataclass(frozen=True)
 class Exposure:
     """Where the service serves its metrics. With `nginx`, the bind address is loopback and
     Prometheus scrapes the nginx listener; without, the bind address is the only guard."""
@@ -484,6 +508,9 @@ class Spec:
     runbooks_url: str | None = None  # web URL of the generated runbooks/ (spec or project config)
     recording_rules: tuple[SpecRecordingRule, ...] = ()  # the spec's own, after the generated ones
     engines: tuple[Engine, ...] = DEFAULT_ENGINES
+    middleware: Middleware = Middleware()
+    # Spec problems that do not stop generation, printed by `mongen generate` as warnings.
+    warnings: tuple[SpecIssue, ...] = field(default=(), compare=False)
 
     @cached_property
     def label_by_name(self) -> dict[str, LabelDef]:

@@ -12,7 +12,7 @@ from mongen import layout
 from mongen.check_config import CheckConfig
 from mongen.config import spec_name
 from mongen.drift import drift
-from mongen.errors import FileSystemError, Finding, OutputError, SpecError, SpecIssue
+from mongen.errors import FileSystemError, Finding, OutputError, SpecError, SpecIssue, format_path
 from mongen.generators import generate_all
 from mongen.layout import MARKER, services_listed
 from mongen.loading import build_spec, load_document
@@ -58,9 +58,18 @@ def _one_service_tree(spec: Spec) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def load_services(spec_paths: Sequence[str], runbooks_url: str | None = None) -> list[Service]:
+def spec_warning(issue: SpecIssue) -> Finding:
+    """A spec warning (SpecIssues.warn) as a finding `mongen generate` prints."""
+    where = issue.location
+    return Finding(where.file, where.line, where.col, "warning", "spec", f"{format_path(issue.path)}: {issue.message}")
+
+
+def load_services(
+    spec_paths: Sequence[str], runbooks_url: str | None = None, warnings: list[Finding] | None = None
+) -> list[Service]:
     """Every spec, loaded before any error is raised, so one run reports the problems of all.
-    `runbooks_url` (the project config's) applies to specs that name no place for runbooks."""
+    `runbooks_url` (the project config's) applies to specs that name no place for runbooks; each
+    spec's warnings are appended to `warnings`, when given."""
     from mongen.combine import Service
 
     services: list[Service] = []
@@ -72,6 +81,8 @@ def load_services(spec_paths: Sequence[str], runbooks_url: str | None = None) ->
             if runbooks_url and not spec.runbooks_url:
                 spec = replace(spec, runbooks_url=runbooks_url)
             services.append(Service(spec, doc))
+            if warnings is not None:
+                warnings += [spec_warning(issue) for issue in spec.warnings]
         except SpecError as exc:
             issues += exc.issues
     if issues:
@@ -155,13 +166,17 @@ def generate(
     """One spec's tree, or one tree for several (combine.py). `prune`: delete entries of `out_dir` that mongen did not write instead of refusing.
     `on_check_done(name, seconds)` hears of each validation check as it finishes. `runbooks_url`:
     the project config's, for the specs that give none; `checks` (the project config's) silences or
-    re-grades validation findings before they gate the write."""
-    services = load_services([spec_paths] if isinstance(spec_paths, str) else spec_paths, runbooks_url)
+    re-grades the findings (spec warnings and validation) before they gate the write."""
+    warnings: list[Finding] = []
+    services = load_services([spec_paths] if isinstance(spec_paths, str) else spec_paths, runbooks_url, warnings)
     files = render_services(services)
     refuse_other_services(out_dir, files, "check" if check else "replace")
     from mongen.combine import in_order
 
-    result = GenerateResult(files, relative_runbook_urls(in_order(services), files))
+    config = checks or CheckConfig()
+    before = warnings + relative_runbook_urls(in_order(services), files)
+    shown, silenced = config.apply(before, scoped=False)
+    result = GenerateResult(files, shown, silenced)
     if check:
         try:
             result.diff = drift(out_dir, files)
@@ -172,7 +187,7 @@ def generate(
     def gate(staging: Path) -> bool:
         if validate:
             found = validate_dir(staging, on_check_done=on_check_done)
-            result.findings, result.silenced = (checks or CheckConfig()).apply(found, scoped=False)
+            result.findings, result.silenced = config.apply(before + found, scoped=False)
         return not result.failed
 
     result.written = atomic_replace(out_dir, files, gate, prune=prune)

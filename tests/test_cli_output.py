@@ -247,17 +247,17 @@ def _spec_with_budget(tmp_path: Path, budget: int) -> Path:
 def test_cardinality_within_budget_is_quiet_and_exits_0(tmp_path: Path) -> None:
     proc = mongen("cardinality", str(_spec_with_budget(tmp_path, 1000)))
     assert proc.returncode == 0
-    assert proc.stdout.splitlines()[-1].split() == ["total", "423", "budget", "1000"]
+    assert proc.stdout.splitlines()[-1].split() == ["total", "569", "budget", "1000"]
     assert "warning" not in proc.stdout + proc.stderr
 
 
 def test_cardinality_near_the_budget_warns(tmp_path: Path) -> None:
-    spec = _spec_with_budget(tmp_path, 460)  # 423 series: 92% of the budget
+    spec = _spec_with_budget(tmp_path, 620)  # 569 series: 92% of the budget
     proc = mongen("cardinality", str(spec))
     assert proc.returncode == 0
     line = next(n for n, x in enumerate(spec.read_text().splitlines(), 1) if "max_series_per_instance" in x)
     assert re.search(
-        rf"^{re.escape(str(spec))}:{line}:\d+: warning \[cardinality-budget\] 423 series per instance use 92% of the budget of 460",
+        rf"^{re.escape(str(spec))}:{line}:\d+: warning \[cardinality-budget\] 569 series per instance use 92% of the budget of 620",
         proc.stdout,
         re.M,
     ), proc.stdout
@@ -267,10 +267,10 @@ def test_cardinality_over_budget_prints_the_table_and_exits_1(tmp_path: Path) ->
     spec = _spec_with_budget(tmp_path, 300)
     proc = mongen("cardinality", str(spec))
     assert proc.returncode == 1, proc.stderr
-    assert re.search(r"emoti_voice_tts_requests_total\s+counter\s+360", proc.stdout)
-    assert re.search(r"^total\s+423\s+budget 300$", proc.stdout, re.M)
+    assert re.search(r"emoti_voice_tts_requests_total\s+counter\s+504", proc.stdout)
+    assert re.search(r"^total\s+569\s+budget 300$", proc.stdout, re.M)
     assert (
-        "error [cardinality-budget] the metrics expose 423 series per instance, over the budget of 300" in proc.stdout
+        "error [cardinality-budget] the metrics expose 569 series per instance, over the budget of 300" in proc.stdout
     )
     # Everywhere else the spec is still rejected.
     assert mongen("generate", str(spec), "-o", str(tmp_path / "o"), "--no-validate").returncode == 2

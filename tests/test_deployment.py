@@ -95,14 +95,14 @@ def test_without_nginx_the_bind_address_is_the_only_guard(tmp_path: Path) -> Non
     assert spec.exposure.nginx is None and spec.exposure.scrape_port == 8001
     assert not [path for path in files if path.startswith("nginx/")]
     module = files["instrumentation/emotivoice_metrics.py"]
-    assert "METRICS_ADDR = '0.0.0.0'" in module or 'METRICS_ADDR = "0.0.0.0"' in module
+    assert 'METRICS_ADDR = _addr_from_environment("0.0.0.0")' in module
     assert "so the bind\naddress is the only guard" in module
     assert "the bind address is the only guard" in module.split("def start_metrics_server")[1]
 
 
 def test_with_nginx_the_module_binds_loopback_and_says_so(default_files: dict[str, str]) -> None:
     module = default_files["instrumentation/emotivoice_metrics.py"]
-    assert 'METRICS_ADDR = "127.0.0.1"' in module or "METRICS_ADDR = '127.0.0.1'" in module
+    assert 'METRICS_ADDR = _addr_from_environment("127.0.0.1")' in module
     assert "the generated nginx snippet is the only way\nin" in module
     assert "only guard" not in module
 

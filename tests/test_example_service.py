@@ -74,7 +74,7 @@ def test_service_exposes_requests_by_emotion(default_files: dict[str, str], tmp_
         for s in f.samples
         if s.name == "emoti_voice_tts_requests_by_emotion_total"
     }
-    assert by_emotion == {"happy": 2.0, "sad": 0.0, "angry": 1.0, "neutral": 1.0, "surprised": 0.0}
+    assert by_emotion == {"happy": 2.0, "sad": 0.0, "angry": 1.0, "neutral": 1.0, "surprised": 0.0, "disgusted": 0.0, "fearful": 0.0}
     assert (
         'emoti_voice_tts_requests_total{emotion="angry",endpoint="/synthesize",method="POST",status="500"} 1.0' in text
     )

@@ -57,6 +57,9 @@ def rename_labels(renames: dict[str, str]) -> Callable[[Doc], None]:
     def change(doc: Doc) -> None:
         for key in ("enums", "labels", "metrics", "slos", "alerts", "routing"):
             doc[key] = rename(doc[key])
+        if "middleware" in doc:  # its route label is `endpoint` unless named
+            doc["middleware"] = rename(doc["middleware"])
+            doc["middleware"]["route_label"] = renames.get("endpoint", "endpoint")
 
     return change
 

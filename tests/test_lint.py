@@ -195,7 +195,7 @@ def test_cli_formats_and_exit_codes(tmp_path: Path) -> None:
     text = _cli("--no-promtool", *spec, str(bad))
     assert text.returncode == 1
     line = next(n for n, x in enumerate(bad.read_text().splitlines(), 1) if "expr:" in x)
-    message = "`emotion` is never 'angy'; declared values: happy, sad, angry, neutral, surprised"
+    message = "`emotion` is never 'angy'; declared values: happy, sad, neutral, angry, surprised, disgusted, fearful"
     # Findings, errors included, on stdout (`> report.txt` keeps them); the summary on stderr.
     assert text.stdout == f"{bad}:{line}:11: error [unknown-label-value] {message}\n"
     assert text.stderr == "1 rules in 1 files: 1 errors, 0 warnings (spec: specs/emotivoice.yaml)\n"

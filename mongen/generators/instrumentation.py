@@ -18,7 +18,7 @@ from importlib import resources
 
 from mongen import layout
 from mongen.generators.python_names import Namespace, class_name, constant_name, module_namespace, parameter_name
-from mongen.model import LabelDef, Role, Spec
+from mongen.model import REQUEST_ROLES, LabelDef, Role, Spec
 from mongen.templating import render_template
 
 RUNTIME_MODULE = "instrumentation_runtime.py"
@@ -42,14 +42,18 @@ PUBLIC_NAMES = (
     "observe_inference",
     "set_gpu_memory",
     "start_metrics_server",
+    "MetricsMiddleware",
+    "MetricsWSGIMiddleware",
+    "time_inference",
+    "gpu_memory_from",
 )
-# Roles whose metrics one request updates (record_request / track_request), in parameter order.
-REQUEST_ROLES: tuple[Role, ...] = ("requests", "request_duration", "emotion_usage", "input_length", "in_flight")
 # Roles with a one-measurement helper: role -> (function, value parameter, what it records).
 MEASUREMENT_HELPERS: dict[Role, tuple[str, str, str]] = {
     "inference_duration": ("observe_inference", "seconds", "the model's own inference time (no queueing, no encoding)"),
     "gpu_memory": ("set_gpu_memory", "used_bytes", "the GPU memory the model uses now, in bytes"),
 }
+# The second helper of a measured role: a timer for a duration, a scrape-time callback for a gauge.
+TIMER_ROLES: tuple[Role, ...] = ("inference_duration",)
 
 
 @cache
@@ -199,6 +203,8 @@ class MeasurementCode:
     recorder: str
     var: str
     params: tuple[Param, ...]
+    timer: bool  # time_inference(); else gpu_memory_from(read)
+    read: str  # gpu_memory_from's callback parameter
 
     @property
     def raw_labels(self) -> str:
@@ -207,6 +213,39 @@ class MeasurementCode:
     @property
     def label_names(self) -> tuple[str, ...]:
         return tuple(p.label for p in self.params)
+
+
+@dataclass(frozen=True)
+class MiddlewareCode:
+    """The arguments of the module's _HttpRequests: where each request label comes from."""
+
+    var: str
+    method_label: str | None
+    route_label: str | None
+    status_label: str | None
+    routes: tuple[tuple[str, str], ...] | None
+    skip: tuple[str, ...]
+    body_labels: tuple[tuple[str, str], ...]
+    text_length_field: str | None
+    max_body_bytes: int
+
+
+def _middleware(spec: Spec, requests: RequestCode, var: str) -> MiddlewareCode:
+    middleware = spec.middleware
+    labels = requests.label_names
+    status = requests.status.label if requests.status else ("status" if "status" in labels else None)
+    text_length = middleware.text_length_field if requests.text_length else None
+    return MiddlewareCode(
+        var,
+        middleware.method_label if middleware.method_label in labels else None,
+        middleware.route_label if middleware.route_label in labels else None,
+        status,
+        middleware.routes,
+        tuple(dict.fromkeys((spec.exposure.metrics_path, *middleware.skip))),
+        tuple((label, field) for label, field in middleware.body_labels if label in labels),
+        text_length,
+        middleware.max_body_bytes,
+    )
 
 
 def _signature(name: str, params: list[str], returns: str) -> str:
@@ -326,7 +365,18 @@ class _Builder:
             if metric is None or metric.nvml:  # an NVML gauge is read at scrape time, never set
                 continue
             scope, params, recorder = self.wrapper(metric.labels, "_" + constant_name(function))
-            out.append(MeasurementCode(function, scope.claim(value), doc, recorder, var[metric.name], params))
+            out.append(
+                MeasurementCode(
+                    function,
+                    scope.claim(value),
+                    doc,
+                    recorder,
+                    var[metric.name],
+                    params,
+                    role in TIMER_ROLES,
+                    scope.claim("read"),
+                )
+            )
         return out
 
 
@@ -338,6 +388,7 @@ def generate(spec: Spec) -> dict[str, str]:
     requests = builder.requests(var)
     measurements = builder.measurements(var)
     tables = builder.module.claim("_LABELS")
+    middleware = _middleware(spec, requests, builder.module.claim("_HTTP")) if requests else None
     fed = {feed.var for feed in requests.feeds} if requests else set()
     fed |= {m.var for m in measurements}
     nvml = [(var[m.name], m) for m in spec.exposed_metrics if m.nvml]
@@ -356,5 +407,6 @@ def generate(spec: Spec) -> dict[str, str]:
         precreate=[(var[m.name], m) for m in spec.metrics if m.labels and var[m.name] not in fed],
         requests=requests,
         measurements=measurements,
+        middleware=middleware,
     )
     return {layout.instrumentation_module(spec.service): text}

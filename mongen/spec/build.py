@@ -5,6 +5,7 @@ spec without any."""
 from __future__ import annotations
 
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 from mongen.errors import Location, SpecError, SpecIssue, YamlPath
@@ -18,6 +19,7 @@ from mongen.spec.kubernetes import read_kubernetes
 from mongen.spec.labels import read_enums, read_labels
 from mongen.spec.loader import LoadedDocument, load_yaml
 from mongen.spec.metrics import read_metrics
+from mongen.spec.middleware import read_middleware, unrouted_selectors
 from mongen.spec.presets import preset_alerts, preset_recording_rules
 from mongen.spec.recording_rules import read_recording_rules
 from mongen.spec.routing import read_routing
@@ -80,6 +82,7 @@ def build_model(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
     enums = read_enums(issues, data.get("enums", {}))
     labels = read_labels(issues, data.get("labels", {}), enums)
     metrics = read_metrics(issues, data["metrics"], service.namespace, labels)
+    middleware = read_middleware(issues, data.get("middleware", {}), metrics, labels)
     scrape = read_scrape(issues, data.get("scrape", {}), service.name)
     routing = read_routing(issues, data.get("routing"))
     slos = read_slos(issues, data.get("slos", []), metrics, labels, routing)
@@ -113,12 +116,15 @@ def build_model(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
         grafana=grafana,
         recording_rules=recording_rules,
         engines=tuple(data.get("engines", DEFAULT_ENGINES)),
+        middleware=middleware,
     )
     check_alert_names(issues, spec)
     if check_budget and (over := budget_problem(spec)):
         issues.fail(BUDGET_PATH, over)
     issues.raise_if_any()
-    return spec
+    for path, message in unrouted_selectors(data, middleware):
+        issues.warn(path, message)
+    return replace(spec, warnings=tuple(issues.warnings)) if issues.warnings else spec
 
 
 BUDGET_PATH: YamlPath = ("service", "max_series_per_instance")

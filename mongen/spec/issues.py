@@ -22,9 +22,14 @@ class SpecIssues:
     def __init__(self, doc: LoadedDocument) -> None:
         self.doc = doc
         self.found: list[SpecIssue] = []
+        self.warnings: list[SpecIssue] = []
 
     def fail(self, path: YamlPath, message: str) -> None:
         self.found.append(self.doc.issue(path, message))
+
+    def warn(self, path: YamlPath, message: str) -> None:
+        """A problem that does not stop generation (`mongen generate` prints it)."""
+        self.warnings.append(self.doc.issue(path, message))
 
     def raise_if_any(self) -> None:
         if self.found:
@@ -57,6 +62,10 @@ class Definitions(Generic[T]):
     def declared(self) -> str:
         """Declared names for a message: `a, b, c`, or `none`."""
         return ", ".join(sorted(set(self._declared))) or "none"
+
+    def any_rejected(self) -> bool:
+        """Whether a declared definition failed its checks (what refers to it stays silent)."""
+        return any(name not in self._valid for name in self._declared)
 
     def valid(self) -> list[T]:
         return list(self._valid.values())

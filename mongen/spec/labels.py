@@ -128,6 +128,12 @@ def _label(issues: SpecIssues, name: str, body: dict[str, Any], enums: Definitio
                 'its own `values` (e.g. ["200", "500", 5xx, other])',
             )
             return None
+        if "aliases" in body:
+            issues.fail(
+                (*path, "aliases"),
+                f"label `{name}` takes the values and aliases of enum `{body['enum']}`; put its aliases on the enum",
+            )
+            return None
         if not enums.declares(body["enum"]):
             issues.fail(
                 (*path, "enum"),
@@ -169,4 +175,7 @@ def _label(issues: SpecIssues, name: str, body: dict[str, Any], enums: Definitio
                 "give the label a separate fallback (e.g. `other`)",
             )
             usable = False
-    return LabelDef(name, values, fallback, classes=classes) if usable else None
+    if not usable:
+        return None
+    raw_aliases = {str(alias): str(target) for alias, target in body.get("aliases", {}).items()}
+    return LabelDef(name, values, fallback, aliases=_aliases(issues, raw_aliases, values, path), classes=classes)

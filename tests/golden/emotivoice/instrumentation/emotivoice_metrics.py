@@ -17,6 +17,11 @@ needs only prometheus_client and the standard library: copy it into the service 
 
     record_request(method=..., endpoint=..., status=..., emotion=..., duration_seconds=1.5, text_length=120)
 
+HTTP servers need none of those calls: `app.add_middleware(MetricsMiddleware)` (Starlette,
+FastAPI, any ASGI app) or `app.wsgi_app = MetricsWSGIMiddleware(app.wsgi_app)` (Flask, WSGI)
+counts every request once, with the status the client got, timed until its last body chunk;
+the spec's `middleware` section says which route, and which JSON body field, gives each label.
+
 Label values are bounded by construction: every raw value goes through a `normalize_*`
 function that trims, case-folds, applies the spec's aliases and maps anything else to the
 label's fallback value, so a user-supplied string can never become a new series.
@@ -34,17 +39,26 @@ off. Turn them on with `enable_debug_collectors()` or MONGEN_DEBUG_COLLECTORS=1.
 
 Multi-worker servers (gunicorn, uvicorn --workers): set PROMETHEUS_MULTIPROC_DIR to an
 empty directory before the workers start; `metrics_wsgi_app()`, `metrics_asgi_app()` and
-`start_metrics_server()` then aggregate every worker's metrics (gauges: live sum), and
-the workers' exit hook should call `prometheus_client.multiprocess.mark_process_dead(pid)`.
+`start_metrics_server()` then aggregate every worker's metrics (gauges: live sum). Every
+worker may call `start_metrics_server()`: the first binds the port, the others take over if
+it stops; workers that died are marked at each scrape. If that directory is missing or
+vanishes (a tmp cleaner), the module logs one line and keeps its metrics in process instead
+of raising. METRICS_PORT and METRICS_ADDR in the environment override the spec's.
 """
 
 from __future__ import annotations
 
+import contextvars
 import enum
+import errno
 import functools
 import inspect
+import json
+import logging
 import math
 import os
+import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
@@ -64,13 +78,79 @@ from prometheus_client import (
     make_wsgi_app,
     start_http_server,
 )
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client import values as prometheus_values
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 # `_created` series double the series count and no rule or dashboard reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call,unused-ignore]
 
-MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 REGISTRY = CollectorRegistry(auto_describe=True)
+_LOG = logging.getLogger(__name__)
+_REPORTED: set[str] = set()
+
+
+def _report_once(what: str, error: BaseException) -> None:
+    """Log the first failure to record `what`; the service goes on and never sees it."""
+    if what not in _REPORTED:
+        _REPORTED.add(what)
+        _LOG.warning("a %s was not recorded: %r (logged once)", what, error)
+
+
+# --- multiprocess mode ------------------------------------------------------------------
+_MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _multiprocess_dir_problem() -> str | None:
+    """Why PROMETHEUS_MULTIPROC_DIR cannot hold this process's metric files, or None if it can."""
+    directory = os.environ.get(_MULTIPROC_ENV, "")
+    if not directory:
+        return f"{_MULTIPROC_ENV} is empty"
+    if not os.path.isdir(directory):
+        return f"{_MULTIPROC_ENV}={directory!r} is not a directory (removed by a tmp cleaner or a redeploy?)"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return f"{_MULTIPROC_ENV}={directory!r} is not writable"
+    return None
+
+
+def _fall_back_to_in_process(problem: str) -> None:
+    """Keep metrics in this process's memory: prometheus_client would raise FileNotFoundError at
+    the first metric (at import) or at the first update after a fork, into the service."""
+    global MULTIPROCESS
+    MULTIPROCESS = False
+    prometheus_values.ValueClass = prometheus_values.MutexValue
+    _LOG.warning("%s: metrics stay in this process (pid %d), not aggregated across workers", problem, os.getpid())
+
+
+def _in_process_value() -> Any:
+    return prometheus_values.MutexValue("", "", "", (), (), "")  # type: ignore[no-untyped-call,unused-ignore]
+
+
+def _in_process_values() -> None:
+    """Swap every metric value of REGISTRY for an in-process one (after a fork into a vanished
+    multiprocess dir: the inherited values would reopen their files there and raise)."""
+    for collector in list(getattr(REGISTRY, "_collector_to_names", {})):
+        children = getattr(collector, "_metrics", None)
+        for metric in [collector, *(children.values() if isinstance(children, dict) else ())]:
+            for attribute in ("_value", "_sum", "_count"):
+                if getattr(getattr(metric, attribute, None), "_multiprocess", False):
+                    setattr(metric, attribute, _in_process_value())
+            buckets = getattr(metric, "_buckets", None)
+            if isinstance(buckets, list):
+                buckets[:] = [_in_process_value() for _ in buckets]
+
+
+def _after_fork_in_child() -> None:
+    if MULTIPROCESS:
+        problem = _multiprocess_dir_problem()
+        if problem is not None:
+            _fall_back_to_in_process(problem)
+            _in_process_values()
+
+
+MULTIPROCESS = _MULTIPROC_ENV in os.environ
+if MULTIPROCESS and (_problem := _multiprocess_dir_problem()) is not None:
+    _fall_back_to_in_process(_problem)
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 _Metric = TypeVar("_Metric", Counter, Gauge, Histogram)
 _P = ParamSpec("_P")
@@ -213,6 +293,36 @@ class _Measured:
         self._dropped = dropped
 
     def record(self, value: object, raw_labels: tuple[object, ...] = ()) -> None:
+        try:
+            self._record(value, raw_labels)
+        except Exception as error:  # a metric store that fails (a vanished multiprocess dir)
+            _report_once("measurement", error)
+
+    def timer(self, raw_labels: tuple[object, ...] = ()) -> _Timer:
+        """A `with` block, `async with` block or decorated function whose duration is recorded."""
+        return _Timer(self, raw_labels)
+
+    def read_from(self, read: Callable[[], object], raw_labels: tuple[object, ...] = ()) -> None:
+        """Read the gauge from `read()` at every scrape (in this process). A value that is no
+        finite number >= 0, or a `read` that raises, shows as NaN: a scrape never fails."""
+        if self._gauge is None:
+            return
+        reported: list[bool] = []
+
+        def value() -> float:
+            try:
+                number = _measurement(read())
+            except Exception as error:
+                number = None
+                if not reported:
+                    reported.append(True)
+                    _LOG.warning("the GPU memory callback raised %r; the gauge shows NaN (logged once)", error)
+            return math.nan if number is None else number
+
+        values = tuple(map(_LabelTable.normalize, self._tables, raw_labels))
+        self._gauge.child(values).set_function(value)
+
+    def _record(self, value: object, raw_labels: tuple[object, ...]) -> None:
         number = _measurement(value)
         if number is None:
             self._dropped.inc()
@@ -222,6 +332,54 @@ class _Measured:
             self._histogram.child(values).observe(number)
         elif self._gauge is not None:
             self._gauge.child(values).set(number)
+
+
+class _Timer:
+    """Times a block or each call of a function into a _Measured histogram; each thread or task
+    times its own entries (the start times live in a context variable)."""
+
+    def __init__(self, measured: _Measured, raw_labels: tuple[object, ...]) -> None:
+        self._measured = measured
+        self._raw_labels = raw_labels
+        self._starts: contextvars.ContextVar[tuple[float, ...]] = contextvars.ContextVar("mongen_timer", default=())
+
+    def __enter__(self) -> _Timer:
+        self._starts.set((*self._starts.get(), time.perf_counter()))
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        starts = self._starts.get()
+        if starts:
+            self._starts.set(starts[:-1])
+            self._measured.record(time.perf_counter() - starts[-1], self._raw_labels)
+
+    async def __aenter__(self) -> _Timer:
+        return self.__enter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    def __call__(self, func: Callable[_P, _R]) -> Callable[_P, _R]:
+        """Time every call of `func` (an `async def` while it is awaited)."""
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def timed_coroutine(*args: _P.args, **kwargs: _P.kwargs) -> Any:
+                async with self:
+                    return await func(*args, **kwargs)
+
+            return cast("Callable[_P, _R]", timed_coroutine)
+
+        @functools.wraps(func)
+        def timed(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            with self:
+                return func(*args, **kwargs)
+
+        return timed
 
 
 # --- one-call request recording ---------------------------------------------------------
@@ -265,7 +423,21 @@ class _RequestMetrics:
         self, raw_labels: tuple[object, ...], duration_seconds: object = None, text_length: object = None
     ) -> None:
         """One finished request; `raw_labels` in `label_names` order, each normalized here."""
-        self._record(self._normalized(raw_labels, self._tables), duration_seconds, text_length)
+        try:
+            self._record(self._normalized(raw_labels, self._tables), duration_seconds, text_length)
+        except Exception as error:  # a metric store that fails (a vanished multiprocess dir)
+            _report_once("request", error)
+
+    def normalized(self, raw_labels: tuple[object, ...]) -> tuple[str, ...]:
+        """`raw_labels` (in `label_names` order) normalized, for record_normalized()."""
+        return self._normalized(raw_labels, self._tables)
+
+    def record_normalized(self, values: tuple[str, ...], duration_seconds: object, text_length: object) -> None:
+        """record() of labels normalized already; never raises."""
+        try:
+            self._record(values, duration_seconds, text_length)
+        except Exception as error:  # a metric store that fails (a vanished multiprocess dir)
+            _report_once("request", error)
 
     def _record(self, values: tuple[str, ...], duration_seconds: object, text_length: object) -> None:
         for counter in self._counters:
@@ -307,41 +479,113 @@ class _RequestMetrics:
         self._record(self._with_status(values, status), duration, text_length)
 
 
+# An exception that carries the HTTP status its framework answers with: FastAPI's and Starlette's
+# HTTPException (`status_code`), werkzeug's (`code`). Anything else is the error status.
+_STATUS_ATTRIBUTES = ("status_code", "code")
+
+
+def _exception_status(error: BaseException | None) -> int | None:
+    """The HTTP status `error` carries (an int in 100..599 under a known attribute), else None."""
+    for attribute in _STATUS_ATTRIBUTES:
+        try:
+            value = getattr(error, attribute, None)
+            if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
+                return int(value)
+        except Exception:  # a property that raises carries no status
+            continue
+    return None
+
+
+class _Call:
+    """One running request of a TrackedRequest, private to the thread or task that entered it."""
+
+    __slots__ = ("depth", "in_flight", "started", "status", "status_set", "token")
+
+    def __init__(self, status: object, status_set: bool) -> None:
+        self.status = status
+        self.status_set = status_set
+        self.started = time.perf_counter()
+        self.in_flight: Gauge | None = None
+        self.depth = 0
+        self.token: contextvars.Token[_Call | None] | None = None
+
+
 class TrackedRequest:
     """One request, recorded once when it ends: `with`, `async with`, or a decorator on a
     `def` or an `async def` (each call is then one request).
 
-    Set `.status` inside the block (it defaults to the success status); when the block raises,
-    the request is recorded with the error status and the exception propagates. The in-flight
-    gauge, if the spec has one, counts the request while it runs."""
+    Set `.status` inside the block (it defaults to the success status). When the block raises,
+    the request is recorded with the status set inside the block before the raise, else the HTTP
+    status the exception carries (`status_code`, or an int `code` in 100..599 as werkzeug's),
+    else the error status; the exception propagates. The in-flight gauge, if the spec has one,
+    counts the request while it runs.
+
+    One object may be shared: hoisted to module level and entered by many threads or tasks at
+    once, each entry is its own request with its own `.status` (the running call lives in a
+    context variable), and recording never raises into the caller."""
 
     def __init__(self, requests: _RequestMetrics, values: tuple[str, ...], text_length: object) -> None:
-        self.status: object = requests.success_status
         self._requests = requests
         self._values = values
         self._text_length = text_length
-        self._started: float | None = None
-        self._in_flight: Gauge | None = None
+        self._status: object = requests.success_status
+        self._status_set = False
+        self._calls: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("mongen_request", default=None)
+
+    @property
+    def status(self) -> object:
+        call = self._calls.get()
+        return self._status if call is None else call.status
+
+    @status.setter
+    def status(self, value: object) -> None:
+        call = self._calls.get()
+        if call is None:  # set before entering: the status every later entry starts from
+            self._status, self._status_set = value, True
+        else:
+            call.status, call.status_set = value, True
 
     def __enter__(self) -> TrackedRequest:
-        if self._started is not None:  # entered again while running: still one request
+        call = self._calls.get()
+        if call is not None:  # entered again while running in this thread or task: still one request
+            call.depth += 1
             return self
-        self._in_flight = self._requests.begin(self._values)
-        self._started = time.perf_counter()
+        call = _Call(self._status, self._status_set)
+        call.token = self._calls.set(call)
+        try:
+            call.in_flight = self._requests.begin(self._values)
+        except Exception as error:  # a metric store that fails (a vanished multiprocess dir)
+            _report_once("in-flight gauge", error)
+        call.started = time.perf_counter()
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._started is None:  # never entered, or recorded already: a request counts once
+        call = self._calls.get()
+        if call is None:  # never entered in this thread or task: nothing to record
             return
-        duration = time.perf_counter() - self._started
-        self._started = None
-        if self._in_flight is not None:
-            self._in_flight.dec()
-            self._in_flight = None
-        status = self.status if exc_type is None else self._requests.error_status
-        self._requests.end(self._values, status, duration, self._text_length)
+        if call.depth:
+            call.depth -= 1
+            return
+        duration = time.perf_counter() - call.started
+        try:
+            if call.token is not None:
+                self._calls.reset(call.token)
+        except ValueError:  # exited in another context than the one that entered
+            self._calls.set(None)
+        try:
+            if call.in_flight is not None:
+                call.in_flight.dec()
+            self._requests.end(self._values, self._final_status(call, exc), duration, self._text_length)
+        except Exception as error:
+            _report_once("request", error)
+
+    def _final_status(self, call: _Call, error: BaseException | None) -> object:
+        if error is None or call.status_set:
+            return call.status
+        carried = _exception_status(error)
+        return self._requests.error_status if carried is None else carried
 
     async def __aenter__(self) -> TrackedRequest:
         return self.__enter__()
@@ -352,25 +596,298 @@ class TrackedRequest:
         self.__exit__(exc_type, exc, tb)
 
     def __call__(self, func: Callable[_P, _R]) -> Callable[_P, _R]:
-        """Track every call of `func` as one request (an `async def` while it is awaited)."""
+        """Track every call of `func` as one request (an `async def` while it is awaited); `.status`
+        set on this object inside a call is that call's status."""
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
             async def tracked_coroutine(*args: _P.args, **kwargs: _P.kwargs) -> Any:
-                async with self._another():
+                async with self:
                     return await func(*args, **kwargs)
 
             return cast("Callable[_P, _R]", tracked_coroutine)
 
         @functools.wraps(func)
         def tracked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-            with self._another():
+            with self:
                 return func(*args, **kwargs)
 
         return tracked
 
-    def _another(self) -> TrackedRequest:
-        return TrackedRequest(self._requests, self._values, self._text_length)
+
+# --- HTTP middleware (ASGI and WSGI, no web framework imported) -----------------------------
+_SKIPPED = object()  # a path the middleware leaves uncounted
+# Raw label tuples the middleware remembers the normalized values of (method, route, status and
+# body values of real traffic are few; normalizing them again is most of a request's label work).
+_NORMALIZED_CACHE = 4096
+_CACHEABLE = (str, int, type(None))
+
+
+class _HttpRequests:
+    """Where the middleware takes each of record_request's labels from: the HTTP method, the route
+    (a path mapped to the route label's value), the response status, a top-level field of the
+    JSON request body (read as the app reads it, at most `max_body_bytes`), else the fallback.
+
+    `routes` None: every declared value of the route label that is a path is its own route."""
+
+    def __init__(
+        self,
+        requests: _RequestMetrics,
+        label_names: tuple[str, ...],
+        tables: Mapping[str, _LabelTable],
+        *,
+        method_label: str | None = None,
+        route_label: str | None = None,
+        status_label: str | None = None,
+        routes: Mapping[str, str] | None = None,
+        skip: tuple[str, ...] = (),
+        body_labels: Mapping[str, str] | None = None,
+        text_length_field: str | None = None,
+        max_body_bytes: int = 65536,
+    ) -> None:
+        self.requests = requests
+        self._names = label_names
+        self._method_at = label_names.index(method_label) if method_label in label_names else None
+        self._route_at = label_names.index(route_label) if route_label in label_names else None
+        self._status_at = label_names.index(status_label) if status_label in label_names else None
+        route_table = tables.get(route_label or "")
+        self._route_fallback = route_table.fallback if route_table is not None else ""
+        self._routes = {self._path_key(path): value for path, value in routes.items()} if routes is not None else None
+        self._skip = frozenset(self._path_key(path) for path in skip)
+        self._skip_prefixes = tuple(path + "/" for path in self._skip)
+        self._body = {
+            label_names.index(label): field for label, field in (body_labels or {}).items() if label in label_names
+        }
+        self._text_field = text_length_field
+        self._normalized: dict[tuple[object, ...], tuple[str, ...]] = {}
+        self.max_body_bytes = max_body_bytes if (self._body or text_length_field) else 0
+
+    @staticmethod
+    def _path_key(path: str) -> str:
+        return path.split("?", 1)[0].rstrip("/") or "/"
+
+    def route(self, path: object) -> object:
+        """The raw route label value for `path`, or _SKIPPED for a path the spec leaves uncounted
+        (`/metrics`, `/docs` and what lies under them); looked up once, when the request starts."""
+        if not isinstance(path, str):
+            return None
+        key = self._path_key(path)
+        if self._skip and (key in self._skip or key.startswith(self._skip_prefixes)):
+            return _SKIPPED
+        if self._routes is None:
+            return path
+        return self._routes.get(key, self._route_fallback)
+
+    def record(self, method: object, route: object, status: object, body: bytes | None, seconds: float) -> None:
+        """One answered request (`route` from route()); never raises (a label is not worth a
+        failed request)."""
+        try:
+            raw: list[object] = [None] * len(self._names)
+            if self._method_at is not None:
+                raw[self._method_at] = method
+            if self._route_at is not None:
+                raw[self._route_at] = route
+            if self._status_at is not None:
+                raw[self._status_at] = status
+            if self.max_body_bytes:
+                fields = self._fields(body)
+                for at, field in self._body.items():
+                    raw[at] = fields.get(field)
+                text = fields.get(self._text_field) if self._text_field is not None else None
+                length = len(text) if isinstance(text, str) else None
+            else:
+                length = None
+            key = tuple(raw)
+            # Plain text and numbers only (a JSON list is unhashable; no object decides its own
+            # hash or equality), and a bounded count, so hostile bodies cannot grow the cache.
+            cacheable = all(type(v) in _CACHEABLE for v in key)
+            values = self._normalized.get(key) if cacheable else None
+            if values is None:
+                values = self.requests.normalized(key)
+                if cacheable and len(self._normalized) < _NORMALIZED_CACHE:
+                    self._normalized[key] = values
+            self.requests.record_normalized(values, seconds, length)
+        except Exception as error:
+            _report_once("request", error)
+
+    def _fields(self, body: bytes | None) -> dict[str, Any]:
+        if not body:
+            return {}
+        try:
+            parsed = json.loads(body)
+        except Exception:  # not JSON, not UTF-8, too deep: no field to read
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+
+
+class _BodyCopy:
+    """The first bytes of a request body as the app reads them, or None once over the limit."""
+
+    __slots__ = ("_chunks", "_limit", "_size")
+
+    def __init__(self, limit: int) -> None:
+        self._chunks: list[bytes] | None = [] if limit > 0 else None
+        self._limit = limit
+        self._size = 0
+
+    def add(self, chunk: object) -> None:
+        if self._chunks is None or not isinstance(chunk, bytes | bytearray) or not chunk:
+            return
+        self._size += len(chunk)
+        if self._size > self._limit:
+            self._chunks = None  # a partial document would not parse anyway
+        else:
+            self._chunks.append(bytes(chunk))
+
+    def text(self) -> bytes | None:
+        return b"".join(self._chunks) if self._chunks else None
+
+
+class _AsgiMetricsMiddleware:
+    """Counts every HTTP request once with the status the client got (the response start's, or
+    500 when the app raised before starting one), timed until the last body chunk is sent."""
+
+    def __init__(self, app: Any, http: _HttpRequests) -> None:
+        self.app = app
+        self._http = http
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        http = self._http
+        route = http.route(scope.get("path")) if scope.get("type") == "http" else _SKIPPED
+        if route is _SKIPPED:
+            await self.app(scope, receive, send)
+            return
+        body = _BodyCopy(http.max_body_bytes)
+        status: int | None = None
+        recorded = False
+        started = time.perf_counter()
+
+        def finish() -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                seconds = time.perf_counter() - started
+                http.record(scope.get("method"), route, 500 if status is None else status, body.text(), seconds)
+
+        async def observed_receive() -> Any:
+            message = await receive()
+            try:
+                if message.get("type") == "http.request":
+                    body.add(message.get("body"))
+            except Exception as error:  # a message that is no dict: the app will say so
+                _report_once("request body", error)
+            return message
+
+        async def observed_send(message: Any) -> None:
+            nonlocal status
+            kind = message.get("type") if isinstance(message, dict) else None
+            if kind == "http.response.start" and status is None:
+                status = message.get("status")
+            await send(message)
+            if kind == "http.response.body" and not message.get("more_body", False):
+                finish()
+
+        try:
+            await self.app(scope, observed_receive if http.max_body_bytes else receive, observed_send)
+        finally:
+            finish()
+
+
+class _ObservedInput:
+    """wsgi.input, copying what the app reads of it into a _BodyCopy."""
+
+    def __init__(self, stream: Any, body: _BodyCopy) -> None:
+        self._stream = stream
+        self._body = body
+
+    def read(self, *args: Any) -> Any:
+        chunk = self._stream.read(*args)
+        self._body.add(chunk)
+        return chunk
+
+    def readinto(self, buffer: Any) -> Any:
+        size = self._stream.readinto(buffer)
+        if isinstance(size, int) and size > 0:
+            self._body.add(bytes(memoryview(buffer)[:size]))
+        return size
+
+    def readline(self, *args: Any) -> Any:
+        line = self._stream.readline(*args)
+        self._body.add(line)
+        return line
+
+    def readlines(self, *args: Any) -> Any:
+        lines = self._stream.readlines(*args)
+        for line in lines:
+            self._body.add(line)
+        return lines
+
+    def __iter__(self) -> Any:
+        for line in self._stream:
+            self._body.add(line)
+            yield line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class _WsgiResponse:
+    """The app's response iterable; the request is recorded when the server closes it, after the
+    last chunk went out (PEP 3333: the server calls close())."""
+
+    def __init__(self, iterable: Any, finish: Callable[[], None]) -> None:
+        self._iterable = iterable
+        self._finish = finish
+
+    def __iter__(self) -> Any:
+        return iter(self._iterable)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._iterable, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._finish()
+
+
+class _WsgiMetricsMiddleware:
+    """The WSGI counterpart of _AsgiMetricsMiddleware (Flask: `app.wsgi_app = ...(app.wsgi_app)`)."""
+
+    def __init__(self, app: Any, http: _HttpRequests) -> None:
+        self.app = app
+        self._http = http
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        http = self._http
+        route = http.route(environ.get("PATH_INFO"))
+        if route is _SKIPPED:
+            return self.app(environ, start_response)
+        body = _BodyCopy(http.max_body_bytes)
+        if http.max_body_bytes and environ.get("wsgi.input") is not None:
+            environ["wsgi.input"] = _ObservedInput(environ["wsgi.input"], body)
+        status: list[int] = []
+        recorded: list[bool] = []
+        started = time.perf_counter()
+
+        def finish() -> None:
+            if not recorded:
+                recorded.append(True)
+                seconds = time.perf_counter() - started
+                http.record(environ.get("REQUEST_METHOD"), route, status[-1] if status else 500, body.text(), seconds)
+
+        def observed_start_response(line: str, headers: Any, exc_info: Any = None) -> Any:
+            try:
+                status.append(int(str(line).split(None, 1)[0]))
+            except Exception as error:
+                _report_once("response status", error)
+            return start_response(line, headers, exc_info) if exc_info is not None else start_response(line, headers)
+
+        try:
+            return _WsgiResponse(self.app(environ, observed_start_response), finish)
+        except BaseException:
+            finish()
+            raise
 
 
 # --- exposure -------------------------------------------------------------------------
@@ -390,17 +907,97 @@ if os.environ.get("MONGEN_DEBUG_COLLECTORS") == "1":
     enable_debug_collectors()
 
 
+def _port_from_environment(default: int) -> int:
+    """METRICS_PORT from the environment (a deployment's override), else the spec's port."""
+    text = os.environ.get("METRICS_PORT", "").strip()
+    if not text:
+        return default
+    if text.isdecimal() and 1 <= int(text) <= 65535:
+        return int(text)
+    _LOG.warning("METRICS_PORT=%r is no port (1..65535); serving on the spec's %d", text, default)
+    return default
+
+
+def _addr_from_environment(default: str) -> str:
+    """METRICS_ADDR from the environment, else the spec's bind address."""
+    return os.environ.get("METRICS_ADDR", "").strip() or default
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, someone else's
+        return True
+    return True
+
+
+# prometheus_client's live gauge files: `gauge_livesum_123.db`, named by the writing worker's PID.
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live[a-z]*_([0-9]+)\.db\Z")
+
+
+class _WorkerAggregate:
+    """Every worker's metrics in PROMETHEUS_MULTIPROC_DIR, read at each scrape. Workers that died
+    without their server's exit hook (uvicorn has none) are marked dead first, so their live
+    gauges (in-flight requests) leave the sum; their counters stay, as counters must."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def collect(self) -> Any:
+        try:
+            dead = {
+                int(found[1])
+                for found in map(_LIVE_GAUGE_FILE.match, os.listdir(self._path))
+                if found and not _pid_alive(int(found[1]))
+            }
+            for pid in dead:
+                mark_process_dead(pid, self._path)  # type: ignore[no-untyped-call,unused-ignore]
+            collector = MultiProcessCollector(None, self._path)  # type: ignore[no-untyped-call,unused-ignore]
+            return collector.collect()  # type: ignore[no-untyped-call,unused-ignore]
+        except Exception as error:  # the directory vanished: this scrape has no worker metrics
+            _report_once("scrape of the workers' metrics", error)
+            return []
+
+
 def _exposition_registry() -> CollectorRegistry:
     """REGISTRY, or with PROMETHEUS_MULTIPROC_DIR set, every worker's metrics aggregated."""
     if not MULTIPROCESS:
         return REGISTRY
     registry = CollectorRegistry()
-    MultiProcessCollector(registry)  # type: ignore[no-untyped-call,unused-ignore]
+    registry.register(_WorkerAggregate(os.environ[_MULTIPROC_ENV]))  # type: ignore[arg-type,unused-ignore]
     return registry
 
 
+# How often a worker that found the metrics port taken tries again (to take over when the worker
+# serving it stops); a scrape interval is 15 s or more, so a gap of a few seconds loses nothing.
+_TAKEOVER_SECONDS = 2.0
+
+
 def _serve_metrics(port: int, addr: str) -> None:
-    start_http_server(port, addr, registry=_exposition_registry())
+    """Serve on addr:port in a background thread. With PROMETHEUS_MULTIPROC_DIR every worker calls
+    this: the first binds and serves the aggregate of all; the others find the port taken, never
+    crash, and keep trying in a daemon thread, so one takes over when the serving worker stops."""
+    registry = _exposition_registry()
+    try:
+        start_http_server(port, addr, registry=registry)
+    except OSError as error:
+        if not MULTIPROCESS or error.errno != errno.EADDRINUSE:
+            raise
+        _LOG.info("%s:%d is served by another worker; pid %d takes over if it stops", addr, port, os.getpid())
+        threading.Thread(target=_take_over, args=(port, addr, registry), name="mongen-metrics", daemon=True).start()
+
+
+def _take_over(port: int, addr: str, registry: CollectorRegistry) -> None:
+    while True:
+        time.sleep(_TAKEOVER_SECONDS)
+        try:
+            start_http_server(port, addr, registry=registry)
+        except OSError:
+            continue
+        _LOG.info("pid %d now serves the workers' metrics on %s:%d", os.getpid(), addr, port)
+        return
 
 
 def metrics_wsgi_app() -> Callable[..., Any]:
@@ -416,16 +1013,17 @@ def metrics_asgi_app() -> Callable[..., Any]:
 
 
 # --- the spec's data --------------------------------------------------------------------
-SERIES_COUNT = 423
+SERIES_COUNT = 569
 MAX_SERIES = 1000
-METRICS_PORT = 8001
-METRICS_ADDR = "127.0.0.1"
+# The environment's METRICS_PORT and METRICS_ADDR override the spec's (one image, many deployments).
+METRICS_PORT = _port_from_environment(8001)
+METRICS_ADDR = _addr_from_environment("127.0.0.1")
 METRICS_PATH = "/metrics"
 ERROR_STATUS = "500"
 
 # Every label's declared values, for people and for tools that drive the service (mongen verify).
 LABEL_VALUES: dict[str, tuple[str, ...]] = {
-    "emotion": ("happy", "sad", "angry", "neutral", "surprised"),
+    "emotion": ("happy", "sad", "neutral", "angry", "surprised", "disgusted", "fearful"),
     "endpoint": ("/synthesize", "/clone", "other"),
     "method": ("POST", "GET", "other"),
     "status": ("200", "400", "429", "500", "503", "4xx", "5xx", "other"),
@@ -435,8 +1033,11 @@ _LABELS: dict[str, _LabelTable] = {
         LABEL_VALUES["emotion"],
         "neutral",
         {
+            "afraid": "fearful",
             "calm": "neutral",
             "default": "neutral",
+            "disgust": "disgusted",
+            "fear": "fearful",
             "furious": "angry",
             "glad": "happy",
             "joy": "happy",
@@ -446,6 +1047,13 @@ _LABELS: dict[str, _LabelTable] = {
             "surprise": "surprised",
             "unhappy": "sad",
             "upset": "sad",
+            "厌恶": "disgusted",
+            "开心": "happy",
+            "恐惧": "fearful",
+            "悲伤": "sad",
+            "惊讶": "surprised",
+            "普通": "neutral",
+            "生气": "angry",
         },
     ),
     "endpoint": _LabelTable(
@@ -470,9 +1078,11 @@ class Emotion(str, enum.Enum):
 
     HAPPY = "happy"
     SAD = "sad"
-    ANGRY = "angry"
     NEUTRAL = "neutral"
+    ANGRY = "angry"
     SURPRISED = "surprised"
+    DISGUSTED = "disgusted"
+    FEARFUL = "fearful"
 
 
 def normalize_emotion(raw: object) -> Emotion:
@@ -601,10 +1211,56 @@ def track_request(
     an `async def`) and record it as one request once it ends.
 
     Set `.status` (the `status` label) inside the block; it defaults to the success
-    status. When the block raises, the request is recorded with ERROR_STATUS and the exception
-    propagates.
+    status. When the block raises, the request is recorded with the status set before the raise,
+    else the HTTP status the exception carries (`status_code`, or an int `code` as werkzeug's),
+    else ERROR_STATUS; the exception propagates. One tracker may be shared by threads and tasks:
+    each entry is its own request.
     """
     return _REQUESTS.track((method, endpoint, emotion), text_length)
+
+
+# Where the HTTP middleware takes each label of record_request from (the spec's `middleware`).
+_HTTP = _HttpRequests(
+    _REQUESTS,
+    ("method", "endpoint", "status", "emotion"),
+    _LABELS,
+    method_label="method",
+    route_label="endpoint",
+    status_label="status",
+    routes={
+        "/v1/audio/speech": "/synthesize",
+        "/synthesize": "/synthesize",
+        "/clone": "/clone",
+    },
+    skip=(
+        "/metrics",
+        "/docs",
+        "/openapi.json",
+        "/redoc",
+    ),
+    body_labels={
+        "emotion": "prompt",
+    },
+    text_length_field="input",
+    max_body_bytes=65536,
+)
+
+
+class MetricsMiddleware(_AsgiMetricsMiddleware):
+    """ASGI middleware that records every HTTP request once, as the client saw it: the status of
+    the response start (500 when the app raised before one), the time until the last body chunk,
+    the method and route of the request. `app.add_middleware(MetricsMiddleware)` (Starlette,
+    FastAPI) or `MetricsMiddleware(asgi_app)`; it imports no web framework."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app, _HTTP)
+
+
+class MetricsWSGIMiddleware(_WsgiMetricsMiddleware):
+    """The WSGI counterpart of MetricsMiddleware (Flask: `app.wsgi_app = MetricsWSGIMiddleware(app.wsgi_app)`)."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app, _HTTP)
 
 
 _OBSERVE_INFERENCE = _Measured(
@@ -623,6 +1279,12 @@ def observe_inference(seconds: float) -> None:
     _OBSERVE_INFERENCE.record(seconds, ())
 
 
+def time_inference() -> _Timer:
+    """Time the model's inference into observe_inference's histogram: `with time_inference():`,
+    `async with`, or `@time_inference()` on a `def` or an `async def` (each call is timed)."""
+    return _OBSERVE_INFERENCE.timer(())
+
+
 _SET_GPU_MEMORY = _Measured(
     EMOTI_VOICE_GPU_MEMORY_USAGE_BYTES,
     (),
@@ -637,6 +1299,13 @@ def set_gpu_memory(used_bytes: float) -> None:
     A NaN, infinite or negative value is not recorded but counted in EMOTI_VOICE_INSTRUMENTATION_DROPPED.
     """
     _SET_GPU_MEMORY.record(used_bytes, ())
+
+
+def gpu_memory_from(read: Callable[[], float]) -> None:
+    """Read the GPU memory gauge from `read()` at every scrape, for a service that knows its own
+    (e.g. `torch.cuda.memory_reserved`). In-process only: with PROMETHEUS_MULTIPROC_DIR, call
+    set_gpu_memory() instead. A callback that raises or returns no finite number >= 0 shows NaN."""
+    _SET_GPU_MEMORY.read_from(read, ())
 
 
 def start_metrics_server(port: int = METRICS_PORT, addr: str = METRICS_ADDR) -> None:
