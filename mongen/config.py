@@ -143,15 +143,15 @@ def _read_config(file: Path) -> ProjectConfig | None:
         checks, problems = parse_checks(table["checks"], base, known_check_ids())
         for path, message in problems:
             issues.fail(("checks", *path), message)
-        runbooks_url = table.get("runbooks_url")
-        if runbooks_url is not None and not (
-            isinstance(runbooks_url, str) and re.fullmatch(r"https?://[^\s\"'{}<>()\[\]`\\]+", runbooks_url)
-        ):
-            issues.fail(
-                ("runbooks_url",),
-                "expected the web URL of the generated runbooks/ directory, e.g. "
-                'runbooks_url = "https://github.com/acme/ops/blob/main/monitoring/runbooks"',
-            )
+    runbooks_url = table.get("runbooks_url") if isinstance(table, dict) else None
+    if runbooks_url is not None and not (
+        isinstance(runbooks_url, str) and re.fullmatch(r"https?://[^\s\"'{}<>()\[\]`\\]+", runbooks_url)
+    ):
+        issues.fail(
+            ("runbooks_url",),
+            "expected the web URL of the generated runbooks/ directory, e.g. "
+            'runbooks_url = "https://github.com/acme/ops/blob/main/monitoring/runbooks"',
+        )
     issues.raise_if_any()
     assert isinstance(table, dict)
     return ProjectConfig(

@@ -24,7 +24,7 @@ def test_cardinality_prints_every_service_and_one_summary(tmp_path: Path) -> Non
     assert "service llm-textgen (specs/llm.yaml)" in lines
     assert [line.split()[-1] for line in lines if line.startswith("total")] == ["1000", "500"]
     assert proc.stderr == (
-        "2 services, series per instance / budget: emotivoice 423/1000, llm-textgen 83/500; none over budget\n"
+        "2 services, series per instance / budget: emotivoice 569/1000, llm-textgen 83/500; none over budget\n"
     )
 
 

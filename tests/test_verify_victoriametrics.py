@@ -123,7 +123,9 @@ def test_a_vmagent_config_that_loses_the_job_label_fails_the_healthy_phase(tmp_p
 
 def test_the_cli_refuses_an_engine_the_spec_does_not_generate(tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
-    spec.write_text((ROOT / "specs/llm.yaml").read_text())
+    text = (ROOT / "specs/llm.yaml").read_text()
+    assert "\nengines: [prometheus, victoriametrics]\n" in text
+    spec.write_text(text.replace("\nengines: [prometheus, victoriametrics]\n", "\nengines: [prometheus, thanos, mimir]\n"))
     proc = subprocess.run(
         [sys.executable, "-m", "mongen", "verify", str(spec), "--engine", "victoriametrics"],
         cwd=ROOT,
