@@ -334,7 +334,46 @@ class _Measured:
             self._gauge.child(values).set(number)
 
 
-class _Timer:
+class _BlockOrDecorator:
+    """A `with` / `async with` block that is also a decorator: each call of a decorated `def`, or
+    of an `async def` while it is awaited, runs inside the block (the same object, so a recursive
+    call is inside it already)."""
+
+    def __enter__(self) -> Any:
+        raise NotImplementedError
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Any:
+        return self.__enter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    def __call__(self, func: Callable[_P, _R]) -> Callable[_P, _R]:
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def in_block_coroutine(*args: _P.args, **kwargs: _P.kwargs) -> Any:
+                async with self:
+                    return await func(*args, **kwargs)
+
+            return cast("Callable[_P, _R]", in_block_coroutine)
+
+        @functools.wraps(func)
+        def in_block(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            with self:
+                return func(*args, **kwargs)
+
+        return in_block
+
+
+class _Timer(_BlockOrDecorator):
     """Times a block or each call of a function into a _Measured histogram; each thread or task
     times its own entries (the start times live in a context variable)."""
 
@@ -342,6 +381,9 @@ class _Timer:
         self._measured = measured
         self._raw_labels = raw_labels
         self._starts: contextvars.ContextVar[tuple[float, ...]] = contextvars.ContextVar("mongen_timer", default=())
+
+    async def __aenter__(self) -> _Timer:
+        return self.__enter__()
 
     def __enter__(self) -> _Timer:
         self._starts.set((*self._starts.get(), time.perf_counter()))
@@ -354,32 +396,6 @@ class _Timer:
         if starts:
             self._starts.set(starts[:-1])
             self._measured.record(time.perf_counter() - starts[-1], self._raw_labels)
-
-    async def __aenter__(self) -> _Timer:
-        return self.__enter__()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
-
-    def __call__(self, func: Callable[_P, _R]) -> Callable[_P, _R]:
-        """Time every call of `func` (an `async def` while it is awaited)."""
-        if inspect.iscoroutinefunction(func):
-
-            @functools.wraps(func)
-            async def timed_coroutine(*args: _P.args, **kwargs: _P.kwargs) -> Any:
-                async with self:
-                    return await func(*args, **kwargs)
-
-            return cast("Callable[_P, _R]", timed_coroutine)
-
-        @functools.wraps(func)
-        def timed(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-            with self:
-                return func(*args, **kwargs)
-
-        return timed
 
 
 # --- one-call request recording ---------------------------------------------------------
@@ -510,7 +526,7 @@ class _Call:
         self.token: contextvars.Token[_Call | None] | None = None
 
 
-class TrackedRequest:
+class TrackedRequest(_BlockOrDecorator):
     """One request, recorded once when it ends: `with`, `async with`, or a decorator on a
     `def` or an `async def` (each call is then one request).
 
@@ -544,6 +560,9 @@ class TrackedRequest:
             self._status, self._status_set = value, True
         else:
             call.status, call.status_set = value, True
+
+    async def __aenter__(self) -> TrackedRequest:
+        return self.__enter__()
 
     def __enter__(self) -> TrackedRequest:
         call = self._calls.get()
@@ -586,33 +605,6 @@ class TrackedRequest:
             return call.status
         carried = _exception_status(error)
         return self._requests.error_status if carried is None else carried
-
-    async def __aenter__(self) -> TrackedRequest:
-        return self.__enter__()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
-
-    def __call__(self, func: Callable[_P, _R]) -> Callable[_P, _R]:
-        """Track every call of `func` as one request (an `async def` while it is awaited); `.status`
-        set on this object inside a call is that call's status."""
-        if inspect.iscoroutinefunction(func):
-
-            @functools.wraps(func)
-            async def tracked_coroutine(*args: _P.args, **kwargs: _P.kwargs) -> Any:
-                async with self:
-                    return await func(*args, **kwargs)
-
-            return cast("Callable[_P, _R]", tracked_coroutine)
-
-        @functools.wraps(func)
-        def tracked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-            with self:
-                return func(*args, **kwargs)
-
-        return tracked
 
 
 # --- HTTP middleware (ASGI and WSGI, no web framework imported) -----------------------------
