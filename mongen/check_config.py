@@ -31,6 +31,7 @@ SEVERITIES = ("off", "info", "warning", "error")
 # Findings of validate/generate a project may configure, beyond lint's checks.
 VALIDATE_FINDINGS = {
     "promtool-no-kubernetes-sd": "this promtool (Debian's build) cannot check `kubernetes_sd_configs`",
+    "runbook-url": "generate: alerts link their runbooks by a path relative to the output directory",
 }
 _KEYS = {"severity": "off, info, warning or error", "paths": "globs", "required": "annotation names"}
 # Settings only some checks have.

@@ -585,6 +585,9 @@ _SKIPPED = object()  # a path the middleware leaves uncounted
 # body values of real traffic are few; normalizing them again is most of a request's label work).
 _NORMALIZED_CACHE = 4096
 _CACHEABLE = (str, int, type(None))
+# Longer raw values are normalized each time: a key holds at most this many characters (or a
+# bounded int), so the cache stays a few megabytes however long the values clients send.
+_CACHEABLE_LENGTH = 128
 
 
 class _HttpRequests:
@@ -662,9 +665,9 @@ class _HttpRequests:
             else:
                 length = None
             key = tuple(raw)
-            # Plain text and numbers only (a JSON list is unhashable; no object decides its own
-            # hash or equality), and a bounded count, so hostile bodies cannot grow the cache.
-            cacheable = all(type(v) in _CACHEABLE for v in key)
+            # Plain short text and small numbers only (a JSON list is unhashable; no object decides
+            # its own hash or equality), and a bounded count, so hostile bodies cannot grow the cache.
+            cacheable = all(type(v) in _CACHEABLE and (v is None or len(str(v)) <= _CACHEABLE_LENGTH) for v in key)
             values = self._normalized.get(key) if cacheable else None
             if values is None:
                 values = self.requests.normalized(key)

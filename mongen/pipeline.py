@@ -128,7 +128,7 @@ def relative_runbook_urls(services: Sequence[Service], files: dict[str, str]) ->
     findings = []
     for service in services:
         spec = service.spec
-        if spec.runbook_base or spec.runbooks_url or not spec.alerts:
+        if spec.runbook_base or spec.runbooks_url or not (spec.alerts or spec.slos):
             continue
         rules = layout.rule_files(spec.service)["alerts"]
         lines = files.get(rules, "").splitlines()

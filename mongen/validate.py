@@ -128,7 +128,8 @@ def no_kubernetes_sd_finding(files: list[str]) -> Finding:
         NO_KUBERNETES_SD,
         f"this promtool (Debian's build) has no Kubernetes service discovery, so `kubernetes_sd_configs`{others} "
         "was not checked by it; everything else was. The PodMonitor under kubernetes/ is the checked way to "
-        f'scrape on Kubernetes. To silence this, add to mongen.toml: [checks] {NO_KUBERNETES_SD} = "off"',
+        f'scrape on Kubernetes. To silence this, add to the project config: [checks] {NO_KUBERNETES_SD} = "off" '
+        "in mongen.toml, or [tool.mongen.checks] in pyproject.toml",
     )
 
 

@@ -222,7 +222,8 @@ def test_validate_silences_debians_kubernetes_warning_from_the_config_and_counts
     shutil.copytree(ROOT / "tests/golden/emotivoice/prometheus", out / "prometheus")
     found = [f for f in check_prometheus_config(out) if f.check == "promtool-no-kubernetes-sd"]
     assert len(found) == 1 and found[0].message.endswith(
-        'To silence this, add to mongen.toml: [checks] promtool-no-kubernetes-sd = "off"'
+        'To silence this, add to the project config: [checks] promtool-no-kubernetes-sd = "off" in mongen.toml, '
+        "or [tool.mongen.checks] in pyproject.toml"
     )
     repo = _repo(tmp_path, _SPECLESS + '[checks]\npromtool-no-kubernetes-sd = "off"\n', {})
     (repo / "mongen.toml").write_text(_SPECLESS + 'out = "out"\n[checks]\npromtool-no-kubernetes-sd = "off"\n')

@@ -4,10 +4,14 @@ reads (declared as external metrics), a stand-in metric, routes to fill in."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import promql_parser
 
+from mongen.errors import Location, SpecError, SpecIssue
 from mongen.synth.slo_events import with_window
 
 _NAME = re.compile(r"[^a-z0-9]+")
@@ -52,3 +56,31 @@ def routes_to_fill_in(severities: list[str]) -> dict[str, Any]:
             for severity in severities
         ],
     }
+
+
+def read_source(path: str) -> str:
+    """The text of a file to import; a file that is not UTF-8 is a clean error at its first line."""
+    try:
+        return Path(path).read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecError([SpecIssue(Location(path, 1, 1), (), "not UTF-8 text: save the file as UTF-8")]) from None
+
+
+@contextmanager
+def foreign_structure(path: str, format_name: str) -> Iterator[None]:
+    """A document whose parts have other types than its format gives them (a string where a list
+    of SLOs belongs, a number for `spec`) is refused as a whole, at its first line, never with a
+    traceback; parts the importer checks itself are reported at their own positions."""
+    try:
+        yield
+    except (AttributeError, TypeError, KeyError) as exc:
+        raise SpecError(
+            [
+                SpecIssue(
+                    Location(path, 1, 1),
+                    (),
+                    f"not {format_name} document as the importer reads one: a part has another type than "
+                    f"the format gives it ({exc.__class__.__name__}: {str(exc)[:80]}); check it against the format",
+                )
+            ]
+        ) from None

@@ -15,18 +15,17 @@ reads back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import promql_parser
 import yaml
 
-from mongen.adopt.imported_spec import queried_series, service_name, slo_name
+from mongen.adopt.imported_spec import foreign_structure, queried_series, read_source, service_name, slo_name
 from mongen.errors import Location, SpecError, SpecIssue, YamlPath
 from mongen.model import Slo, Spec
 from mongen.promql import le_value, quote, selector
 from mongen.synth.slo_events import WINDOW_PLACEHOLDER
-from mongen.units import format_duration, format_number
+from mongen.units import format_duration
 
 API_VERSION = "openslo/v1"
 _SKIPPED_KINDS = ("Service", "DataSource", "AlertNotificationTarget", "AlertCondition")
@@ -64,7 +63,7 @@ class _Document:
 def _documents(paths: list[str]) -> list[_Document]:
     out = []
     for path in paths:
-        text = Path(path).read_text("utf-8")
+        text = read_source(path)
         try:
             nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
             datas = list(yaml.safe_load_all(text))
@@ -75,6 +74,11 @@ def _documents(paths: list[str]) -> list[_Document]:
 
 
 def import_openslo(paths: list[str]) -> Imported:
+    with foreign_structure(paths[0] if paths else "-", "an OpenSLO v1"):
+        return _import_openslo(paths)
+
+
+def _import_openslo(paths: list[str]) -> Imported:
     documents = _documents(paths)
     issues: list[SpecIssue] = []
     notes: list[str] = []
@@ -264,7 +268,7 @@ def export_openslo(spec: Spec) -> str:
                 "indicator": {"metadata": {"name": f"{slo.name}-sli"}, "spec": {"ratioMetric": ratio}},
                 "timeWindow": [{"duration": format_duration(slo.period), "isRolling": True}],
                 "budgetingMethod": "Occurrences",
-                "objectives": [{"displayName": slo.name, "target": float(format_number(slo.objective / 100))}],
+                "objectives": [{"displayName": slo.name, "target": round(slo.objective / 100, 12)}],
             }
         )
         docs.append({"apiVersion": API_VERSION, "kind": "SLO", "metadata": {"name": slo.name}, "spec": body})

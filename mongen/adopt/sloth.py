@@ -13,12 +13,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from mongen.adopt.imported_spec import queried_series, routes_to_fill_in, service_name, slo_name, stand_in_metric
+from mongen.adopt.imported_spec import (
+    foreign_structure,
+    queried_series,
+    read_source,
+    routes_to_fill_in,
+    service_name,
+    slo_name,
+    stand_in_metric,
+)
 from mongen.errors import SpecError, SpecIssue, YamlPath
 from mongen.spec.loader import LoadedDocument, load_yaml
 
@@ -35,7 +42,12 @@ class Imported:
 def import_sloth(path: str) -> Imported:
     """The mongen spec text for the Sloth spec at `path`. Raises SpecError with every part that
     cannot be mapped, at its position in the Sloth file."""
-    doc = load_yaml(Path(path).read_text("utf-8"), path)
+    with foreign_structure(path, "a Sloth (prometheus/v1)"):
+        return _import_sloth(path)
+
+
+def _import_sloth(path: str) -> Imported:
+    doc = load_yaml(read_source(path), path)
     data = doc.data
     issues: list[SpecIssue] = []
     if not isinstance(data, dict) or data.get("version") != SLOTH_VERSION:

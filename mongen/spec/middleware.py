@@ -58,11 +58,20 @@ def read_middleware(
     body = raw.get("body", {})
     body_labels = []
     taken = {method_label, route_label}
+    # The response status is what the client got; a body field choosing it would let any client
+    # count fake server errors against the SLO.
+    status = {m.label for metric in metrics.valid() if metric.role == "requests" for m in metric.errors} | {"status"}
     for name, field in body.get("labels", {}).items():
         path: YamlPath = (*_PATH, "body", "labels", name)
         if name in taken:
             issues.fail(
                 path, f"label `{name}` already records the request's method or route; read another label from the body"
+            )
+        elif name in status:
+            issues.fail(
+                path,
+                f"label `{name}` records the response status the client got; a request body must not choose it "
+                "(a client could count fake server errors against the SLO): read another label from the body",
             )
         elif request_label(name, path):
             body_labels.append((name, field))

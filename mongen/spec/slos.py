@@ -162,6 +162,16 @@ def _tiers(issues: SpecIssues, raw: dict[str, Any], path: YamlPath, routing: Rou
                     f"`{name}` is set by mongen on every burn-rate alert; reserved: {', '.join(sorted(reserved))}",
                 )
                 usable = False
+        for name, value in sorted(body.get("labels", {}).items()):
+            # Prometheus expands templates in alert labels too: a `{{` would run on every evaluation
+            # and change the alert's identity (annotations are escaped to render literally).
+            if "{{" in str(value) or "}}" in str(value):
+                issues.fail(
+                    (*here, "labels", name),
+                    f"label `{name}` holds `{{{{` or `}}}}`, which Prometheus expands as a template in alert labels "
+                    "(the alert's identity would change with each evaluation); write the value without them",
+                )
+                usable = False
         if tier not in raw:
             continue
         out.append(
