@@ -12,13 +12,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from mongen.model import Spec
 from mongen.promql import quote
 from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.alert_kinds.base import FrameBufferFull
-from mongen.verify.testbed import HOST
+from mongen.verify.testbed import ExpositionServer
 from mongen.vocabulary.dcgm import DCGM_FB_FREE, DCGM_FB_USED, DCGM_GPU_UTIL
 
 GPUS = ("0", "1")
@@ -30,7 +29,6 @@ HEALTHY_SHARE_OF_THRESHOLD = 0.5
 HEALTHY_SHARE = 0.4
 # The GPU a frame-buffer phase fills: not the first, so the alert's `gpu` label is checked.
 FAULTED_GPU = GPUS[1]
-EXPOSITION = "text/plain; version=0.0.4; charset=utf-8"
 _HELP = {
     DCGM_FB_USED: "Framebuffer memory used (in MiB).",
     DCGM_FB_FREE: "Framebuffer memory free (in MiB).",
@@ -90,7 +88,7 @@ def gpu_labels(hostname: str, gpu: str) -> tuple[tuple[str, str], ...]:
     return tuple(labels.items())
 
 
-class SimulatedDcgmExporter:
+class SimulatedDcgmExporter(ExpositionServer):
     """Serves `exposition` on HOST at any path (each job's `metrics_path`); `inject` fills one GPU,
     `heal` returns every GPU to the healthy share."""
 
@@ -98,9 +96,7 @@ class SimulatedDcgmExporter:
         self.hostname, self.healthy = hostname, healthy
         self.shares = dict.fromkeys(gpus, healthy)
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer((HOST, 0), self._handler())
-        self.address = f"{HOST}:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__()
 
     def inject(self, fault: FrameBufferShare) -> None:
         with self.lock:
@@ -113,27 +109,6 @@ class SimulatedDcgmExporter:
     def text(self) -> str:
         with self.lock:
             return exposition(self.hostname, dict(self.shares))
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        exporter = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = exporter.text().encode()
-                self.send_response(200)
-                self.send_header("Content-Type", EXPOSITION)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def dcgm_hostname(spec: Spec) -> str:

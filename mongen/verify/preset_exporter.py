@@ -10,14 +10,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from mongen.presets.base import Labels, Preset, Reading, replace
 from mongen.promql import quote
 from mongen.rules.alert_kinds.base import ExporterReadings
-from mongen.verify.testbed import HOST
+from mongen.verify.testbed import ExpositionServer
 
-EXPOSITION = "text/plain; version=0.0.4; charset=utf-8"
 Expand = Callable[[Labels], Labels]  # the labels a series is served with, from a reading's
 
 
@@ -83,16 +81,14 @@ def _histogram_series(name: str) -> tuple[str, ...]:
     return (f"{name}_bucket", f"{name}_sum", f"{name}_count")
 
 
-class SimulatedExporter:
+class SimulatedExporter(ExpositionServer):
     """A preset's exporter on HOST, at any path (the job's `metrics_path`)."""
 
     def __init__(self, preset: Preset, text: Callable[[], str] | None = None, expand: Expand | None = None) -> None:
         self.readings = PresetReadings(preset, expand or (lambda labels: labels))
         self.extra = text  # series served beside the preset's (dcgm-exporter's frame buffer)
         self.down = False
-        self.server = ThreadingHTTPServer((HOST, 0), self._handler())
-        self.address = f"{HOST}:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__()
 
     def inject(self, fault: ExporterReadings) -> None:
         if fault.readings is None:
@@ -106,27 +102,3 @@ class SimulatedExporter:
 
     def text(self) -> str:
         return (self.extra() if self.extra else "") + self.readings.text()
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        exporter = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if exporter.down:
-                    self.send_error(503, "the simulated exporter is down for this phase")
-                    return
-                body = exporter.text().encode()
-                self.send_response(200)
-                self.send_header("Content-Type", EXPOSITION)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()

@@ -245,3 +245,46 @@ def start_prometheus(stack: contextlib.ExitStack, binary: str, config: Path, wor
         "--rules.alert.resend-delay=1s",  # the default 1m would outlast a compressed phase
     ]
     return Server(stack.enter_context(process(args, log)), log, f"http://{HOST}:{port}/-/ready")
+
+
+EXPOSITION = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class ExpositionServer:
+    """A simulated exporter's endpoint on HOST, at any path (each scrape job's `metrics_path`):
+    it serves `text()`, or answers 503 while `down` (the exporter is gone for a phase). A
+    subclass sets up its state, then calls this `__init__`, which starts serving."""
+
+    down = False
+
+    def __init__(self) -> None:
+        self.server = ThreadingHTTPServer((HOST, 0), self._handler())
+        self.address = f"{HOST}:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def text(self) -> str:
+        raise NotImplementedError
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        exporter = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if exporter.down:
+                    self.send_error(503, "the simulated exporter is down for this phase")
+                    return
+                body = exporter.text().encode()
+                self.send_response(200)
+                self.send_header("Content-Type", EXPOSITION)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
