@@ -75,7 +75,17 @@ def _firing(alert: str) -> str:
     return f'clamp_max(count(ALERTS{{alertname="{alert}",alertstate="firing"}}) or vector(0), 1)'
 
 
-def _scenario_test(name: str, phases: list[tuple[int, float]], fires: frozenset[str]) -> dict[str, Any]:
+def _scenario_test(
+    name: str,
+    phases: list[tuple[int, float]],
+    fires: frozenset[str],
+    alerts: tuple[tuple[str, str], ...] = ALERTS,
+    series: str = "tts_requests_total",
+    labels: str = "",
+) -> dict[str, Any]:
+    """A promtool test of one scenario: each (mongen, Sloth) alert pair fires in the same minutes,
+    and Sloth's alerts fire exactly when `fires` says; the traffic is `series` with `labels`
+    (`job="x",`) and a `code` label."""
     minutes = sum(m for m, _ in phases)
     errors, oks = _counter(phases)
     window = f"[{minutes}m:1m]"
@@ -86,7 +96,7 @@ def _scenario_test(name: str, phases: list[tuple[int, float]], fires: frozenset[
             "eval_time": f"{minutes}m",
             "exp_samples": [{"labels": "{}", "value": 0}],
         }
-        for mongen, sloth in ALERTS
+        for mongen, sloth in alerts
     ]
     exprs += [
         {
@@ -94,14 +104,14 @@ def _scenario_test(name: str, phases: list[tuple[int, float]], fires: frozenset[
             "eval_time": f"{minutes}m",
             "exp_samples": [{"labels": "{}", "value": 1}] if sloth in fires else [],
         }
-        for _, sloth in ALERTS
+        for _, sloth in alerts
     ]
     return {
         "name": name,
         "interval": "1m",
         "input_series": [
-            {"series": 'tts_requests_total{code="500"}', "values": errors},
-            {"series": 'tts_requests_total{code="200"}', "values": oks},
+            {"series": f'{series}{{{labels}code="500"}}', "values": errors},
+            {"series": f'{series}{{{labels}code="200"}}', "values": oks},
         ],
         "promql_expr_test": exprs,
     }

@@ -21,7 +21,7 @@ from mongen.rules.ruleset import rule_set
 from mongen.serialize import to_yaml
 from mongen.writer import write_tree
 from tests.conftest import ROOT, need
-from tests.test_sloth_compat_e2e import SCENARIOS, SLOTH_RULES, _counter, _firing
+from tests.test_sloth_compat_e2e import SCENARIOS, SLOTH_RULES, _scenario_test
 
 DATA = ROOT / "tests/data/sloth"
 GETTING_STARTED = "tests/data/sloth/getting-started.yml"
@@ -79,34 +79,9 @@ def test_sloth_alerting_maps_onto_page_and_ticket_settings() -> None:
 
 
 def _scenario(name: str, phases: list[tuple[int, float]], fires: frozenset[str]) -> dict[str, Any]:
-    minutes = sum(m for m, _ in phases)
-    errors, oks = _counter(phases)
-    window = f"[{minutes}m:1m]"
-    exprs: list[dict[str, Any]] = [
-        {
-            "expr": f"sum_over_time(({_firing(mongen)} != bool {_firing(sloth)}){window})",
-            "eval_time": f"{minutes}m",
-            "exp_samples": [{"labels": "{}", "value": 0}],
-        }
-        for mongen, sloth in ALERTS
-    ]
-    exprs += [
-        {
-            "expr": f'clamp_max(count_over_time(count(ALERTS{{alertname="{sloth}",alertstate="firing"}}){window}), 1)',
-            "eval_time": f"{minutes}m",
-            "exp_samples": [{"labels": "{}", "value": 1}] if sloth in fires else [],
-        }
-        for _, sloth in ALERTS
-    ]
-    return {
-        "name": name,
-        "interval": "1m",
-        "input_series": [
-            {"series": 'http_request_duration_seconds_count{job="myservice",code="500"}', "values": errors},
-            {"series": 'http_request_duration_seconds_count{job="myservice",code="200"}', "values": oks},
-        ],
-        "promql_expr_test": exprs,
-    }
+    """The comparison scenario on the imported spec's own series (its queries read
+    http_request_duration_seconds_count of job myservice)."""
+    return _scenario_test(name, phases, fires, ALERTS, "http_request_duration_seconds_count", labels='job="myservice",')
 
 
 @pytest.mark.e2e
