@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from mongen.errors import YamlPath
-from mongen.model import Alert, PresetRef, Routing, Scrape, SpecRecordingRule
+from mongen.model import Alert, Routing, Scrape, SpecRecordingRule
 from mongen.presets import PRESETS
 from mongen.presets.base import job_matcher
+from mongen.rules.alert_kinds.preset import PresetPack, PresetParams
 from mongen.spec.alerts import check_for
 from mongen.spec.durations import read_duration
 from mongen.spec.issues import SpecIssues
@@ -102,13 +103,11 @@ def _alerts(
         out.append(
             Alert(
                 prefix + alert.name,
-                "preset",
+                PresetPack.name,
                 severity,
                 for_seconds,
-                threshold=threshold,
+                PresetParams(jobs, preset.name, alert.key, threshold, alert.summary),
                 description=description,
-                summary=alert.summary,
-                preset=PresetRef(jobs, preset.name, alert.key),
             )
         )
     return out

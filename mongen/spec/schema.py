@@ -13,6 +13,7 @@ pattern of the schema:
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterator
@@ -34,13 +35,36 @@ from mongen.spec.scalars import scalar_issues, text_problem
 def spec_schema() -> dict[str, Any]:
     text = resources.files("mongen.schema").joinpath("spec.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
-    # The alert kinds are whatever the registry holds; the file leaves the enum to it.
-    kind = schema["properties"]["alerts"]["items"]["properties"]["kind"]
-    kind["enum"] = [k.name for k in alert_kinds.KINDS if k.spec_kind]
+    # The alert kinds are whatever the registry holds; the file leaves the enum to it, and holds
+    # only the fields every alert has: each kind adds its own.
+    alert = schema["properties"]["alerts"]["items"]["properties"]
+    alert["kind"]["enum"] = [k.name for k in alert_kinds.KINDS if k.spec_kind]
+    alert.update(alert_kind_fields())
     # So are the exporter presets (mongen.presets).
     exporter = schema["properties"]["scrape"]["properties"]["exporters"]["items"]["properties"]["exporter"]
     exporter["enum"] = list(PRESETS)
     return schema
+
+
+def alert_kind_fields() -> dict[str, Any]:
+    """The schema of every field a spec's alert kinds read besides the common ones, from the kinds
+    (`AlertKind.fields`). Kinds that read one field read it alike (a `threshold` is a number for
+    each), so one alert object describes them all; which kind may set which field is checked
+    after the schema, with the kind's name in the message (mongen.spec.alerts)."""
+    fields: dict[str, Any] = {}
+    owner: dict[str, str] = {}
+    for kind in alert_kinds.KINDS:
+        for name, fragment in kind.fields.items():
+            if name in alert_kinds.COMMON_FIELDS:
+                raise ValueError(f"alert kind `{kind.name}` redefines the common field `{name}`")
+            if name in fields and fields[name] != fragment:
+                raise ValueError(
+                    f"alert kinds `{owner[name]}` and `{kind.name}` define the field `{name}` differently; "
+                    "give one of them another name"
+                )
+            fields.setdefault(name, copy.deepcopy(fragment))
+            owner.setdefault(name, kind.name)
+    return fields
 
 
 def _whole_string_pattern(

@@ -228,7 +228,8 @@ def _on_the_service(spec: Spec, alert: Alert, wanted: KindFault) -> tuple[str, F
     """The simulated service's fault for what the alert kind wants: (phase name, fault, the labels
     the alert must fire with)."""
     if isinstance(wanted, ServerErrorsWanted):
-        labels = tuple((k, v) for k, v in wanted.labels if k in alert.by)
+        kept = BY_NAME[alert.kind].rule(spec, alert).output_labels
+        labels = tuple((k, v) for k, v in wanted.labels if k in kept)
         return f"{_phase_label(labels)}-errors", service.ServerErrors(wanted.labels, wanted.share), labels
     if isinstance(wanted, SlowRequestsWanted):
         return "slow", service.LatencyShift(wanted.metric, round(slow_factor(spec, wanted), 3)), ()

@@ -7,10 +7,12 @@ rule, promtool cases on those readings, and the fault verify injects into the si
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mongen.annotations import LabelRef, Part
-from mongen.model import Alert, Spec
+from mongen.errors import YamlPath
+from mongen.model import Alert, AlertParams, Spec
 from mongen.presets import PRESETS
 from mongen.presets.base import Preset, PresetAlert, Reading, job_matcher, replace
 from mongen.rule_types import AlertRule
@@ -19,6 +21,8 @@ from mongen.rules.alert_kinds.base import (
     CannotDrive,
     ExporterReadings,
     Fault,
+    FieldReader,
+    LintedExpr,
     common_labels,
     dashboard_url,
     runbook_url,
@@ -44,51 +48,72 @@ def annotation(text: str) -> tuple[Part, ...]:
     return tuple(parts)
 
 
-def definition(alert: Alert) -> tuple[Preset, PresetAlert]:
-    assert alert.preset is not None, "a preset alert is built from its exporter job"
-    preset = PRESETS[alert.preset.exporter]
-    return preset, preset.alert_by_key[alert.preset.key]
+@dataclass(frozen=True)
+class PresetParams(AlertParams):
+    """An alert of an exporter preset's pack, built from the `scrape.exporters` jobs that name the
+    preset (mongen.spec.presets): the jobs it watches (verify drives the first), the preset, the
+    alert's key, its threshold (None for a condition) and summary."""
+
+    jobs: tuple[str, ...]
+    exporter: str
+    key: str
+    threshold: float | None
+    summary: str
 
 
-class PresetPack(AlertKind):
+def definition(p: PresetParams) -> tuple[Preset, PresetAlert]:
+    preset = PRESETS[p.exporter]
+    return preset, preset.alert_by_key[p.key]
+
+
+class PresetPack(AlertKind[PresetParams]):
     name: ClassVar[AlertKindName] = "preset"
+    params_type = PresetParams
     reads_external: ClassVar[bool] = True
     spec_kind: ClassVar[bool] = False
     lint_hint: ClassVar[str] = "the preset's series are declared by its `scrape.exporters` job"
 
+    def read(self, reader: FieldReader, body: dict[str, Any], path: YamlPath) -> PresetParams | None:
+        """Never: a spec cannot name this kind in `alerts` (`spec_kind`); mongen.spec.presets builds
+        its parameters from the exporter job's `alerts` settings."""
+        raise AssertionError("preset alerts come from their exporter job, not from `alerts`")
+
+    def linted_expr(self, spec: Spec, alert: Alert) -> LintedExpr:
+        return LintedExpr(self.rule(spec, alert).expr, self.params(alert).summary, "kind")
+
     def rule(self, spec: Spec, alert: Alert) -> AlertRule:
-        preset, pack = definition(alert)
-        assert alert.preset is not None
+        p = self.params(alert)
+        preset, pack = definition(p)
         return AlertRule(
             name=alert.name,
-            expr=pack.expr(job_matcher(alert.preset.jobs), alert.threshold or 0.0),
+            expr=pack.expr(job_matcher(p.jobs), p.threshold or 0.0),
             for_seconds=alert.for_seconds,
             labels=common_labels(spec, alert),
-            summary=annotation(alert.summary),
+            summary=annotation(p.summary),
             description=annotation(alert.description),
             runbook_url=runbook_url(spec, alert.name),
             dashboard_url=dashboard_url(spec),
             first_checks=pack.first_checks or (f"The dashboard's {preset.title} row.",),
             output_labels=pack.by,
-            threshold=alert.threshold,
+            threshold=p.threshold,
         )
 
     def first_checks(self, spec: Spec, alert: Alert) -> tuple[str, ...]:
-        return definition(alert)[1].first_checks
+        return definition(self.params(alert))[1].first_checks
 
     def fault(self, spec: Spec, alert: Alert) -> Fault | CannotDrive:
-        pack = definition(alert)[1]
-        assert alert.preset is not None
+        p = self.params(alert)
+        pack = definition(p)[1]
         if pack.fault is None:
-            return ExporterReadings(alert.preset.jobs[0], pack.key, None)
-        faulted = pack.fault(alert.threshold or 0.0)
+            return ExporterReadings(p.jobs[0], pack.key, None)
+        faulted = pack.fault(p.threshold or 0.0)
         labels = {k: v for r in faulted for k, v in r.labels if k in pack.by}
-        return ExporterReadings(alert.preset.jobs[0], pack.key, faulted, tuple(sorted(labels.items())))
+        return ExporterReadings(p.jobs[0], pack.key, faulted, tuple(sorted(labels.items())))
 
     def cases(self, spec: Spec, alert: Alert, rule: AlertRule) -> list[AlertCase]:
-        preset, pack = definition(alert)
-        assert alert.preset is not None
-        target = {"job": alert.preset.jobs[0], "instance": TEST_INSTANCE}
+        p = self.params(alert)
+        preset, pack = definition(p)
+        target = {"job": p.jobs[0], "instance": TEST_INSTANCE}
         minutes = alert.for_seconds // 60 + _SETTLE_MINUTES
         if pack.fault is None:
             up = series("up", target)
@@ -96,7 +121,7 @@ class PresetPack(AlertKind):
                 threshold_case(rule, True, "a failed scrape", [(up, f"0x{minutes}")], minutes * 60, target, 0),
                 threshold_case(rule, False, "a scraped exporter", [(up, f"1x{minutes}")], minutes * 60, {}, 0),
             ]
-        faulted = pack.fault(alert.threshold or 0.0)
+        faulted = pack.fault(p.threshold or 0.0)
         result = {**target, **{k: v for r in faulted for k, v in r.labels if k in pack.by}}
         what = ", ".join(f"{r.series} {format_number(r.value)}" for r in faulted)
         healthy = tuple(r for r in preset.healthy if r.series in rule.expr)
