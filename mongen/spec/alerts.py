@@ -137,9 +137,7 @@ class _Reader:
         return window
 
 
-def _has_the_fields_of_its_kind(
-    issues: SpecIssues, body: dict[str, Any], path: YamlPath, kind: AlertKind[Any]
-) -> bool:
+def _has_the_fields_of_its_kind(issues: SpecIssues, body: dict[str, Any], path: YamlPath, kind: AlertKind[Any]) -> bool:
     usable = True
     for key in sorted(set(body) - alert_kinds.COMMON_FIELDS - set(kind.fields)):
         allowed = ", ".join(sorted(kind.fields)) or "none besides name, kind, severity, for, description"

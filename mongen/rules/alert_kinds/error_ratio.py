@@ -112,7 +112,9 @@ class ErrorRatio(AlertKind[ErrorRatioParams]):
         """Its error ratio over its window, and where it counts requests first, the request rate
         of its group over that window."""
         p = self.params(alert)
-        return (RecordedSeries(p.metric, p.by, error_window=p.window, rate_window=p.window if p.min_requests else None),)
+        return (
+            RecordedSeries(p.metric, p.by, error_window=p.window, rate_window=p.window if p.min_requests else None),
+        )
 
     def threshold_lines(self, alert: Alert) -> tuple[ThresholdLine, ...]:
         p = self.params(alert)

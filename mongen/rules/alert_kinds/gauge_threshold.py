@@ -23,10 +23,10 @@ from mongen.rules.alert_kinds.base import (
     RecordedSeries,
     SchemaFragment,
     ThresholdLine,
-    read_grouping,
     common_labels,
     dashboard_url,
     extra_description,
+    read_grouping,
     runbook_url,
 )
 from mongen.synth.cases import AlertCase, threshold_case
