@@ -18,6 +18,7 @@ from mongen.model import Spec
 from mongen.pipeline import generate, render
 from mongen.presets import PRESETS
 from mongen.presets.base import job_matcher
+from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.ruleset import rule_set
 from mongen.verify import run_verify
 from mongen.verify.preset_exporter import SimulatedExporter
@@ -57,11 +58,12 @@ def test_the_spec_changes_and_drops_pack_alerts(spec: Spec) -> None:
     alerts = {a.name: a for a in spec.alerts if a.kind == "preset"}
     assert set(alerts) == KEPT
     kv = alerts["InferenceGatewayVllmKvCacheNearlyFull"]
-    assert (kv.threshold, kv.for_seconds, kv.severity) == (0.9, 600, "ticket")
+    pack = BY_NAME["preset"]
+    assert (pack.params(kv).threshold, kv.for_seconds, kv.severity) == (0.9, 600, "ticket")
     rules = {r.name: r for r in rule_set(spec).alerts}
     assert rules[kv.name].expr == 'max by (job, instance, model_name) (vllm:kv_cache_usage_perc{job="vllm"}) > 0.9'
     tgi = alerts["InferenceGatewayTgiRequestDurationP95High"]
-    assert (tgi.threshold, tgi.severity) == (20, "ticket")
+    assert (pack.params(tgi).threshold, tgi.severity) == (20, "ticket")
     assert "InferenceGatewayTgiQueueSizeHigh" not in rules
 
 

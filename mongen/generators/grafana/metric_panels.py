@@ -73,7 +73,7 @@ def error_ratio_panels(spec: Spec, metric: Metric, title: str = "Error ratio") -
             titled_by(title, group),
             (recorded(spec, naming.error_ratio_name(metric, group, spec.rate_window), group, legend(group)),),
             "percentunit",
-            thresholds=alert_thresholds(spec, "error_ratio", metric.name, group),
+            thresholds=alert_thresholds(spec, "errors", metric.name, group),
         )
         for group in groups
     )
@@ -105,7 +105,7 @@ def quantile_panel(spec: Spec, metric: Metric, title: str, description: str = ""
         )
         for q in DEFAULT_QUANTILES
     )
-    thresholds = alert_thresholds(spec, "quantile", metric.name)
+    thresholds = alert_thresholds(spec, "quantiles", metric.name)
     return Panel(title, queries, value_unit(metric), thresholds=thresholds, description=description)
 
 

@@ -83,7 +83,7 @@ class RecordedSeries:
 
 # The dashboard panels an alert can draw its threshold on: a metric's error-ratio, latency
 # quantile or gauge panel, and the GPU row's frame-buffer share (no metric of the spec).
-ThresholdPanel = Literal["error_ratio", "quantile", "gauge", "gpu_frame_buffer"]
+ThresholdPanel = Literal["errors", "quantiles", "gauge", "gpu_frame_buffer"]
 
 
 @dataclass(frozen=True)

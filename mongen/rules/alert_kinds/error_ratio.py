@@ -118,7 +118,7 @@ class ErrorRatio(AlertKind[ErrorRatioParams]):
 
     def threshold_lines(self, alert: Alert) -> tuple[ThresholdLine, ...]:
         p = self.params(alert)
-        return (ThresholdLine("error_ratio", p.threshold, p.metric, p.by),)
+        return (ThresholdLine("errors", p.threshold, p.metric, p.by),)
 
     def rule(self, spec: Spec, alert: Alert) -> AlertRule:
         p = self.params(alert)

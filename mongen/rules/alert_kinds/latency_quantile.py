@@ -103,7 +103,7 @@ class LatencyQuantile(AlertKind[LatencyQuantileParams]):
 
     def threshold_lines(self, alert: Alert) -> tuple[ThresholdLine, ...]:
         p = self.params(alert)
-        return (ThresholdLine("quantile", p.threshold, p.metric, p.by),)
+        return (ThresholdLine("quantiles", p.threshold, p.metric, p.by),)
 
     def rule(self, spec: Spec, alert: Alert) -> AlertRule:
         p = self.params(alert)

@@ -22,6 +22,7 @@ from mongen.rules.alert_kinds.base import (
     ExporterReadings,
     Fault,
     FieldReader,
+    IssueSink,
     LintedExpr,
     common_labels,
     dashboard_url,
@@ -64,6 +65,36 @@ class PresetParams(AlertParams):
 def definition(p: PresetParams) -> tuple[Preset, PresetAlert]:
     preset = PRESETS[p.exporter]
     return preset, preset.alert_by_key[p.key]
+
+
+def read_pack_alert(
+    issues: IssueSink,
+    preset: Preset,
+    alert: PresetAlert,
+    jobs: tuple[str, ...],
+    setting: dict[str, Any],
+    path: YamlPath,
+) -> PresetParams:
+    """The parameters of the preset's `alert` watching `jobs`, with the exporter job's `setting`
+    for it (its `alerts.<key>` entry at `path`; `for` and `severity` are read with the common
+    fields, mongen.spec.presets): a `threshold` within the preset's range, else the preset's own."""
+    threshold = alert.threshold
+    if "threshold" in setting:
+        lowest, highest = alert.threshold_range
+        if alert.threshold is None:
+            issues.fail(
+                (*path, "threshold"),
+                f"`{alert.key}` fires on a condition, not on a level, so it has no threshold; drop `threshold`",
+            )
+        elif not lowest <= setting["threshold"] <= highest:
+            issues.fail(
+                (*path, "threshold"),
+                f"the threshold of `{alert.key}` must lie between {format_number(lowest)} and "
+                f"{format_number(highest)}; got {format_number(setting['threshold'])}",
+            )
+        else:
+            threshold = float(setting["threshold"])
+    return PresetParams(jobs, preset.name, alert.key, threshold, alert.summary)
 
 
 class PresetPack(AlertKind[PresetParams]):
