@@ -312,7 +312,7 @@ def test_an_expr_mongen_cannot_drive_says_why() -> None:
         "mongen drives a comparison over one"
     )
     rules = {r.name: r for r in rule_set(spec).alerts}
-    assert rules["TinyFrameBufferFull"].expr == by_name["TinyFrameBufferFull"].expr
+    assert rules["TinyFrameBufferFull"].expr == kind.params(by_name["TinyFrameBufferFull"]).expr
 
 
 @pytest.mark.parametrize(
@@ -366,7 +366,7 @@ def test_a_typo_inside_an_expr_is_a_spec_error_at_its_line(find: str, replace: s
 def test_expressions_mongen_cannot_drive_get_no_case_and_a_reason(expr: str, reason: str) -> None:
     spec = build_spec(load_yaml(SPEC.replace('max by (model) (tiny_queue_depth{model="large"}) * 2 > 40', expr), "x"))
     alert = spec.alerts[0]
-    assert alert.expr == expr
+    assert BY_NAME["expr"].params(alert).expr == expr
     why = BY_NAME["expr"].cannot_drive(spec, alert)
     assert why is not None and why.startswith(f"mongen cannot drive `TinyQueueDeep`: {reason}"), why
     assert [c for c in rule_set(spec).alert_cases if c.alert.name == "TinyQueueDeep"] == []
