@@ -145,6 +145,12 @@ def test_each_kinds_parameter_class_is_defined_and_named_in_its_module_only() ->
         assert named_in == [str(Path(module.__file__ or "").relative_to(ROOT))], kind.params_type.__name__
 
 
+def test_each_kind_requires_only_fields_it_declares() -> None:
+    for kind in KINDS:
+        assert set(kind.required) <= set(kind.fields), kind.name
+        assert not set(kind.fields) & alert_kinds.COMMON_FIELDS, kind.name
+
+
 def test_the_schema_file_holds_only_the_common_alert_fields() -> None:
     text = (PACKAGE / "schema/spec.schema.json").read_text("utf-8")
     file_fields = set(yaml.safe_load(text)["properties"]["alerts"]["items"]["properties"])

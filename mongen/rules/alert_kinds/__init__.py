@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from mongen.model import Alert
 from mongen.rules.alert_kinds.absent import Absent
 from mongen.rules.alert_kinds.base import COMMON_FIELDS, AlertKind
 from mongen.rules.alert_kinds.dcgm_frame_buffer import DcgmFrameBuffer
@@ -42,9 +41,4 @@ KINDS: tuple[AlertKind[Any], ...] = (
 BY_NAME: dict[str, AlertKind[Any]] = {kind.name: kind for kind in KINDS}
 
 
-def kind_of(alert: Alert) -> AlertKind[Any]:
-    """The registered kind of `alert`."""
-    return BY_NAME[alert.kind]
-
-
-__all__ = ["BY_NAME", "COMMON_FIELDS", "KINDS", "AlertKind", "AlertKindName", "kind_of"]
+__all__ = ["BY_NAME", "COMMON_FIELDS", "KINDS", "AlertKind", "AlertKindName"]
