@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from mongen.annotations import LabelRef
+from mongen.faults import Fault, TargetGone
 from mongen.model import COUNTER, GAUGE, HISTOGRAM, Alert, MetricType, Spec
 from mongen.promql import quote
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
-    Fault,
-    SeriesGone,
     common_labels,
     dashboard_url,
     extra_description,
@@ -94,4 +93,4 @@ class Absent(AlertKind):
         ]
 
     def fault(self, spec: Spec, alert: Alert) -> Fault:
-        return SeriesGone(alert.metric or "")
+        return TargetGone(alert.metric or "")

@@ -9,14 +9,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 from mongen.annotations import LabelRef, ValueRef
 from mongen.errors import YamlPath
+from mongen.faults import CannotDrive, Fault, FrameBufferFull
 from mongen.model import Alert, Metric, Spec
 from mongen.promql import by_clause
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
-    CannotDrive,
-    Fault,
-    FrameBufferFull,
     IssueSink,
     common_labels,
     dashboard_url,

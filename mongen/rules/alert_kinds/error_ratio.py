@@ -6,13 +6,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 from mongen.annotations import LabelRef, ValueRef
 from mongen.errors import YamlPath
+from mongen.faults import Fault, ServerErrors
 from mongen.model import COUNTER, Alert, Metric, MetricType, Spec
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
-    Fault,
     IssueSink,
-    ServerErrors,
     by_parts,
     check_where_in_by,
     common_labels,
@@ -157,4 +156,5 @@ class ErrorRatio(AlertKind):
         # one label value holds a few dozen requests, and the ratio must not dip under the threshold.
         threshold = alert.threshold or 0.0
         share = min(1.0, max(2 * threshold, (1 + threshold) / 2))
-        return ServerErrors(alert.metric or "", tuple(sorted(target.items())), share)
+        match = tuple(sorted(target.items()))
+        return ServerErrors(alert.metric or "", match, share, tuple((k, v) for k, v in match if k in alert.by))

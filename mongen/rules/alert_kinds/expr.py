@@ -11,13 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from mongen.annotations import ValueRef
+from mongen.faults import CannotDrive, Fault, GaugeLevel
 from mongen.model import GAUGE, Alert, Spec
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
-    CannotDrive,
-    Fault,
-    GaugeLevel,
     common_labels,
     dashboard_url,
     extra_description,

@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from mongen.annotations import LabelRef, ValueRef, humanize
+from mongen.faults import Fault, GaugeLevel
 from mongen.model import GAUGE, Alert, MetricType, Spec
 from mongen.promql import by_clause, selector
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
-    Fault,
-    GaugeLevel,
     common_labels,
     dashboard_url,
     extra_description,

@@ -6,13 +6,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 from mongen.annotations import LabelRef, ValueRef
 from mongen.errors import YamlPath
+from mongen.faults import Fault, SlowRequests
 from mongen.model import HISTOGRAM, Alert, Metric, MetricType, Spec
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
-    Fault,
     IssueSink,
-    SlowRequests,
     by_parts,
     check_where_in_by,
     common_labels,
@@ -139,4 +138,4 @@ class LatencyQuantile(AlertKind):
         return cases
 
     def fault(self, spec: Spec, alert: Alert) -> Fault:
-        return SlowRequests(alert.metric or "", alert.quantile or 0.0, alert.threshold or 0.0)
+        return SlowRequests(alert.metric or "", alert.threshold or 0.0)

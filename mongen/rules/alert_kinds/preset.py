@@ -10,15 +10,13 @@ import re
 from typing import TYPE_CHECKING, ClassVar
 
 from mongen.annotations import LabelRef, Part
+from mongen.faults import CannotDrive, ExporterReadings, Fault
 from mongen.model import Alert, Spec
 from mongen.presets import PRESETS
 from mongen.presets.base import Preset, PresetAlert, Reading, job_matcher, replace
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
-    CannotDrive,
-    ExporterReadings,
-    Fault,
     common_labels,
     dashboard_url,
     runbook_url,
