@@ -55,7 +55,7 @@ def test_the_examples_cover_every_fault_type() -> None:
 def test_every_fault_round_trips_through_json_field_by_field(fault: Fault) -> None:
     back = _round_trip(fault)
     # Fields left out of equality (a counter's name, the labels an alert fires with) too.
-    assert type(back) is type(fault) and to_json(back) == to_json(fault) and back == fault
+    assert type(back) is type(fault) and vars(back) == vars(fault)
 
 
 @pytest.mark.parametrize("spec_path", SPECS)

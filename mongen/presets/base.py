@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from mongen.faults import Reading
+from mongen.faults import Reading as Reading  # a preset's readings are what a fault swaps in
 from mongen.promql import quote, regex_alternation
 
 SeriesKind = Literal["counter", "gauge", "histogram"]
