@@ -16,9 +16,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from mongen import layout
+from mongen.faults import ServerErrors, TargetGone
 from mongen.loading import load_spec
 from mongen.pipeline import render
-from mongen.verify.service import FaultModel, Outage, ServerErrors, SlowResponses, serve
+from mongen.verify.service import FaultModel, serve
 from mongen.verify.service.instrumentation import (
     GpuMemoryGauge,
     InferenceTiming,
@@ -89,7 +90,7 @@ def test_outage_stops_answering_on_open_connections(default_files: dict[str, str
     try:
         url = f"http://127.0.0.1:{service.port}/metrics"
         urllib.request.urlopen(url, timeout=10).close()
-        service.inject(Outage())
+        service.inject(TargetGone())
         with pytest.raises(OSError):
             urllib.request.urlopen(url, timeout=5).close()
     finally:
@@ -110,8 +111,8 @@ def test_faults_match_every_label_of_their_key() -> None:
 
 def test_typed_faults_apply_and_heal_to_the_healthy_state() -> None:
     faults = FaultModel(latency_factor=0.5)
-    faults.apply(ServerErrors((("route", "/transcribe"),), 1.0))
-    faults.apply(SlowResponses(4.0))
+    faults.apply(ServerErrors("", (("route", "/transcribe"),), 1.0))
+    faults.update({"latency_factor": 4.0})
     assert faults.fails({"route": "/transcribe", "code": "200"}) and faults.latency_factor == 4.0
     faults.heal()
     assert not faults.fails({"route": "/transcribe"}) and faults.latency_factor == 0.5

@@ -11,13 +11,15 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from mongen.faults import FrameBufferFull
 from mongen.loading import build_spec, load_spec
 from mongen.model import Spec
 from mongen.pipeline import render
 from mongen.rules.alert_kinds import BY_NAME
 from mongen.spec.loader import load_yaml
+from mongen.verify.alert_faults import alert_faults
 from mongen.verify.checks import dashboard_queries, unserved_series
-from mongen.verify.dcgm_exporter import FrameBufferShare, SimulatedDcgmExporter, dcgm_hostname, healthy_share
+from mongen.verify.dcgm_exporter import SimulatedDcgmExporter, dcgm_hostname, healthy_share
 from mongen.verify.discovery import ExpectedTarget, substitute_discovery
 from mongen.verify.phases import ExpectedAlert, plan_phases
 from mongen.verify.report import VerifyReport
@@ -62,7 +64,7 @@ def test_the_simulated_exporter_serves_two_gpus_with_dcgm_names_and_labels(gpus:
 
 
 def test_a_frame_buffer_fault_fills_one_gpu_and_heal_empties_it(gpus: SimulatedDcgmExporter) -> None:
-    gpus.inject(FrameBufferShare("1", 0.975))
+    gpus.inject(FrameBufferFull(0.95))  # halfway from the threshold to full
     samples = scraped(gpus)
     assert used_share(samples, "1") == pytest.approx(0.975, abs=1e-4)
     assert used_share(samples, "0") == pytest.approx(0.4, abs=1e-4)
@@ -72,12 +74,13 @@ def test_a_frame_buffer_fault_fills_one_gpu_and_heal_empties_it(gpus: SimulatedD
 
 def test_the_llm_frame_buffer_alert_gets_a_phase_on_one_gpu_and_the_others_stay_quiet() -> None:
     spec = load_spec(LLM)
-    assert healthy_share(spec) == pytest.approx(0.475)  # half the 0.95 threshold
+    faults = alert_faults(spec)
+    assert healthy_share(faults) == pytest.approx(0.475)  # half the 0.95 threshold
     assert dcgm_hostname(spec) == "gpu-node-1"
-    plan = plan_phases(spec)
+    plan = plan_phases(spec, faults)
     assert plan.undriven == ()
     (phase,) = [p for p in plan.phases if p.name == "gpu1-frame-buffer-full"]
-    assert phase.fault == FrameBufferShare("1", pytest.approx(0.975))
+    assert phase.fault == FrameBufferFull(0.95, "1")
     assert phase.fires == (ExpectedAlert("LlmGpuFrameBufferFull", "ticket", (("gpu", "1"),)),)
     guarded = {a.name for a in spec.alerts if BY_NAME[a.kind].guarded}
     assert set(phase.quiet) == guarded - {"LlmGpuFrameBufferFull"} and "LlmTargetDown" in phase.quiet
@@ -103,7 +106,8 @@ def _declared_only() -> Spec:
 
 
 def test_a_frame_buffer_alert_without_a_dcgm_job_is_not_driven_and_says_why() -> None:
-    assert dict(plan_phases(_declared_only()).undriven) == {
+    spec = _declared_only()
+    assert dict(plan_phases(spec, alert_faults(spec)).undriven) == {
         "LlmGpuFrameBufferFull": "`LlmGpuFrameBufferFull` reads dcgm-exporter's series, which the spec declares "
         "without scraping dcgm-exporter; verify simulates dcgm-exporter for a `scrape.exporters` job with "
         "`exporter: dcgm`"

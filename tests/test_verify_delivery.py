@@ -15,14 +15,19 @@ from mongen.generators.alertmanager import NULL_RECEIVER
 from mongen.loading import load_spec
 from mongen.model import Spec
 from mongen.pipeline import render
+from mongen.verify.alert_faults import alert_faults
 from mongen.verify.configs import alertmanager_config
 from mongen.verify.delivery import inhibitor, routing_of
-from mongen.verify.phases import plan_phases
+from mongen.verify.phases import PhasePlan, plan_phases
 from mongen.verify.report import DeliveryRow, VerifyReport
 
 PAGE = "EmotivoiceAvailabilityErrorBudgetBurnPage"
 TICKET = "EmotivoiceAvailabilityErrorBudgetBurnTicket"
 OTHER_TICKET = "EmotivoiceLatencyErrorBudgetBurnTicket"
+
+
+def _plan(spec: Spec) -> PhasePlan:
+    return plan_phases(spec, alert_faults(spec))
 
 
 def test_receivers_come_from_the_spec_routing(default_spec: Spec) -> None:
@@ -84,15 +89,15 @@ def test_an_slo_verify_cannot_burn_fails_unless_the_spec_says_so(default_spec: S
         else s
         for s in default_spec.slos
     )
-    plan = plan_phases(dataclasses.replace(default_spec, slos=slos))
+    plan = _plan(dataclasses.replace(default_spec, slos=slos))
     assert plan.unexcused == (PAGE, TICKET)
     assert "does not count every value a failed simulated request records (500, 503, 5xx)" in dict(plan.undriven)[PAGE]
     excused = tuple(dataclasses.replace(s, drivable=False) if s.metric == metric else s for s in slos)
-    plan = plan_phases(dataclasses.replace(default_spec, slos=excused))
+    plan = _plan(dataclasses.replace(default_spec, slos=excused))
     assert plan.unexcused == ()
     assert dict(plan.undriven)[TICKET] == "SLO `availability`: the spec marks it not drivable (`verify: false`)"
     report = VerifyReport()
-    report.conclude([PAGE], dict(plan_phases(dataclasses.replace(default_spec, slos=slos)).undriven), (PAGE,))
+    report.conclude([PAGE], dict(_plan(dataclasses.replace(default_spec, slos=slos)).undriven), (PAGE,))
     assert not report.passed
 
 
@@ -124,6 +129,6 @@ def test_the_json_report_keeps_the_delivery_matrix() -> None:
 
 
 def test_the_default_spec_drives_every_slo_alert() -> None:
-    plan = plan_phases(load_spec("specs/emotivoice.yaml"))
+    plan = _plan(load_spec("specs/emotivoice.yaml"))
     driven = {e.name for p in plan.phases for e in p.fires}
     assert {PAGE, TICKET, "EmotivoiceLatencyErrorBudgetBurnPage", OTHER_TICKET} <= driven

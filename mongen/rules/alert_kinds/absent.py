@@ -8,16 +8,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from mongen.annotations import LabelRef
 from mongen.errors import YamlPath
 from mongen.model import COUNTER, GAUGE, HISTOGRAM, Alert, AlertParams, Spec
+from mongen.faults import Fault, TargetGone
 from mongen.promql import quote
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     METRIC_FIELD,
     AlertKind,
-    Fault,
     FieldReader,
     RecordedSeries,
     SchemaFragment,
-    SeriesGone,
     common_labels,
     dashboard_url,
     extra_description,
@@ -114,4 +113,4 @@ class Absent(AlertKind[AbsentParams]):
         ]
 
     def fault(self, spec: Spec, alert: Alert) -> Fault:
-        return SeriesGone(self.params(alert).metric)
+        return TargetGone(self.params(alert).metric)

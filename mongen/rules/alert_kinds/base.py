@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, Typ
 from mongen import layout
 from mongen.annotations import LabelRef, Part
 from mongen.errors import YamlPath
+from mongen.faults import CannotDrive, Fault
 from mongen.model import Alert, AlertParams, Matcher, Metric, MetricType, Spec
-from mongen.presets.base import Reading
 from mongen.promql import matcher_text
 from mongen.rule_types import AlertRule
 from mongen.rules import naming
@@ -105,78 +105,6 @@ class LintedExpr:
     expr: str
     summary: str
     field: str
-
-
-# --- how verify makes an alert fire -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ServerErrors:
-    """A share of the requests whose labels match `labels` fail with a server error."""
-
-    metric: str
-    labels: tuple[tuple[str, str], ...]
-    share: float
-
-
-@dataclass(frozen=True)
-class SlowRequests:
-    """Requests slow down until `quantile` of `metric` is well above `threshold` seconds."""
-
-    metric: str
-    quantile: float
-    threshold: float
-
-
-@dataclass(frozen=True)
-class GaugeLevel:
-    """A gauge moves past `threshold`: above it (`above`), or below it."""
-
-    metric: str
-    threshold: float
-    above: bool = True
-
-
-@dataclass(frozen=True)
-class SeriesGone:
-    """The service's series of `metric` vanish (the replica goes down with them)."""
-
-    metric: str
-
-
-@dataclass(frozen=True)
-class TargetGone:
-    """The service stops answering scrapes."""
-
-
-@dataclass(frozen=True)
-class FrameBufferFull:
-    """dcgm-exporter reports one GPU's frame buffer used above `threshold` (a share of it); verify
-    runs a simulated dcgm-exporter for the spec's `exporter: dcgm` jobs."""
-
-    threshold: float
-
-
-@dataclass(frozen=True)
-class ExporterReadings:
-    """A preset's simulated exporter (the spec's job `job`) serves `readings` in place of the
-    healthy ones of the same series and labels, or stops answering (`readings` None); the alert
-    `key` of the preset must fire, with `labels` (besides job and instance)."""
-
-    job: str
-    key: str
-    readings: tuple[Reading, ...] | None
-    labels: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class CannotDrive:
-    """verify cannot produce what makes this alert fire; `reason` says why (shown in its report)."""
-
-    reason: str
-
-
-Fault = ServerErrors | SlowRequests | GaugeLevel | SeriesGone | TargetGone | FrameBufferFull | ExporterReadings
 
 
 P = TypeVar("P", bound=AlertParams)

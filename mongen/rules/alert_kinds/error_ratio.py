@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from mongen.annotations import LabelRef, ValueRef
 from mongen.errors import YamlPath
 from mongen.model import COUNTER, Alert, AlertParams, Matcher, Spec
+from mongen.faults import Fault, ServerErrors
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     BY_FIELD,
@@ -15,11 +16,9 @@ from mongen.rules.alert_kinds.base import (
     THRESHOLD_FIELD,
     WHERE_FIELD,
     AlertKind,
-    Fault,
     FieldReader,
     RecordedSeries,
     SchemaFragment,
-    ServerErrors,
     ThresholdLine,
     by_parts,
     check_where_in_by,
@@ -220,4 +219,5 @@ class ErrorRatio(AlertKind[ErrorRatioParams]):
         # one label value holds a few dozen requests, and the ratio must not dip under the threshold.
         threshold = p.threshold
         share = min(1.0, max(2 * threshold, (1 + threshold) / 2))
-        return ServerErrors(p.metric, tuple(sorted(target.items())), share)
+        match = tuple(sorted(target.items()))
+        return ServerErrors(p.metric, match, share, tuple((k, v) for k, v in match if k in p.by))

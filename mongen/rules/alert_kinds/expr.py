@@ -14,13 +14,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from mongen.annotations import ValueRef
 from mongen.errors import YamlPath
 from mongen.model import GAUGE, Alert, AlertParams, Spec
+from mongen.faults import CannotDrive, Fault, GaugeLevel
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
-    CannotDrive,
-    Fault,
     FieldReader,
-    GaugeLevel,
     LintedExpr,
     SchemaFragment,
     common_labels,

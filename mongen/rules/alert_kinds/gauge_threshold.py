@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from mongen.annotations import LabelRef, ValueRef, humanize
 from mongen.errors import YamlPath
 from mongen.model import GAUGE, Alert, AlertParams, Matcher, Spec
+from mongen.faults import Fault, GaugeLevel
 from mongen.promql import by_clause, selector
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
@@ -17,9 +18,7 @@ from mongen.rules.alert_kinds.base import (
     THRESHOLD_FIELD,
     WHERE_FIELD,
     AlertKind,
-    Fault,
     FieldReader,
-    GaugeLevel,
     RecordedSeries,
     SchemaFragment,
     ThresholdLine,

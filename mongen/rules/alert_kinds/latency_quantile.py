@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from mongen.annotations import LabelRef, ValueRef
 from mongen.errors import YamlPath
 from mongen.model import HISTOGRAM, Alert, AlertParams, Matcher, Spec
+from mongen.faults import Fault, SlowRequests
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     BY_FIELD,
@@ -15,11 +16,9 @@ from mongen.rules.alert_kinds.base import (
     THRESHOLD_FIELD,
     WHERE_FIELD,
     AlertKind,
-    Fault,
     FieldReader,
     RecordedSeries,
     SchemaFragment,
-    SlowRequests,
     ThresholdLine,
     by_parts,
     check_where_in_by,
@@ -178,4 +177,4 @@ class LatencyQuantile(AlertKind[LatencyQuantileParams]):
 
     def fault(self, spec: Spec, alert: Alert) -> Fault:
         p = self.params(alert)
-        return SlowRequests(p.metric, p.quantile, p.threshold)
+        return SlowRequests(p.metric, p.threshold)

@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from mongen.annotations import LabelRef
 from mongen.errors import YamlPath
 from mongen.model import Alert, AlertParams, Spec
+from mongen.faults import Fault, TargetGone
 from mongen.promql import quote
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
-    Fault,
     FieldReader,
-    TargetGone,
     common_labels,
     dashboard_url,
     extra_description,
