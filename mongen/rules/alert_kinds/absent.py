@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from mongen.annotations import LabelRef
 from mongen.errors import YamlPath
-from mongen.model import COUNTER, GAUGE, HISTOGRAM, Alert, AlertParams, Spec
 from mongen.faults import Fault, TargetGone
+from mongen.model import COUNTER, GAUGE, HISTOGRAM, Alert, AlertParams, Spec
 from mongen.promql import quote
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from mongen.annotations import LabelRef, ValueRef
 from mongen.errors import YamlPath
-from mongen.model import Alert, AlertParams, Spec
 from mongen.faults import CannotDrive, Fault, FrameBufferFull
+from mongen.model import Alert, AlertParams, Spec
 from mongen.promql import by_clause
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (

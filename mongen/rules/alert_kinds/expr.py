@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from mongen.annotations import ValueRef
 from mongen.errors import YamlPath
-from mongen.model import GAUGE, Alert, AlertParams, Spec
 from mongen.faults import CannotDrive, Fault, GaugeLevel
+from mongen.model import GAUGE, Alert, AlertParams, Spec
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from mongen.annotations import LabelRef, ValueRef, humanize
 from mongen.errors import YamlPath
-from mongen.model import GAUGE, Alert, AlertParams, Matcher, Spec
 from mongen.faults import Fault, GaugeLevel
+from mongen.model import GAUGE, Alert, AlertParams, Matcher, Spec
 from mongen.promql import by_clause, selector
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (

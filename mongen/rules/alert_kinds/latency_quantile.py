@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from mongen.annotations import LabelRef, ValueRef
 from mongen.errors import YamlPath
-from mongen.model import HISTOGRAM, Alert, AlertParams, Matcher, Spec
 from mongen.faults import Fault, SlowRequests
+from mongen.model import HISTOGRAM, Alert, AlertParams, Matcher, Spec
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     BY_FIELD,

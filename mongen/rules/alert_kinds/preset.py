@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from mongen.annotations import LabelRef, Part
 from mongen.errors import YamlPath
+from mongen.faults import CannotDrive, ExporterReadings, Fault
 from mongen.model import Alert, AlertParams, Spec
 from mongen.presets import PRESETS
 from mongen.presets.base import Preset, PresetAlert, Reading, job_matcher, replace
-from mongen.faults import CannotDrive, ExporterReadings, Fault
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
