@@ -17,7 +17,7 @@ from mongen.loading import load_spec
 from mongen.model import Spec
 from mongen.pipeline import generate, render
 from mongen.verify.testbed import HOST, free_port, start_prometheus
-from tests.conftest import ROOT, need
+from tests.support import ROOT, need
 
 # Written for these tests: a TTS service's exposition in OpenMetrics, with units, a status label,
 # request ids in a label, a summary, an info metric, runtime families and a family without samples.

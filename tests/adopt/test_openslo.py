@@ -14,7 +14,7 @@ from mongen.adopt.openslo import export_openslo, import_openslo
 from mongen.errors import SpecError
 from mongen.loading import load_spec
 from mongen.pipeline import generate
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 # Written for these tests: an SLO that names its SLI document, an alert policy beside them.
 SLO_AND_SLI = """\

@@ -1,6 +1,6 @@
 """`mongen import sloth`: a Sloth spec in the shape of Sloth's getting-started example imports to
 a spec that generates, and its burn-rate alerts fire in exactly the minutes in which Sloth's rules
-for the same SLO do, on the scenarios of tests/test_sloth_compat_e2e.py; what cannot be mapped is
+for the same SLO do, on the scenarios of tests/e2e/test_sloth_compat.py; what cannot be mapped is
 refused at its position."""
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ from mongen.pipeline import generate, render
 from mongen.rules.ruleset import rule_set
 from mongen.serialize import to_yaml
 from mongen.writer import write_tree
-from tests.conftest import ROOT, need
-from tests.test_sloth_compat_e2e import SCENARIOS, SLOTH_RULES, _scenario_test
+from tests.support import ROOT, need
+from tests.support.sloth import SCENARIOS, SLOTH_DATA, SLOTH_RULES, scenario_test
 
-DATA = ROOT / "tests/data/sloth"
 GETTING_STARTED = "tests/data/sloth/getting-started.yml"
 ERRORS = 'http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}'
 TOTAL = 'http_request_duration_seconds_count{job="myservice"}'
@@ -81,14 +80,14 @@ def test_sloth_alerting_maps_onto_page_and_ticket_settings() -> None:
 def _scenario(name: str, phases: list[tuple[int, float]], fires: frozenset[str]) -> dict[str, Any]:
     """The comparison scenario on the imported spec's own series (its queries read
     http_request_duration_seconds_count of job myservice)."""
-    return _scenario_test(name, phases, fires, ALERTS, "http_request_duration_seconds_count", labels='job="myservice",')
+    return scenario_test(name, phases, fires, ALERTS, "http_request_duration_seconds_count", labels='job="myservice",')
 
 
 @pytest.mark.e2e
 def test_the_imported_slo_fires_exactly_when_sloths_rules_do(tmp_path: Path) -> None:
     write_tree(tmp_path / "out", render(load_spec(_imported(tmp_path))))
     # The comparison's Sloth rules, on the getting-started spec's queries instead of tts_requests_total.
-    sloth = (DATA / SLOTH_RULES).read_text()
+    sloth = (SLOTH_DATA / SLOTH_RULES).read_text()
     sloth = sloth.replace('tts_requests_total{code=~"5.."}', ERRORS).replace("tts_requests_total[", TOTAL + "[")
     assert sloth.count(ERRORS) == sloth.count(TOTAL + "[") > 0
     (tmp_path / SLOTH_RULES).write_text(sloth)

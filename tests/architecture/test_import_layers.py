@@ -7,7 +7,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "mongen"
+from tests.support import ROOT
+
+PACKAGE = ROOT / "mongen"
 
 
 def _unit(module: str) -> str:

@@ -10,13 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, need
-
-
-def mongen(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mongen", *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
-    )
+from tests.support import ROOT, mongen, need
 
 
 def tree_digest(root: Path) -> dict[str, str]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.test_lint_project import mongen, ops_tree
+from tests.support import mongen
+from tests.support.ops_repo import ops_tree
 
 # A spec recording rule over a too-short range: a warning inside the generated rule files.
 SHORT_RANGE = """recording_rules:

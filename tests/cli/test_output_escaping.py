@@ -14,7 +14,7 @@ import yaml
 
 from mongen.errors import Finding
 from mongen.verify.report import VerifyReport
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 _HOSTILE = "Evil\x1b]0;owned\x07\x1b[2J\nforged.yml:1:1: error [fake] forged\n::error file=x::forged\rZ"
 

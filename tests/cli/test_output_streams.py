@@ -17,23 +17,9 @@ from pathlib import Path
 import pytest
 
 from mongen.console import NORMAL, QUIET, VERBOSE, Console
-from tests.conftest import EMOTIVOICE_FILES, ROOT, need
+from tests.support import EMOTIVOICE_FILES, ROOT, mongen, need
 
 SPEC = (ROOT / "specs/emotivoice.yaml").read_text()
-
-
-def mongen(
-    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: int = 300
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mongen", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def on_a_terminal(*args: str, cwd: Path, env: dict[str, str]) -> str:

@@ -22,7 +22,7 @@ from mongen.pipeline import render
 from mongen.rules.ruleset import rule_set
 from mongen.spec.loader import load_yaml
 from mongen.verify.testbed import HOST, free_port, get_json, start_alertmanager
-from tests.conftest import ROOT, need
+from tests.support import ROOT, need
 
 pytestmark = pytest.mark.e2e
 

@@ -32,10 +32,9 @@ from mongen.validate import nginx_conf
 from mongen.verify.checks import rule_queries, unserved_series
 from mongen.verify.configs import prometheus_config
 from mongen.verify.report import VerifyReport
-from mongen.verify.testbed import get_json, process, start_prometheus, wait_ready
+from mongen.verify.testbed import free_port, get_json, process, start_prometheus, wait_ready
 from mongen.writer import write_tree
-from tests.conftest import ROOT, need
-from tests.test_nginx_e2e import free_port
+from tests.support import ROOT, need
 
 APP = ROOT / "tests/data/apps/tts_openai.py"
 # The instrumentation: each line of the app that mentions the generated module ends with this.

@@ -20,9 +20,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from mongen.verify.testbed import process, wait_ready
-from tests.conftest import ROOT
-from tests.test_nginx_e2e import free_port
+from mongen.verify.testbed import free_port, process, wait_ready
+from tests.support import ROOT
 
 pytestmark = pytest.mark.e2e
 

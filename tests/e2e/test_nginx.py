@@ -26,17 +26,11 @@ from mongen.loading import build_spec
 from mongen.pipeline import render
 from mongen.spec.loader import load_yaml
 from mongen.validate import nginx_conf, nginx_test
-from mongen.verify.testbed import process
+from mongen.verify.testbed import free_port, process
 from mongen.writer import write_tree
-from tests.conftest import ROOT, need
+from tests.support import ROOT, need
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class _Metrics(http.server.BaseHTTPRequestHandler):

@@ -17,7 +17,7 @@ from mongen.verify.checks import dashboard_queries
 from mongen.verify.report import Expectation, Substitution, VerifyReport
 from mongen.verify.timescale import compress_duration, compress_expr
 from mongen.writer import write_tree
-from tests.conftest import ROOT, need
+from tests.support import ROOT, need
 
 e2e = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ import pytest
 from mongen.loading import build_spec
 from mongen.spec.loader import load_yaml
 from mongen.verify import run_verify
-from tests.conftest import ROOT, need
+from tests.support import ROOT, need
 
 pytestmark = pytest.mark.e2e
 

@@ -22,7 +22,7 @@ from mongen.verify import VerifyError, run_verify
 from mongen.verify.engines import VERIFY_ENGINES, _substitute_flags, vmagent_targets
 from mongen.verify.report import VerifyReport
 from mongen.writer import write_tree
-from tests.conftest import ROOT, need
+from tests.support import ROOT, need
 
 e2e = pytest.mark.e2e
 SPEC = "specs/emotivoice.yaml"

@@ -20,7 +20,7 @@ from mongen.verify.discovery import ExpectedTarget, substitute_discovery
 from mongen.verify.exposure import foreign_address, plan_exposure, port_answers
 from mongen.verify.report import VerifyReport
 from mongen.writer import write_tree
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 SPECS = ["specs/emotivoice.yaml", "specs/multi-slo.yaml"]
 IDENTITY = {

@@ -22,7 +22,7 @@ import yaml
 from mongen.pipeline import render
 from mongen.serialize import quoted_path
 from mongen.validate import nginx_test
-from tests.conftest import ROOT, need
+from tests.support import ROOT, need
 
 HOSTILE_PATHS = (
     "a\nserver { listen 127.0.0.1:8080; return 200; }\n# x.yaml",

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from mongen.generators.rules import rule_groups
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 SCHEMA = json.loads((ROOT / "tests/data/operator-v1.schema.json").read_text())
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mongen.loading import load_spec
 from mongen.pipeline import render
-from tests.conftest import DEFAULT_SPEC, ROOT
+from tests.support import DEFAULT_SPEC, ROOT
 
 _HOSTILE_NAME = "x--><script>alert(1)<!--&amp;--!>.yaml"
 

@@ -4,22 +4,14 @@ are served; `generate` warns when it cannot."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
 from mongen import pipeline
-from tests.conftest import ROOT
+from tests.support import ROOT, mongen
 
 WEB = "https://github.com/acme/ops/blob/main/monitoring/runbooks"
-
-
-def mongen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mongen", *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 def _repo(root: Path, config_extra: str = "", spec_edit: tuple[str, str] | None = None) -> Path:

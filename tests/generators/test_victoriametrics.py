@@ -14,7 +14,7 @@ from mongen.generators import prometheus_config, victoriametrics
 from mongen.generators.flags import Flag
 from mongen.validate import check_victoriametrics, flag_arguments
 from mongen.writer import write_tree
-from tests.conftest import need
+from tests.support import need
 
 
 def _flag(flags: list[Flag], name: str) -> list[str | None]:

@@ -21,7 +21,7 @@ from mongen.lint.checks.base import EXAMPLE_RULES_FILE, EXAMPLE_SPEC_FILE, Check
 from mongen.lint.examples import run_example
 from mongen.lint.runner import lint
 from mongen.loading import load_spec
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 GOOD_ALERT = {"for": "5m", "labels": {"severity": "page"}, "annotations": {"summary": "s", "description": "d"}}
 _BY_ID = {check.id: check for check in CHECKS}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 CEPH_RULES = Path("/etc/prometheus/ceph/ceph_default_alerts.yml")
 _NO_FOR = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mongen.lint.runner import lint
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 _DATA = ROOT / "tests/data/lint-corpus"
 

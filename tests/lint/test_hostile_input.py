@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from mongen.errors import Finding
 from mongen.lint.runner import lint
 from mongen.promql_tree import MAX_DEPTH
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 # Far above what lint needs on these files (~40 MB), far below what the old recursion took (6.5 GB).
 _ADDRESS_SPACE = 1 << 30

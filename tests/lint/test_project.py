@@ -6,37 +6,15 @@ are in the run, and the summary names the specs used."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from mongen.lint.runner import known_recorded, lint
 from mongen.loading import load_spec
-from tests.conftest import ROOT
+from tests.support import ROOT, mongen
+from tests.support.ops_repo import TEAM_RULES, ops_tree
 
-TEAM_RULES = """\
-groups:
-  - name: team
-    rules:
-      - alert: TtsErrorsHigh
-        expr: job:emoti_voice_tts_requests:error_ratio_rate5m > 0.1
-        for: 5m
-        labels: {severity: page}
-        annotations: {summary: TTS errors, description: "{{ $value }}"}
-      - alert: BudgetLow
-        expr: slo:period_error_budget_remaining:ratio{service="emotivoice"} < 0.1
-        for: 5m
-        labels: {severity: ticket}
-        annotations: {summary: budget, description: "{{ $labels.slo }}"}
-      - record: job:llm_and_tts_requests:rate5m
-        expr: sum by (job) (rate(emoti_voice_tts_requests_total[5m])) + on (job) sum by (job) (rate(llm_requests_total[5m]))
-      - record: job:typo:rate5m
-        expr: sum by (job) (rate(emoti_voice_tts_request_total[5m]))
-      - record: job:llm_not_found:rate5m
-        expr: sum by (job) (rate(llm_requests_total{status="404"}[5m]))
-"""
 TYPO = (
     "rules/team.yml:17:15: error [unknown-metric] unknown metric `emoti_voice_tts_request_total`; "
     "did you mean `emoti_voice_tts_requests_total`?"
@@ -46,29 +24,6 @@ NOT_FOUND = (
     "rules/team.yml:19:15: error [unknown-label-value] `status` is never '404'; "
     "declared values: 200, 400, 429, 500, 503, 4xx, 5xx, other"
 )
-
-
-def mongen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mongen", *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
-    )
-
-
-def ops_tree(root: Path, specs: tuple[str, ...] = ("emotivoice", "llm")) -> Path:
-    """A git repository with specs/*.yaml, mongen.toml (output in monitoring/) and rules/team.yml."""
-    (root / "specs").mkdir(parents=True)
-    (root / "rules").mkdir()
-    (root / ".git").mkdir()
-    for name in specs:
-        text = (ROOT / f"specs/{name}.yaml").read_text("utf-8")
-        if name == "llm":
-            # One prometheus.yml holds both services: job names must differ from emotivoice's.
-            text = text.replace("{job: dcgm-exporter,", "{job: llm-dcgm-exporter,")
-        (root / f"specs/{name}.yaml").write_text(text, "utf-8")
-    listed = ", ".join(f'"specs/{name}.yaml"' for name in specs)
-    (root / "mongen.toml").write_text(f'specs = [{listed}]\nout = "monitoring"\n', "utf-8")
-    (root / "rules/team.yml").write_text(TEAM_RULES, "utf-8")
-    return root
 
 
 def test_rule_files_are_checked_against_every_spec_of_the_project(tmp_path: Path) -> None:

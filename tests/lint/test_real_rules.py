@@ -16,7 +16,7 @@ from mongen.lint.docs import EXTERNAL_METRICS_EXAMPLE
 from mongen.lint.runner import lint
 from mongen.loading import load_spec
 from mongen.model import Spec
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 _ALERT_TAIL = """\
     for: 5m

@@ -18,7 +18,7 @@ from mongen.label_regex import BUDGET, RegexBudget, label_regex
 from mongen.lint.runner import lint
 from mongen.loading import load_spec
 from mongen.promql_tree import parse
-from tests.conftest import need
+from tests.support import need
 
 _SPEC = """\
 version: 1

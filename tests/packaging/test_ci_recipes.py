@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, need
+from tests.support import ROOT, need
 
 GOOD_ALERT = """\
 groups:

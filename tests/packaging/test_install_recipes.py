@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, need
+from tests.support import ROOT, need
 
 REPO_PLACEHOLDER = "https://github.com/<your-org>/mongen"
 REV_PLACEHOLDER = "<full commit SHA>"

@@ -30,28 +30,28 @@ from mongen.loading import build_spec
 from mongen.model import Spec
 from mongen.pipeline import render
 from mongen.spec.loader import load_yaml
-from tests.conftest import need
-from tests.test_annotation_escaping import _OWN_ACTIONS
-from tests.test_spec_fuzz import (
-    _MISSING,
-    BASE,
+from tests.support import need
+from tests.support.hostile import (
     HOSTILE_TOKENS,
-    _get,
-    _mutate,
-    _paths,
-    _replace,
+    MISSING,
+    OWN_ACTIONS,
+    SHOWCASE_DOCUMENT,
+    document_paths,
     hostile_text,
     hostile_values,
+    insert_token,
+    replace_at,
+    value_at,
 )
 
 # The showcase spec, with a description on every alert (the text Prometheus renders as a template).
-FUZZ_BASE = {**BASE, "alerts": [{**alert, "description": "See the runbook."} for alert in BASE["alerts"]]}
-PATHS = _paths(FUZZ_BASE)[1:]
+FUZZ_BASE = {**SHOWCASE_DOCUMENT, "alerts": [{**alert, "description": "See the runbook."} for alert in SHOWCASE_DOCUMENT["alerts"]]}
+PATHS = document_paths(FUZZ_BASE)[1:]
 # Strings that reach artifacts as text: help, descriptions, label and enum values, aliases.
 FREE_TEXT_PATHS = tuple(
     path
     for path in PATHS
-    if isinstance(_get(FUZZ_BASE, path), str)
+    if isinstance(value_at(FUZZ_BASE, path), str)
     and (
         path[-1] in ("help", "description", "auth_username")
         or path[:2] in (("labels", "endpoint"), ("labels", "method"), ("enums", "emotion"))
@@ -89,13 +89,13 @@ survivor_alias = st.tuples(
 def mutated(edits: list[Edit], aliases: list[tuple[str, str]]) -> str:
     spec: object = FUZZ_BASE
     for path, inside, token, at, replacement in edits:
-        current = _get(spec, path)
-        if current is not _MISSING:  # an earlier edit may have replaced a parent
-            spec = _replace(spec, path, _mutate(current, token, at) if inside else replacement)
+        current = value_at(spec, path)
+        if current is not MISSING:  # an earlier edit may have replaced a parent
+            spec = replace_at(spec, path, insert_token(current, token, at) if inside else replacement)
     for key, value in aliases:
-        current_aliases = _get(spec, ("enums", "emotion", "aliases"))
+        current_aliases = value_at(spec, ("enums", "emotion", "aliases"))
         if isinstance(current_aliases, dict):
-            spec = _replace(spec, ("enums", "emotion", "aliases"), {**current_aliases, key or "_": value})
+            spec = replace_at(spec, ("enums", "emotion", "aliases"), {**current_aliases, key or "_": value})
     return yaml.safe_dump(spec, allow_unicode=True)
 
 
@@ -123,7 +123,7 @@ def check_artifacts(files: dict[str, str]) -> None:
             for group in doc.get("groups", []) if path.startswith("prometheus/rules/") else []:
                 for rule in group["rules"]:
                     for annotation in rule.get("annotations", {}).values():
-                        assert "{{" not in _OWN_ACTIONS.sub("", annotation), annotation
+                        assert "{{" not in OWN_ACTIONS.sub("", annotation), annotation
         elif path.endswith(".json"):
             json.loads(text)
         elif path.endswith(".py"):

@@ -31,7 +31,7 @@ from mongen.spec.label_text import look_alike, value_problem
 from mongen.spec.loader import load_yaml
 from mongen.validate import validate_dir
 from mongen.writer import write_tree
-from tests.test_instrumentation import load_generated
+from tests.support.generated_module import load_generated
 
 LLM_SPEC = Path("specs/llm.yaml")
 # The values the showcase's aliases point at stay; the others are what a user could write.

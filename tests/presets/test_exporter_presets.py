@@ -22,7 +22,7 @@ from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.ruleset import rule_set
 from mongen.verify import run_verify
 from mongen.verify.preset_exporter import SimulatedExporter
-from tests.conftest import need
+from tests.support import need
 
 SPEC = "tests/data/inference-presets-spec.yaml"
 # Every preset alert the spec keeps: all of each pack but TGI's queue size, which it drops.

@@ -13,7 +13,7 @@ import pytest
 
 from mongen.config import find_config
 from mongen.errors import SpecError
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 _NO_FOR = """\
 groups:

@@ -13,15 +13,9 @@ import pytest
 
 from mongen.config import find_config, project_root, spec_name
 from mongen.errors import SpecError
-from tests.conftest import EMOTIVOICE_FILES, ROOT
+from tests.support import EMOTIVOICE_FILES, ROOT, mongen
 
 SPEC = (ROOT / "specs/emotivoice.yaml").read_text()
-
-
-def mongen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mongen", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 @pytest.fixture

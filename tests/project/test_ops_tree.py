@@ -19,8 +19,8 @@ from mongen import layout, pipeline
 from mongen.errors import SpecError
 from mongen.loading import load_spec
 from mongen.validate import require, validate_dir
-from tests.conftest import ROOT
-from tests.spec_messages import COMBINE_SOURCES, message_sites
+from tests.support import ROOT
+from tests.support.spec_messages import COMBINE_SOURCES, message_sites
 
 SPECS = ["specs/emotivoice.yaml", "specs/multi-slo.yaml"]
 CASES_FILE = ROOT / "tests/spec_failure_cases/combine/services.yaml"

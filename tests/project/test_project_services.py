@@ -12,7 +12,8 @@ from mongen import verify as verify_package
 from mongen.cli import app
 from mongen.model import Spec
 from mongen.verify.report import VerifyReport
-from tests.test_lint_project import mongen, ops_tree
+from tests.support import mongen
+from tests.support.ops_repo import ops_tree
 
 
 def test_cardinality_prints_every_service_and_one_summary(tmp_path: Path) -> None:

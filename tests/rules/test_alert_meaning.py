@@ -30,7 +30,7 @@ from mongen.pipeline import render
 from mongen.rules import naming
 from mongen.rules.ruleset import rule_set
 from mongen.writer import write_tree
-from tests.conftest import ROOT, need
+from tests.support import ROOT, need
 
 SPEC = "specs/emotivoice.yaml"
 ERROR_RATIO = "emotion:emoti_voice_tts_requests:error_ratio_rate5m"

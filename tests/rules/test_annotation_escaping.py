@@ -7,7 +7,6 @@ tests render the annotations with the real promtool and compare against the lite
 
 from __future__ import annotations
 
-import re
 import subprocess
 from pathlib import Path
 
@@ -20,7 +19,8 @@ from mongen.pipeline import render
 from mongen.serialize import to_yaml
 from mongen.spec.loader import load_yaml
 from mongen.writer import write_tree
-from tests.conftest import ROOT, need
+from tests.support import ROOT, need
+from tests.support.hostile import OWN_ACTIONS
 
 # Leaks a host name into the notification if it runs.
 LEAK = '{{ with query "node_uname_info" }}{{ range . }}{{ .Labels.nodename }}{{ end }}{{ end }}'
@@ -66,8 +66,6 @@ def _hostile_spec():
     return build_spec(load_yaml(yaml.safe_dump(base), "hostile.yaml"))
 
 
-# mongen's own actions in annotations: label references and the value formats.
-_OWN_ACTIONS = re.compile(r'\{\{ (\$labels\.\w+|\$value \| \w+|printf "%\.3g" \$value) \}\}|\{\{ "\{\{?" \}\}')
 
 
 def test_spec_descriptions_reach_prometheus_as_text(tmp_path: Path) -> None:
@@ -79,7 +77,7 @@ def test_spec_descriptions_reach_prometheus_as_text(tmp_path: Path) -> None:
     for rule in rules["groups"][0]["rules"]:
         # Whatever the spec said, only mongen's actions remain once they are taken out.
         for text in rule["annotations"].values():
-            assert "{{" not in _OWN_ACTIONS.sub("", text), text
+            assert "{{" not in OWN_ACTIONS.sub("", text), text
     tests_file = tmp_path / "prometheus/tests/emotivoice-alerts.test.yml"
     doc = yaml.safe_load(tests_file.read_text())
     for test in doc["tests"]:

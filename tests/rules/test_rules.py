@@ -14,7 +14,7 @@ from mongen.pipeline import render
 from mongen.rules.ruleset import rule_set
 from mongen.units import format_number
 from mongen.writer import write_tree
-from tests.conftest import need
+from tests.support import need
 
 
 def _window_pairs(rules) -> list[tuple[str, str, str, str, str]]:

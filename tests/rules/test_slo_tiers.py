@@ -16,7 +16,7 @@ from mongen.model import Spec
 from mongen.pipeline import render
 from mongen.rules.ruleset import rule_set
 from mongen.spec.loader import load_yaml
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 DEFAULT_SPEC = ROOT / "specs/emotivoice.yaml"
 

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from mongen import layout
-from tests.test_instrumentation import load_generated
+from tests.support.generated_module import load_generated
 
 _names = itertools.count()
 

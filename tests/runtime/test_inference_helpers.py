@@ -18,7 +18,7 @@ import pytest
 from prometheus_client import generate_latest
 
 from mongen import layout
-from tests.test_instrumentation import _write_module, load_generated
+from tests.support.generated_module import load_generated, write_module
 
 _names = itertools.count()
 INFERENCE = "emoti_voice_model_inference_duration_seconds"
@@ -115,7 +115,7 @@ def module_constants(module: Path, **env: str) -> subprocess.CompletedProcess[st
 
 
 def test_metrics_port_and_addr_come_from_the_environment(default_files: dict[str, str], tmp_path: Path) -> None:
-    module = _write_module(tmp_path, default_files)
+    module = write_module(tmp_path, default_files)
     assert module_constants(module).stdout.split() == ["127.0.0.1", "8001"]
     result = module_constants(module, METRICS_PORT="9123", METRICS_ADDR="127.0.0.2")
     assert (result.stdout.split(), result.stderr) == (["127.0.0.2", "9123"], "")
@@ -125,7 +125,7 @@ def test_metrics_port_and_addr_come_from_the_environment(default_files: dict[str
 def test_a_bad_metrics_port_keeps_the_specs_port_with_one_log_line(
     default_files: dict[str, str], tmp_path: Path, port: str
 ) -> None:
-    module = _write_module(tmp_path, default_files)
+    module = write_module(tmp_path, default_files)
     result = module_constants(module, METRICS_PORT=port)
     assert result.returncode == 0 and result.stdout.split() == ["127.0.0.1", "8001"]
     lines = result.stderr.splitlines()

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.test_instrumentation import _write_module
+from tests.support.generated_module import write_module
 
 LOAD = r"""
 import importlib.util, os, shutil, sys
@@ -38,7 +38,7 @@ def run(script: str, module: Path, multiproc_dir: Path) -> subprocess.CompletedP
 def test_a_missing_multiproc_dir_falls_back_to_in_process_metrics_at_import(
     default_files: dict[str, str], tmp_path: Path
 ) -> None:
-    module = _write_module(tmp_path, default_files)
+    module = write_module(tmp_path, default_files)
     result = run("record(); print(m.MULTIPROCESS, sad())", module, tmp_path / "gone")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False ['emoti_voice_tts_requests_by_emotion_total{emotion=\"sad\"} 2.0']"
@@ -49,7 +49,7 @@ def test_a_missing_multiproc_dir_falls_back_to_in_process_metrics_at_import(
 def test_a_multiproc_dir_removed_before_a_fork_never_raises_in_the_worker(
     default_files: dict[str, str], tmp_path: Path
 ) -> None:
-    module = _write_module(tmp_path, default_files)
+    module = write_module(tmp_path, default_files)
     directory = tmp_path / "mp"
     directory.mkdir()
     script = r"""
@@ -76,7 +76,7 @@ print("child exit", os.waitstatus_to_exitcode(status))
 
 
 def test_a_usable_multiproc_dir_stays_in_multiprocess_mode(default_files: dict[str, str], tmp_path: Path) -> None:
-    module = _write_module(tmp_path, default_files)
+    module = write_module(tmp_path, default_files)
     directory = tmp_path / "mp"
     directory.mkdir()
     result = run("record(); print(m.MULTIPROCESS)", module, directory)

@@ -1,96 +1,36 @@
 """The generated module's NVML collector (`gpu_memory` with `source: {from: nvml}`), run for real
-against a fake pynvml put in sys.modules (tests/fake_pynvml.py): no GPU is needed here. The same
-code on a real GPU is tests/test_nvml_gpu.py (marker `gpu`)."""
+against a fake pynvml put in sys.modules (tests/support/fake_pynvml.py): no GPU is needed here. The same
+code on a real GPU is tests/runtime/test_nvml_gpu.py (marker `gpu`)."""
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import get_args
 
 import pytest
 from prometheus_client import generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 
-from mongen import layout
-from mongen.annotations import humanize
 from mongen.generators import instrumentation
-from mongen.loading import load_spec
-from mongen.model import GPU_MEMORY_MODES, GpuMemoryMode, Spec
-from mongen.pipeline import render
-from mongen.rules.alert_kinds.gauge_threshold import GaugeThreshold
-from mongen.serialize import to_yaml
+from mongen.model import GPU_MEMORY_MODES, GpuMemoryMode
 from mongen.spec.schema import spec_schema
-from mongen.synth.cases import threshold_case
-from mongen.synth.series import TEST_INSTANCE, series
-from mongen.units import format_duration
-from tests.conftest import ROOT, need
-from tests.fake_pynvml import FakeGpu, FakeNvml
-from tests.test_instrumentation import check_with_ruff_and_mypy
-
-GPU_METRIC = "emoti_voice_gpu_memory_usage_bytes"
-GiB = 2**30
-_HELP_LINE = "    help: GPU memory used by the TTS model.\n"
-_THRESHOLD_LINE = "    threshold: 22000000000\n"
-GPU_ALERT = "EmotivoiceGpuMemoryHigh"
-
-
-def nvml_spec(tmp_path: Path, mode: str, max_gpus: int | None = None, threshold: int | None = None) -> Spec:
-    """specs/emotivoice.yaml with its gpu_memory metric read from NVML (and the GPU memory alert's
-    threshold at `threshold` bytes)."""
-    text = (ROOT / "specs/emotivoice.yaml").read_text("utf-8")
-    assert text.count(_HELP_LINE) == 1 and text.count(_THRESHOLD_LINE) == 1
-    bound = f", max_gpus: {max_gpus}" if max_gpus is not None else ""
-    text = text.replace(_HELP_LINE, _HELP_LINE + f"    source: {{from: nvml, mode: {mode}{bound}}}\n")
-    if threshold is not None:
-        text = text.replace(_THRESHOLD_LINE, f"    threshold: {threshold}\n")
-    path = tmp_path / f"nvml-{mode}-{max_gpus}-{threshold}.yaml"
-    path.write_text(text, "utf-8")
-    return load_spec(str(path))
-
-
-@cache
-def _module_text(mode: str, max_gpus: int | None, tmp: str) -> str:
-    spec = nvml_spec(Path(tmp), mode, max_gpus)
-    return instrumentation.generate(spec)[layout.instrumentation_module(spec.service)]
-
-
-_count = iter(range(10**6))
-
-
-def generated(tmp_path: Path, mode: str = "device", max_gpus: int | None = None) -> ModuleType:
-    """A fresh import of the generated module (its own REGISTRY), under a unique name."""
-    name = f"nvml_metrics_{next(_count)}"
-    path = tmp_path / f"{name}.py"
-    path.write_text(_module_text(mode, max_gpus, str(tmp_path.parent)), "utf-8")
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def gpu_series(exposition: bytes | str) -> dict[str, float]:
-    """The gpu_memory samples of an exposition, by their `gpu` label."""
-    text = exposition.decode() if isinstance(exposition, bytes) else exposition
-    out: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == GPU_METRIC:
-                assert set(sample.labels) == {"gpu"}
-                out[sample.labels["gpu"]] = sample.value
-    return out
-
-
-def scrape(module: ModuleType) -> dict[str, float]:
-    return gpu_series(generate_latest(module.REGISTRY))
+from tests.support import ROOT
+from tests.support.fake_pynvml import FakeGpu, FakeNvml
+from tests.support.generated_module import check_with_ruff_and_mypy
+from tests.support.nvml import (
+    GPU_METRIC,
+    GiB,
+    check_gpu_alert_on_exposed_values,
+    generated,
+    gpu_series,
+    module_text,
+    nvml_spec,
+    scrape,
+)
 
 
 def install(monkeypatch: pytest.MonkeyPatch, nvml: FakeNvml) -> FakeNvml:
@@ -247,7 +187,7 @@ print(__import__("os").getpid())
 _SERVER = """
 import json, os, sys, wsgiref.util
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
-from tests.fake_pynvml import FakeGpu, FakeNvml
+from tests.support.fake_pynvml import FakeGpu, FakeNvml
 GiB, worker = 2**30, int(sys.argv[3])
 processes = [(os.getpid(), 2 * GiB), (worker, 6 * GiB), (os.getppid(), GiB)]
 sys.modules["pynvml"] = FakeNvml([FakeGpu("GPU-a", 30 * GiB, processes)]).module()
@@ -263,7 +203,7 @@ sys.stdout.write(b"".join(m.metrics_wsgi_app()(environ, lambda status, headers: 
 def test_multiprocess_mode_reads_nvml_where_the_scrape_is_served(tmp_path: Path, mode: str) -> None:
     multiproc = tmp_path / "multiproc"
     multiproc.mkdir()
-    (tmp_path / "multiproc_metrics.py").write_text(_module_text(mode, None, str(tmp_path.parent)), "utf-8")
+    (tmp_path / "multiproc_metrics.py").write_text(module_text(mode, None, str(tmp_path.parent)), "utf-8")
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(multiproc)}
     env.pop("CUDA_VISIBLE_DEVICES", None)
 
@@ -287,7 +227,7 @@ def test_multiprocess_mode_reads_nvml_where_the_scrape_is_served(tmp_path: Path,
 def test_module_imports_and_serves_without_nvidia_ml_py(tmp_path: Path) -> None:
     """A fresh interpreter without pynvml installed: import and scrape are quiet and clean."""
     path = tmp_path / "standalone_metrics.py"
-    path.write_text(_module_text("device", None, str(tmp_path.parent)), "utf-8")
+    path.write_text(module_text("device", None, str(tmp_path.parent)), "utf-8")
     code = (
         "import importlib.util, sys\n"
         "assert importlib.util.find_spec('pynvml') is None, 'this test needs pynvml absent'\n"
@@ -306,49 +246,12 @@ def test_module_imports_and_serves_without_nvidia_ml_py(tmp_path: Path) -> None:
 @pytest.mark.parametrize("mode", ["device", "process"])
 def test_nvml_module_is_clean_under_ruff_and_mypy_strict(tmp_path: Path, mode: str) -> None:
     path = tmp_path / f"nvml_{mode}_metrics.py"
-    path.write_text(_module_text(mode, 4, str(tmp_path.parent)), "utf-8")
+    path.write_text(module_text(mode, 4, str(tmp_path.parent)), "utf-8")
     check_with_ruff_and_mypy(path)
 
 
-def check_gpu_alert_on_exposed_values(
-    tmp_path: Path, gpu: str, baseline: float, peak: float, released: float, mode: str = "device"
-) -> None:
-    """promtool runs the spec's GPU memory alert, as generated, on the values a scrape exposed: a
-    threshold halfway between `baseline` and `peak`; the alert stays quiet at the baseline, fires
-    once the peak has lasted its `for`, and is quiet again after the release."""
-    threshold = int((baseline + peak) / 2)
-    spec = nvml_spec(tmp_path, mode, threshold=threshold)
-    for path, text in render(spec).items():
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_text(text, "utf-8")
-    alert = next(a for a in spec.alerts if a.name == GPU_ALERT)
-    rule = GaugeThreshold().rule(spec, alert)
-    minutes = alert.for_seconds // 60
-    values = [baseline] * 5 + [peak] * (minutes + 5) + [released] * 5
-    labels = {"job": spec.scrape.job, "instance": TEST_INSTANCE, "gpu": gpu}
-    inputs = [(series(GPU_METRIC, labels), " ".join(f"{v:.17g}" for v in values))]
-    result = {"job": spec.scrape.job, "instance": TEST_INSTANCE}
-    cases = [
-        threshold_case(rule, False, humanize(baseline), inputs, 4 * 60, result, baseline),
-        threshold_case(rule, True, humanize(peak), inputs, (5 + minutes + 2) * 60, result, peak),
-        threshold_case(rule, False, humanize(released), inputs, (5 + minutes + 5 + 3) * 60, result, released),
-    ]
-    test_path = layout.rule_test_file(spec.service, "gpu-exposed")
-    rule_files = layout.rule_files(spec.service)
-    doc = {
-        "rule_files": [layout.relative(rule_files[kind], test_path) for kind in ("recording", "alerts")],
-        "evaluation_interval": format_duration(spec.scrape.evaluation_interval),
-        "tests": [case.to_test() for case in cases],
-    }
-    (tmp_path / test_path).write_text(to_yaml(doc), "utf-8")
-    proc = subprocess.run(
-        [need("promtool"), "test", "rules", test_path], cwd=tmp_path, capture_output=True, text=True, timeout=120
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
 def test_gpu_alert_fires_on_exposed_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The promtool half of tests/test_nvml_gpu.py, on values the fake NVML made the module expose."""
+    """The promtool half of tests/runtime/test_nvml_gpu.py, on values the fake NVML made the module expose."""
     nvml = install(monkeypatch, FakeNvml([FakeGpu("GPU-a", 0), FakeGpu("GPU-b", 512 * 2**20)]))
     module = generated(tmp_path)
     exposed = []
@@ -370,4 +273,4 @@ def test_only_modules_that_opt_in_carry_the_nvml_part(tmp_path: Path) -> None:
     # logging is the whole runtime's now (failures to record are logged once), importlib NVML's only.
     assert "pynvml" not in manual and "import importlib" not in manual and "_NVML_COLLECTORS" not in manual
     assert "_NVML_COLLECTORS" in nvml and "import importlib" in nvml
-    assert "_nvml_gauge(" in _module_text("device", None, str(tmp_path.parent))
+    assert "_nvml_gauge(" in module_text("device", None, str(tmp_path.parent))

@@ -1,7 +1,7 @@
 """The NVML collector on a real GPU (marker `gpu`): run `pip install nvidia-ml-py torch` and
 `pytest -m gpu` on a machine with an NVIDIA GPU. Elsewhere every test here is skipped, and the
 skip says what is missing; the same collector code runs against a fake NVML in
-tests/test_nvml_collector.py on every machine.
+tests/runtime/test_nvml_collector.py on every machine.
 
 The generated module is imported into this process, which then allocates and frees several GiB
 with torch; through the allocation and the release the exposed gauge must follow what NVML itself
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_nvml_collector import check_gpu_alert_on_exposed_values, generated, scrape
+from tests.support.nvml import check_gpu_alert_on_exposed_values, generated, scrape
 
 pytestmark = pytest.mark.gpu
 

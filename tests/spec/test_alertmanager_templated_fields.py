@@ -10,7 +10,7 @@ import pytest
 
 from mongen.errors import SpecError
 from mongen.loading import load_spec
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 _SLACK = "    - {name: team-slack, type: slack, api_url_file: /etc/am/slack, channel: CHANNEL}\n"
 

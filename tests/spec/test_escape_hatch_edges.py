@@ -10,7 +10,7 @@ from mongen.loading import load_spec
 from mongen.pipeline import render
 from mongen.synth.drive import NotDrivable, plan
 from mongen.verify.checks import rule_queries
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 LLM = (ROOT / "specs/llm.yaml").read_text()
 RULE = "  - record: job:llm_generated_tokens_per_request:ratio_rate5m\n"

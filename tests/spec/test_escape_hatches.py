@@ -17,7 +17,7 @@ from mongen.loading import build_spec, load_spec
 from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.ruleset import rule_set
 from mongen.spec.loader import load_yaml
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 SPEC = """\
 version: 1

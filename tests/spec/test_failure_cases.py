@@ -7,7 +7,7 @@ loads with warnings expects those). Cases with
 `cli: true` also run through the installed entry point: exit 2, those lines on stderr, nothing else.
 
 `test_every_message_has_a_case` runs every case under a line tracer and fails for each place in
-the spec layer that words an error message (tests/spec_messages.py) that no case reaches.
+the spec layer that words an error message (tests/support/spec_messages.py) that no case reaches.
 """
 
 from __future__ import annotations
@@ -15,60 +15,16 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import pytest
-import yaml
 
 from mongen.errors import SpecError, format_path
 from mongen.loading import load_spec
-from tests.conftest import ROOT
-from tests.spec_messages import message_sites
-
-CASES_DIR = ROOT / "tests/spec_failure_cases"
-BASE = (CASES_DIR / "base.yaml").read_text("utf-8")
-SPEC_NAME = "spec.yaml"
-
-
-@dataclass(frozen=True)
-class FailureCase:
-    id: str
-    text: str
-    encoding: str
-    expected: list[str]
-    cli: bool
-
-
-def _spec_text(case_id: str, body: dict[str, Any]) -> str:
-    if "spec" in body:
-        text: str = body["spec"]
-        return text
-    text = BASE
-    for edit in body["patch"]:
-        assert text.count(edit["find"]) == 1, f"{case_id}: {edit['find']!r} must occur exactly once"
-        text = text.replace(edit["find"], edit["replace"])
-    return text
-
-
-def load_cases() -> list[FailureCase]:
-    cases = []
-    for file in sorted(CASES_DIR.glob("*.yaml")):
-        if file.name == "base.yaml":
-            continue
-        for name, body in yaml.safe_load(file.read_text("utf-8")).items():
-            case_id = f"{file.stem}:{name}"
-            assert set(body) <= {"patch", "spec", "encoding", "expected", "cli"}, case_id
-            text = _spec_text(case_id, body)
-            cases.append(
-                FailureCase(case_id, text, body.get("encoding", "utf-8"), body["expected"], body.get("cli", False))
-            )
-    return cases
-
-
-CASES = load_cases()
+from tests.support.failure_cases import BASE, CASES, SPEC_NAME, FailureCase
+from tests.support.spec_messages import message_sites
 
 
 def _issues(case: FailureCase, directory: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -10,8 +10,8 @@ import pytest
 from mongen import layout
 from mongen.generators import instrumentation
 from mongen.loading import load_spec
-from tests.conftest import ROOT
-from tests.test_instrumentation import load_generated
+from tests.support import ROOT
+from tests.support.generated_module import load_generated
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from mongen.loading import load_spec
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 ROUTES = "  routes:\n    /v1/audio/speech: /synthesize\n    /synthesize: /synthesize\n    /clone: /clone\n"
 

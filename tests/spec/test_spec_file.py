@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 
 def _generate(spec: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -9,13 +9,14 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
+
 SOURCES = (
     *sorted((ROOT / "mongen/spec").glob("*.py")),
     *sorted((ROOT / "mongen/rules/alert_kinds").glob("*.py")),
     ROOT / "mongen/loading.py",
 )
-# Where several specs that cannot share one ops tree are refused (tests/test_ops_tree.py's cases).
+# Where several specs that cannot share one ops tree are refused (tests/project/test_ops_tree.py's cases).
 COMBINE_SOURCES = (ROOT / "mongen/combine.py",)
 # Functions elsewhere whose returned text ends up in a spec error.
 WORDING_FUNCTIONS = {ROOT / "mongen/synth/histograms.py": {"quantile_untestable"}}

@@ -13,7 +13,7 @@ import pytest
 from mongen import validate
 from mongen.dashboard_checks import dashboard_problems
 from mongen.writer import write_tree
-from tests.conftest import ROOT, need
+from tests.support import ROOT, need
 
 
 @pytest.fixture

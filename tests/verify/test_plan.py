@@ -33,7 +33,7 @@ from mongen.verify.report import VerifyReport
 from mongen.verify.service import FaultModel
 from mongen.verify.service.instrumentation import load_instrumentation
 from mongen.verify.service.simulation import LOWEST_SHARE, SimulationPlan, Simulator, faulted_level, slow_factor
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 SPECS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs").glob("*.yaml"))
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import ROOT, need
+from tests.support import ROOT, need
 
 NGINX_SCRIPT = textwrap.dedent(
     """

@@ -30,7 +30,7 @@ from mongen.verify.service.instrumentation import (
     request_arguments,
 )
 from mongen.verify.testbed import free_port
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 SPECS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs").glob("*.yaml"))
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import DEFAULT_SPEC, ROOT
+from tests.support import DEFAULT_SPEC, ROOT
 
 
 def test_check_refuses_an_output_dir_that_is_a_link(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ import pytest
 from mongen import pipeline, writer
 from mongen.errors import FileSystemError, OutputError
 from mongen.layout import MARKER
-from tests.conftest import DEFAULT_SPEC, ROOT
+from tests.support import DEFAULT_SPEC, ROOT
 
 
 def mongen(*args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.CompletedProcess[str]:

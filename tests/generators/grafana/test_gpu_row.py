@@ -8,7 +8,7 @@ from typing import Any
 from mongen.dashboard_checks import dashboard_problems, series_read
 from mongen.generators.grafana import dashboard
 from mongen.generators.grafana.gpu import ROW_TITLE, gpu
-from tests.test_grafana_rows import Doc, spec_from, titles
+from tests.support.spec_documents import Doc, spec_from, titles
 
 DCGM_JOB = {"job": "dcgm-exporter", "exporter": "dcgm", "static_targets": ["gpu-node-1:9400"]}
 FRAME_BUFFER_ALERT = {

@@ -12,7 +12,7 @@ import yaml
 
 from mongen import layout
 from mongen.pipeline import render_specs
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 GRAFANA = """grafana:
   url: https://grafana.example.com

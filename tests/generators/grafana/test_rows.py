@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mongen.dashboard_checks import dashboard_problems
 from mongen.generators.grafana import dashboard, rows
 from mongen.generators.grafana.queries import dashboard_variables
-from mongen.loading import build_spec
 from mongen.model import Spec
-from mongen.spec.loader import load_yaml
-
-Doc = dict[str, Any]
-
-
-def spec_from(path: str, change: Callable[[Doc], None] = lambda doc: None) -> Spec:
-    """The spec at `path` after `change` edits its YAML document (through the real spec checks)."""
-    doc = yaml.safe_load(Path(path).read_text())
-    change(doc)
-    return build_spec(load_yaml(yaml.safe_dump(doc, sort_keys=False), path))
-
-
-def titles(panels: tuple[Any, ...]) -> list[str]:
-    return [p.title for p in panels]
+from tests.support.spec_documents import Doc, spec_from, titles
 
 
 def metric(doc: Doc, role: str) -> Doc:

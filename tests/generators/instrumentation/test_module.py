@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import inspect
+import math
 import subprocess
 import sys
 import textwrap
@@ -19,7 +20,8 @@ from mongen import layout
 from mongen.generators import instrumentation
 from mongen.loading import load_spec
 from mongen.model import Spec
-from tests.conftest import ROOT
+from tests.support import ROOT
+from tests.support.generated_module import check_with_ruff_and_mypy, load_generated, write_module
 
 DRIVE = r"""
 import importlib.util, sys
@@ -40,19 +42,9 @@ sys.stdout.write(generate_latest(m.REGISTRY).decode())
 """
 
 
-def _write_module(tmp_path: Path, files: dict[str, str], spec_service: str = "emotivoice") -> Path:
-    path = tmp_path / Path(module_path_for(spec_service)).name
-    path.write_text(files[module_path_for(spec_service)])
-    return path
-
-
-def module_path_for(service: str) -> str:
-    return f"instrumentation/{service}_metrics.py"
-
-
 @pytest.fixture(scope="module")
 def exposition(default_files: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = _write_module(tmp_path_factory.mktemp("mod"), default_files)
+    path = write_module(tmp_path_factory.mktemp("mod"), default_files)
     proc = subprocess.run(
         [sys.executable, "-c", DRIVE, str(path)], capture_output=True, text=True, timeout=60, check=True
     )
@@ -99,7 +91,7 @@ def test_series_are_preinitialised(exposition: str, default_spec) -> None:
 def test_debug_collectors_switch(default_files: dict[str, str], tmp_path: Path) -> None:
     import os
 
-    path = _write_module(tmp_path, default_files)
+    path = write_module(tmp_path, default_files)
     code = (
         DRIVE.split("m.record_request")[0]
         + "from prometheus_client import generate_latest\nprint(generate_latest(m.REGISTRY).decode())"
@@ -123,39 +115,12 @@ def generated_module(spec_path: str) -> tuple[Spec, str]:
     return spec, instrumentation.generate(spec)[layout.instrumentation_module(spec.service)]
 
 
-def check_with_ruff_and_mypy(*paths: Path) -> None:
-    """ruff (the project's rules, and its formatter) and mypy --strict on generated modules."""
-    config = str(ROOT / "pyproject.toml")
-    names = [str(path) for path in paths]
-    for args in (["check", "--no-cache"], ["format", "--check", "--no-cache"]):
-        ruff = subprocess.run(
-            [sys.executable, "-m", "ruff", *args, "--config", config, *names], capture_output=True, text=True
-        )
-        assert ruff.returncode == 0, ruff.stdout + ruff.stderr
-    mypy = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *names],
-        capture_output=True,
-        text=True,
-        cwd=paths[0].parent,
-    )
-    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
-
-
 @pytest.mark.parametrize("spec_path", SPECS)
 def test_module_is_clean_under_ruff_and_mypy_strict(spec_path: str, tmp_path: Path) -> None:
     spec, text = generated_module(spec_path)
     path = tmp_path / f"{layout.python_module_name(spec.service)}.py"
     path.write_text(text)
     check_with_ruff_and_mypy(path)
-
-
-def load_generated(text: str, name: str) -> ModuleType:
-    """Import generated source in-process under `name` (registered, so `from name import` works)."""
-    module = ModuleType(name)
-    module.__file__ = f"{name}.py"
-    sys.modules[name] = module
-    exec(compile(text, module.__file__, "exec"), module.__dict__)
-    return module
 
 
 def docstring_example(module: ModuleType) -> str:
@@ -228,7 +193,7 @@ def test_the_status_label_is_the_error_selectors_label() -> None:
 
 @pytest.fixture(scope="module")
 def module(default_files: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    path = _write_module(tmp_path_factory.mktemp("inproc"), default_files)
+    path = write_module(tmp_path_factory.mktemp("inproc"), default_files)
     spec = importlib.util.spec_from_file_location("emotivoice_metrics_under_test", path)
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
@@ -273,7 +238,7 @@ def test_module_path(default_spec) -> None:
 def test_multiprocess_mode_aggregates_workers(default_files: dict[str, str], tmp_path: Path) -> None:
     import os
 
-    module = _write_module(tmp_path, default_files)
+    module = write_module(tmp_path, default_files)
     mp_dir = tmp_path / "mp"
     mp_dir.mkdir()
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(mp_dir)}
@@ -294,3 +259,28 @@ def test_multiprocess_mode_aggregates_workers(default_files: dict[str, str], tmp
         [sys.executable, "-c", scrape, str(module)], env=env, check=True, timeout=60, capture_output=True, text=True
     ).stdout
     assert 'emoti_voice_tts_requests_by_emotion_total{emotion="sad"} 2.0' in text
+
+
+def test_generated_module_drops_non_finite_and_negative_measurements(default_files: dict[str, str]) -> None:
+    """On the module as generated for the showcase spec: NaN, -5 and +Inf never reach a histogram's
+    `_sum`; each is counted as dropped instead (the runtime's own tests: tests/runtime/)."""
+    from prometheus_client import generate_latest
+
+    module = load_generated(default_files[layout.instrumentation_module("emotivoice")], "non_finite_metrics")
+    try:
+        labels = {"method": "POST", "endpoint": "/synthesize", "status": "200", "emotion": "happy"}
+        for duration, length in ((float("nan"), 10), (-5.0, 10), (1.5, math.inf), (1.5, -1)):
+            module.record_request(**labels, duration_seconds=duration, text_length=length)
+        text = generate_latest(module.REGISTRY).decode()
+    finally:
+        del sys.modules["non_finite_metrics"]
+    sums = {
+        line.split(" ")[0]: float(line.split(" ")[1])
+        for line in text.splitlines()
+        if line.startswith("emoti_voice_tts_") and "_sum{" in line
+    }
+    assert sums and all(math.isfinite(value) and value >= 0 for value in sums.values()), sums
+    assert "emoti_voice_instrumentation_dropped_total 4.0" in text
+    assert (
+        'emoti_voice_tts_requests_total{emotion="happy",endpoint="/synthesize",method="POST",status="200"} 4.0' in text
+    )

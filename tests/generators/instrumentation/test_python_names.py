@@ -27,7 +27,7 @@ from mongen.generators import instrumentation
 from mongen.generators.python_names import Namespace, class_name, constant_name, parameter_name
 from mongen.model import EnumDef, LabelDef, Matcher, Metric, Spec
 from mongen.templating import python_literal
-from tests.test_instrumentation import check_with_ruff_and_mypy, load_generated
+from tests.support.generated_module import check_with_ruff_and_mypy, load_generated
 
 LLAMA_IDS = ("meta-llama/Meta-Llama-3-8B-Instruct", "llama-3-8b", "llama_3_8b", "Llama-3-8B", "llama.3.8b", "other")
 HOSTILE_TEXT = ('say """hi"""', "back\\slash", "{{ x }}", "line\nbreak", "\u2028sep", "\u202eltr", "é", "")
