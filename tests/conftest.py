@@ -4,9 +4,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from mongen.loading import load_spec
-from mongen.pipeline import render
-from tests.support import DEFAULT_SPEC, ROOT
+# The shared helpers assert too; rewritten like the tests' own asserts, their failures show the values.
+pytest.register_assert_rewrite("tests.support")
+
+from mongen.loading import load_spec  # noqa: E402
+from mongen.pipeline import render  # noqa: E402
+from tests.support import DEFAULT_SPEC, ROOT  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -114,7 +114,7 @@ def test_github_escaping_follows_the_workflow_command_rules() -> None:
 def test_generate_status_on_stderr_and_quiet_silences_it(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = mongen("generate", "specs/emotivoice.yaml", "-o", str(out), "--no-validate")
-    # The one finding: the spec gives no web URL for its runbooks (tests/test_runbook_urls.py).
+    # The one finding: the spec gives no web URL for its runbooks (tests/generators/test_runbook_urls.py).
     (finding,) = proc.stdout.splitlines()
     assert "warning [runbook-url]" in finding
     assert proc.stderr == f"wrote {EMOTIVOICE_FILES} files to {out}, not validated (--no-validate)\n"

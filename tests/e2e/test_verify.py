@@ -67,7 +67,7 @@ def test_verify_passes_on_the_default_spec(tmp_path: Path) -> None:
         "availability-slow-burn": "inactive",
         "latency-fast-burn": "inactive",
         "latency-slow-burn": "inactive",
-        # dcgm-exporter's preset alert pack: a phase per alert (tests/test_presets.py).
+        # dcgm-exporter's preset alert pack: a phase per alert (tests/presets/test_exporter_presets.py).
         "dcgm-exporter-critical-xid": "inactive",
         "dcgm-exporter-remapped-rows": "inactive",
         "dcgm-exporter-temperature": "inactive",
@@ -198,7 +198,7 @@ def test_verify_passes_on_the_llm_showcase() -> None:
         "LlmGpuMemoryNearLimit": "gpu_memory_usage_bytes-high",
         "LlmGpuFrameBufferFull": "gpu1-frame-buffer-full",
         "LlmTargetDown": "target-down",
-        # The dcgm and vllm presets' alert packs (tests/test_presets.py).
+        # The dcgm and vllm presets' alert packs (tests/presets/test_exporter_presets.py).
         "LlmTextgenDcgmCriticalXid": "dcgm-exporter-critical-xid",
         "LlmTextgenDcgmRowRemapping": "dcgm-exporter-remapped-rows",
         "LlmTextgenDcgmGpuTemperatureHigh": "dcgm-exporter-temperature",

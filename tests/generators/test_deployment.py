@@ -1,4 +1,4 @@
-"""Scrape configuration and exposure as deployed (#13), and what verify substitutes in them."""
+"""Scrape configuration and exposure as deployed, and what verify substitutes in them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""#15 item 13: whatever the spec's path, the header it goes into stays one inert comment line.
+"""Whatever the spec's path, the header it goes into stays one inert comment line.
 
 Each artifact is rendered from the default spec under a hostile path and compared with the same
 artifact under a plain path: only the header line may differ, it must stay one line, and the

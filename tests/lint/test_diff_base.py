@@ -1,4 +1,4 @@
-"""`mongen lint --diff-base` in a git repository of the user's own (#16): an added alert with a
+"""`mongen lint --diff-base` in a git repository of the user's own: an added alert with a
 typo'd label fails the run however the rule file is spelled and wherever lint runs from, and the
 findings of unchanged rules stay out."""
 

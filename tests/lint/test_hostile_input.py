@@ -1,4 +1,4 @@
-"""lint on hostile rule files and file systems (#15, items 5-9): deep and long expressions, alias
+"""lint on hostile rule files and file systems: deep and long expressions, alias
 bombs, odd file types, undecodable files, revisions that look like options, file names that
 would forge workflow commands. Each is a finding or a usage error, never a crash, a hang or
 gigabytes."""

@@ -1,4 +1,4 @@
-"""#15 "Done when": hostile values through the whole pipeline, not just the spec layer.
+"""Hostile values through the whole pipeline, not just the spec layer.
 
 Schema-valid specs are mutated with a hostile alphabet (quotes, backslashes, newlines, `{{`,
 `}}`, `%`, NUL, unicode lookalikes, huge numbers). In process, quickly: every mutant is either a

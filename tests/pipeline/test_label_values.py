@@ -1,4 +1,4 @@
-"""Label values as people write them (#18 item 3): model ids with slashes, dashes, dots and capitals,
+"""Label values as people write them: model ids with slashes, dashes, dots and capitals,
 and worse, go from the spec through every artifact escaped, and come back out of the generated
 module's normalizer as themselves.
 

@@ -220,7 +220,7 @@ def test_several_specs_generate_one_tree_and_single_spec_commands_need_one_chose
     assert lint.returncode == 0, lint.stdout + lint.stderr
     single = mongen("lint", "--no-promtool", "--spec", "specs/tts.yaml", cwd=repo)
     assert lint.stderr.split(" rules")[0] == str(2 * int(single.stderr.split(" rules")[0])), lint.stderr
-    proc = mongen("cardinality", cwd=repo)  # each spec's table (tests/test_project_services.py)
+    proc = mongen("cardinality", cwd=repo)  # each spec's table (tests/project/test_project_services.py)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.startswith("2 services, series per instance / budget: ")
 

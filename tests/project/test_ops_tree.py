@@ -1,4 +1,4 @@
-"""Many services, one ops tree (#16 item 3): `mongen generate SPEC... -o DIR` and mongen/combine.py.
+"""Many services, one ops tree: `mongen generate SPEC... -o DIR` and mongen/combine.py.
 
 The cases in tests/spec_failure_cases/combine/ hold one pair of specs per message combine.py words;
 each runs with the specs in both orders and must give the same lines."""

@@ -1,4 +1,4 @@
-"""#14: alerts that mean what the on-call engineer reads.
+"""Alerts that mean what the on-call engineer reads.
 
 Status classes (502 and 504 are server errors everywhere), routing that never pages by accident,
 window-pair descriptions that name the window that fired, minimum traffic on error ratios, the

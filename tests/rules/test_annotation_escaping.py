@@ -1,4 +1,4 @@
-"""#15 item 1: alert annotations from the spec are text, never Go template actions.
+"""Alert annotations from the spec are text, never Go template actions.
 
 Prometheus renders every annotation as a Go template at alert time, so a description holding
 `{{ with query "..." }}` would run a query and paste its result into the notification. These

@@ -1,6 +1,6 @@
 """The instrumentation runtime (mongen/instrumentation_runtime.py), tested as the package module.
 
-Every generated module carries this code verbatim; tests/test_instrumentation.py checks the
+Every generated module carries this code verbatim; tests/generators/instrumentation/test_module.py checks the
 generated modules themselves.
 """
 

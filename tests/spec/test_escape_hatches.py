@@ -1,4 +1,4 @@
-"""#18 item 2: the escape hatches (`kind: expr` alerts, `below` thresholds, recording rules of
+"""The escape hatches (`kind: expr` alerts, `below` thresholds, recording rules of
 the spec's own, more receivers), each checked against the spec when mongen generates."""
 
 from __future__ import annotations

@@ -21,11 +21,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from mongen.errors import ToolMissingError
-from mongen.validate import require
-
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_SPEC = "specs/emotivoice.yaml"
 # Files `generate` writes for specs/emotivoice.yaml (the marker included), as the golden copy holds them.
@@ -34,6 +29,11 @@ EMOTIVOICE_FILES = sum(1 for p in (ROOT / "tests/golden/emotivoice").rglob("*") 
 
 def need(tool: str) -> str:
     """The tests run the real tools; a missing one is a failure with the fix, never a skip."""
+    import pytest  # here, so that bench/ can import the helpers without the test runner
+
+    from mongen.errors import ToolMissingError
+    from mongen.validate import require
+
     try:
         return require(tool)
     except ToolMissingError as exc:

@@ -29,9 +29,9 @@ SCENARIOS: dict[str, tuple[list[tuple[int, float]], frozenset[str]]] = {
     "constant 0.58%": ([(61, 0.0058)], frozenset({"SlothFourWeeksPage", "SlothMonthTicket", "SlothFourWeeksTicket"})),
     # 0.95x: above 28d's 0.9333 ticket factor, below 30d's 1.
     "constant 0.095%": ([(62, 0.00095)], frozenset({"SlothFourWeeksTicket"})),
-    # Just under 28d's exact 0.9333...x: a factor rounded to 0.933333 tickets here (#14).
+    # Just under 28d's exact 0.9333...x: a factor rounded to 0.933333 (as mongen's once was) tickets here.
     "constant 0.09333332%": ([(63, 0.0009333332)], frozenset()),
-    # #14: 54 minutes at 1.65% paged under Sloth's rules and never under a `for: 2m`.
+    # 54 minutes at 1.65% page under Sloth's rules and never under a `for: 2m` (as mongen's once had).
     "54m burst at 1.65%": ([(120, 0.0), (54, 0.0165), (60, 0.0)], ALL),
     "10m burst at 10%": ([(60, 0.0), (10, 0.1), (120, 0.0)], ALL),
     # 1,666,667 more failed requests each minute: no window's ratio lands exactly on a threshold,

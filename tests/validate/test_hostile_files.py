@@ -1,4 +1,4 @@
-"""#15 item 16: `mongen validate` only reads, and every malformed file is a finding, never exit 70."""
+"""`mongen validate` only reads, and every malformed file is a finding, never exit 70."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """verify's delivery expectations, computed from the spec (mongen.verify.delivery), the null
 receiver kept a black hole in the run's Alertmanager config, SLOs verify cannot burn, and the
-report a person reads. No servers: the e2e runs are in test_verify_e2e.py and
-test_verify_sabotage.py."""
+report a person reads. No servers: the e2e runs are in tests/e2e/test_verify.py and
+tests/e2e/test_verify_sabotage.py."""
 
 from __future__ import annotations
 

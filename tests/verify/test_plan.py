@@ -67,7 +67,7 @@ def test_phases_of_the_default_spec() -> None:
     spec = load_spec("specs/emotivoice.yaml")
     plan = _plan(spec)
     duration, requests = "emoti_voice_tts_request_duration_seconds", "emoti_voice_tts_requests_total"
-    # dcgm-exporter's preset alert pack gets a phase per alert (tests/test_presets.py checks them).
+    # dcgm-exporter's preset alert pack gets a phase per alert (tests/presets/test_exporter_presets.py checks them).
     presets = [p.name for p in plan.phases if isinstance(p.fault, ExporterReadings)]
     assert presets == [
         "dcgm-exporter-critical-xid",

@@ -1,4 +1,4 @@
-"""#15 items 3, 4, 14 and 17: the output directory under a hostile or unlucky file system.
+"""The output directory under a hostile or unlucky file system.
 
 Ownership is a marker file with mongen's content; generate never deletes what it did not write
 (unless --prune); --check reads only regular files; the swap survives a SIGKILL and concurrent
