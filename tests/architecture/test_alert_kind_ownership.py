@@ -26,7 +26,7 @@ from mongen.rules.alert_kinds import KINDS, AlertKindName
 from mongen.rules.recording import metric_rules
 from mongen.rules.ruleset import rule_set
 from mongen.spec import schema
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 PACKAGE = ROOT / "mongen"
 KINDS_DIR = PACKAGE / "rules/alert_kinds"

@@ -28,7 +28,7 @@ from mongen.loading import load_spec
 from mongen.verify.alert_faults import alert_faults, driven
 from mongen.verify.phases import plan_phases
 from mongen.verify.service import FaultModel
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 PACKAGE = ROOT / "mongen"
 SPECS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs").glob("*.yaml"))
