@@ -12,7 +12,7 @@ from mongen.errors import SpecError
 from mongen.loading import load_spec
 from mongen.model import METRIC_TYPES, ROLE_TYPES, Role
 from mongen.rules.alert_kinds import BY_NAME, KINDS, AlertKindName
-from mongen.spec.schema import SpecValidator, _quoted, spec_schema
+from mongen.spec.schema import SpecValidator, bounded_repr, spec_schema
 
 
 def _patterns(node: Any) -> list[str]:
@@ -93,5 +93,5 @@ def test_schema_errors_quote_a_long_value_cut_short(tmp_path: Path) -> None:
 def test_schema_errors_quote_a_short_value_whole(tmp_path: Path) -> None:
     messages = _schema_errors(tmp_path, "version: 1\nservice: just text\n")
     assert "'just text' is not of type 'object'" in messages
-    assert _quoted("x" * 58) == repr("x" * 58)
-    assert _quoted("x" * 59) == "'" + "x" * 56 + "... (59 characters)"
+    assert bounded_repr("x" * 58) == repr("x" * 58)
+    assert bounded_repr("x" * 59) == "'" + "x" * 56 + "... (59 characters)"

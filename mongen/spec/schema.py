@@ -100,7 +100,7 @@ def schema_message(error: jsonschema.ValidationError) -> str:
         allowed = sorted(error.schema.get("properties", {}))
         return f"{_bounded(error.message, error.instance)}; allowed keys: {', '.join(allowed)}"
     if error.validator == "oneOf" and isinstance(error.instance, dict):
-        keys = _quoted(sorted(error.instance))
+        keys = bounded_repr(sorted(error.instance))
         forms = [
             " and ".join(f"`{key}`" for key in alternative.get("required", ()))
             for alternative in (error.validator_value if isinstance(error.validator_value, list) else [])
@@ -109,7 +109,7 @@ def schema_message(error: jsonschema.ValidationError) -> str:
         wanted = f"; give {' or '.join(forms)}" if forms else ""
         return f"expected exactly one of the alternative forms (see `mongen schema`): {keys}{wanted}"
     if error.validator == "pattern":
-        return f"{_quoted(error.instance)} does not match the required pattern {error.validator_value}"
+        return f"{bounded_repr(error.instance)} does not match the required pattern {error.validator_value}"
     return _bounded(error.message, error.instance)
 
 
@@ -127,7 +127,7 @@ def _host_port_message(error: jsonschema.ValidationError) -> str:
     text = str(error.instance)
     bare = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", text).split("/", 1)[0]
     guess = f": {bare}?" if bare != text and _HOST_PORT.fullmatch(bare) else " such as 10.0.0.1:8001"
-    return f"{_quoted(error.instance)} is not a target: expected host:port without a scheme{guess}"
+    return f"{bounded_repr(error.instance)} is not a target: expected host:port without a scheme{guess}"
 
 
 def _fraction_message(error: jsonschema.ValidationError) -> str | None:
@@ -173,7 +173,8 @@ _HINTS = {
 QUOTED_VALUE_LIMIT = 60
 
 
-def _quoted(value: object) -> str:
+def bounded_repr(value: object) -> str:
+    """`repr(value)`, cut to QUOTED_VALUE_LIMIT characters (with the length of a long string)."""
     text = repr(value)
     if len(text) <= QUOTED_VALUE_LIMIT:
         return text
@@ -188,5 +189,5 @@ def _bounded(message: str, instance: object) -> str:
     for value in quoted:
         text = repr(value)
         if len(text) > QUOTED_VALUE_LIMIT:
-            message = message.replace(text, _quoted(value))
+            message = message.replace(text, bounded_repr(value))
     return message
