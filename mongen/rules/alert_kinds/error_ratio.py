@@ -24,7 +24,7 @@ from mongen.rules.alert_kinds.base import (
 from mongen.rules.naming import error_ratio_name, rate_name
 from mongen.synth.cases import AlertCase, threshold_case
 from mongen.synth.series import base_labels, counter_values, error_label_sets, series, spread
-from mongen.units import format_duration, format_number
+from mongen.units import counted, format_duration, format_number
 
 if TYPE_CHECKING:
     from mongen.rules.alert_kinds import AlertKindName
@@ -73,7 +73,7 @@ class ErrorRatio(AlertKind):
             # of a handful of requests is noise, one failure among three is 33%.
             requests = rate_name(metric, alert.by, alert.window)
             expr += f"\nand\n{requests}{where_filter(alert)} * {alert.window} >= {alert.min_requests}"
-            traffic = (f", at least {alert.min_requests} requests",)
+            traffic = (f", at least {counted(alert.min_requests, 'request')}",)
         window = format_duration(alert.window)
         return AlertRule(
             name=alert.name,
@@ -127,7 +127,7 @@ class ErrorRatio(AlertKind):
             window_minutes = alert.window / 60
             for firing, total in ((False, alert.min_requests / 2), (True, alert.min_requests * 2)):
                 inputs = [(series(metric.exposed_name, failing[0]), counter_values(total / window_minutes, minutes))]
-                what = f"all {total:g} requests in {format_duration(alert.window)} failing"
+                what = f"all {counted(total, 'request')} in {format_duration(alert.window)} failing"
                 cases.append(threshold_case(rule, firing, what, inputs, minutes * 60, result, 1.0))
         return cases
 
