@@ -132,7 +132,8 @@ def _not_a_metric(family: Family, namespace: str) -> str | None:
     if not family.name.startswith(namespace + "_"):
         return ""
     if family.type not in ("counter", "gauge", "histogram"):
-        return f"a {family.type}: mongen's instrumentation exposes counters, gauges and histograms"
+        article = "an" if family.type[0] in "aeiou" else "a"
+        return f"{article} {family.type}: mongen's instrumentation exposes counters, gauges and histograms"
     if not family.series:
         return "no samples yet, so its labels are unknown: declare it as a metric once it has some"
     unusable = [label for label in family.labels if label in _UNUSABLE_LABELS or not _python_name(label)]
