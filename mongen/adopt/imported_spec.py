@@ -14,7 +14,7 @@ import jsonschema
 import promql_parser
 
 from mongen.errors import Location, SpecError, SpecIssue, YamlPath, format_path
-from mongen.spec.schema import SpecValidator, bounded_repr
+from mongen.spec.schema import SpecValidator, bounded_repr, required_key
 from mongen.synth.slo_events import with_window
 
 _NAME = re.compile(r"[^a-z0-9]+")
@@ -56,10 +56,9 @@ def _shape_message(error: jsonschema.ValidationError) -> str:
     path = tuple(error.absolute_path)
     named = max((i for i, p in enumerate(path) if isinstance(p, str)), default=None)
     field = f"`{format_path(path[named:])}`" if named is not None else "the document"
-    if error.validator == "required" and isinstance(error.validator_value, list):
-        properties = schema.get("properties", {})
-        missing = next((k for k in error.validator_value if k not in error.instance), "?")
-        return f"`{missing}` is missing: give {_expected(properties.get(missing, {}))}"
+    missing = required_key(error) if error.validator == "required" else None
+    if missing is not None:
+        return f"`{missing}` is missing: give {_expected(schema.get('properties', {}).get(missing, {}))}"
     given = "empty" if error.instance is None else bounded_repr(error.instance)
     if error.validator == "type":
         return f"{field} must be {_expected(schema)}, not {given}"

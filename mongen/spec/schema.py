@@ -98,7 +98,7 @@ def schema_issues(doc: LoadedDocument) -> list[SpecIssue]:
         if unknown:
             issues += [_unknown_key_issue(doc, path, key, unknown_allowed(error)) for key in unknown]
             continue
-        if error.validator == "required" and (path, _required_key(error)) in meant:
+        if error.validator == "required" and (path, required_key(error)) in meant:
             continue
         issues.append(doc.issue(path, schema_message(error)))
     return sorted(issues, key=lambda i: (i.location.line, i.location.col, i.message))
@@ -119,7 +119,7 @@ def unknown_allowed(error: jsonschema.ValidationError) -> list[str]:
     return sorted(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
 
 
-def _required_key(error: jsonschema.ValidationError) -> str | None:
+def required_key(error: jsonschema.ValidationError) -> str | None:
     """The key a `required` error misses (jsonschema raises one error per missing key)."""
     keys = error.validator_value if isinstance(error.validator_value, list) else []
     return next((k for k in keys if error.message == f"{k!r} is a required property"), None)
