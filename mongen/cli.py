@@ -20,6 +20,7 @@ import typer
 from mongen import __version__
 from mongen.console import NORMAL, QUIET, VERBOSE, Console, paint
 from mongen.errors import FileSystemError, Finding, OutputError, SpecError, ToolMissingError
+from mongen.units import counted
 
 if TYPE_CHECKING:
     from mongen.check_config import CheckConfig
@@ -158,13 +159,13 @@ def _counts(findings: list[Finding], silenced: int) -> str:
     """`N errors, M warnings`, then the info findings and those the config silenced, when any."""
     errors = sum(f.severity == "error" for f in findings)
     info = sum(f.severity == "info" for f in findings)
-    text = f"{errors} errors, {len(findings) - errors - info} warnings"
+    text = f"{counted(errors, 'error')}, {counted(len(findings) - errors - info, 'warning')}"
     text += f", {info} info" if info else ""
     return text + (f", {silenced} silenced by the project config" if silenced else "")
 
 
 def _silenced(count: int) -> str:
-    return f"{count} finding{'s' if count != 1 else ''} silenced by the project config"
+    return f"{counted(count, 'finding')} silenced by the project config"
 
 
 def _project_out(out: Path | None) -> Path:
@@ -256,7 +257,7 @@ def generate(
         raise _fail(f"validation failed; {out_dir} was left unchanged", 1)
     checked = "validated" if not no_validate else "not validated (--no-validate)"
     silenced = f" ({_silenced(result.silenced)})" if result.silenced else ""
-    console.status(f"wrote {len(result.files)} files to {out_dir}, {checked}{silenced}")
+    console.status(f"wrote {counted(len(result.files), 'file')} to {out_dir}, {checked}{silenced}")
 
 
 @app.command()
@@ -399,7 +400,8 @@ def lint(
     used = [shown_path(Path(model.source)) for models in runs for model in models]
     label = "spec" if len(used) == 1 else "specs"
     mode = f" ({label}: {', '.join(used)})" if used else " (no spec: spec checks skipped)"
-    console.status(f"{result.rules} rules in {result.files} files: {_counts(result.findings, result.silenced)}{mode}")
+    counts = _counts(result.findings, result.silenced)
+    console.status(f"{counted(result.rules, 'rule')} in {counted(result.files, 'file')}: {counts}{mode}")
     if result.failed:
         raise typer.Exit(1)
 
@@ -554,8 +556,9 @@ def init(
     except FileExistsError:
         raise _fail(f"{out} exists; mongen init never overwrites a file: give a new path") from None
     typer.echo(
-        f"wrote {out}: {len(spec.metrics)} metrics, {len(spec.external_metrics)} external metrics, "
-        f"{len(spec.labels)} labels from {len(families)} families; review it, then `mongen generate {out}`",
+        f"wrote {out}: {counted(len(spec.metrics), 'metric')}, {counted(len(spec.external_metrics), 'external metric')}, "
+        f"{counted(len(spec.labels), 'label')} from {counted(len(families), 'family', 'families')}; "
+        f"review it, then `mongen generate {out}`",
         err=True,
     )
 

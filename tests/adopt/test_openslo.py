@@ -15,51 +15,9 @@ from mongen.errors import SpecError
 from mongen.loading import load_spec
 from mongen.pipeline import generate
 from tests.support import ROOT
+from tests.support.adopt_inputs import SLO_AND_SLI
 
 # Written for these tests: an SLO that names its SLI document, an alert policy beside them.
-SLO_AND_SLI = """\
-apiVersion: openslo/v1
-kind: SLI
-metadata:
-  name: checkout-errors
-spec:
-  ratioMetric:
-    counter: true
-    bad:
-      metricSource:
-        type: Prometheus
-        spec:
-          query: http_requests_total{service="checkout",code=~"5.."}
-    total:
-      metricSource:
-        type: Prometheus
-        spec:
-          query: http_requests_total{service="checkout"}
----
-apiVersion: openslo/v1
-kind: SLO
-metadata:
-  name: checkout-availability
-spec:
-  service: checkout
-  description: Checkout requests that succeed.
-  indicatorRef: checkout-errors
-  timeWindow:
-    - duration: 28d
-      isRolling: true
-  budgetingMethod: Occurrences
-  objectives:
-    - displayName: good
-      target: 0.999
----
-apiVersion: openslo/v1
-kind: AlertPolicy
-metadata:
-  name: fast-burn
-spec:
-  conditions:
-    - conditionRef: burn-14x
-"""
 
 
 def _write(tmp_path: Path, text: str, name: str = "slo.yaml") -> Path:

@@ -81,7 +81,7 @@ def test_ceph_rules_without_a_spec_give_exactly_the_reviewed_findings() -> None:
     proc = _lint("--no-spec")
     assert proc.returncode == 0, proc.stdout + proc.stderr  # warnings only
     assert proc.stdout.splitlines() == EXPECTED_WITHOUT_SPEC
-    assert proc.stderr == "58 rules in 1 files: 0 errors, 10 warnings (no spec: spec checks skipped)\n"
+    assert proc.stderr == "58 rules in 1 file: 0 errors, 10 warnings (no spec: spec checks skipped)\n"
 
 
 def test_ceph_rules_with_typed_external_metrics_find_the_rate_on_a_gauge() -> None:

@@ -108,7 +108,7 @@ def test_a_report_file_holds_the_errors(repo: Path) -> None:
     lines = report.read_text().splitlines()
     assert _FINDING.replace("rules/", "../rules/", 1) in lines
     assert any("warning [short-range]" in line for line in lines)
-    assert proc.stderr == f"2 rules in 1 files: 1 errors, 1 warnings (spec: {ROOT / 'specs/emotivoice.yaml'})\n"
+    assert proc.stderr == f"2 rules in 1 file: 1 error, 1 warning (spec: {ROOT / 'specs/emotivoice.yaml'})\n"
 
 
 def test_diff_base_without_files_says_to_give_them() -> None:

@@ -32,7 +32,7 @@ def test_rule_files_are_checked_against_every_spec_of_the_project(tmp_path: Path
     # A typo, a value the llm spec never has; the recorded series of mongen's own rules (the generated
     # files are not in the run) and a rule reading both services are fine.
     assert proc.stdout.splitlines() == [TYPO, NOT_FOUND], proc.stdout + proc.stderr
-    assert proc.stderr == "5 rules in 1 files: 2 errors, 0 warnings (specs: specs/emotivoice.yaml, specs/llm.yaml)\n"
+    assert proc.stderr == "5 rules in 1 file: 2 errors, 0 warnings (specs: specs/emotivoice.yaml, specs/llm.yaml)\n"
     assert proc.returncode == 1
 
 
@@ -42,7 +42,7 @@ def test_the_pre_commit_hook_form_with_one_spec_accepts_mongens_recorded_series(
     (root / "rules/team.yml").write_text(rules, "utf-8")
     proc = mongen("lint", "--no-promtool", "--", "rules/team.yml", cwd=root)
     assert proc.stdout == ""
-    assert proc.stderr == "2 rules in 1 files: 0 errors, 0 warnings (spec: specs/emotivoice.yaml)\n"
+    assert proc.stderr == "2 rules in 1 file: 0 errors, 0 warnings (spec: specs/emotivoice.yaml)\n"
     assert proc.returncode == 0
 
 

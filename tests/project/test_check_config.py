@@ -57,7 +57,7 @@ def test_a_check_turned_off_is_silenced_and_counted(tmp_path: Path) -> None:
     assert (proc.returncode, proc.stdout) == (0, "")
     assert (
         proc.stderr
-        == "1 rules in 1 files: 0 errors, 0 warnings, 1 silenced by the project config (no spec: spec checks skipped)\n"
+        == "1 rule in 1 file: 0 errors, 0 warnings, 1 silenced by the project config (no spec: spec checks skipped)\n"
     )
 
 

@@ -117,7 +117,7 @@ def _report() -> VerifyReport:
 def test_the_text_report_is_one_line_per_phase_with_failures_in_full() -> None:
     text = _report().to_text()
     assert "healthy:      120 queries with a finite value, 0 unexpected" in text
-    assert "angry-errors: 1 fired as expected, 1 deliveries as expected, 1 carried over, 1 unexpected" in text
+    assert "angry-errors: 1 fired as expected, 1 delivery as expected, 1 carried over, 1 unexpected" in text
     assert "FAIL  [angry-errors] C: fires only when expected (fires unexpectedly)" in text
     assert "PASS" not in text and len(text.splitlines()) < 10
     verbose = _report().to_text(verbose=True)

@@ -32,7 +32,7 @@ from mongen.rules.alert_kinds.base import (
 from mongen.rules.naming import error_ratio_name, rate_name
 from mongen.synth.cases import AlertCase, threshold_case
 from mongen.synth.series import base_labels, counter_values, error_label_sets, series, spread
-from mongen.units import format_duration, format_number
+from mongen.units import counted, format_duration, format_number
 
 if TYPE_CHECKING:
     from mongen.rules.alert_kinds import AlertKindName
@@ -132,7 +132,7 @@ class ErrorRatio(AlertKind[ErrorRatioParams]):
             # of a handful of requests is noise, one failure among three is 33%.
             requests = rate_name(metric, p.by, p.window)
             expr += f"\nand\n{requests}{where_filter(p.where)} * {p.window} >= {p.min_requests}"
-            traffic = (f", at least {p.min_requests} requests",)
+            traffic = (f", at least {counted(p.min_requests, 'request')}",)
         window = format_duration(p.window)
         return AlertRule(
             name=alert.name,
