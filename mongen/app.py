@@ -237,13 +237,6 @@ def validate(directory: Path | None, console: Console, fmt: str = "text", paint:
     return outcome
 
 
-def list_checks() -> Outcome:
-    """`mongen lint --list-checks`: every check as the project config sets it."""
-    from mongen.lint.listing import list_checks as render_checks
-
-    return Outcome(render_checks(_check_config(_project_config())))
-
-
 @dataclass(frozen=True)
 class LintRequest:
     """`mongen lint`'s arguments."""
@@ -255,6 +248,7 @@ class LintRequest:
     min_for: str | None = None
     promtool: bool = True
     jobs: int = 0
+    list_checks: bool = False  # only list every check, as the project config sets it
 
 
 def lint(request: LintRequest, console: Console, fmt: str = "text", paint: Paint = _plain) -> Outcome:
@@ -268,6 +262,10 @@ def lint(request: LintRequest, console: Console, fmt: str = "text", paint: Paint
 
     config = _project_config()
     checks = _check_config(config)
+    if request.list_checks:
+        from mongen.lint.listing import list_checks
+
+        return Outcome(list_checks(checks))
     paths = list(request.paths)
     for path in paths:
         if not path.exists() and not path.is_symlink():

@@ -210,11 +210,8 @@ def lint(
     from mongen import app as application
 
     console = _console(ctx, quiet, verbose)
-    if list_checks:
-        _run(application.list_checks)
-        return
     request = application.LintRequest(
-        tuple(paths or ()), spec, no_spec, diff_base, min_for, promtool=not no_promtool, jobs=jobs
+        tuple(paths or ()), spec, no_spec, diff_base, min_for, not no_promtool, jobs, list_checks
     )
     _run(lambda: application.lint(request, console, fmt.value, _paint), console)
 
