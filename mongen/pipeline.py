@@ -1,4 +1,5 @@
-"""The pipeline, top to bottom: load spec -> model -> generators -> validators -> writer."""
+"""The pipeline, top to bottom: load the specs -> the project (mongen.project: checked, then
+generated) -> validators -> writer."""
 
 from __future__ import annotations
 
