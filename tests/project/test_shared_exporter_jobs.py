@@ -11,7 +11,7 @@ import yaml
 from mongen import generators, layout, pipeline
 from mongen.errors import SpecError
 from mongen.loading import load_spec
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 SHOWCASES = ["specs/emotivoice.yaml", "specs/llm.yaml"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast
 
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 CLI = ROOT / "mongen/cli.py"
 _LOGIC = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Try)
