@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from mongen.adopt.label_values import bounded_label
-from mongen.cli import _counts, _silenced
+from mongen.app import _counts, _silenced
 from mongen.errors import Finding
 from mongen.units import counted
 from mongen.verify.report import _group_text

@@ -95,18 +95,11 @@ def test_github_annotations_name_paths_from_the_working_directory(validated_out:
 
 
 def test_github_escaping_follows_the_workflow_command_rules() -> None:
-    from mongen.cli import Format, _print_findings
     from mongen.errors import Finding
+    from mongen.lint.report import render
 
     finding = Finding("dir,a:b/50%.yml", 3, 4, "warning", "x:y", "100% bad\r\nnext, line: here")
-    buffer = io.StringIO()
-    real = sys.stdout
-    sys.stdout = buffer
-    try:
-        _print_findings([finding], Format.github)
-    finally:
-        sys.stdout = real
-    assert buffer.getvalue() == (
+    assert render([finding], "github") == (
         "::warning file=dir%2Ca%3Ab/50%25.yml,line=3,col=4,title=x%3Ay::100%25 bad%0D%0Anext, line: here\n"
     )
 

@@ -42,9 +42,9 @@ def test_the_default_is_prometheus_alone() -> None:
 
 def test_thanos_adds_cluster_and_replica_external_labels() -> None:
     spec = replace(load_spec(LLM), engines=("prometheus", "thanos"))
-    labels = prometheus_config.config(spec)["global"]["external_labels"]
+    labels = prometheus_config.config([spec])["global"]["external_labels"]
     assert labels == {"cluster": "${CLUSTER}", "replica": "${REPLICA}"}
-    assert "external_labels" not in prometheus_config.config(replace(spec, engines=("prometheus",)))["global"]
+    assert "external_labels" not in prometheus_config.config([replace(spec, engines=("prometheus",))])["global"]
 
 
 def test_the_ruler_reads_the_generated_rule_files(llm_files: dict[str, str]) -> None:

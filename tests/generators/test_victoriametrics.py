@@ -22,7 +22,7 @@ def _flag(flags: list[Flag], name: str) -> list[str | None]:
 
 
 def test_vmagent_config_is_prometheus_yml_without_what_vmagent_refuses(default_spec) -> None:
-    prometheus = prometheus_config.config(default_spec)
+    prometheus = prometheus_config.config([default_spec])
     agent = victoriametrics.vmagent_config(prometheus)
     assert "rule_files" not in agent and "alerting" not in agent
     assert "evaluation_interval" not in agent["global"]
@@ -54,7 +54,7 @@ def test_an_absolute_file_sd_path_stays_as_written() -> None:
 
 
 def test_flags_follow_prometheus_yml(default_spec) -> None:
-    flags = victoriametrics.flags(prometheus_config.config(default_spec))
+    flags = victoriametrics.flags(prometheus_config.config([default_spec]))
     assert _flag(flags["vmagent"], "promscrape.fileSDCheckInterval") == ["1m"]
     assert _flag(flags["vmalert"], "rule") == list(layout.rule_files(default_spec.service).values())
     assert _flag(flags["vmalert"], "notifier.url") == [f"http://{t}" for t in default_spec.scrape.alertmanagers]

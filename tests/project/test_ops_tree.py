@@ -1,6 +1,6 @@
-"""Many services, one ops tree: `mongen generate SPEC... -o DIR` and mongen/combine.py.
+"""Many services, one ops tree: `mongen generate SPEC... -o DIR` and mongen/project/.
 
-The cases in tests/spec_failure_cases/combine/ hold one pair of specs per message combine.py words;
+The cases in tests/spec_failure_cases/combine/ hold one pair of specs per message mongen/project/checks.py words;
 each runs with the specs in both orders and must give the same lines."""
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def test_combine_failure_case_in_either_order(name: str, tmp_path: Path, monkeyp
 
 @pytest.fixture
 def combine_lines() -> Iterator[set[int]]:
-    """Lines of combine.py run while the fixture is active."""
+    """Lines of mongen/project/checks.py run while the fixture is active."""
     file = str(COMBINE_SOURCES[0])
     seen: set[int] = set()
 
@@ -82,7 +82,7 @@ def test_every_combine_message_has_a_case(
     sites = message_sites(COMBINE_SOURCES)
     assert len(sites) >= 6
     missing = [str(s) for s in sites if not combine_lines & set(range(s.first_line, s.last_line + 1))]
-    assert missing == [], "combine.py messages without a case in tests/spec_failure_cases/combine/:\n" + "\n".join(
+    assert missing == [], "mongen/project/checks.py messages without a case in tests/spec_failure_cases/combine/:\n" + "\n".join(
         missing
     )
 
@@ -92,7 +92,7 @@ def test_the_order_of_the_specs_does_not_matter() -> None:
 
 
 def test_a_single_spec_tree_is_what_render_writes(default_spec: Any) -> None:
-    """The single-spec path goes around combine.py: its output stays the goldens' (test_golden)."""
+    """A single spec is the project of one: its tree stays the goldens' (test_golden)."""
     assert pipeline.render_specs(SPECS[:1]) == pipeline.render(default_spec)
 
 

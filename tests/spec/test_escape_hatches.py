@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mongen import combine, layout
+from mongen import layout
 from mongen.errors import SpecError
 from mongen.lint.runner import lint
 from mongen.loading import build_spec, load_spec
+from mongen.project import LoadedSpec, Project, render_project
 from mongen.rules.alert_kinds import BY_NAME
 from mongen.rules.ruleset import rule_set
 from mongen.spec.loader import load_yaml
@@ -399,6 +400,6 @@ def test_an_exporter_job_two_services_define_the_same_is_scraped_once() -> None:
     services = []
     for name, text in (("tiny.yaml", SPEC), ("other.yaml", other)):
         doc = load_yaml(text, name)
-        services.append(combine.Service(build_spec(doc), doc))
-    jobs = yaml.safe_load(combine.combine(services)[layout.PROMETHEUS_CONFIG])["scrape_configs"]
+        services.append(LoadedSpec(build_spec(doc), doc))
+    jobs = yaml.safe_load(render_project(Project.of(services))[layout.PROMETHEUS_CONFIG])["scrape_configs"]
     assert [j["job_name"] for j in jobs].count("dcgm") == 1

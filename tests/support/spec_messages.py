@@ -17,7 +17,7 @@ SOURCES = (
     ROOT / "mongen/loading.py",
 )
 # Where several specs that cannot share one ops tree are refused (tests/project/test_ops_tree.py's cases).
-COMBINE_SOURCES = (ROOT / "mongen/combine.py",)
+COMBINE_SOURCES = (ROOT / "mongen/project/checks.py",)
 # Functions elsewhere whose returned text ends up in a spec error.
 WORDING_FUNCTIONS = {ROOT / "mongen/synth/histograms.py": {"quantile_untestable"}}
 _SINKS = {"fail", "issue", "SpecIssue", "_refuse"}
