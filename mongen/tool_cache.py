@@ -20,7 +20,7 @@ import re
 import stat
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,6 +92,35 @@ class PassCache:
             return None  # a read-only or full cache directory only costs the speed-up
         private = stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid()
         return sub if private and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) else None
+
+    def derived(self, kind: str, inputs: Iterable[bytes], compute: Callable[[], Iterable[str]]) -> list[str]:
+        """The lines `compute` derives from `inputs` (mongen's own files, never a user's), computed
+        once per content: remembered in the private `kind` directory under the SHA-256 of mongen's
+        version and every input, so an edit to either misses. Include the source of the code that
+        computes, so that changing the computation misses too. Lines hold no newline."""
+        digest = hashlib.sha256()
+        for part in (_FORMAT, __version__, kind):
+            _add(digest, part.encode())
+        for content in inputs:
+            _add(digest, content)
+        key = digest.hexdigest()
+        directory = self.private_directory(kind)
+        entry = directory / key if directory is not None else None
+        if entry is not None:
+            try:
+                return entry.read_text("utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                pass  # not there yet (or unreadable): computed and written below
+        lines = list(compute())
+        if entry is not None:
+            try:
+                # Written aside and renamed, so a concurrent run never reads half an entry.
+                partial = entry.with_name(f"{key}.{os.getpid()}.{threading.get_ident()}.tmp")
+                partial.write_text("".join(f"{line}\n" for line in lines), "utf-8")
+                os.replace(partial, entry)
+            except OSError:
+                pass  # a read-only or full cache directory only costs the speed-up
+        return lines
 
     def _trusted(self) -> bool:
         """Whether the directory exists and only the current user can have written to it."""

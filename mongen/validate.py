@@ -16,7 +16,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -224,6 +223,8 @@ def run_rule_tests(tests: list[Path], cache: PassCache) -> dict[Path, subprocess
     """Every test file in parallel (one promtool per CPU), the largest first so that the slowest
     test does not start last; each result as promtool_test's."""
     ordered = sorted(tests, key=lambda t: -t.stat().st_size)
+    from concurrent.futures import ThreadPoolExecutor  # here: `generate --no-validate` never needs it
+
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         results = dict(zip(ordered, pool.map(lambda t: promtool_test(t, cache), ordered), strict=True))
     return {test: results[test] for test in tests}
@@ -498,6 +499,8 @@ def validate_dir(
         if on_check_done is not None:
             on_check_done(check.__name__.removeprefix("check_"), time.perf_counter() - start)
         return findings
+
+    from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=len(CHECKS)) as pool:
         results = list(pool.map(timed, CHECKS))

@@ -20,6 +20,7 @@ from mongen import layout
 from mongen.generators.python_names import Namespace, class_name, constant_name, module_namespace, parameter_name
 from mongen.model import REQUEST_ROLES, LabelDef, Role, Spec
 from mongen.templating import render_template
+from mongen.tool_cache import PassCache
 
 RUNTIME_MODULE = "instrumentation_runtime.py"
 _RUNTIME_START = "from __future__ import annotations\n"
@@ -92,9 +93,23 @@ def _nvml_part(code: str, *, keep: bool) -> str:
 @cache
 def runtime_names() -> frozenset[str]:
     """Every module-level name the runtime binds (imports included, NVML part too): taken in the
-    generated module whether or not it includes that part, so names do not depend on it."""
+    generated module whether or not it includes that part, so names do not depend on it.
+
+    Parsing the runtime costs a run ~30 ms, so the names are worked out once per content of the
+    runtime and of this module (which holds the code working them out) and kept in mongen's cache
+    directory (tool_cache.PassCache.derived)."""
+    source = runtime_source(nvml=True)
+    this_module = resources.files("mongen.generators").joinpath("instrumentation.py").read_bytes()
+    return frozenset(
+        PassCache.from_environment().derived(
+            "runtime-names", (source.encode(), this_module), lambda: sorted(_bound_names(source))
+        )
+    )
+
+
+def _bound_names(source: str) -> set[str]:
     names: set[str] = set()
-    for node in ast.parse(runtime_source(nvml=True)).body:
+    for node in ast.parse(source).body:
         if isinstance(node, ast.Import | ast.ImportFrom):
             names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -102,7 +117,7 @@ def runtime_names() -> frozenset[str]:
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names.update(n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name))
-    return frozenset(names)
+    return names
 
 
 @dataclass(frozen=True)

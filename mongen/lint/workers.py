@@ -12,12 +12,10 @@ that every process knows which recorded series are sums (rate-over-sum).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from itertools import pairwise
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mongen.errors import Finding
 from mongen.lint.context import (
@@ -32,6 +30,9 @@ from mongen.lint.context import (
 from mongen.lint.rulefiles import Rule
 from mongen.model import Spec
 from mongen.promql_tree import Aggregate, Node, Wrapper
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 # Below this many rules per process, forking costs more than it saves.
 RULES_PER_PROCESS = 2000
@@ -96,9 +97,12 @@ def _cpus() -> int:
 
 def _shares(count: int, processes: int) -> list[tuple[int, int]]:
     """Contiguous [lo, hi) ranges of the rules, one per process; the first is this process's."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        processes = 1
     n = max(1, min(processes, MAX_PROCESSES, count // RULES_PER_PROCESS))
+    if n > 1:
+        import multiprocessing  # only here: most runs check too few rules to fork
+
+        if "fork" not in multiprocessing.get_all_start_methods():
+            n = 1
     bounds = [count * k // n for k in range(n + 1)]
     return list(pairwise(bounds))
 
@@ -154,6 +158,8 @@ class _Worker:
     """A forked process that parses and checks rules[lo:hi] (see check_rules for the exchange)."""
 
     def __init__(self, ctx: LintContext, rules: list[Rule], lo: int, hi: int, check_share: CheckShare) -> None:
+        import multiprocessing
+
         fork = multiprocessing.get_context("fork")
         self.conn, child = fork.Pipe()
         self.process = fork.Process(target=_work, args=(child, ctx, rules, lo, hi, check_share), daemon=True)

@@ -5,7 +5,6 @@ alertmanager.yml, which a `--no-validate` run would otherwise write."""
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any
 
 from mongen.errors import YamlPath
@@ -89,6 +88,8 @@ def _day_range(issues: SpecIssues, path: YamlPath, text: str) -> None:
 def _known_zone(name: str) -> bool:
     if name in ("UTC", "Local"):  # Go's time.LoadLocation knows both without the tz database
         return True
+    import zoneinfo  # here: its import reads the tz search path, and most specs name no zone
+
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):

@@ -7,14 +7,16 @@ grafanalib's Dashboard writes schemaVersion 12 with angular-era keys (`rows`, `s
 its only heatmap is the angular one, and the heatmap migration handler treats a heatmap whose
 `options` are empty as angular and rebuilds it (angularToReactHeatmap), dropping its
 fieldConfig. With schema 39 and a React heatmap, nothing is migrated on import.
+
+grafanalib is imported inside the functions that use it: its import (~0.15 s, mostly building its
+attrs classes) is paid by a run that renders a dashboard, not by every command that imports the
+generators.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
-
-import grafanalib.core as g
+from typing import TYPE_CHECKING, Any
 
 from mongen.generators.grafana.grid import GridPos, place
 from mongen.generators.grafana.panels import Panel, Row, Variable
@@ -22,6 +24,9 @@ from mongen.generators.grafana.queries import INSTANCE, JOB, TARGET_UP
 from mongen.model import Spec
 from mongen.rules import naming
 from mongen.serialize import quoted_path
+
+if TYPE_CHECKING:
+    import grafanalib.core as g
 
 SCHEMA_VERSION = 39
 PLUGIN_VERSION = "11.0.0"
@@ -42,6 +47,8 @@ def to_data(value: Any) -> Any:
 
 
 def targets(panel: Panel) -> list[dict[str, Any]]:
+    import grafanalib.core as g
+
     return [
         to_data(
             g.Target(
@@ -57,6 +64,8 @@ def targets(panel: Panel) -> list[dict[str, Any]]:
 
 
 def timeseries(panel: Panel, panel_id: int, pos: GridPos) -> dict[str, Any]:
+    import grafanalib.core as g
+
     # Step 0 is the base: the colour below the first line (grafanalib writes its value as "null").
     thresholds = [g.Threshold("green", 0, 0.0)] + [
         g.Threshold(t.color, i + 1, float(t.value)) for i, t in enumerate(panel.thresholds)
@@ -146,6 +155,8 @@ def heatmap(panel: Panel, panel_id: int, pos: GridPos) -> dict[str, Any]:
 
 def panels_json(rows: tuple[Row, ...]) -> list[dict[str, Any]]:
     """Row headers and panels, placed on the grid and numbered top to bottom."""
+    import grafanalib.core as g
+
     out: list[dict[str, Any]] = []
     for row, placed in zip(rows, place([[p.width for p in row.panels] for row in rows]), strict=True):
         out.append(to_data(g.RowPanel(title=row.title, id=len(out) + 1, gridPos=asdict(placed.header))))
@@ -157,6 +168,8 @@ def panels_json(rows: tuple[Row, ...]) -> list[dict[str, Any]]:
 
 def label_variable(variable: Variable) -> g.Template:
     """A multi-select dropdown, `All` by default; its values follow the time range and the job."""
+    import grafanalib.core as g
+
     return g.Template(
         name=variable.label,
         label=variable.title,
@@ -173,6 +186,8 @@ def label_variable(variable: Variable) -> g.Template:
 
 def templating(spec: Spec, variables: tuple[Variable, ...]) -> dict[str, Any]:
     """Data source, job and instance first: every other variable's values depend on them."""
+    import grafanalib.core as g
+
     fixed = [
         g.Template(
             name="datasource",
@@ -195,6 +210,8 @@ def templating(spec: Spec, variables: tuple[Variable, ...]) -> dict[str, Any]:
 
 
 def dashboard_json(spec: Spec, rows: tuple[Row, ...], variables: tuple[Variable, ...]) -> dict[str, Any]:
+    import grafanalib.core as g
+
     return {
         "title": f"{spec.service} service",
         "uid": naming.dashboard_uid(spec),
