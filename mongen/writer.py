@@ -143,6 +143,17 @@ def check_owned(out_dir: Path, prune: bool, shown: str | None = None) -> None:
         )
 
 
+def _up_to_date(out_dir: Path, files: dict[str, str]) -> bool:
+    """Whether `out_dir` holds exactly `files`, as regular files with that text, and nothing else
+    (not even bytecode caches of the generated module, which a replace removes)."""
+    if not out_dir.is_dir():
+        return False
+    inventory = take_inventory(out_dir, files)
+    if inventory.other or inventory.caches or len(inventory.expected) != len(files):
+        return False
+    return all(read_regular_file(out_dir / rel, _READ_LIMIT) == text for rel, text in files.items())
+
+
 # Linux renameat2(2): swap two paths in one step. From <linux/fs.h> and <fcntl.h>.
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -188,7 +199,8 @@ def _swap(staging: Path, out_dir: Path) -> None:
 def atomic_replace(
     out_dir: Path, files: dict[str, str], validate: Callable[[Path], bool], *, prune: bool = False
 ) -> bool:
-    """Write `files` into a fresh dir, run `validate` on it, and only if it passes swap it in.
+    """Write `files` into a fresh dir, run `validate` on it, and only if it passes swap it in. A
+    DIR that already holds exactly `files` is left as it is and validated in place.
 
     Returns validate's verdict; on False the previous directory is untouched. Raises OutputError
     when DIR is not mongen's to replace, FileSystemError when the OS refuses.
@@ -204,6 +216,11 @@ def atomic_replace(
         with _file_system(f"write {shown}"):
             recover(out_dir, shown)
             check_owned(out_dir, prune, shown)
+            if _up_to_date(out_dir, files):
+                # Nothing to write and no previous output to delete (removing its ~16 folders
+                # costs more than the rest of a bare run on some file systems); files keep their
+                # modification times, so make and file watchers see no change.
+                return validate(out_dir)
             staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.mongen-new-", dir=out_dir.parent))
         try:
             with _file_system(f"write {shown}"):

@@ -159,6 +159,26 @@ def digest_of_fresh_output(target: Path) -> dict[str, str]:
     return digest(target)
 
 
+def test_an_up_to_date_output_is_left_as_it_is(out: Path) -> None:
+    """Nothing is written or deleted when DIR already holds exactly the files: each keeps its inode
+    and modification time; one changed file makes the run replace the whole tree again."""
+
+    def identities() -> dict[str, tuple[int, int]]:
+        return {rel: (os.lstat(out / rel).st_ino, os.lstat(out / rel).st_mtime_ns) for rel in digest(out)}
+
+    before = identities()
+    assert generate(out).written
+    assert identities() == before
+    assert leftovers(out) == []
+    (out / "prometheus/rules/emotivoice-alerts.yml").write_text("# edited by hand\n")
+    fresh = digest(out)
+    assert generate(out).written
+    assert (
+        identities() != before and "edited by hand" not in (out / "prometheus/rules/emotivoice-alerts.yml").read_text()
+    )
+    assert fresh.keys() == digest(out).keys()
+
+
 def test_files_an_earlier_run_wrote_are_replaced_without_prune(out: Path) -> None:
     """A file the old marker lists (an SLO since removed from the spec) is mongen's to delete."""
     (out / "prometheus/tests/emotivoice-slo-gone.test.yml").write_text("old\n")
@@ -296,7 +316,13 @@ def test_a_kill_between_the_two_renames_is_recovered(out: Path) -> None:
     assert leftovers(out) == []
 
 
+def _stale(out: Path) -> None:
+    """An output the next run must replace (an up-to-date one is left as it is)."""
+    (out / "prometheus/rules/emotivoice-alerts.yml").write_text("# the previous output\n")
+
+
 def test_a_kill_while_validating_leaves_a_copy_the_next_run_removes(out: Path) -> None:
+    _stale(out)
     before = digest(out)
     proc = subprocess.run([sys.executable, "-c", _kill_script(out, "validating")], cwd=ROOT, timeout=120)
     assert proc.returncode == -signal.SIGKILL
@@ -307,6 +333,7 @@ def test_a_kill_while_validating_leaves_a_copy_the_next_run_removes(out: Path) -
 
 
 def test_the_next_run_recovers_a_missing_output(out: Path) -> None:
+    _stale(out)
     proc = subprocess.run([sys.executable, "-c", _kill_script(out, "between-renames")], cwd=ROOT, timeout=120)
     assert proc.returncode == -signal.SIGKILL
     cli = mongen("generate", DEFAULT_SPEC, "-o", str(out), "--no-validate")
