@@ -1,3 +1,14 @@
-from mongen.cli import main
+"""`python -m mongen` and the `mongen` command (pyproject's [project.scripts])."""
 
-main()
+
+def run() -> None:
+    from mongen import dataclass_code
+
+    dataclass_code.install()  # before the CLI and the pipeline define their ~100 dataclasses
+    from mongen.cli import main
+
+    main()
+
+
+if __name__ == "__main__":
+    run()
