@@ -245,3 +245,39 @@ def test_a_test_file_named_like_an_option_reaches_promtool_as_a_file(fake_promto
     (root / "prometheus/tests/a.test.yml").rename(root / "prometheus/tests/-a.test.yml")
     assert check_rule_tests(root, PassCache(None)) == []
     assert " test rules ./-a.test.yml " in fake_promtool.read_text()
+
+
+def test_derived_lines_are_computed_once_per_content_of_their_inputs(tmp_path: Path) -> None:
+    """PassCache.derived (the instrumentation runtime's bound names): computed on the first run,
+    read back on the next, computed again when any input changes; never kept without a cache."""
+    calls: list[str] = []
+
+    def compute(tag: str) -> Any:
+        return lambda: calls.append(tag) or [f"{tag}-a", f"{tag}-b"]
+
+    cache = PassCache(tmp_path / "cache")
+    assert cache.derived("names", (b"source", b"code"), compute("first")) == ["first-a", "first-b"]
+    assert PassCache(tmp_path / "cache").derived("names", (b"source", b"code"), compute("again")) == [
+        "first-a",
+        "first-b",
+    ]
+    assert cache.derived("names", (b"source", b"changed code"), compute("new")) == ["new-a", "new-b"]
+    assert cache.derived("names", (b"sourcecode",), compute("joined")) == ["joined-a", "joined-b"]
+    assert calls == ["first", "new", "joined"]
+    off = PassCache(None)
+    assert [off.derived("names", (b"x",), compute(f"off{i}")) for i in range(2)] == [
+        ["off0-a", "off0-b"],
+        ["off1-a", "off1-b"],
+    ]
+
+
+def test_the_runtime_names_read_back_are_the_ones_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mongen.generators import instrumentation
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    parsed = instrumentation._bound_names(instrumentation.runtime_source(nvml=True))
+    assert {"CollectorRegistry", "Counter"} <= parsed
+    for _ in range(2):
+        instrumentation.runtime_names.cache_clear()
+        assert instrumentation.runtime_names() == parsed
+    assert len(list((tmp_path / "mongen/runtime-names").iterdir())) == 1
