@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
 
 # Defines dataclasses like mongen's (frozen, defaults, factories, string annotations) and prints
 # what their methods are made of and do, plus how many sources the dataclasses module compiled.
