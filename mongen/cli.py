@@ -478,14 +478,29 @@ def verify(
             "--engine", help="What scrapes and evaluates the rules: prometheus, or victoriametrics (vmagent, vmalert)."
         ),
     ] = VerifyEngine.prometheus,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            metavar="FILE",
+            help="Also write the run as one self-contained page: alert timelines per phase, every dashboard "
+            "panel plotted over the run (needs the extra: pip install 'mongen[html]').",
+        ),
+    ] = None,
 ) -> None:
     """Prove the generated monitoring end to end on a real Prometheus (or VictoriaMetrics) and Alertmanager
     (127.0.0.1 only). Without SPEC, each spec of the project config in turn (or the one of --service),
     with one summary."""
     from mongen.loading import load_spec
     from mongen.verify import VerifyError, run_verify
+    from mongen.verify.html import PlottingUnavailable, VerifiedService, require_plotting, write_page
 
     console = _console(ctx, quiet, verbose)
+    if html is not None:
+        try:
+            require_plotting()  # before the run, not after minutes of it
+        except PlottingUnavailable as exc:
+            raise _fail(str(exc)) from None
     models = _each_service(spec, service, load_spec)
     for model in models:
         if engine.value not in ("prometheus", *model.engines):
@@ -498,7 +513,7 @@ def verify(
     for model in models:
         try:
             with console.step(f"verifying {model.service} on real {servers} and Alertmanager (a few minutes)"):
-                reports[model.service] = run_verify(model, engine=engine.value)
+                reports[model.service] = run_verify(model, engine=engine.value, record=html is not None)
         except VerifyError as exc:
             raise _fail(f"the test bed did not start: {exc}", 1) from None
     if len(models) == 1:
@@ -511,6 +526,14 @@ def verify(
     else:
         for name, report in reports.items():
             typer.echo(f"## service {name}\n{report.to_text(verbose)}\n")
+    if html is not None:
+        runs = [VerifiedService(m.service, m.source, reports[m.service]) for m in models]
+        try:
+            size = write_page(html, runs)
+        except OSError as exc:
+            raise _fail(f"cannot write {html}: {exc.strerror or exc}; give a writable path to --html") from None
+        if not quiet:
+            typer.echo(f"wrote {html} ({size // 1024} KB): open it in a browser", err=True)
     failed = [name for name, report in reports.items() if not report.passed]
     if len(models) > 1:
         verdicts = ", ".join(f"{name} {'failed' if name in failed else 'passed'}" for name in reports)

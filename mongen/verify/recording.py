@@ -199,7 +199,7 @@ def alert_spans(matrix: list[Any], step: float) -> tuple[AlertSpan, ...]:
 
 def phase_stats(series: Series, span: PhaseSpan) -> dict[str, float] | None:
     """The mean and max of a series' finite values within a phase, or None (no data there)."""
-    values = [v for t, v in series.points if span.start <= t <= span.end and math.isfinite(v)]
+    values = [v for t, v in series.points if span.start <= t < span.end and math.isfinite(v)]
     if not values:
         return None
     return {"mean": _round(sum(values) / len(values)), "max": _round(max(values)), "min": _round(min(values))}
