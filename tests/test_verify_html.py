@@ -35,8 +35,7 @@ PHASES = (("healthy", 0, 30), ("slow", 30, 60), ("angry-errors", 60, 90))
 def _points(level: dict[str, float]) -> tuple[tuple[float, float], ...]:
     """One point a second over the run; the value of the phase the second falls in."""
     return tuple(
-        (START + t, level[next(name for name, lo, hi in PHASES if lo <= t < hi or t == hi == 90)])
-        for t in range(0, 91)
+        (START + t, level[next(name for name, lo, hi in PHASES if lo <= t < hi or t == hi == 90)]) for t in range(0, 91)
     )
 
 
@@ -54,7 +53,11 @@ def recorded_run() -> VerifiedService:
     report.expect("slow", "EmotivoiceEmotionErrorRatioHigh", "stays quiet", True, group="quiet")
     report.expect("angry-errors", "EmotivoiceEmotionErrorRatioHigh", "fires", True, group="fires")
     report.expect(
-        "angry-errors", "EmotivoiceEmotionErrorRatioHigh", "reaches oncall-dingtalk, oncall-wecom", True, group="delivery"
+        "angry-errors",
+        "EmotivoiceEmotionErrorRatioHigh",
+        "reaches oncall-dingtalk, oncall-wecom",
+        True,
+        group="delivery",
     )
     report.deliveries = [
         DeliveryRow("slow", "EmotivoiceP95LatencyHigh", "required", ["sre-email"], ["sre-email"]),
@@ -66,8 +69,12 @@ def recorded_run() -> VerifiedService:
             ["oncall-dingtalk", "oncall-wecom"],
         ),
     ]
-    p95 = TargetSeries("B", "p95{}", (Series("P95 /synthesize", _points({"healthy": 1.8, "slow": 6.0, "angry-errors": 1.8})),))
-    p50 = TargetSeries("A", "p50{}", (Series("P50 /synthesize", _points({"healthy": 0.9, "slow": 3.0, "angry-errors": 0.9})),))
+    p95 = TargetSeries(
+        "B", "p95{}", (Series("P95 /synthesize", _points({"healthy": 1.8, "slow": 6.0, "angry-errors": 1.8})),)
+    )
+    p50 = TargetSeries(
+        "A", "p50{}", (Series("P50 /synthesize", _points({"healthy": 0.9, "slow": 3.0, "angry-errors": 0.9})),)
+    )
     errors = TargetSeries(
         "A",
         "errors{}",
@@ -79,11 +86,21 @@ def recorded_run() -> VerifiedService:
     buckets = TargetSeries(
         "A",
         "sum by (le) (bucket)",
-        tuple(Series(le, _points({"healthy": 40.0 * f, "slow": 40.0 * g, "angry-errors": 40.0 * f})) for le, f, g in (
-            ("0.5", 0.2, 0.0), ("1", 0.5, 0.05), ("2", 0.97, 0.1), ("5", 1.0, 0.6), ("10", 1.0, 1.0), ("+Inf", 1.0, 1.0)
-        )),
+        tuple(
+            Series(le, _points({"healthy": 40.0 * f, "slow": 40.0 * g, "angry-errors": 40.0 * f}))
+            for le, f, g in (
+                ("0.5", 0.2, 0.0),
+                ("1", 0.5, 0.05),
+                ("2", 0.97, 0.1),
+                ("5", 1.0, 0.6),
+                ("10", 1.0, 1.0),
+                ("+Inf", 1.0, 1.0),
+            )
+        ),
     )
-    nan = TargetSeries("A", "gpu{}", (Series("GPU 0", tuple((t, math.nan) for t, _ in _points({p: 0 for p, *_ in PHASES}))),))
+    nan = TargetSeries(
+        "A", "gpu{}", (Series("GPU 0", tuple((t, math.nan) for t, _ in _points({p: 0 for p, *_ in PHASES}))),)
+    )
     recording = RunRecording(
         START,
         START + 90,
@@ -287,14 +304,54 @@ def test_chromium_renders_every_plot(tmp_path: Path) -> None:
     write_page(page, [run])
     image = screenshot(page, tmp_path / "report.png", 3600)
     assert image.min() < 0.2 and (image.min(axis=2) < 0.9).mean() > 0.05, "the page rendered blank"
-    assert plot_boxes(image) == expected_boxes(page_data(page.read_text())) == [
-        "empty timeline",
-        "timeline",
-        "timeline",
-        "lines",
-        "lines",
-        "heatmap",
-        "no data",
-    ]
+    assert (
+        plot_boxes(image)
+        == expected_boxes(page_data(page.read_text()))
+        == [
+            "empty timeline",
+            "timeline",
+            "timeline",
+            "lines",
+            "lines",
+            "heatmap",
+            "no data",
+        ]
+    )
     # The latency fault shows in the P95 panel: its line sits higher in the slow phase's span.
     assert _near(image, STATE_COLORS["firing"]) > 1000 and _near(image, STATE_COLORS["pending"]) > 200
+
+
+def test_record_run_reads_every_panel_and_the_alerts_from_the_engine() -> None:
+    """What the recorder asks the live engine, and what it makes of the answers (a fake engine)."""
+    import urllib.error
+
+    from mongen.verify.recording import PanelPlan, record_run
+
+    asked: list[tuple[str, float]] = []
+
+    def query_range(expr: str, start: float, end: float, step: float) -> list:
+        asked.append((expr, step))
+        if expr == "broken":
+            raise urllib.error.URLError("connection refused")
+        if expr == "ALERTS":
+            return [{"metric": {"alertname": "A", "alertstate": "firing"}, "values": [[START + 5, "1"]]}]
+        return [{"metric": {"endpoint": "/synthesize"}, "values": [[START, "1.5"], [START + 1, "NaN"]]}]
+
+    plans = [
+        PanelPlan("P95", "timeseries", "s", (("A", "P95 {{endpoint}}", "p95", ""), ("B", "", "broken", ""))),
+        PanelPlan("GPU", "timeseries", "", (("A", "", "DCGM_X", "it reads only DCGM_X"),)),
+    ]
+    notes = [
+        Notification(START + 9, "A", "sre-email"),
+        Notification(START + 2, "A", "oncall"),
+        Notification(START - 9, "A", "x"),
+    ]
+    recording = record_run(query_range, plans, notes, {"job": "j"}, START, START + 1200)
+    assert asked == [("p95", 2.0), ("broken", 2.0), ("ALERTS", 2.0)]  # 2 s keeps 20 min under 600 points
+    p95, gpu = recording.panels
+    (series,) = p95.targets[0].series
+    assert series.legend == "P95 /synthesize" and series.points[0] == (START, 1.5) and math.isnan(series.points[1][1])
+    assert p95.targets[1].note == "query failed: <urlopen error connection refused>" and p95.has_data
+    assert gpu.targets[0].note == "not queried: it reads only DCGM_X" and not gpu.has_data
+    assert recording.alert_spans == (AlertSpan("A", "firing", START + 5, START + 7),)
+    assert [n.receiver for n in recording.notifications] == ["oncall", "sre-email"]  # in time order, in the run

@@ -160,7 +160,11 @@ def _phase_overview(report: VerifyReport) -> str:
         f"<td>{s.start - origin:.0f}–{s.end - origin:.0f} s</td><td>{_e(summaries.get(s.name, ''))}</td></tr>"
         for i, s in enumerate(report.phase_spans, 1)
     ]
-    others = [f"<tr><td></td><td>{_e(p)}</td><td></td><td>{_e(t)}</td></tr>" for p, t in summaries.items() if p not in {s.name for s in report.phase_spans}]
+    others = [
+        f"<tr><td></td><td>{_e(p)}</td><td></td><td>{_e(t)}</td></tr>"
+        for p, t in summaries.items()
+        if p not in {s.name for s in report.phase_spans}
+    ]
     return (
         "<h3>Phases</h3><table class='phases'><tr><th>#</th><th>phase</th><th>run time</th><th>checks</th></tr>"
         + "".join(rows + others)
@@ -455,7 +459,10 @@ def _le(text: str) -> float:
 def _service_data(run: VerifiedService) -> dict[str, Any]:
     report, recording = run.report, run.report.recording
     origin = recording.start if recording else (report.phase_spans[0].start if report.phase_spans else 0.0)
-    phases = [{"name": s.name, "start": round(s.start - origin, 1), "end": round(s.end - origin, 1)} for s in report.phase_spans]
+    phases = [
+        {"name": s.name, "start": round(s.start - origin, 1), "end": round(s.end - origin, 1)}
+        for s in report.phase_spans
+    ]
     alerts: dict[str, dict[str, Any]] = {}
     for span in report.phase_spans:
         mine: dict[str, Any] = {}
@@ -466,14 +473,20 @@ def _service_data(run: VerifiedService) -> dict[str, Any]:
                 if s.alert == alert and s.start < span.end and s.end > span.start
             ]
             delivered = sorted(
-                {n.receiver for n in (recording.notifications if recording else ()) if n.alert == alert and span.start <= n.at <= span.end}
+                {
+                    n.receiver
+                    for n in (recording.notifications if recording else ())
+                    if n.alert == alert and span.start <= n.at <= span.end
+                }
             )
             mine[alert] = {
                 "state": report.alert_states.get(alert, {}).get(span.name, ""),
                 "spans": spans,
                 "delivered": delivered,
                 "checks": [
-                    {"check": e.check, "ok": e.ok} for e in report.expectations if e.phase == span.name and e.subject == alert
+                    {"check": e.check, "ok": e.ok}
+                    for e in report.expectations
+                    if e.phase == span.name and e.subject == alert
                 ],
             }
         alerts[span.name] = mine

@@ -143,7 +143,9 @@ def record_run(
         end,
         step,
         alerts,
-        tuple(sorted(n for n in notifications if start <= n.at <= end + step)),
+        tuple(
+            sorted((n for n in notifications if start <= n.at <= end + step), key=lambda n: (n.at, n.alert, n.receiver))
+        ),
         tuple(recorded),
         tuple(variables.items()),
     )
