@@ -230,15 +230,17 @@ def _alert_row(report: VerifyReport, recording: RunRecording | None, span: Phase
     state = report.alert_states.get(alert, {}).get(span.name, "")
     rows = [d for d in report.deliveries if d.phase == span.name and d.alert == alert]
     origin = recording.start if recording else span.start
-    got = [
-        f"{n.receiver} at {n.at - origin:.0f} s"
-        for n in (recording.notifications if recording else ())
-        if n.alert == alert and span.start <= n.at <= span.end
-    ]
+    times: dict[str, list[str]] = {}  # receiver -> the run seconds it was notified at (one per label set)
+    for n in recording.notifications if recording else ():
+        if n.alert == alert and span.start <= n.at <= span.end:
+            at = f"{n.at - origin:.0f}"
+            if at not in times.setdefault(n.receiver, []):
+                times[n.receiver].append(at)
+    got = [f"{receiver} at {', '.join(at)} s" for receiver, at in sorted(times.items())]
     delivered = ", ".join(got) or ", ".join(r for d in rows for r in d.observed) or "none"
     expected = _expected_receivers(rows)
     checks = [e for e in report.expectations if e.phase == span.name and e.subject == alert]
-    check_text = "<br>".join(_expectation_text(e) for e in checks) or "—"
+    check_text = "<br>".join(_expectation_text(e, alone=True) for e in checks) or "—"
     css = "fail" if any(not e.ok for e in checks) else "pass" if checks else ""
     return (
         f"<tr class='{css}' data-alert='{_e(alert)}'><td>{_e(alert)}</td>"
@@ -256,10 +258,12 @@ def _expected_receivers(rows: list[DeliveryRow]) -> str:
     return ", ".join(row.expected) or "none"
 
 
-def _expectation_text(e: Expectation) -> str:
+def _expectation_text(e: Expectation, alone: bool = False) -> str:
+    """As the text report words it; `alone`: in its phase's row of its alert, the check only."""
     word = "PASS" if e.ok else "FAIL"
     detail = f" ({e.detail})" if e.detail else ""
-    return f"<span class='{word.lower()}'>{word}</span> [{_e(e.phase)}] {_e(e.subject)}: {_e(e.check)}{_e(detail)}"
+    where = "" if alone else f"[{_e(e.phase)}] {_e(e.subject)}: "
+    return f"<span class='{word.lower()}'>{word}</span> {where}{_e(e.check)}{_e(detail)}"
 
 
 def _dashboard_section(report: VerifyReport, recording: RunRecording) -> str:
@@ -309,7 +313,9 @@ def _plot_settings() -> Iterator[None]:
     with matplotlib.rc_context(
         {
             "svg.hashsalt": "mongen-verify",  # ids the same on every run: a deterministic page
-            "svg.fonttype": "path",  # glyphs as paths: no font needed where the page is opened
+            # Text as SVG text in the browser's sans-serif (DejaVu Sans where there is one): a third
+            # smaller than glyph paths, and searchable.
+            "svg.fonttype": "none",
             "font.size": 8,
             "axes.titlesize": 9,
         }
@@ -363,9 +369,9 @@ def _timeline_figure(recording: RunRecording | None, span: PhaseSpan, alerts: li
 
 
 def _panel_figure(report: VerifyReport, recording: RunRecording, panel: PanelSeries) -> Figure:
-    figure = _new_figure(11, 3.4)
+    figure = _new_figure(11, 3.6)
     with _plot_settings():
-        axes = figure.add_axes((0.07, 0.13, 0.68, 0.52))
+        axes = figure.add_axes((0.07, 0.12, 0.68, 0.5))  # the space above: the phases' names
         origin = recording.start
         axes.set_xlim(0, max(1.0, recording.end - origin))
         _shade_phases(axes, report.phase_spans, origin)
@@ -386,6 +392,7 @@ def _panel_figure(report: VerifyReport, recording: RunRecording, panel: PanelSer
                 values = [v if math.isfinite(v) else math.nan for _, v in s.points]
                 axes.plot(times, values, linewidth=1.1, label=s.legend or ref_id)
             axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+        axes.set_xlim(0, max(1.0, recording.end - origin))  # the whole run, whatever was drawn
     return figure
 
 
@@ -403,7 +410,7 @@ def _shade_phases(axes: Axes, spans: Sequence[PhaseSpan], origin: float) -> None
             rotation=90,
             ha="center",
             va="bottom",
-            fontsize=6.5,
+            fontsize=6,
             color="#444444",
         )
 
@@ -443,7 +450,7 @@ def _heatmap(figure: Figure, axes: Axes, series: list[Series], origin: float) ->
     )
     axes.set_yticks([i + 0.5 for i in range(len(buckets))], [s.legend for s in buckets], fontsize=6)
     axes.set_ylabel("bucket (le)")
-    figure.colorbar(image, cax=figure.add_axes((0.765, 0.13, 0.012, 0.52)), label="observations/s")
+    figure.colorbar(image, cax=figure.add_axes((0.765, 0.12, 0.012, 0.5)), label="observations/s")
 
 
 def _le(text: str) -> float:
