@@ -355,3 +355,28 @@ def test_record_run_reads_every_panel_and_the_alerts_from_the_engine() -> None:
     assert gpu.targets[0].note == "not queried: it reads only DCGM_X" and not gpu.has_data
     assert recording.alert_spans == (AlertSpan("A", "firing", START + 5, START + 7),)
     assert [n.receiver for n in recording.notifications] == ["oncall", "sre-email"]  # in time order, in the run
+
+
+def test_verify_html_records_the_run_and_writes_the_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI asks run_verify to record, and writes the page of what it returns (a recorded run)."""
+    from typer.testing import CliRunner
+
+    import mongen.verify as verify_package
+    from mongen.cli import app
+
+    asked: list[bool] = []
+
+    def run_verify(model: object, engine: str = "prometheus", record: bool = False) -> VerifyReport:
+        asked.append(record)
+        return recorded_run().report
+
+    monkeypatch.setattr(verify_package, "run_verify", run_verify)
+    page = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["verify", "specs/emotivoice.yaml", "--html", str(page)])
+    assert result.exit_code == 0, result.output
+    assert asked == [True] and f"wrote {page} (" in result.stderr
+    assert page_data(page.read_text())["services"][0]["spec"] == "specs/emotivoice.yaml"
+    unwritable = CliRunner().invoke(app, ["verify", "specs/emotivoice.yaml", "--html", str(tmp_path / "no" / "r.html")])
+    assert unwritable.exit_code == 2 and "cannot write" in unwritable.stderr, unwritable.output
+    plain = CliRunner().invoke(app, ["verify", "specs/emotivoice.yaml"])
+    assert plain.exit_code == 0 and asked[-1] is False
