@@ -32,9 +32,9 @@ install:
 		$(PYTHON) -m venv .venv && .venv/bin/python -m pip install -q -e '.[dev]'; \
 	fi
 	@for t in promtool amtool vmagent vmalert; do command -v $$t >/dev/null || echo "warning: $$t missing: run 'make install' as root, apt-get install prometheus prometheus-alertmanager victoria-metrics, or see README (Installing promtool, amtool and nginx)"; done
-	@# Third-party rules the lint corpus test runs on (tests/test_lint_corpus.py).
+	@# Third-party rules the lint corpus test runs on (tests/lint/test_corpus.py).
 	@[ -f /etc/prometheus/ceph/ceph_default_alerts.yml ] || echo "warning: Ceph's alert rules missing: run 'make install' as root or apt-get install ceph-prometheus-alerts"
-	@# The browser the tests of verify's HTML report render it in (tests/test_verify_html.py).
+	@# The browser the tests of verify's HTML report render it in (tests/verify/test_html.py).
 	@command -v chromium >/dev/null || echo "warning: chromium missing: run 'make install' as root or apt-get install chromium"
 
 demo:

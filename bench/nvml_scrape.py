@@ -1,7 +1,7 @@
 """The NVML collector's cost per scrape (`gpu_memory` with `source: {from: nvml}`), for bench/run.py.
 
 The generated module's collector is timed on its own (`collect()`, what a scrape adds), against
-the fake NVML of the tests (tests/fake_pynvml.py: the collector's own Python, no driver), and
+the fake NVML of the tests (tests/support/fake_pynvml.py: the collector's own Python, no driver), and
 against the real NVML when pynvml is importable and finds a GPU.
 """
 
@@ -52,7 +52,7 @@ def _per_scrape_us(collector: object, n: int = 2000) -> tuple[float, int]:
 
 def nvml_rows(tmp_path: Path) -> list[tuple[str, str]]:
     sys.path.insert(0, str(ROOT))
-    from tests.fake_pynvml import FakeGpu, FakeNvml
+    from tests.support.fake_pynvml import FakeGpu, FakeNvml
 
     real = sys.modules.pop("pynvml", None)
     me = os.getpid()

@@ -761,41 +761,60 @@ class _AsgiMetricsMiddleware:
 
 
 class _ObservedInput:
-    """wsgi.input, copying what the app reads of it into a _BodyCopy."""
+    """wsgi.input, copying what the app reads of it into a _BodyCopy. It offers the read methods
+    the wrapped stream offers and no others (an app may test for `readinto`): each is looked up
+    on the stream when the app first asks for it."""
 
     def __init__(self, stream: Any, body: _BodyCopy) -> None:
         self._stream = stream
         self._body = body
 
-    def read(self, *args: Any) -> Any:
-        chunk = self._stream.read(*args)
-        self._body.add(chunk)
-        return chunk
+    def _observed_read(self, read: Callable[..., Any]) -> Callable[..., Any]:
+        def observed(*args: Any) -> Any:
+            chunk = read(*args)
+            self._body.add(chunk)
+            return chunk
 
-    def readinto(self, buffer: Any) -> Any:
-        size = self._stream.readinto(buffer)
-        if isinstance(size, int) and size > 0:
-            self._body.add(bytes(memoryview(buffer)[:size]))
-        return size
+        return observed
 
-    def readline(self, *args: Any) -> Any:
-        line = self._stream.readline(*args)
-        self._body.add(line)
-        return line
+    def _observed_readinto(self, readinto: Callable[..., Any]) -> Callable[..., Any]:
+        def observed(buffer: Any) -> Any:
+            size = readinto(buffer)
+            if isinstance(size, int) and size > 0:
+                self._body.add(bytes(memoryview(buffer)[:size]))
+            return size
 
-    def readlines(self, *args: Any) -> Any:
-        lines = self._stream.readlines(*args)
-        for line in lines:
-            self._body.add(line)
-        return lines
+        return observed
+
+    def _observed_readlines(self, readlines: Callable[..., Any]) -> Callable[..., Any]:
+        def observed(*args: Any) -> Any:
+            lines = readlines(*args)
+            for line in lines:
+                self._body.add(line)
+            return lines
+
+        return observed
 
     def __iter__(self) -> Any:
-        for line in self._stream:
+        return self._lines(iter(self._stream))  # a stream that is no iterable fails here, as itself
+
+    def _lines(self, lines: Any) -> Any:
+        for line in lines:
             self._body.add(line)
             yield line
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
+        found = getattr(self.__dict__.get("_stream"), name)  # AttributeError where the stream has none
+        if name in ("read", "readline"):
+            found = self._observed_read(found)
+        elif name == "readinto":
+            found = self._observed_readinto(found)
+        elif name == "readlines":
+            found = self._observed_readlines(found)
+        else:
+            return found
+        setattr(self, name, found)  # looked up once per request
+        return found
 
 
 class _WsgiResponse:
@@ -810,12 +829,43 @@ class _WsgiResponse:
         return iter(self._iterable)
 
     def close(self) -> None:
+        _close_then(self._iterable, self._finish)
+
+
+class _SizedWsgiResponse(_WsgiResponse):
+    """A response whose iterable has a length keeps it: a server sets Content-Length itself for a
+    response of one chunk (wsgiref, gunicorn)."""
+
+    def __len__(self) -> int:
+        return len(self._iterable)
+
+
+def _close_then(iterable: Any, finish: Callable[[], None]) -> None:
+    _call_then(getattr(iterable, "close", None), finish)
+
+
+def _call_then(close: Callable[[], Any] | None, finish: Callable[[], None]) -> None:
+    try:
+        if close is not None:
+            close()
+    finally:
+        finish()
+
+
+def _observed_response(iterable: Any, environ: Any, finish: Callable[[], None]) -> Any:
+    """What the server gets back: the server's own wsgi.file_wrapper object where the app returned
+    one, its close() now recording the request, so that the server can still send the file itself
+    (PEP 3333); any other iterable wrapped, with its length where it has one."""
+    file_wrapper = environ.get("wsgi.file_wrapper")
+    if isinstance(file_wrapper, type) and isinstance(iterable, file_wrapper):
+        sendable: Any = iterable
+        own_close = getattr(sendable, "close", None)
         try:
-            close = getattr(self._iterable, "close", None)
-            if close is not None:
-                close()
-        finally:
-            self._finish()
+            sendable.close = lambda: _call_then(own_close, finish)  # the instance's, not the class's
+            return sendable
+        except (AttributeError, TypeError):  # a wrapper with __slots__: wrap it as any other
+            pass
+    return (_SizedWsgiResponse if hasattr(iterable, "__len__") else _WsgiResponse)(iterable, finish)
 
 
 class _WsgiMetricsMiddleware:
@@ -851,7 +901,7 @@ class _WsgiMetricsMiddleware:
             return start_response(line, headers, exc_info) if exc_info is not None else start_response(line, headers)
 
         try:
-            return _WsgiResponse(self.app(environ, observed_start_response), finish)
+            return _observed_response(self.app(environ, observed_start_response), environ, finish)
         except BaseException:
             finish()
             raise

@@ -72,14 +72,14 @@ def check_expressions(issues: SpecIssues, spec: Spec) -> None:
                 rules.append(rule)
     for i, alert in enumerate(spec.alerts):
         kind = BY_NAME[alert.kind]
-        if alert.expr is None and not kind.reads_external:
+        linted = kind.linted_expr(spec, alert)
+        if linted is None:
             continue
-        expr = alert.expr if alert.expr is not None else kind.rule(spec, alert).expr
-        rule = _rule(spec, "alert", alert.name, expr, len(rules) + 1)
+        rule = _rule(spec, "alert", alert.name, linted.expr, len(rules) + 1)
         rule.for_ = format_duration(alert.for_seconds)
         rule.labels = {"service": spec.service, "severity": alert.severity}
-        rule.annotations = {"summary": alert.summary, "description": alert.description}
-        own[rule.line] = ("alerts", i, "expr" if alert.expr is not None else "kind")
+        rule.annotations = {"summary": linted.summary, "description": alert.description}
+        own[rule.line] = ("alerts", i, linted.field)
         hints[rule.line] = kind.lint_hint
         rules.append(rule)
     if not rules:

@@ -232,6 +232,13 @@ class Slo:
 
 
 @dataclass(frozen=True)
+class AlertParams:
+    """What an alert's kind reads from its spec entry besides the fields every alert has: each
+    kind's own frozen subclass, defined, read and checked in the kind's module
+    (mongen.rules.alert_kinds)."""
+
+
+@dataclass(frozen=True)
 class Alert:
     name: str
     # The name of a kind in the alert-kind registry (mongen.rules.alert_kinds); the schema's enum,
@@ -239,29 +246,9 @@ class Alert:
     kind: str
     severity: str
     for_seconds: int
-    metric: str | None = None
-    quantile: float | None = None
-    by: tuple[str, ...] = ()
-    where: tuple[Matcher, ...] = ()
-    threshold: float | None = None
-    window: int = 300
+    params: AlertParams  # the kind's own parameters, of the kind's class
     description: str = ""
-    min_requests: int = 0  # error_ratio: requests the window must hold before the ratio counts
-    comparison: Literal["above", "below"] = "above"  # gauge_threshold: which side of `threshold` fires
-    expr: str | None = None  # expr: raw PromQL, checked against the spec (mongen.loading)
-    summary: str = ""  # expr: the summary annotation (literal text)
     inhibits: tuple[str, ...] = ()  # alerts (by name) this one silences while it fires
-    preset: PresetRef | None = None  # preset: the exporter preset alert this is (mongen.presets)
-
-
-@dataclass(frozen=True)
-class PresetRef:
-    """An alert of an exporter preset's pack: the scrape jobs of the preset it watches (verify
-    drives the first), the preset, the alert's key."""
-
-    jobs: tuple[str, ...]
-    exporter: str
-    key: str
 
 
 @dataclass(frozen=True)

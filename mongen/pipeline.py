@@ -1,4 +1,5 @@
-"""The pipeline, top to bottom: load spec -> model -> generators -> validators -> writer."""
+"""The pipeline, top to bottom: load the specs -> the project (mongen.project: checked, then
+generated) -> validators -> writer."""
 
 from __future__ import annotations
 
@@ -6,24 +7,19 @@ import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mongen import layout
 from mongen.check_config import CheckConfig
 from mongen.config import spec_name
 from mongen.drift import drift
-from mongen.errors import FileSystemError, Finding, OutputError, SpecError, SpecIssue, format_path
-from mongen.generators import generate_all
-from mongen.layout import MARKER, services_listed
-from mongen.loading import build_spec, load_document
+from mongen.errors import FileSystemError, Finding, OutputError
+from mongen.layout import services_listed
 from mongen.model import Spec
-from mongen.ownership import marker_text, read_marker
+from mongen.ownership import read_marker
+from mongen.project import load_project, render_models, render_project
 from mongen.serialize import quoted_path
 from mongen.validate import CheckDone, validate_dir
 from mongen.writer import atomic_replace
-
-if TYPE_CHECKING:
-    from mongen.combine import Service
 
 # What is imported by now lives as long as the process: moving it out of the collector's
 # generations spares every collection during the run a scan of ~50,000 objects (the YAML, JSON and
@@ -45,64 +41,17 @@ class GenerateResult:
 
 
 def render(spec: Spec) -> dict[str, str]:
-    """Every output file, plus the marker that says the directory belongs to mongen.
+    """Every output file of one spec (the project of one), plus the marker that says the directory
+    belongs to mongen.
 
     Headers name the spec by its path in the project (config.spec_name), not as typed, so that
     `generate --check` agrees from any working directory and for any spelling of the path."""
-    return _one_service_tree(replace(spec, source=spec_name(spec.source)))
-
-
-def _one_service_tree(spec: Spec) -> dict[str, str]:
-    files = generate_all(spec)
-    files[MARKER] = marker_text([spec.source], files)
-    return dict(sorted(files.items()))
-
-
-def spec_warning(issue: SpecIssue) -> Finding:
-    """A spec warning (SpecIssues.warn) as a finding `mongen generate` prints."""
-    where = issue.location
-    return Finding(where.file, where.line, where.col, "warning", "spec", f"{format_path(issue.path)}: {issue.message}")
-
-
-def load_services(
-    spec_paths: Sequence[str], runbooks_url: str | None = None, warnings: list[Finding] | None = None
-) -> list[Service]:
-    """Every spec, loaded before any error is raised, so one run reports the problems of all.
-    `runbooks_url` (the project config's) applies to specs that name no place for runbooks; each
-    spec's warnings are appended to `warnings`, when given."""
-    from mongen.combine import Service
-
-    services: list[Service] = []
-    issues: list[SpecIssue] = []
-    for path in spec_paths:
-        try:
-            doc = load_document(path)
-            spec = replace(build_spec(doc), source=spec_name(path))
-            if runbooks_url and not spec.runbooks_url:
-                spec = replace(spec, runbooks_url=runbooks_url)
-            services.append(Service(spec, doc))
-            if warnings is not None:
-                warnings += [spec_warning(issue) for issue in spec.warnings]
-        except SpecError as exc:
-            issues += exc.issues
-    if issues:
-        raise SpecError(issues)
-    return services
+    return render_models([replace(spec, source=spec_name(spec.source))])
 
 
 def render_specs(spec_paths: Sequence[str], runbooks_url: str | None = None) -> dict[str, str]:
-    """Every output file of one spec (as `render`), or of several sharing one tree (combine.py)."""
-    return render_services(load_services(spec_paths, runbooks_url))
-
-
-def render_services(services: list[Service]) -> dict[str, str]:
-    from mongen.combine import combine, in_order
-
-    if len(services) == 1:
-        return _one_service_tree(services[0].spec)
-    files = combine(services)
-    files[MARKER] = marker_text([s.spec.source for s in in_order(services)], files)
-    return dict(sorted(files.items()))
+    """Every output file of the project of these specs (one, or several sharing one tree)."""
+    return render_project(load_project(spec_paths, runbooks_url))
 
 
 def refuse_other_services(out_dir: Path, files: dict[str, str], action: str = "replace") -> None:
@@ -122,12 +71,11 @@ def refuse_other_services(out_dir: Path, files: dict[str, str], action: str = "r
     )
 
 
-def relative_runbook_urls(services: Sequence[Service], files: dict[str, str]) -> list[Finding]:
+def relative_runbook_urls(specs: Sequence[Spec], files: dict[str, str]) -> list[Finding]:
     """A warning per service whose alerts link their generated runbooks by a relative path (no
     `runbooks_url` in the spec or the project config): Slack, PagerDuty or email cannot open it."""
     findings = []
-    for service in services:
-        spec = service.spec
+    for spec in specs:
         if spec.runbook_base or spec.runbooks_url or not (spec.alerts or spec.slos):
             continue
         rules = layout.rule_files(spec.service)["alerts"]
@@ -163,18 +111,16 @@ def generate(
     runbooks_url: str | None = None,
     checks: CheckConfig | None = None,
 ) -> GenerateResult:
-    """One spec's tree, or one tree for several (combine.py). `prune`: delete entries of `out_dir` that mongen did not write instead of refusing.
+    """The tree of a project: one spec, or several sharing one tree (mongen.project). `prune`: delete entries of `out_dir` that mongen did not write instead of refusing.
     `on_check_done(name, seconds)` hears of each validation check as it finishes. `runbooks_url`:
     the project config's, for the specs that give none; `checks` (the project config's) silences or
     re-grades the findings (spec warnings and validation) before they gate the write."""
     warnings: list[Finding] = []
-    services = load_services([spec_paths] if isinstance(spec_paths, str) else spec_paths, runbooks_url, warnings)
-    files = render_services(services)
+    project = load_project([spec_paths] if isinstance(spec_paths, str) else spec_paths, runbooks_url, warnings)
+    files = render_project(project)
     refuse_other_services(out_dir, files, "check" if check else "replace")
-    from mongen.combine import in_order
-
     config = checks or CheckConfig()
-    before = warnings + relative_runbook_urls(in_order(services), files)
+    before = warnings + relative_runbook_urls(project.models, files)
     shown, silenced = config.apply(before, scoped=False)
     result = GenerateResult(files, shown, silenced)
     if check:

@@ -44,6 +44,13 @@ def format_duration(seconds: int) -> str:
     return out
 
 
+def counted(count: float, singular: str, plural: str | None = None) -> str:
+    """The count with its noun agreeing: `1 file`, `2 files`, `0 errors`, `0.5 requests`;
+    `plural` where it is not the singular with `s` (`family`, `families`)."""
+    noun = singular if count == 1 else (plural or f"{singular}s")
+    return f"{count:g} {noun}" if isinstance(count, float) else f"{count} {noun}"
+
+
 def format_number(value: float) -> str:
     """Shortest stable text for a number: 0.5, 10, 1e-05 -> 0.00001 style kept exact."""
     if float(value).is_integer() and abs(value) < 1e15:

@@ -1,19 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from mongen.errors import ToolMissingError
-from mongen.loading import load_spec
-from mongen.pipeline import render
-from mongen.validate import require
+# The shared helpers assert too; rewritten like the tests' own asserts, their failures show the values.
+pytest.register_assert_rewrite("tests.support")
 
-ROOT = Path(__file__).resolve().parent.parent
-# Files `generate` writes for specs/emotivoice.yaml (the marker included), as the golden copy holds them.
-EMOTIVOICE_FILES = sum(1 for p in (ROOT / "tests/golden/emotivoice").rglob("*") if p.is_file())
-DEFAULT_SPEC = "specs/emotivoice.yaml"
+from mongen.loading import load_spec  # noqa: E402
+from mongen.pipeline import render  # noqa: E402
+from tests.support import DEFAULT_SPEC, ROOT  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -47,11 +43,3 @@ def default_spec():
 @pytest.fixture(scope="session")
 def default_files(default_spec):
     return render(default_spec)
-
-
-def need(tool: str) -> str:
-    """The tests run the real tools; a missing one is a failure with the fix, never a skip."""
-    try:
-        return require(tool)
-    except ToolMissingError as exc:
-        pytest.fail(str(exc))

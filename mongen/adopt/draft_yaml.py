@@ -102,15 +102,23 @@ def _metric_body(family: Family) -> dict[str, object]:
 
 def _external_bodies(family: Family) -> list[dict[str, object]]:
     labels = [*family.labels, *(t for t in _TARGET_LABELS if t not in family.labels)]
+
+    def body(name: str, kind: str) -> dict[str, object]:
+        # Without samples the family's labels are unknown: declared without a list (any label).
+        return {"name": name, "type": kind, "labels": labels} if family.series else {"name": name, "type": kind}
+
     kind = _EXTERNAL_TYPES.get(family.type)
     if kind == "counter":
-        name = family.series[0] if family.series else family.name + "_total"
-        return [{"name": name, "type": kind, "labels": labels}]
+        return [body(family.series[0] if family.series else family.name + "_total", kind)]
     if kind is not None:
-        return [{"name": family.name, "type": kind, "labels": labels}]
-    # info, stateset, gaugehistogram, unknown: each series as the value it holds now.
-    held = "gauge" if family.type in ("info", "stateset") else "untyped"
-    return [{"name": series, "type": held} for series in family.series or (family.name,)]
+        return [body(family.name, kind)]
+    if family.type in ("info", "stateset"):
+        # A gauge of 1 (or 0) per label set: the labels are what an info or stateset says
+        # (`version`, the state), so they are declared as a gauge's are.
+        info = family.name + "_info" if family.type == "info" else family.name
+        return [body(name, "gauge") for name in family.series or (info,)]
+    # gaugehistogram, unknown: each series as the value it holds now.
+    return [{"name": name, "type": "untyped"} for name in family.series or (family.name,)]
 
 
 def render(draft: Draft) -> str:

@@ -61,7 +61,8 @@ def draft_spec(
     file: str = "spec.yaml",
 ) -> tuple[str, Spec]:
     """The spec text (to be written to `file`) and its model. Raises DraftError for an unusable
-    namespace or service name, SpecError only on a bug (a rejected family becomes external)."""
+    namespace or service name and when no family can be a metric of the service (a spec declares
+    one at least), SpecError only on a bug (a rejected family becomes external)."""
     ns = namespace or dominant_namespace(families)
     name = service or ns.replace("_", "-")[:63]
     if not _NAMESPACE.fullmatch(ns):
@@ -77,6 +78,8 @@ def draft_spec(
         else:
             draft.external.append((family, why))
     for _ in range(_MAX_ATTEMPTS):
+        if not draft.metrics:
+            raise DraftError(_nothing_to_draft(draft, source, len(families)))
         text = render(draft)
         try:
             spec = build_spec(load_yaml(text, file), check_budget=False)
@@ -89,6 +92,29 @@ def draft_spec(
             continue
         return text, spec
     raise AssertionError("the draft did not settle; this is a bug in mongen init")
+
+
+# Families named with their reason in the message when none can be a metric.
+_SHOWN_REASONS = 5
+
+
+def _nothing_to_draft(draft: Draft, source: str, families: int) -> str:
+    """Why no spec can be drafted: a spec declares at least one metric of the service, and no
+    family of the exposition can be one, each for its reason (the first few named)."""
+    # The service's own families first: their reasons say what to change.
+    ordered = sorted(draft.external, key=lambda rejected: rejected[1] == "")
+    reasons = [
+        f"`{family.name}`: {why or f'outside the namespace `{draft.namespace}`'}"
+        for family, why in ordered[:_SHOWN_REASONS]
+    ]
+    more = len(draft.external) - len(reasons)
+    listed = "; ".join(reasons) + (f"; and {more} more" if more > 0 else "")
+    none = "its only family is not" if families == 1 else f"none of its {families} families is"
+    return (
+        f"{source}: nothing could be drafted: a spec declares at least one metric of the service (a counter, "
+        f"gauge or histogram named `{draft.namespace}_...` with samples), and {none} one: {listed}. Give --namespace with the prefix of the service's own metrics, or an exposition "
+        "that holds them"
+    )
 
 
 def _target(source: str) -> tuple[str | None, str]:
@@ -106,7 +132,8 @@ def _not_a_metric(family: Family, namespace: str) -> str | None:
     if not family.name.startswith(namespace + "_"):
         return ""
     if family.type not in ("counter", "gauge", "histogram"):
-        return f"a {family.type}: mongen's instrumentation exposes counters, gauges and histograms"
+        article = "an" if family.type[0] in "aeiou" else "a"
+        return f"{article} {family.type}: mongen's instrumentation exposes counters, gauges and histograms"
     if not family.series:
         return "no samples yet, so its labels are unknown: declare it as a metric once it has some"
     unusable = [label for label in family.labels if label in _UNUSABLE_LABELS or not _python_name(label)]

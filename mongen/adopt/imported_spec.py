@@ -1,20 +1,75 @@
-"""What the importers (Sloth, OpenSLO) write alike: names a spec accepts, the series a query
-reads (declared as external metrics), a stand-in metric, routes to fill in."""
+"""What the importers (Sloth, OpenSLO) do alike: check the types of the fields they read (their
+shape), and write names a spec accepts, the series a query reads (declared as external metrics), a
+stand-in metric, routes to fill in."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import promql_parser
 
-from mongen.errors import Location, SpecError, SpecIssue
+from mongen.errors import Location, SpecError, SpecIssue, YamlPath, format_path
+from mongen.spec.schema import SpecValidator, bounded_repr, required_key
 from mongen.synth.slo_events import with_window
 
 _NAME = re.compile(r"[^a-z0-9]+")
+
+
+# A field the foreign format reads as a string: its Go YAML decoder takes a number there too
+# (`tier: 2`), never a list, a mapping or nothing.
+TEXT: dict[str, Any] = {"type": ["string", "number"], "x-expected": "text"}
+_TYPE_WORDS = {
+    "string": "text",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "nothing",
+}
+
+
+def shape_issues(data: Any, shape: dict[str, Any], issue: Callable[[YamlPath, str], SpecIssue]) -> list[SpecIssue]:
+    """One issue per field of `data` whose type is not the one `shape` (a JSON Schema of the
+    fields the importer reads; others are let through) gives it, at the field, naming it and what
+    it must be; a field under one already reported is not reported again. A value of the wrong
+    type is never turned into text (`objective: [1]` written as `'[1]'`)."""
+    issues: list[SpecIssue] = []
+    wrong: list[YamlPath] = []  # values of the wrong type: nothing under them is checked
+    for error in sorted(SpecValidator(shape).iter_errors(data), key=lambda e: len(e.absolute_path)):
+        path: YamlPath = tuple(error.absolute_path)
+        if any(path[: len(done)] == done for done in wrong):
+            continue
+        if error.validator != "required":
+            wrong.append(path)
+        issues.append(issue(path, _shape_message(error)))
+    return sorted(issues, key=lambda i: (i.location.line, i.location.col))
+
+
+def _shape_message(error: jsonschema.ValidationError) -> str:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    path = tuple(error.absolute_path)
+    named = max((i for i, p in enumerate(path) if isinstance(p, str)), default=None)
+    field = f"`{format_path(path[named:])}`" if named is not None else "the document"
+    missing = required_key(error) if error.validator == "required" else None
+    if missing is not None:
+        return f"`{missing}` is missing: give {_expected(schema.get('properties', {}).get(missing, {}))}"
+    given = "empty" if error.instance is None else bounded_repr(error.instance)
+    if error.validator == "type":
+        return f"{field} must be {_expected(schema)}, not {given}"
+    return f"{field}: {error.message}"
+
+
+def _expected(schema: dict[str, Any]) -> str:
+    if "x-expected" in schema:
+        return str(schema["x-expected"])
+    kinds = schema.get("type", [])
+    return " or ".join(_TYPE_WORDS.get(k, k) for k in ([kinds] if isinstance(kinds, str) else kinds)) or "a value"
 
 
 def service_name(raw: str) -> str:

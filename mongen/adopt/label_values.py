@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from mongen.units import counted
+
 # Values that name one request, object or host rather than a kind of thing: a label holding them
 # grows without bound (one series per id), so the draft leaves them out and says so.
 _ID_LIKE = (
@@ -57,9 +59,11 @@ def bounded_label(name: str, observed: set[str]) -> BoundedLabel:
     else:
         ids = [v for v in writable if looks_like_id(v)]
         kept = [v for v in writable if v not in ids]
-        notes = [f"{len(ids)} values look like ids, not listed (e.g. `{ids[0]}`)"] if ids else []
+        look = "looks like an id" if len(ids) == 1 else "look like ids"
+        notes = [f"{counted(len(ids), 'value')} {look}, not listed (e.g. `{ids[0]}`)"] if ids else []
     if skipped:
-        notes.append(f"{skipped} empty or unprintable values not listed")
+        notes.append(f"{counted(skipped, 'empty or unprintable value')} not listed")
+    they = "they record" if len(observed) - len(kept) > 1 else "it records"
     classes: tuple[str, ...] = ()
     if name in STATUS_LIKE and kept and all(len(v) == 3 and v.isdigit() for v in kept):
         classes = STATUS_CLASSES
@@ -68,7 +72,7 @@ def bounded_label(name: str, observed: set[str]) -> BoundedLabel:
     flagged = ""
     if notes:
         flagged = (
-            "; ".join(notes) + f": they record as `{fallback}`. A label must stay bounded: list the values "
+            "; ".join(notes) + f": {they} as `{fallback}`. A label must stay bounded: list the values "
             "that matter, or drop the label from the metrics that carry it."
         )
     return BoundedLabel(name, (*kept, fallback), fallback, classes, flagged)

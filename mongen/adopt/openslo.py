@@ -5,7 +5,8 @@ Import maps an `SLO` (inline `indicator` or `indicatorRef` to an `SLI`) whose in
 `Occurrences` budgeting method and one objective onto a mongen events SLI (mongen.spec.slo_events):
 each counter query is read as `sum(rate(<query>[{{.window}}]))`. What has no mongen equivalent is
 refused with the document's position and why: calendar windows, timeslice budgeting, several
-objectives, `good`-only ratios, threshold metrics. `AlertPolicy` documents are listed, not mapped:
+objectives, `good`-only ratios, threshold metrics, a field of another type than OpenSLO gives it
+(OPENSLO_SHAPES: `target: [1]`). `AlertPolicy` documents are listed, not mapped:
 mongen's burn-rate tiers are the SRE workbook's.
 
 Export writes each SLO of a spec as an `SLO` with an inline ratio indicator, in the form import
@@ -20,7 +21,15 @@ from typing import Any
 import promql_parser
 import yaml
 
-from mongen.adopt.imported_spec import foreign_structure, queried_series, read_source, service_name, slo_name
+from mongen.adopt.imported_spec import (
+    TEXT,
+    foreign_structure,
+    queried_series,
+    read_source,
+    service_name,
+    shape_issues,
+    slo_name,
+)
 from mongen.errors import Location, SpecError, SpecIssue, YamlPath
 from mongen.model import Slo, Spec
 from mongen.promql import le_value, quote, selector
@@ -29,6 +38,78 @@ from mongen.units import format_duration
 
 API_VERSION = "openslo/v1"
 _SKIPPED_KINDS = ("Service", "DataSource", "AlertNotificationTarget", "AlertCondition")
+# The fields of OpenSLO v1 documents the importer reads, with the types OpenSLO gives them.
+_METADATA: dict[str, Any] = {"type": "object", "properties": {"name": TEXT, "displayName": TEXT}}
+_QUERY_SOURCE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "metricSource": {
+            "type": "object",
+            "properties": {"type": TEXT, "spec": {"type": "object", "properties": {"query": {"type": "string"}}}},
+        }
+    },
+}
+_RATIO_SPEC: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "ratioMetric": {
+            "type": "object",
+            "properties": {
+                "counter": {"type": "boolean"},
+                "good": _QUERY_SOURCE,
+                "bad": _QUERY_SOURCE,
+                "total": _QUERY_SOURCE,
+            },
+        }
+    },
+}
+_DOCUMENT: dict[str, Any] = {
+    "type": "object",
+    "properties": {"apiVersion": {"type": "string"}, "kind": TEXT, "metadata": _METADATA},
+}
+OPENSLO_SHAPES: dict[str, dict[str, Any]] = {
+    "SLI": {**_DOCUMENT, "properties": {**_DOCUMENT["properties"], "spec": _RATIO_SPEC}},
+    "SLO": {
+        **_DOCUMENT,
+        "properties": {
+            **_DOCUMENT["properties"],
+            "spec": {
+                "type": "object",
+                "properties": {
+                    "service": TEXT,
+                    "description": TEXT,
+                    "indicatorRef": TEXT,
+                    "indicator": {"type": "object", "properties": {"metadata": _METADATA, "spec": _RATIO_SPEC}},
+                    "timeWindow": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "duration": {"type": "string", "x-expected": "a duration such as 28d"},
+                                "isRolling": {"type": "boolean"},
+                                "calendar": {"type": "object"},
+                            },
+                        },
+                    },
+                    "budgetingMethod": TEXT,
+                    "objectives": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "displayName": TEXT,
+                                "target": {
+                                    "type": "number",
+                                    "x-expected": "a number, the objective as a fraction (0.999)",
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
 
 
 @dataclass
@@ -82,6 +163,14 @@ def _import_openslo(paths: list[str]) -> Imported:
     documents = _documents(paths)
     issues: list[SpecIssue] = []
     notes: list[str] = []
+    shapes = [
+        issue
+        for d in documents
+        if isinstance(d.data, dict) and d.data.get("apiVersion") == API_VERSION
+        for issue in shape_issues(d.data, OPENSLO_SHAPES.get(str(d.data.get("kind")), _DOCUMENT), d.issue)
+    ]
+    if shapes:
+        raise SpecError(shapes)
     slis = {
         str(d.data.get("metadata", {}).get("name")): d
         for d in documents

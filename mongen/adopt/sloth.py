@@ -4,7 +4,8 @@ Sloth's `events` SLIs become mongen's raw-PromQL SLIs (mongen.spec.slo_events) w
 queries; the objective stays, the period is Sloth's default (30d, whose windows and burn factors
 mongen shares with Sloth). The series the queries read are declared as external metrics. What
 has no mongen equivalent is refused with its position: an SLI `plugin` (code mongen does not
-run), a `raw` error-ratio query (mongen's promtool cases need the error and total series). Alert
+run), a `raw` error-ratio query (mongen's promtool cases need the error and total series), a field
+of another type than Sloth gives it (SLOTH_SHAPE: `objective: "abc"`, a list for `service`). Alert
 names, labels and annotations per tier are written as comments and listed on stderr: they need
 per-tier SLO alert settings, which this spec version does not have.
 """
@@ -18,11 +19,13 @@ from typing import Any
 import yaml
 
 from mongen.adopt.imported_spec import (
+    TEXT,
     foreign_structure,
     queried_series,
     read_source,
     routes_to_fill_in,
     service_name,
+    shape_issues,
     slo_name,
     stand_in_metric,
 )
@@ -31,6 +34,55 @@ from mongen.spec.loader import LoadedDocument, load_yaml
 
 SLOTH_VERSION = "prometheus/v1"
 _NAME = re.compile(r"[^a-z0-9]+")
+_TEXTS: dict[str, Any] = {"type": "object", "additionalProperties": TEXT, "x-expected": "a mapping of names to text"}
+_TIER: dict[str, Any] = {
+    "type": "object",
+    "properties": {"disable": {"type": "boolean"}, "labels": _TEXTS, "annotations": _TEXTS},
+}
+# The fields of a Sloth prometheus/v1 spec the importer reads, with the types Sloth gives them.
+SLOTH_SHAPE: dict[str, Any] = {
+    "type": "object",
+    "required": ["service", "slos"],
+    "properties": {
+        "version": {"type": "string"},
+        "service": TEXT,
+        "labels": _TEXTS,
+        "slos": {
+            "type": "array",
+            "x-expected": "a list of SLOs",
+            "items": {
+                "type": "object",
+                "required": ["name", "objective"],
+                "properties": {
+                    "name": TEXT,
+                    "objective": {"type": "number", "x-expected": "a number, the objective in percent (99.9)"},
+                    "description": TEXT,
+                    "sli": {
+                        "type": "object",
+                        "properties": {
+                            "events": {
+                                "type": "object",
+                                "properties": {"error_query": {"type": "string"}, "total_query": {"type": "string"}},
+                            },
+                            "raw": {"type": "object"},
+                            "plugin": {"type": "object"},
+                        },
+                    },
+                    "alerting": {
+                        "type": "object",
+                        "properties": {
+                            "name": TEXT,
+                            "labels": _TEXTS,
+                            "annotations": _TEXTS,
+                            "page_alert": _TIER,
+                            "ticket_alert": _TIER,
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
 
 
 @dataclass
@@ -52,6 +104,9 @@ def _import_sloth(path: str) -> Imported:
     issues: list[SpecIssue] = []
     if not isinstance(data, dict) or data.get("version") != SLOTH_VERSION:
         raise SpecError([doc.issue(("version",), f"not a Sloth spec: `version` must be `{SLOTH_VERSION}`")])
+    shape = shape_issues(data, SLOTH_SHAPE, doc.issue)
+    if shape:
+        raise SpecError(shape)
     service = service_name(str(data.get("service", "service")))
     namespace = service.replace("-", "_")
     slos, series, notes = [], [], []

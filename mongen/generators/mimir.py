@@ -69,7 +69,7 @@ def generate(spec: Spec) -> dict[str, str]:
     head = header(spec.source)
     rules = {"namespace": spec.service, "groups": kubernetes.rule_groups_flat(spec)}
     remote_write = {"remote_write": [{"url": PUSH_URL, "headers": {TENANT_HEADER: tenant(spec)}}]}
-    routing, secrets = inline_secrets(alertmanager.config(spec))
+    routing, secrets = inline_secrets(alertmanager.config([spec]))
     note = "".join(
         f"# Before loading, set `{where}` to the content of {quoted_path(file)} (Mimir refuses files in a tenant's config).\n"
         for where, file in secrets

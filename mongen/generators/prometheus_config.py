@@ -11,12 +11,13 @@ jobs scraping it would write the same series twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from mongen import layout
 from mongen.generators import thanos
 from mongen.model import ExporterJob, Spec
-from mongen.serialize import header, to_yaml
+from mongen.serialize import sources_header, to_yaml
 from mongen.units import format_duration
 
 Discovery = Literal["static", "file-sd", "kubernetes"]
@@ -73,7 +74,8 @@ def _job(spec: Spec, discovery: Discovery, sd: dict[str, Any], relabeling: list[
     }
 
 
-def scrape_jobs(spec: Spec) -> list[dict[str, Any]]:
+def service_jobs(spec: Spec) -> list[dict[str, Any]]:
+    """The jobs that scrape the service itself, one per discovery mechanism."""
     scrape = spec.scrape
     jobs = []
     if scrape.static_targets:
@@ -87,16 +89,40 @@ def scrape_jobs(spec: Spec) -> list[dict[str, Any]]:
         if scrape.k8s_namespaces:
             sd["namespaces"] = {"names": list(scrape.k8s_namespaces)}
         jobs.append(_job(spec, "kubernetes", {"kubernetes_sd_configs": [sd]}, kubernetes_relabeling(spec)))
-    return jobs + [_exporter_job(spec, exporter) for exporter in scrape.exporters]
+    return jobs
 
 
-def _exporter_job(spec: Spec, exporter: ExporterJob) -> dict[str, Any]:
+def job_names(spec: Spec) -> list[str]:
+    """The job names and the `job` label the service's own jobs take in prometheus.yml."""
+    jobs = service_jobs(spec)
+    return [*(job["job_name"] for job in jobs), *([spec.scrape.job] if jobs else [])]
+
+
+def scrape_jobs(specs: Sequence[Spec]) -> list[dict[str, Any]]:
+    """Every service's jobs, in service order. An exporter job (`scrape.exporters`) several services
+    name is scraped once, where the first of them names it: the project (mongen.project) has given
+    them one setup and the union of their targets; its timeout is the smallest the services give."""
+    jobs: list[dict[str, Any]] = []
+    declared: dict[str, list[Spec]] = {}
+    for spec in specs:
+        for exporter in spec.scrape.exporters:
+            declared.setdefault(exporter.job, []).append(spec)
+    for spec in specs:
+        jobs += service_jobs(spec)
+        for exporter in spec.scrape.exporters:
+            users = declared[exporter.job]
+            if users[0] is spec:
+                jobs.append(_exporter_job(exporter, min(s.scrape.timeout for s in users)))
+    return jobs
+
+
+def _exporter_job(exporter: ExporterJob, timeout: int) -> dict[str, Any]:
     """Another exporter's job: its series keep their own `job` (e.g. dcgm-exporter's)."""
     job: dict[str, Any] = {"job_name": exporter.job, "metrics_path": exporter.metrics_path}
     if exporter.interval:
         job["scrape_interval"] = format_duration(exporter.interval)
         # Prometheus refuses a timeout longer than the interval; the global one may be.
-        job["scrape_timeout"] = format_duration(min(exporter.interval, spec.scrape.timeout))
+        job["scrape_timeout"] = format_duration(min(exporter.interval, timeout))
     if exporter.static_targets:
         job["static_configs"] = [{"targets": list(exporter.static_targets)}]
     if exporter.file_sd:
@@ -104,18 +130,34 @@ def _exporter_job(spec: Spec, exporter: ExporterJob) -> dict[str, Any]:
     return job
 
 
-def config(spec: Spec) -> dict[str, Any]:
-    scrape = spec.scrape
+def global_settings(spec: Spec) -> dict[str, Any]:
+    """`global:` apart from the intervals: what every service of one prometheus.yml must agree on."""
+    return dict(thanos.external_labels(spec))
+
+
+def alerting(spec: Spec) -> dict[str, Any]:
+    """Where alerts go; one prometheus.yml sends every service's alerts to the same Alertmanagers."""
+    return {"alertmanagers": [{"static_configs": [{"targets": list(spec.scrape.alertmanagers)}]}]}
+
+
+def config(specs: Sequence[Spec]) -> dict[str, Any]:
+    """prometheus.yml of a project (one spec or several, in service order). Each job and rule group
+    carries its own interval, so the global ones are the smallest any service gives (they are only
+    the defaults of jobs added by hand); the other settings are the first service's, which the
+    project's checks (mongen.project.checks) make every service's."""
+    first = specs[0]
     return {
         "global": {
-            "scrape_interval": format_duration(scrape.interval),
-            "scrape_timeout": format_duration(scrape.timeout),
-            "evaluation_interval": format_duration(scrape.evaluation_interval),
-            **thanos.external_labels(spec),
+            "scrape_interval": format_duration(min(s.scrape.interval for s in specs)),
+            "scrape_timeout": format_duration(min(s.scrape.timeout for s in specs)),
+            "evaluation_interval": format_duration(min(s.scrape.evaluation_interval for s in specs)),
+            **global_settings(first),
         },
-        "rule_files": [layout.relative(p, layout.PROMETHEUS_CONFIG) for p in layout.rule_files(spec.service).values()],
-        "alerting": {"alertmanagers": [{"static_configs": [{"targets": list(scrape.alertmanagers)}]}]},
-        "scrape_configs": scrape_jobs(spec),
+        "rule_files": [
+            layout.relative(p, layout.PROMETHEUS_CONFIG) for s in specs for p in layout.rule_files(s.service).values()
+        ],
+        "alerting": alerting(first),
+        "scrape_configs": scrape_jobs(specs),
     }
 
 
@@ -124,5 +166,6 @@ def text(data: dict[str, Any], head: str) -> str:
     return head + _EXPLANATION + to_yaml(data)
 
 
-def generate(spec: Spec) -> dict[str, str]:
-    return {layout.PROMETHEUS_CONFIG: text(config(spec), header(spec.source))}
+def generate(specs: Sequence[Spec]) -> dict[str, str]:
+    """One prometheus.yml for every service of the project."""
+    return {layout.PROMETHEUS_CONFIG: text(config(specs), sources_header([s.source for s in specs]))}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import posixpath
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from mongen import layout
 from mongen.generators import kubernetes, prometheus_config
 from mongen.generators.flags import Flag, flags_text
 from mongen.model import Spec
-from mongen.serialize import header, to_yaml
+from mongen.serialize import sources_header, to_yaml
 from mongen.units import duration_seconds, format_duration
 
 ENGINE = "victoriametrics"
@@ -190,10 +191,6 @@ def shared_files(prometheus: dict[str, Any], head: str) -> dict[str, str]:
     return files
 
 
-def shared_paths() -> frozenset[str]:
-    return frozenset({layout.VMAGENT_CONFIG, *(layout.engine_flags(layout.VICTORIAMETRICS_DIR, b) for b in BINARIES)})
-
-
 def _operator_manifests(spec: Spec) -> dict[str, str]:
     """The VictoriaMetrics operator's VMRule and VMPodScrape: the PrometheusRule's groups and the
     PodMonitor's pods and relabeling, under the operator's kinds and field names."""
@@ -221,9 +218,15 @@ def _operator_manifests(spec: Spec) -> dict[str, str]:
 
 
 def generate(spec: Spec) -> dict[str, str]:
-    if ENGINE not in spec.engines:
+    """The service's own files: the operator's manifests (with `kubernetes.enabled`)."""
+    if ENGINE not in spec.engines or not spec.kubernetes.enabled:
         return {}
-    files = shared_files(prometheus_config.config(spec), header(spec.source))
-    if spec.kubernetes.enabled:
-        files.update(_operator_manifests(spec))
-    return files
+    return _operator_manifests(spec)
+
+
+def generate_shared(specs: Sequence[Spec]) -> dict[str, str]:
+    """vmagent.yml and the flags files, from the project's prometheus.yml (its specs agree on
+    `engines`: mongen.project.checks)."""
+    if ENGINE not in specs[0].engines:
+        return {}
+    return shared_files(prometheus_config.config(specs), sources_header([spec.source for spec in specs]))

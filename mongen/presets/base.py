@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from mongen.faults import Reading as Reading  # a preset's readings are what a fault swaps in
 from mongen.promql import quote, regex_alternation
 
 SeriesKind = Literal["counter", "gauge", "histogram"]
@@ -33,17 +34,6 @@ class PresetSeries:
     help: str
     labels: tuple[str, ...]
     buckets: tuple[float, ...] = ()
-
-
-@dataclass(frozen=True)
-class Reading:
-    """One series of the simulated exporter: a gauge's level; a counter's increase per second; a
-    histogram's observations, `rate` a second, each of `value` seconds."""
-
-    series: str
-    labels: Labels
-    value: float
-    rate: float = 0.0
 
 
 # An expression of the pack, given the exporter job's matcher text (`job="vllm"`) and the threshold.

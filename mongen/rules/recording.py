@@ -11,6 +11,8 @@ from mongen.model import COUNTER, GAUGE, HISTOGRAM, Metric, Spec
 from mongen.promql import by_clause, selector
 from mongen.rule_types import RecordingGroup, RecordingRule
 from mongen.rules import naming
+from mongen.rules.alert_kinds import BY_NAME
+from mongen.rules.alert_kinds.base import RecordedSeries
 from mongen.rules.naming import (
     error_ratio_name,
     quantile_name,
@@ -22,37 +24,40 @@ from mongen.units import format_duration, format_number
 DEFAULT_QUANTILES = (0.5, 0.95, 0.99)
 
 
+def alert_needs(spec: Spec, metric: Metric) -> tuple[RecordedSeries, ...]:
+    """The recorded series of `metric` the spec's alerts read, as each alert's kind declares them."""
+    return tuple(
+        need for alert in spec.alerts for need in BY_NAME[alert.kind].recorded(alert) if need.metric == metric.name
+    )
+
+
 def metric_groups(spec: Spec, metric: Metric) -> tuple[tuple[str, ...], ...]:
-    """Label sets aggregated for `metric`: the spec's `record_by` plus every alert's `by`."""
+    """Label sets aggregated for `metric`: the spec's `record_by` plus the groups alerts read."""
     groups = list(metric.record_by)
-    for alert in spec.alerts:
-        if alert.metric == metric.name and alert.by not in groups:
-            groups.append(alert.by)
+    for need in alert_needs(spec, metric):
+        if need.by not in groups:
+            groups.append(need.by)
     return tuple(groups)
 
 
 def error_windows(spec: Spec, metric: Metric) -> tuple[int, ...]:
     """Error ratios are recorded for 5m (alerts), 1h (the brief's success ratio), alert windows."""
     windows = {spec.rate_window, 3600}
-    windows |= {a.window for a in spec.alerts if a.metric == metric.name and a.kind == "error_ratio"}
+    windows |= {need.error_window for need in alert_needs(spec, metric) if need.error_window}
     return tuple(sorted(windows))
 
 
 def rate_windows(spec: Spec, metric: Metric, group: tuple[str, ...]) -> tuple[int, ...]:
-    """Request rates are recorded for 5m (dashboards) and for the window of every error-ratio alert
-    by this group that counts its requests first (`min_requests`)."""
+    """Request rates are recorded for 5m (dashboards) and for every window an alert reads the
+    group's request rate over (an error-ratio alert that counts its requests first)."""
     windows = {spec.rate_window}
-    windows |= {
-        a.window
-        for a in spec.alerts
-        if a.metric == metric.name and a.kind == "error_ratio" and a.by == group and a.min_requests
-    }
+    windows |= {need.rate_window for need in alert_needs(spec, metric) if need.by == group and need.rate_window}
     return tuple(sorted(windows))
 
 
 def quantiles(spec: Spec, metric: Metric, group: tuple[str, ...]) -> tuple[float, ...]:
     qs = set(DEFAULT_QUANTILES)
-    qs |= {a.quantile for a in spec.alerts if a.metric == metric.name and a.by == group and a.quantile}
+    qs |= {need.quantile for need in alert_needs(spec, metric) if need.by == group and need.quantile}
     return tuple(sorted(qs))
 
 

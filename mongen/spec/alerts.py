@@ -1,13 +1,13 @@
 """The `alerts` section: what every alert needs (fields of its kind, a routed severity, a `for`
-long enough, a metric with the labels it names); then the alert kind's own checks
-(mongen.rules.alert_kinds), which report through the same SpecIssues."""
+long enough); then the alert kind reads and checks its own fields (mongen.rules.alert_kinds),
+reporting through the same SpecIssues and looking up the spec's definitions through `_Reader`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from mongen.errors import YamlPath
-from mongen.model import Alert, LabelDef, Matcher, Metric, Routing, Scrape, Spec
+from mongen.model import Alert, LabelDef, Matcher, Metric, MetricType, Routing, Scrape, Spec
 from mongen.rules import alert_kinds, naming
 from mongen.rules.alert_kinds import AlertKind
 from mongen.spec.durations import read_duration
@@ -16,10 +16,6 @@ from mongen.spec.matchers import read_matchers
 from mongen.spec.metrics import resolve_metric
 
 DEFAULT_FOR = "5m"
-DEFAULT_WINDOW = "5m"
-# Requests an error-ratio alert's window must hold before its ratio counts: below it one failure is
-# a 5%+ error ratio (1 in 20), and a rarely used emotion would page on a single failed request.
-DEFAULT_MIN_REQUESTS = 20
 # `for` spans at least two evaluations, so one bad evaluation does not page; a rate window holds
 # at least four scrapes, so one missed scrape does not empty it.
 MIN_FOR_EVALUATIONS = 2
@@ -96,43 +92,54 @@ def _alert(
             (*path, "severity"),
             f"severity `{body['severity']}` has no route; routed severities: {', '.join(routing.severities)}",
         )
-    for_seconds, window = _timing(issues, body, path, kind, scrape)
-    if not usable or for_seconds is None or window is None:
+    for_seconds = read_duration(issues, body.get("for", DEFAULT_FOR), (*path, "for"))
+    if for_seconds is not None and scrape is not None:
+        check_for(issues, for_seconds, (*path, "for"), scrape)
+    if not usable:
         return None
-    metric = None
-    if kind.metric_types:
-        metric = resolve_metric(issues, metrics, body["metric"], (*path, "metric"), kind.metric_types)
-        if metric is None:
-            return None
-    by = tuple(body.get("by", []))
-    where = _labels_on_metric(issues, body, path, metric, labels) if metric else ()
-    if where is None:
+    params = kind.read(_Reader(issues, metrics, labels, scrape), body, path)
+    if params is None or for_seconds is None:
         return None
-    alert = Alert(
+    return Alert(
         body["name"],
         kind.name,
         body["severity"],
         for_seconds,
-        metric.name if metric else None,
-        body.get("quantile"),
-        by,
-        where,
-        body.get("threshold"),
-        window,
+        params,
         body.get("description", ""),
-        body.get("min_requests", DEFAULT_MIN_REQUESTS if "min_requests" in kind.fields else 0),
-        body.get("comparison", "above"),
-        body.get("expr"),
-        body.get("summary", ""),
         tuple(body.get("inhibits", ())),
     )
-    kind.check(issues, alert, path, metric)
-    return alert
 
 
-def _has_the_fields_of_its_kind(issues: SpecIssues, body: dict[str, Any], path: YamlPath, kind: AlertKind) -> bool:
+class _Reader:
+    """What an alert kind reading its fields may look up in the spec (alert_kinds.base.FieldReader)."""
+
+    def __init__(
+        self, issues: SpecIssues, metrics: Definitions[Metric], labels: Definitions[LabelDef], scrape: Scrape | None
+    ) -> None:
+        self._issues, self._metrics, self._labels, self._scrape = issues, metrics, labels, scrape
+
+    def fail(self, path: YamlPath, message: str) -> None:
+        self._issues.fail(path, message)
+
+    def metric(self, name: str, path: YamlPath, types: tuple[MetricType, ...]) -> Metric | None:
+        return resolve_metric(self._issues, self._metrics, name, path, types)
+
+    def matchers(self, raw: dict[str, Any], path: YamlPath, metric: Metric) -> tuple[Matcher, ...] | None:
+        return read_matchers(self._issues, raw, path, metric.labels, self._labels)
+
+    def rate_window(self, raw: str, path: YamlPath) -> int | None:
+        window = read_duration(self._issues, raw, path)
+        if window is not None and self._scrape is not None:
+            min_window = MIN_WINDOW_SCRAPES * self._scrape.interval
+            if window < min_window:
+                self._issues.fail(path, f"window must cover at least 4 scrape intervals ({min_window}s)")
+        return window
+
+
+def _has_the_fields_of_its_kind(issues: SpecIssues, body: dict[str, Any], path: YamlPath, kind: AlertKind[Any]) -> bool:
     usable = True
-    for key in sorted(set(body) - alert_kinds.COMMON_FIELDS - kind.fields):
+    for key in sorted(set(body) - alert_kinds.COMMON_FIELDS - set(kind.fields)):
         allowed = ", ".join(sorted(kind.fields)) or "none besides name, kind, severity, for, description"
         issues.fail((*path, key), f"`{key}` has no meaning for alerts of kind `{kind.name}`; its fields: {allowed}")
         usable = False
@@ -156,32 +163,3 @@ def check_for(issues: SpecIssues, for_seconds: int, path: YamlPath, scrape: Scra
             "`for` may be at most 1d: pending state does not survive a Prometheus restart, so a longer `for` "
             "may never fire; put the long view in the expression (e.g. avg_over_time(...[7d]))",
         )
-
-
-def _timing(
-    issues: SpecIssues, body: dict[str, Any], path: YamlPath, kind: AlertKind, scrape: Scrape | None
-) -> tuple[int | None, int | None]:
-    """`for` and `window` in seconds (None where rejected), held against the scrape timing."""
-    for_seconds = read_duration(issues, body.get("for", DEFAULT_FOR), (*path, "for"))
-    window = read_duration(issues, body.get("window", DEFAULT_WINDOW), (*path, "window"))
-    if scrape is None:
-        return for_seconds, window
-    if for_seconds is not None:
-        check_for(issues, for_seconds, (*path, "for"), scrape)
-    min_window = MIN_WINDOW_SCRAPES * scrape.interval
-    if "window" in kind.fields and window is not None and window < min_window:
-        issues.fail((*path, "window"), f"window must cover at least 4 scrape intervals ({min_window}s)")
-    return for_seconds, window
-
-
-def _labels_on_metric(
-    issues: SpecIssues, body: dict[str, Any], path: YamlPath, metric: Metric, labels: Definitions[LabelDef]
-) -> tuple[Matcher, ...] | None:
-    """The `where` matchers (None if rejected), after checking that every `by` label is on the metric."""
-    for j, label in enumerate(body.get("by", [])):
-        if label not in metric.labels:
-            issues.fail(
-                (*path, "by", j),
-                f"label `{label}` is not on metric `{metric.name}`; its labels: {', '.join(metric.labels) or 'none'}",
-            )
-    return read_matchers(issues, body.get("where", {}), (*path, "where"), metric.labels, labels)

@@ -24,8 +24,11 @@ class SpecIssues:
         self.found: list[SpecIssue] = []
         self.warnings: list[SpecIssue] = []
 
-    def fail(self, path: YamlPath, message: str) -> None:
-        self.found.append(self.doc.issue(path, message))
+    def fail(self, path: YamlPath, message: str, at_key: YamlPath | None = None) -> None:
+        """A problem with `path`; at the key that ends `at_key` where given (a key too long to
+        name in a path is reported under its parent)."""
+        location = self.doc.locate(path) if at_key is None else self.doc.locate_key(at_key)
+        self.found.append(SpecIssue(location, tuple(path), message))
 
     def warn(self, path: YamlPath, message: str) -> None:
         """A problem that does not stop generation (`mongen generate` prints it)."""

@@ -8,6 +8,16 @@ from __future__ import annotations
 
 import unicodedata
 
+# The longest label value (and alias) a spec may declare, in characters. Prometheus has no limit
+# of its own, but the stores behind it do (Cortex, Mimir and Loki refuse values over 2048 by
+# default, `label_value_length_limit` makes a scrape fail), and a value is shown whole in legends,
+# alert titles and the generated module's tables. 128 is also the longest raw value the generated
+# middleware keeps in its normalization cache (mongen/instrumentation_runtime.py), so every declared
+# spelling is served from it. Real values are names (`meta-llama/Meta-Llama-3-8B-Instruct` is 33).
+MAX_VALUE_LENGTH = 128
+# How much of an over-long value a message quotes.
+_QUOTED = 40
+
 # Unicode's Default_Ignorable_Code_Point ranges that are not format characters (those are refused
 # already): they render as nothing. Plus blank-looking symbols (U+2800 braille blank).
 _INVISIBLE_RANGES = (
@@ -35,6 +45,16 @@ def invisible_character(value: str) -> str | None:
         if blank or leading_mark or any(lo <= code <= hi for lo, hi in _INVISIBLE_RANGES):
             return f"U+{code:04X} ({unicodedata.name(char, 'unnamed character').lower()})"
     return None
+
+
+def length_problem(value: str, what: str = "label value") -> str | None:
+    """Why the value (or alias) is too long to be one, or None."""
+    if len(value) <= MAX_VALUE_LENGTH:
+        return None
+    return (
+        f"{what} {value[:_QUOTED]!a}... is {len(value)} characters long, over the {MAX_VALUE_LENGTH} "
+        f"{'an' if what[0] in 'aeiou' else 'a'} {what} may have: shorten it"
+    )
 
 
 def value_problem(value: str) -> str | None:

@@ -8,7 +8,7 @@ from typing import Any
 from mongen.errors import YamlPath
 from mongen.model import EnumDef, LabelDef
 from mongen.spec.issues import Definitions, SpecIssues
-from mongen.spec.label_text import look_alike, value_problem
+from mongen.spec.label_text import length_problem, look_alike, value_problem
 
 # Labels Prometheus itself sets or reserves (`__name__`, target labels, histogram/summary labels).
 _PROMETHEUS_LABELS = ("job", "instance", "le", "quantile")
@@ -41,12 +41,21 @@ def _values_usable(issues: SpecIssues, values: tuple[str, ...], path: YamlPath) 
     so a padded value could never be recorded."""
     usable = True
     for i, value in enumerate(values):
-        if not value or value != value.strip():
-            issues.fail((*path, "values", i), f"label value {value!r} is empty or padded with spaces")
-            usable = False
-        elif not _value_text_usable(issues, values, i, path):
+        if not (
+            _value_form_usable(issues, value, (*path, "values", i)) and _value_text_usable(issues, values, i, path)
+        ):
             usable = False
     return usable
+
+
+def _value_form_usable(issues: SpecIssues, value: str, path: YamlPath) -> bool:
+    """False (after reporting it) for a value that is too long, empty, or padded with spaces."""
+    problem = length_problem(value)
+    if problem is None and (not value or value != value.strip()):
+        problem = f"label value {value!r} is empty or padded with spaces"
+    if problem is not None:
+        issues.fail(path, problem)
+    return problem is None
 
 
 def _value_text_usable(issues: SpecIssues, values: tuple[str, ...], i: int, path: YamlPath) -> bool:
@@ -76,7 +85,11 @@ def _aliases(
         spelled.setdefault(value.strip().casefold(), value)
     for alias, target in sorted(raw.items()):
         key = alias.strip().casefold()
-        if target not in values:
+        too_long = length_problem(alias, "alias")
+        if too_long is not None:
+            # At the alias, under `aliases`: the path would quote the whole alias.
+            issues.fail((*path, "aliases"), too_long, at_key=(*path, "aliases", alias))
+        elif target not in values:
             issues.fail(
                 (*path, "aliases", alias), f"alias target `{target}` is not one of the values: {', '.join(values)}"
             )
@@ -148,8 +161,7 @@ def _label(issues: SpecIssues, name: str, body: dict[str, Any], enums: Definitio
         issues.fail((*path, "fallback"), f"fallback `{fallback}` is not one of the values: {', '.join(values)}")
         usable = False
     for i, value in enumerate(values):
-        if not value or value != value.strip():
-            issues.fail((*path, "values", i), f"label value {value!r} is empty or padded with spaces")
+        if not _value_form_usable(issues, value, (*path, "values", i)):
             usable = False
         elif value in values[:i]:
             first = body["values"][values.index(value)]

@@ -30,6 +30,7 @@ class LoadedDocument:
     file: str
     data: Any
     positions: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)  # of each mapping key
 
     def locate(self, path: YamlPath) -> Location:
         """Position of the deepest node on `path` that exists (1-based line and column)."""
@@ -37,6 +38,14 @@ class LoadedDocument:
         while probe not in self.positions and probe:
             probe = probe[:-1]
         line, col = self.positions.get(probe, (0, 0))
+        return Location(self.file, line + 1, col + 1)
+
+    def locate_key(self, path: YamlPath) -> Location:
+        """Position of the key that ends `path` (where its value is would be another line, or the
+        value is long), else as `locate`."""
+        if tuple(path) not in self.key_positions:
+            return self.locate(path)
+        line, col = self.key_positions[tuple(path)]
         return Location(self.file, line + 1, col + 1)
 
     def issue(self, path: YamlPath, message: str) -> SpecIssue:
@@ -175,6 +184,7 @@ def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: YamlPath, doc: Load
             if key in result:
                 doc.positions[key_path] = (key_node.start_mark.line, key_node.start_mark.column)
                 raise SpecError([doc.issue(key_path, f"duplicate key `{key}`")])
+            doc.key_positions[key_path] = (key_node.start_mark.line, key_node.start_mark.column)
             result[key] = _convert(loader, value_node, key_path, doc)
         return result
     if isinstance(node, yaml.SequenceNode):

@@ -20,18 +20,22 @@ def read_matchers(
     metric_labels: tuple[str, ...],
     labels: Definitions[LabelDef],
     selects_errors: bool = False,
+    labels_known: bool = True,
 ) -> tuple[Matcher, ...] | None:
     """The matchers of one selector, sorted by label; None when one of them was rejected (the
     selector would select something else than the spec says). `selects_errors`: the selector
-    picks failed requests, so it must leave some declared value for the successful ones."""
+    picks failed requests, so it must leave some declared value for the successful ones.
+    `labels_known` False: the metric's label list named an undeclared label (reported there, most
+    likely a typo), so a label missing from it is not reported again."""
     out = []
     usable = True
     for label, value in raw.items():
         if label not in metric_labels:
-            issues.fail(
-                (*path, label),
-                f"label `{label}` is not on this metric; its labels: {', '.join(metric_labels) or 'none'}",
-            )
+            if labels_known:
+                issues.fail(
+                    (*path, label),
+                    f"label `{label}` is not on this metric; its labels: {', '.join(metric_labels) or 'none'}",
+                )
             usable = False
             continue
         declared = labels.get(label)

@@ -77,16 +77,28 @@ def _metric(
                 f"label `{label}` on metric `{name}` is not declared; declared labels: {labels.declared()}",
             )
         usable = labels.get(label) is not None and usable
+    # An undeclared label in the list (reported above) is most likely a typo of the label that
+    # `errors` or `record_by` then names: the list is not known for sure, so they are not checked
+    # against it.
+    labels_known = all(labels.declares(label) for label in metric_labels)
     buckets = _buckets(issues, body, path)
     errors: tuple[Matcher, ...] | None = ()
     if "errors" in body:
         if kind != COUNTER:
             issues.fail((*path, "errors"), "only counters can declare an `errors` selector")
-        errors = read_matchers(issues, body["errors"], (*path, "errors"), metric_labels, labels, selects_errors=True)
+        errors = read_matchers(
+            issues,
+            body["errors"],
+            (*path, "errors"),
+            metric_labels,
+            labels,
+            selects_errors=True,
+            labels_known=labels_known,
+        )
     record_by = tuple(tuple(group) for group in body.get("record_by", [[]]))
     for j, group in enumerate(record_by):
         for label in group:
-            if label not in metric_labels:
+            if label not in metric_labels and labels_known:
                 issues.fail(
                     (*path, "record_by", j),
                     f"label `{label}` is not on metric `{name}`; its labels: {', '.join(metric_labels) or 'none'}",

@@ -92,14 +92,29 @@ def read_middleware(
     )
 
 
+def route_key(path: str) -> str:
+    """What the generated middleware looks a request path up by (`_HttpRequests._path_key` in
+    mongen/instrumentation_runtime.py): without its query and its trailing slashes."""
+    return path.split("?", 1)[0].rstrip("/") or "/"
+
+
 def _routes(
     issues: SpecIssues, raw: dict[str, Any], route: LabelDef | None, route_label: str
 ) -> tuple[tuple[str, str], ...] | None:
     if route is None:  # an undeclared or rejected route label was reported where it is named
         return None
     out = []
+    seen: dict[str, str] = {}  # route key -> the route as first written
     for path, value in raw.items():
-        if str(value) in route.values:
+        first = seen.setdefault(route_key(path), path)
+        if first != path:
+            issues.fail(
+                (*_PATH, "routes", path),
+                f"route `{path}` is the route `{first}` again: the middleware matches a path with or without "
+                "its trailing slash (and without its query), so one of them would never apply; keep one",
+                at_key=(*_PATH, "routes", path),
+            )
+        elif str(value) in route.values:
             out.append((path, str(value)))
         else:
             issues.fail(

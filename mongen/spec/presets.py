@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from mongen.errors import YamlPath
-from mongen.model import Alert, PresetRef, Routing, Scrape, SpecRecordingRule
+from mongen.model import Alert, Routing, Scrape, SpecRecordingRule
 from mongen.presets import PRESETS
 from mongen.presets.base import job_matcher
+from mongen.rules.alert_kinds.preset import PresetPack, read_pack_alert
 from mongen.spec.alerts import check_for
 from mongen.spec.durations import read_duration
 from mongen.spec.issues import SpecIssues
@@ -70,22 +71,7 @@ def _alerts(
         if setting is False:
             continue
         at: YamlPath = (*path, alert.key)
-        threshold = alert.threshold
-        if "threshold" in setting:
-            lowest, highest = alert.threshold_range
-            if alert.threshold is None:
-                issues.fail(
-                    (*at, "threshold"),
-                    f"`{alert.key}` fires on a condition, not on a level, so it has no threshold; drop `threshold`",
-                )
-            elif not lowest <= setting["threshold"] <= highest:
-                issues.fail(
-                    (*at, "threshold"),
-                    f"the threshold of `{alert.key}` must lie between {format_number(lowest)} and "
-                    f"{format_number(highest)}; got {format_number(setting['threshold'])}",
-                )
-            else:
-                threshold = float(setting["threshold"])
+        params = read_pack_alert(issues, preset, alert, jobs, setting, at)
         for_seconds = alert.for_seconds
         if "for" in setting:
             for_seconds = read_duration(issues, setting["for"], (*at, "for")) or 0
@@ -98,19 +84,8 @@ def _alerts(
                 f"severity `{severity}` of preset alert `{prefix}{alert.name}` has no route; routed severities: "
                 f"{', '.join(routing.severities)}; route it, set another `severity`, or drop the alert with `false`",
             )
-        description = alert.description.replace("{threshold}", format_number(threshold or 0))
-        out.append(
-            Alert(
-                prefix + alert.name,
-                "preset",
-                severity,
-                for_seconds,
-                threshold=threshold,
-                description=description,
-                summary=alert.summary,
-                preset=PresetRef(jobs, preset.name, alert.key),
-            )
-        )
+        description = alert.description.replace("{threshold}", format_number(params.threshold or 0))
+        out.append(Alert(prefix + alert.name, PresetPack.name, severity, for_seconds, params, description=description))
     return out
 
 

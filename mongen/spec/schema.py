@@ -13,6 +13,8 @@ pattern of the schema:
 
 from __future__ import annotations
 
+import copy
+import difflib
 import json
 import re
 from collections.abc import Iterator
@@ -34,13 +36,36 @@ from mongen.spec.scalars import scalar_issues, text_problem
 def spec_schema() -> dict[str, Any]:
     text = resources.files("mongen.schema").joinpath("spec.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
-    # The alert kinds are whatever the registry holds; the file leaves the enum to it.
-    kind = schema["properties"]["alerts"]["items"]["properties"]["kind"]
-    kind["enum"] = [k.name for k in alert_kinds.KINDS if k.spec_kind]
+    # The alert kinds are whatever the registry holds; the file leaves the enum to it, and holds
+    # only the fields every alert has: each kind adds its own.
+    alert = schema["properties"]["alerts"]["items"]["properties"]
+    alert["kind"]["enum"] = [k.name for k in alert_kinds.KINDS if k.spec_kind]
+    alert.update(alert_kind_fields())
     # So are the exporter presets (mongen.presets).
     exporter = schema["properties"]["scrape"]["properties"]["exporters"]["items"]["properties"]["exporter"]
     exporter["enum"] = list(PRESETS)
     return schema
+
+
+def alert_kind_fields() -> dict[str, Any]:
+    """The schema of every field a spec's alert kinds read besides the common ones, from the kinds
+    (`AlertKind.fields`). Kinds that read one field read it alike (a `threshold` is a number for
+    each), so one alert object describes them all; which kind may set which field is checked
+    after the schema, with the kind's name in the message (mongen.spec.alerts)."""
+    fields: dict[str, Any] = {}
+    owner: dict[str, str] = {}
+    for kind in alert_kinds.KINDS:
+        for name, fragment in kind.fields.items():
+            if name in alert_kinds.COMMON_FIELDS:
+                raise ValueError(f"alert kind `{kind.name}` redefines the common field `{name}`")
+            if name in fields and fields[name] != fragment:
+                raise ValueError(
+                    f"alert kinds `{owner[name]}` and `{kind.name}` define the field `{name}` differently; "
+                    "give one of them another name"
+                )
+            fields.setdefault(name, copy.deepcopy(fragment))
+            owner.setdefault(name, kind.name)
+    return fields
 
 
 def _whole_string_pattern(
@@ -78,14 +103,66 @@ def schema_issues(doc: LoadedDocument) -> list[SpecIssue]:
     (or key) reported by the first check is not reported again by the schema."""
     issues = scalar_issues(doc)
     reported = {issue.path for issue in issues}
-    for error in _validator().iter_errors(doc.data):
+    errors = list(_validator().iter_errors(doc.data))
+    # A required key that an unknown key most likely misspells (`fallbak`) is reported once, as
+    # the unknown key with its suggestion.
+    meant = {
+        (tuple(error.absolute_path), guess)
+        for error in errors
+        for key in unknown_keys(error)
+        for guess in _closest(key, unknown_allowed(error))
+    }
+    for error in errors:
         path: YamlPath = tuple(error.absolute_path)
         if any(path[: len(done)] == done for done in reported):
             continue
         if isinstance(error.instance, str) and text_problem(error.instance):  # a key, under `propertyNames`
             continue
+        unknown = unknown_keys(error)
+        if unknown:
+            issues += [_unknown_key_issue(doc, path, key, unknown_allowed(error)) for key in unknown]
+            continue
+        if error.validator == "required" and (path, required_key(error)) in meant:
+            continue
         issues.append(doc.issue(path, schema_message(error)))
     return sorted(issues, key=lambda i: (i.location.line, i.location.col, i.message))
+
+
+def unknown_keys(error: jsonschema.ValidationError) -> list[str]:
+    """The keys an `additionalProperties: false` error is about (none for another error)."""
+    if error.validator != "additionalProperties" or error.validator_value is not False:
+        return []
+    if not isinstance(error.instance, dict) or not isinstance(error.schema, dict):
+        return []
+    allowed = error.schema.get("properties", {})
+    patterns = [_compiled(p) for p in error.schema.get("patternProperties", {})]
+    return [k for k in error.instance if k not in allowed and not any(p.search(str(k)) for p in patterns)]
+
+
+def unknown_allowed(error: jsonschema.ValidationError) -> list[str]:
+    return sorted(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
+
+
+def required_key(error: jsonschema.ValidationError) -> str | None:
+    """The key a `required` error misses (jsonschema raises one error per missing key)."""
+    keys = error.validator_value if isinstance(error.validator_value, list) else []
+    return next((k for k in keys if error.message == f"{k!r} is a required property"), None)
+
+
+def _closest(key: str, allowed: list[str]) -> list[str]:
+    """The allowed key `key` most likely misspells, as a list of at most one."""
+    return difflib.get_close_matches(key, allowed, n=1) if len(key) <= QUOTED_VALUE_LIMIT else []
+
+
+def _unknown_key_issue(doc: LoadedDocument, parent: YamlPath, key: str, allowed: list[str]) -> SpecIssue:
+    """An unknown key, at the key itself, with the allowed key it most likely means. A key too
+    long to show in a path is reported under its parent (still at its own position)."""
+    guess = _closest(key, allowed)
+    hint = f"did you mean `{guess[0]}`? " if guess else ""
+    shown = f"`{key}`" if len(key) <= QUOTED_VALUE_LIMIT and key.isprintable() else bounded_repr(key)
+    message = f"unknown key {shown}; {hint}allowed keys: {', '.join(allowed)}"
+    path = (*parent, key) if len(key) <= QUOTED_VALUE_LIMIT else parent
+    return SpecIssue(doc.locate_key((*parent, key)), path, message)
 
 
 def schema_message(error: jsonschema.ValidationError) -> str:
@@ -96,11 +173,8 @@ def schema_message(error: jsonschema.ValidationError) -> str:
         worded = _HINTS[hint](error)
         if worded is not None:
             return worded
-    if error.validator == "additionalProperties" and isinstance(error.schema, dict):
-        allowed = sorted(error.schema.get("properties", {}))
-        return f"{_bounded(error.message, error.instance)}; allowed keys: {', '.join(allowed)}"
     if error.validator == "oneOf" and isinstance(error.instance, dict):
-        keys = _quoted(sorted(error.instance))
+        keys = bounded_repr(sorted(error.instance))
         forms = [
             " and ".join(f"`{key}`" for key in alternative.get("required", ()))
             for alternative in (error.validator_value if isinstance(error.validator_value, list) else [])
@@ -109,7 +183,7 @@ def schema_message(error: jsonschema.ValidationError) -> str:
         wanted = f"; give {' or '.join(forms)}" if forms else ""
         return f"expected exactly one of the alternative forms (see `mongen schema`): {keys}{wanted}"
     if error.validator == "pattern":
-        return f"{_quoted(error.instance)} does not match the required pattern {error.validator_value}"
+        return f"{bounded_repr(error.instance)} does not match the required pattern {error.validator_value}"
     return _bounded(error.message, error.instance)
 
 
@@ -127,7 +201,7 @@ def _host_port_message(error: jsonschema.ValidationError) -> str:
     text = str(error.instance)
     bare = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", text).split("/", 1)[0]
     guess = f": {bare}?" if bare != text and _HOST_PORT.fullmatch(bare) else " such as 10.0.0.1:8001"
-    return f"{_quoted(error.instance)} is not a target: expected host:port without a scheme{guess}"
+    return f"{bounded_repr(error.instance)} is not a target: expected host:port without a scheme{guess}"
 
 
 def _fraction_message(error: jsonschema.ValidationError) -> str | None:
@@ -173,7 +247,8 @@ _HINTS = {
 QUOTED_VALUE_LIMIT = 60
 
 
-def _quoted(value: object) -> str:
+def bounded_repr(value: object) -> str:
+    """`repr(value)`, cut to QUOTED_VALUE_LIMIT characters (with the length of a long string)."""
     text = repr(value)
     if len(text) <= QUOTED_VALUE_LIMIT:
         return text
@@ -182,11 +257,11 @@ def _quoted(value: object) -> str:
 
 
 def _bounded(message: str, instance: object) -> str:
-    """`message` with the instance, and each key of a mapping instance (additionalProperties
-    quotes the unexpected keys), quoted at most QUOTED_VALUE_LIMIT characters long."""
+    """`message` with the instance, and each key of a mapping instance (a message may quote
+    them), quoted at most QUOTED_VALUE_LIMIT characters long."""
     quoted = [instance, *(instance if isinstance(instance, dict) else ())]
     for value in quoted:
         text = repr(value)
         if len(text) > QUOTED_VALUE_LIMIT:
-            message = message.replace(text, _quoted(value))
+            message = message.replace(text, bounded_repr(value))
     return message

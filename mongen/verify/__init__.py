@@ -14,10 +14,11 @@ divided by 60 through the PromQL AST. Each substitution is listed in the report.
     discovery.py  static, file_sd and Kubernetes targets pointed at the run's replica
     configs.py    the Prometheus and Alertmanager configs of the run
     timescale.py  time compression through the PromQL AST
-    profile.py    the simulated service's plan, built from the spec (healthy levels per metric)
+    alert_faults.py  every alert's fault (mongen.faults), read once per run
+    profile.py    the simulated service's plan, built from the spec and those faults (healthy levels)
     traffic.py    load generation
     dcgm_exporter.py  the simulated dcgm-exporter (2 GPUs) that `exporter: dcgm` jobs scrape
-    phases.py     typed phases and plan_phases(spec): every alert's fault, or why it has none
+    phases.py     typed phases and plan_phases(spec, faults): a phase per fault, or why an alert has none
     checks.py     the healthy checks and the runner of any Phase
     observer.py   Prometheus's API and the webhook sink, as the checks read them
     report.py     substitutions, expectations and the text/JSON report

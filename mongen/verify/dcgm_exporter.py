@@ -3,20 +3,19 @@ mongen reads (frame buffer used and free in MiB, utilization in percent) and dcg
 labels, served over HTTP on 127.0.0.1 from a thread of verify's own process.
 
 Healthy, every GPU's frame buffer is used well under the lowest `dcgm_frame_buffer` threshold;
-the frame-buffer phase fills one GPU past it (`FrameBufferShare`), so the alert must fire for that
-GPU only.
+the frame-buffer phase fills one GPU past it (mongen.faults.FrameBufferFull), so the alert must
+fire for that GPU only.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from mongen.faults import FrameBufferFull
 from mongen.model import Spec
 from mongen.promql import quote
-from mongen.rules.alert_kinds import BY_NAME
-from mongen.rules.alert_kinds.base import FrameBufferFull
+from mongen.verify.alert_faults import AlertFaults
 from mongen.verify.testbed import ExpositionServer
 from mongen.vocabulary.dcgm import DCGM_FB_FREE, DCGM_FB_USED, DCGM_GPU_UTIL
 
@@ -27,8 +26,6 @@ UTILIZATION_PERCENT = 63
 # Healthy: this share of the lowest frame-buffer threshold (or of the whole, with no alert).
 HEALTHY_SHARE_OF_THRESHOLD = 0.5
 HEALTHY_SHARE = 0.4
-# The GPU a frame-buffer phase fills: not the first, so the alert's `gpu` label is checked.
-FAULTED_GPU = GPUS[1]
 _HELP = {
     DCGM_FB_USED: "Framebuffer memory used (in MiB).",
     DCGM_FB_FREE: "Framebuffer memory free (in MiB).",
@@ -36,21 +33,12 @@ _HELP = {
 }
 
 
-@dataclass(frozen=True)
-class FrameBufferShare:
-    """The simulated dcgm-exporter reports `share` of GPU `gpu`'s frame buffer used."""
-
-    gpu: str
-    share: float
+def frame_buffer_thresholds(faults: AlertFaults) -> list[float]:
+    return [f.threshold for f in faults.values() if isinstance(f, FrameBufferFull)]
 
 
-def frame_buffer_thresholds(spec: Spec) -> list[float]:
-    faults = (BY_NAME[a.kind].fault(spec, a) for a in spec.alerts)
-    return [f.threshold for f in faults if isinstance(f, FrameBufferFull)]
-
-
-def healthy_share(spec: Spec) -> float:
-    thresholds = frame_buffer_thresholds(spec)
+def healthy_share(faults: AlertFaults) -> float:
+    thresholds = frame_buffer_thresholds(faults)
     return HEALTHY_SHARE_OF_THRESHOLD * min(thresholds) if thresholds else HEALTHY_SHARE
 
 
@@ -89,8 +77,8 @@ def gpu_labels(hostname: str, gpu: str) -> tuple[tuple[str, str], ...]:
 
 
 class SimulatedDcgmExporter(ExpositionServer):
-    """Serves `exposition` on HOST at any path (each job's `metrics_path`); `inject` fills one GPU,
-    `heal` returns every GPU to the healthy share."""
+    """Serves `exposition` on HOST at any path (each job's `metrics_path`); `inject` fills the
+    fault's GPU past its threshold, `heal` returns every GPU to the healthy share."""
 
     def __init__(self, hostname: str, healthy: float, gpus: Iterable[str] = GPUS) -> None:
         self.hostname, self.healthy = hostname, healthy
@@ -98,9 +86,11 @@ class SimulatedDcgmExporter(ExpositionServer):
         self.lock = threading.Lock()
         super().__init__()
 
-    def inject(self, fault: FrameBufferShare) -> None:
+    def inject(self, fault: FrameBufferFull) -> None:
+        if fault.gpu not in self.shares:
+            raise ValueError(f"GPU {fault.gpu!r} is not one of the simulated GPUs ({', '.join(self.shares)})")
         with self.lock:
-            self.shares[fault.gpu] = fault.share
+            self.shares[fault.gpu] = full_share(fault.threshold)
 
     def heal(self) -> None:
         with self.lock:

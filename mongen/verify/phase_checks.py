@@ -14,16 +14,15 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
+from mongen.faults import ExporterReadings, FrameBufferFull, TargetGone
 from mongen.generators.alertmanager import NULL_RECEIVER
 from mongen.model import Spec
-from mongen.rules.alert_kinds.base import ExporterReadings
-from mongen.verify.dcgm_exporter import FrameBufferShare, SimulatedDcgmExporter
+from mongen.verify.dcgm_exporter import SimulatedDcgmExporter
 from mongen.verify.delivery import Routed, inhibitor
 from mongen.verify.observer import PHASE_TIMEOUT, Observer
 from mongen.verify.phases import ExpectedAlert, Phase
 from mongen.verify.preset_exporter import SimulatedExporter
 from mongen.verify.report import DeliveryRow
-from mongen.verify.service import Outage
 from mongen.verify.service.process import ServiceProcess
 
 DELIVERY_TIMEOUT = 20.0  # seconds for Alertmanager's compressed group waits to notify
@@ -60,7 +59,7 @@ def run_phase(
     observer, report = run.observer, run.observer.report
     simulated = exporters or {}
     mark = observer.sink.mark()
-    if isinstance(phase.fault, FrameBufferShare):
+    if isinstance(phase.fault, FrameBufferFull):
         assert gpus is not None, "a frame-buffer phase is planned only for a spec with a dcgm-exporter job"
         gpus.inject(phase.fault)
     elif isinstance(phase.fault, ExporterReadings):
@@ -86,7 +85,7 @@ def run_phase(
         if name not in carried_quiet:
             report.expect(phase.name, name, "stays quiet", not observer.firing(name), group="quiet")
     _routed_to_no_one(run, phase)
-    if not isinstance(phase.fault, Outage):
+    if not isinstance(phase.fault, TargetGone):
         service.heal()
         if gpus is not None:
             gpus.heal()

@@ -3,10 +3,10 @@ fire (with which labels, through which route) and the alerts it must leave quiet
 
 `plan_phases` is the one place that decides which phases a spec gets: every alert of the spec
 gets a phase that fires it, or a reason why verify cannot drive it. Each alert kind declares
-its fault (mongen.rules.alert_kinds, `AlertKind.fault`); this module turns it into the
-simulated service's fault. Alerts whose faults are the same share a phase (target_down and
-absent both fire when the replica goes down). The runner (mongen.verify.checks.run_phase)
-knows nothing of alert kinds and runs any Phase.
+its fault (mongen.rules.alert_kinds, `AlertKind.fault`, in the vocabulary of mongen.faults),
+read once per run (alert_faults.py); a phase injects that very fault. Alerts whose faults are
+equal share a phase (target_down and absent both fire when the replica goes down). The runner
+(mongen.verify.phase_checks.run_phase) knows nothing of alert kinds and runs any Phase.
 """
 
 from __future__ import annotations
@@ -14,32 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from mongen.faults import CannotDrive, Fault, LabelMatch, TargetGone
 from mongen.model import Alert, Slo, Spec
 from mongen.rules.alert_kinds import BY_NAME
-from mongen.rules.alert_kinds.base import (
-    CannotDrive,
-    ExporterReadings,
-    FrameBufferFull,
-    GaugeLevel,
-    SeriesGone,
-    TargetGone,
-)
-from mongen.rules.alert_kinds.base import Fault as KindFault
-from mongen.rules.alert_kinds.base import ServerErrors as ServerErrorsWanted
-from mongen.rules.alert_kinds.base import SlowRequests as SlowRequestsWanted
 from mongen.rules.naming import slo_alert_name
 from mongen.rules.slo import window_labels
-from mongen.verify.dcgm_exporter import FAULTED_GPU, FrameBufferShare, full_share
+from mongen.verify.alert_faults import AlertFaults, driven
 from mongen.verify.delivery import routing_of
-from mongen.verify.profile import faulted_level, slow_factor
-from mongen.verify.service import faults as service
-from mongen.verify.service.faults import Fault as ServiceFault
-from mongen.verify.service.faults import LabelMatch
 from mongen.verify.slo_phases import concerns, slo_alert_names, slo_burn
-
-# What a phase injects: a fault of the simulated service, of the simulated dcgm-exporter's frame
-# buffer, or of a preset's simulated exporter.
-Fault = ServiceFault | FrameBufferShare | ExporterReadings
 
 
 @dataclass(frozen=True)
@@ -80,24 +62,19 @@ class PhasePlan:
     unexcused: tuple[str, ...] = ()
 
 
-def plan_phases(spec: Spec) -> PhasePlan:
+def plan_phases(spec: Spec, faults: AlertFaults) -> PhasePlan:
     """The fault phases for `spec` in run order (the outage last: the service does not come
-    back), and the alerts no fault can drive, with the kind's reason."""
-    wanted: dict[str, KindFault] = {}
-    undriven: list[tuple[str, str]] = []
-    for alert in spec.alerts:
-        declared = _on_a_served_metric(spec, BY_NAME[alert.kind].fault(spec, alert))
-        if isinstance(declared, CannotDrive):
-            undriven.append((alert.name, declared.reason))
-        else:
-            wanted[alert.name] = declared
+    back), from every alert's fault (alert_faults.py), and the alerts no fault can drive, with
+    the kind's reason."""
+    wanted = driven(faults)
+    undriven = [(name, fault.reason) for name, fault in faults.items() if isinstance(fault, CannotDrive)]
     grouped: dict[Fault, list[tuple[Alert, LabelMatch]]] = {}
     names: dict[Fault, str] = {}
     for alert in spec.alerts:
-        if alert.name in wanted:
-            name, fault, labels = _on_the_service(spec, alert, wanted[alert.name])
-            grouped.setdefault(fault, []).append((alert, labels))
-            names.setdefault(fault, _unique(name, names.values()))
+        fault = wanted.get(alert.name)
+        if fault is not None:
+            grouped.setdefault(fault, []).append((alert, fault.labels))
+            names.setdefault(fault, _unique(fault.phase_name(spec.namespace), names.values()))
     phases = [
         Phase(
             names[fault],
@@ -109,45 +86,33 @@ def plan_phases(spec: Spec) -> PhasePlan:
         for fault, alerts in grouped.items()
     ]
     slo_phases, slo_undriven, unexcused = _slo_phases(spec, wanted, names.values())
-    phases.sort(key=lambda p: isinstance(p.fault, service.Outage))
-    outage = [p for p in phases if isinstance(p.fault, service.Outage)]
+    outage = [p for p in phases if isinstance(p.fault, TargetGone)]
     ordered = [p for p in phases if p not in outage] + slo_phases + outage
     return PhasePlan(tuple(ordered), (*undriven, *slo_undriven), unexcused)
 
 
-def _allowed(spec: Spec, wanted: dict[str, KindFault], fault: Fault, firing: list[str]) -> tuple[str, ...]:
+def _allowed(spec: Spec, wanted: dict[str, Fault], fault: Fault, firing: list[str]) -> tuple[str, ...]:
     """The alerts this phase's fault may fire besides its own: those of the SLOs it burns, and the
     guarded alerts whose own fault it concerns (server errors concern every error alert)."""
     out = [name for slo in spec.slos if concerns(slo, fault) for name in slo_alert_names(spec, slo)]
-    own = [wanted[name] for name in firing]
+    own = [wanted[name] for name in firing] or [fault]  # an SLO phase: its burn
     for alert in spec.alerts:
         other = wanted.get(alert.name)
         if alert.name in firing or other is None:
             continue
-        if any(_concerns(f, other) for f in own) or _burn_concerns(fault, other):
+        if any(f.concerns(other) for f in own):
             out.append(alert.name)
     return tuple(sorted(set(out)))
 
 
-def _burn_concerns(fault: Fault, other: KindFault) -> bool:
-    """Whether an SLO phase's fault (any request may fail, or be slow) is also `other`'s fault."""
-    if isinstance(fault, service.ServerErrors):
-        return isinstance(other, ServerErrorsWanted)
-    return (
-        isinstance(fault, service.LatencyShift)
-        and isinstance(other, SlowRequestsWanted)
-        and (other.metric == fault.metric)
-    )
-
-
-def _guarded_besides(spec: Spec, wanted: dict[str, KindFault], allowed: tuple[str, ...]) -> tuple[str, ...]:
+def _guarded_besides(spec: Spec, wanted: dict[str, Fault], allowed: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(
         sorted(a.name for a in spec.alerts if BY_NAME[a.kind].guarded and a.name in wanted and a.name not in allowed)
     )
 
 
 def _slo_phases(
-    spec: Spec, wanted: dict[str, KindFault], taken: Iterable[str]
+    spec: Spec, wanted: dict[str, Fault], taken: Iterable[str]
 ) -> tuple[list[Phase], list[tuple[str, str]], tuple[str, ...]]:
     """Per SLO, a fast-burn phase for its page and a slow-burn phase for its ticket; the alerts
     of an SLO verify cannot burn, with the reason (failing the run unless the spec says so)."""
@@ -186,20 +151,7 @@ def _slo_phases(
     return phases, undriven, tuple(unexcused)
 
 
-def _on_a_served_metric(spec: Spec, fault: KindFault | CannotDrive) -> KindFault | CannotDrive:
-    """The fault, unless it acts on a metric the simulated service does not serve (an external
-    metric such as dcgm-exporter's): verify moves only the service's own metrics (and the
-    simulated dcgm-exporter's frame buffer, through `FrameBufferFull`)."""
-    metric = getattr(fault, "metric", None)
-    if metric is None or metric in spec.metric_by_name:
-        return fault
-    return CannotDrive(
-        f"`{metric}` is an external metric: verify moves only the service's own metrics "
-        "(and dcgm-exporter's frame buffer, for `dcgm_frame_buffer` alerts)"
-    )
-
-
-def _quiet(spec: Spec, wanted: dict[str, KindFault], firing: list[str]) -> tuple[str, ...]:
+def _quiet(spec: Spec, wanted: dict[str, Fault], firing: list[str]) -> tuple[str, ...]:
     """The guarded alerts this phase's fault does not concern: a fault of another type, or on
     another metric. (Server errors concern every error alert: a failed request fails in every
     counter with an `errors` selector.)"""
@@ -209,39 +161,9 @@ def _quiet(spec: Spec, wanted: dict[str, KindFault], firing: list[str]) -> tuple
         own = wanted.get(alert.name)
         if alert.name in firing or not BY_NAME[alert.kind].guarded or own is None:
             continue
-        if not any(_concerns(fault, own) for fault in faults):
+        if not any(fault.concerns(own) for fault in faults):
             quiet.append(alert.name)
     return tuple(sorted(quiet))
-
-
-def _concerns(injected: KindFault, other: KindFault) -> bool:
-    if type(injected) is not type(other):
-        return False
-    if isinstance(injected, ExporterReadings):
-        return injected == other
-    if isinstance(injected, ServerErrorsWanted | TargetGone | SeriesGone):
-        return True
-    return getattr(injected, "metric", None) == getattr(other, "metric", None)
-
-
-def _on_the_service(spec: Spec, alert: Alert, wanted: KindFault) -> tuple[str, Fault, LabelMatch]:
-    """The simulated service's fault for what the alert kind wants: (phase name, fault, the labels
-    the alert must fire with)."""
-    if isinstance(wanted, ServerErrorsWanted):
-        labels = tuple((k, v) for k, v in wanted.labels if k in alert.by)
-        return f"{_phase_label(labels)}-errors", service.ServerErrors(wanted.labels, wanted.share), labels
-    if isinstance(wanted, SlowRequestsWanted):
-        return "slow", service.LatencyShift(wanted.metric, round(slow_factor(spec, wanted), 3)), ()
-    if isinstance(wanted, GaugeLevel):
-        direction = "high" if wanted.above else "low"
-        short = wanted.metric.removeprefix(spec.namespace + "_")
-        return f"{short}-{direction}", service.GaugeLevel(wanted.metric, faulted_level(wanted)), ()
-    if isinstance(wanted, ExporterReadings):
-        return f"{wanted.job}-{wanted.key.replace('_', '-')}", wanted, wanted.labels
-    if isinstance(wanted, FrameBufferFull):
-        fault = FrameBufferShare(FAULTED_GPU, full_share(wanted.threshold))
-        return f"gpu{FAULTED_GPU}-frame-buffer-full", fault, (("gpu", FAULTED_GPU),)
-    return "target-down", service.Outage(), ()
 
 
 def _pair(slo: Slo, severity: str, speed: str) -> LabelMatch:
@@ -259,9 +181,3 @@ def _unique(name: str, taken: Iterable[str]) -> str:
     while candidate in used:
         candidate, n = f"{name}-{n}", n + 1
     return candidate
-
-
-def _phase_label(labels: LabelMatch) -> str:
-    """`angry`, `transcribe`: the label values, alphanumerics only (the label name for a value
-    with none), or `all`."""
-    return "-".join("".join(c for c in v if c.isalnum()) or k for k, v in labels) or "all"

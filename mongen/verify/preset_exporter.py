@@ -11,9 +11,9 @@ import threading
 import time
 from collections.abc import Callable
 
+from mongen.faults import ExporterReadings
 from mongen.presets.base import Labels, Preset, Reading, replace
 from mongen.promql import quote
-from mongen.rules.alert_kinds.base import ExporterReadings
 from mongen.verify.testbed import ExpositionServer
 
 Expand = Callable[[Labels], Labels]  # the labels a series is served with, from a reading's

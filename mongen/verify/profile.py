@@ -1,22 +1,20 @@
 """The simulated service's healthy profile, built from the spec: every declared metric with the
 level it runs at when nothing is wrong, on the quiet side of every alert and SLO that watches it.
 
-What the alerts watch comes from the alert kinds' fault hooks (mongen.rules.alert_kinds): a
+What the alerts watch comes from their faults (alert_faults.py, computed once per run): a
 `SlowRequests` bounds its histogram, a `GaugeLevel` its gauge. The plan is data
 (service/simulation.py) that the service process reads as JSON.
 """
 
 from __future__ import annotations
 
+from mongen.faults import GaugeLevel, SlowRequests
 from mongen.model import COUNTER, GAUGE, HISTOGRAM, Matcher, Metric, Spec
-from mongen.rules.alert_kinds import BY_NAME
-from mongen.rules.alert_kinds.base import GaugeLevel, SlowRequests
-from mongen.verify.service.simulation import LOWEST_SHARE, LabelValues, MetricKind, SimulatedMetric, SimulationPlan
+from mongen.verify.alert_faults import AlertFaults
+from mongen.verify.service.simulation import LabelValues, MetricKind, SimulatedMetric, SimulationPlan
 
 # Healthy histograms stay this far under the lowest threshold that watches them (SLO or alert).
 HEADROOM = 0.8
-# How far the slow phase puts the lowest observation above the alert's threshold.
-SLOW_MARGIN = 2.0
 # A counter with a unit (tokens, bytes) counts this much per request; one without counts requests.
 UNITS_PER_REQUEST = 200.0
 
@@ -26,9 +24,9 @@ def family(metric: Metric) -> str:
     return metric.base if metric.type == COUNTER else metric.name
 
 
-def simulation_plan(spec: Spec) -> SimulationPlan:
+def simulation_plan(spec: Spec, faults: AlertFaults) -> SimulationPlan:
     labels = tuple((label.name, label.values) for label in spec.labels)
-    return SimulationPlan(labels, error_values(spec), tuple(_simulated(spec, m) for m in spec.metrics))
+    return SimulationPlan(labels, error_values(spec), tuple(_simulated(spec, faults, m) for m in spec.metrics))
 
 
 def error_values(spec: Spec) -> LabelValues:
@@ -45,23 +43,22 @@ def accepted_values(spec: Spec, matcher: Matcher) -> tuple[str, ...]:
     return tuple(v for v in spec.label_by_name[matcher.label].values if (v in matcher.values) != matcher.negate)
 
 
-def _simulated(spec: Spec, metric: Metric) -> SimulatedMetric:
+def _simulated(spec: Spec, faults: AlertFaults, metric: Metric) -> SimulatedMetric:
     if metric.type == HISTOGRAM:
-        level = histogram_level(spec, metric)
+        level = histogram_level(spec, faults, metric)
     elif metric.type == GAUGE:
-        level = gauge_level(spec, metric)
+        level = gauge_level(faults, metric)
     else:
         level = UNITS_PER_REQUEST if metric.unit and not metric.errors and metric.role is None else 1.0
     kind: MetricKind = "histogram" if metric.type == HISTOGRAM else "gauge" if metric.type == GAUGE else "counter"
     return SimulatedMetric(family(metric), kind, metric.labels, level)
 
 
-def _watching(spec: Spec, metric: Metric) -> list[SlowRequests | GaugeLevel]:
-    faults = (BY_NAME[a.kind].fault(spec, a) for a in spec.alerts)
-    return [f for f in faults if isinstance(f, SlowRequests | GaugeLevel) and f.metric == metric.name]
+def _watching(faults: AlertFaults, metric: Metric) -> list[SlowRequests | GaugeLevel]:
+    return [f for f in faults.values() if isinstance(f, SlowRequests | GaugeLevel) and f.metric == metric.name]
 
 
-def histogram_level(spec: Spec, metric: Metric) -> float:
+def histogram_level(spec: Spec, faults: AlertFaults, metric: Metric) -> float:
     """The largest healthy observation: under every latency SLO threshold on the metric, and at
     or under the highest bucket bound below every quantile alert's threshold (histogram_quantile
     interpolates within a bucket: observations up to 3.6 s in the 2..5 bucket read as a P95 near
@@ -69,16 +66,16 @@ def histogram_level(spec: Spec, metric: Metric) -> float:
     limits = [
         HEADROOM * s.threshold for s in spec.slos if s.kind == "latency" and s.metric == metric.name and s.threshold
     ]
-    for fault in _watching(spec, metric):
+    for fault in _watching(faults, metric):
         if isinstance(fault, SlowRequests):
             below = [b for b in metric.buckets if b <= HEADROOM * fault.threshold]
             limits.append(below[-1] if below else HEADROOM * fault.threshold)
     return min(limits) if limits else metric.buckets[len(metric.buckets) // 2]
 
 
-def gauge_level(spec: Spec, metric: Metric) -> float:
+def gauge_level(faults: AlertFaults, metric: Metric) -> float:
     """Between the gauge's `below` and `above` thresholds, else a plausible level for its unit."""
-    watched = [f for f in _watching(spec, metric) if isinstance(f, GaugeLevel)]
+    watched = [f for f in _watching(faults, metric) if isinstance(f, GaugeLevel)]
     high = min((f.threshold for f in watched if f.above), default=None)
     low = max((f.threshold for f in watched if not f.above), default=None)
     if high is not None and low is not None:
@@ -88,16 +85,3 @@ def gauge_level(spec: Spec, metric: Metric) -> float:
     if low is not None:
         return low * 2 if low > 0 else low + 1
     return 6e9 if metric.unit == "bytes" else 4.0
-
-
-def slow_factor(spec: Spec, fault: SlowRequests) -> float:
-    """The latency shift that puts even the lowest observation SLOW_MARGIN x over the threshold."""
-    level = histogram_level(spec, spec.metric_by_name[fault.metric])
-    return SLOW_MARGIN * fault.threshold / (LOWEST_SHARE * level)
-
-
-def faulted_level(fault: GaugeLevel) -> float:
-    """Where the gauge goes to cross its threshold: twice it (half of it, for `below`)."""
-    if fault.above:
-        return fault.threshold * 2 if fault.threshold > 0 else fault.threshold + 1
-    return fault.threshold / 2 if fault.threshold > 0 else fault.threshold - 1

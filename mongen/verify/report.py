@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from mongen.errors import visible
+from mongen.units import counted
 from mongen.verify.recording import PhaseSpan, RunRecording
 
 
@@ -126,7 +127,7 @@ class VerifyReport:
             lines += [f"  {name:<{width}}  {count}" for name, count in self.series_counts.items()]
             lines += self._alert_table()
         else:
-            lines.append(f"{len(self.substitutions)} substitutions for this run (-v lists them)")
+            lines.append(f"{counted(len(self.substitutions), 'substitution')} for this run (-v lists them)")
         lines += self._phase_lines()
         lines += self._fired_lines(verbose)
         failures = [e for e in self.expectations if not e.ok]
@@ -193,15 +194,15 @@ class VerifyReport:
         return lines
 
 
-# In the order a phase's line tells them.
+# In the order a phase's line tells them: (words after a count of one, after any other count).
 _GROUP_WORDS = {
-    "targets": "targets scraped",
-    "queries": "queries with a finite value",
-    "fires": "fired as expected",
-    "delivery": "deliveries as expected",
-    "quiet": "quiet as expected",
-    "carried": "carried over",
-    "coverage": "alerts fired in some phase",
+    "targets": ("target scraped", "targets scraped"),
+    "queries": ("query with a finite value", "queries with a finite value"),
+    "fires": ("fired as expected", "fired as expected"),
+    "delivery": ("delivery as expected", "deliveries as expected"),
+    "quiet": ("quiet as expected", "quiet as expected"),
+    "carried": ("carried over", "carried over"),
+    "coverage": ("alert fired in some phase", "alerts fired in some phase"),
 }
 
 
@@ -210,5 +211,6 @@ def _group_text(group: str, ok: int, total: int) -> str:
         return f"{total - ok} unexpected"
     if group == "carried":
         return f"{total} carried over"
-    words = _GROUP_WORDS.get(group, "checks passed")
+    one, many = _GROUP_WORDS.get(group, ("check passed", "checks passed"))
+    words = one if total == 1 else many
     return f"{ok} {words}" if ok == total else f"{ok}/{total} {words}"

@@ -16,6 +16,7 @@ from mongen.pipeline import render
 from mongen.presets import PRESETS
 from mongen.rules.ruleset import rule_set
 from mongen.validate import require
+from mongen.verify.alert_faults import AlertFaults, alert_faults
 from mongen.verify.checks import (
     check_healthy,
     check_targets,
@@ -83,6 +84,7 @@ def run_verify(
     nginx = require("nginx") if spec.exposure.nginx else None
     report = VerifyReport()
     started = time.monotonic()
+    faults = alert_faults(spec)  # every alert's fault, read once for the profile and the phases
     with interruptible(), contextlib.ExitStack() as stack:
         root = workdir or stack.enter_context(scratch_directory("mongen-verify-"))
         write_tree(root, render(spec))
@@ -94,7 +96,7 @@ def run_verify(
         exposure = plan_exposure(spec, root, metrics_port, nginx_port, report)
         sink = WebhookSink()
         stack.callback(sink.close)
-        gpus = _simulated_dcgm_exporter(spec, stack)
+        gpus = _simulated_dcgm_exporter(spec, faults, stack)
         exporters = _simulated_preset_exporters(spec, stack, gpus)
         exporter_addresses = {job: e.address for job, e in exporters.items()}
         if engine == "prometheus":
@@ -105,7 +107,7 @@ def run_verify(
                 "deployment", "Prometheus --rules.alert.resend-delay 1m -> 1s", "time compression: alerts reach a phase"
             )
         simulation = work / "simulation.json"
-        simulation.write_text(simulation_plan(spec).to_json())
+        simulation.write_text(simulation_plan(spec, faults).to_json())
         service = ServiceProcess(
             stack,
             root / layout.instrumentation_module(spec.service),
@@ -149,7 +151,7 @@ def run_verify(
         check_healthy(spec, root, observer)
         report.phase_spans.append(PhaseSpan("healthy", first_request, time.time()))
         if fault_phases:
-            plan = plan_phases(spec)
+            plan = plan_phases(spec, faults)
             run = PhaseRun(spec, observer, routing_of(spec), firing=observer.firing_names())
             for phase in plan.phases:
                 if only is None or only(phase.name):
@@ -189,11 +191,13 @@ def _not_served(spec: Spec, expr: str) -> str:
     return f"it reads only {', '.join(unserved)}, which no scrape job of the spec collects"
 
 
-def _simulated_dcgm_exporter(spec: Spec, stack: contextlib.ExitStack) -> SimulatedDcgmExporter | None:
+def _simulated_dcgm_exporter(
+    spec: Spec, faults: AlertFaults, stack: contextlib.ExitStack
+) -> SimulatedDcgmExporter | None:
     """The run's dcgm-exporter, for a spec that scrapes one (`exporter: dcgm`)."""
     if not any(e.exporter == "dcgm" for e in spec.scrape.exporters):
         return None
-    gpus = SimulatedDcgmExporter(dcgm_hostname(spec), healthy_share(spec))
+    gpus = SimulatedDcgmExporter(dcgm_hostname(spec), healthy_share(faults))
     stack.callback(gpus.close)
     return gpus
 

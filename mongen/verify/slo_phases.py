@@ -17,20 +17,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from mongen.faults import Fault, ServerErrors, SlowRequests, TargetGone
 from mongen.model import COUNTER, Slo, Spec
 from mongen.rules.naming import slo_alert_name
-from mongen.verify.profile import accepted_values, error_values, histogram_level
-from mongen.verify.service import faults as service
-from mongen.verify.service.simulation import LOWEST_SHARE
+from mongen.verify.profile import accepted_values, error_values
 
 FAST_SHARE = 0.5  # of the SLO's requests failing (or slow) in the fast phase
 # The slow phase burns at this share of the lowest page factor: the slow page pair's 30m window
 # (30 s compressed, ~1200 requests) then needs four times the expected errors to page.
 SLOW_SHARE_OF_PAGE = 0.25
-# How far the slow observations land above a latency SLO's threshold.
-SLOW_MARGIN = 2.0
 
-SloFault = service.ServerErrors | service.LatencyShift
+SloFault = ServerErrors | SlowRequests
 
 
 @dataclass(frozen=True)
@@ -59,10 +56,9 @@ def slo_burn(spec: Spec, slo: Slo) -> SloBurn:
         return SloBurn(slo, None, None, f"`{slo.metric}` is not a metric the simulated service feeds")
     if slo.kind == "latency":
         assert slo.threshold is not None
-        factor = round(SLOW_MARGIN * slo.threshold / (LOWEST_SHARE * histogram_level(spec, metric)), 3)
         share = round(slow_burn(slo) * slo.error_budget, 12)
         return SloBurn(
-            slo, service.LatencyShift(metric.name, factor, FAST_SHARE), service.LatencyShift(metric.name, factor, share)
+            slo, SlowRequests(metric.name, slo.threshold, FAST_SHARE), SlowRequests(metric.name, slo.threshold, share)
         )
     assert metric.type == COUNTER
     bad = dict(error_values(spec))
@@ -85,21 +81,21 @@ def slo_burn(spec: Spec, slo: Slo) -> SloBurn:
     scope = tuple(match)
     return SloBurn(
         slo,
-        service.ServerErrors(scope, FAST_SHARE),
-        service.ServerErrors(scope, round(slow_burn(slo) * slo.error_budget, 12)),
+        ServerErrors(metric.name, scope, FAST_SHARE),
+        ServerErrors(metric.name, scope, round(slow_burn(slo) * slo.error_budget, 12)),
     )
 
 
-def concerns(slo: Slo, fault: object) -> bool:
+def concerns(slo: Slo, fault: Fault) -> bool:
     """Whether a fault burns `slo`'s budget (its alerts may fire with it): server errors burn a
-    ratio SLO, a latency shift on its histogram a latency SLO. An outage concerns every SLO: as
+    ratio SLO, slow requests on its histogram a latency SLO. An outage concerns every SLO: as
     the replica's series go stale, each window's ratio is read off its last few samples (one slow
     request among them is a burst), while the long windows still hold an earlier phase's burn."""
-    if isinstance(fault, service.Outage):
+    if isinstance(fault, TargetGone):
         return True
     if slo.kind == "ratio":
-        return isinstance(fault, service.ServerErrors)
-    return isinstance(fault, service.LatencyShift) and fault.metric == slo.metric
+        return isinstance(fault, ServerErrors)
+    return isinstance(fault, SlowRequests) and fault.metric == slo.metric
 
 
 def slo_alert_names(spec: Spec, slo: Slo) -> list[str]:

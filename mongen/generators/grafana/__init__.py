@@ -15,6 +15,7 @@ panels without code changes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mongen import layout
@@ -23,9 +24,9 @@ from mongen.generators.grafana.encode import SCHEMA_VERSION, dashboard_json
 from mongen.generators.grafana.queries import dashboard_variables
 from mongen.generators.grafana.rows import dashboard_rows
 from mongen.model import Spec
-from mongen.serialize import to_json, to_yaml
+from mongen.serialize import sources_header, to_json, to_yaml
 
-__all__ = ["SCHEMA_VERSION", "dashboard", "generate"]
+__all__ = ["SCHEMA_VERSION", "dashboard", "generate", "generate_shared"]
 
 
 def dashboard(spec: Spec) -> dict[str, Any]:
@@ -36,5 +37,10 @@ def generate(spec: Spec) -> dict[str, str]:
     return {
         layout.dashboard(spec.service): to_json(dashboard(spec)),
         layout.dashboard_provider(spec.service): to_yaml(provisioning.dashboard_provider(spec), spec.source),
-        layout.GRAFANA_DATASOURCE: to_yaml(provisioning.datasource(spec), spec.source),
     }
+
+
+def generate_shared(specs: Sequence[Spec]) -> dict[str, str]:
+    """The datasources every service's dashboard reads: one file for the project."""
+    head = sources_header([spec.source for spec in specs])
+    return {layout.GRAFANA_DATASOURCE: head + to_yaml(provisioning.datasources(specs))}

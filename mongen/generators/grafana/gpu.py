@@ -1,5 +1,5 @@
 """The GPU row from dcgm-exporter's series, for a spec that scrapes it (`scrape.exporters` with
-`exporter: dcgm`) or alerts on its frame buffer (`dcgm_frame_buffer`).
+`exporter: dcgm`) or has an alert that draws its threshold on the frame-buffer panel.
 
 Its series keep dcgm-exporter's own labels and their own `job` (the exporter's scrape job), so
 these queries select that job instead of the service's `$job` and read the raw series (no
@@ -9,14 +9,13 @@ recording rule: they are a few series per GPU). Each panel shows one line per GP
 
 from __future__ import annotations
 
-from mongen.generators.grafana.panels import Panel, Query, Threshold
-from mongen.generators.grafana.queries import JOB, OTHER_THRESHOLD_COLOR, THRESHOLD_COLORS
+from mongen.generators.grafana.panels import Panel, Query
+from mongen.generators.grafana.queries import JOB, alert_thresholds
 from mongen.model import Spec
 from mongen.promql import by_clause, quote, regex_alternation
 from mongen.vocabulary.dcgm import DCGM_FB_FREE, DCGM_FB_USED, DCGM_GPU_UTIL
 
 ROW_TITLE = "GPU (dcgm-exporter)"
-FRAME_BUFFER_ALERT = "dcgm_frame_buffer"
 PER_GPU = ("Hostname", "gpu")  # dcgm-exporter's host and GPU index labels
 LEGEND = "{{Hostname}} GPU {{gpu}}"
 MIB_UNIT = "decmbytes"  # Grafana's MiB: dcgm-exporter reports the frame buffer in MiB
@@ -28,7 +27,7 @@ def dcgm_jobs(spec: Spec) -> tuple[str, ...]:
 
 
 def has_gpu_row(spec: Spec) -> bool:
-    return bool(dcgm_jobs(spec)) or any(a.kind == FRAME_BUFFER_ALERT for a in spec.alerts)
+    return bool(dcgm_jobs(spec)) or bool(alert_thresholds(spec, "gpu_frame_buffer", None))
 
 
 def dcgm_selector(spec: Spec) -> str:
@@ -47,16 +46,6 @@ def per_gpu(expr: str) -> str:
     return f"max {by_clause(PER_GPU)} ({expr})"
 
 
-def frame_buffer_thresholds(spec: Spec) -> tuple[Threshold, ...]:
-    """The threshold of every dcgm_frame_buffer alert, ascending (Grafana's threshold steps)."""
-    lines = {
-        alert.threshold: THRESHOLD_COLORS.get(alert.severity, OTHER_THRESHOLD_COLOR)
-        for alert in spec.alerts
-        if alert.kind == FRAME_BUFFER_ALERT and alert.threshold is not None
-    }
-    return tuple(Threshold(value, color) for value, color in sorted(lines.items()))
-
-
 def gpu(spec: Spec) -> tuple[Panel, ...]:
     """Frame buffer used share (with the frame-buffer alerts' thresholds), used MiB, utilization."""
     if not has_gpu_row(spec):
@@ -68,7 +57,7 @@ def gpu(spec: Spec) -> tuple[Panel, ...]:
             "GPU frame buffer used",
             (Query(per_gpu(f"{used} / ({used} + {free})"), LEGEND),),
             "percentunit",
-            thresholds=frame_buffer_thresholds(spec),
+            thresholds=alert_thresholds(spec, "gpu_frame_buffer", None),
             description=f"{DCGM_FB_USED} / ({DCGM_FB_USED} + {DCGM_FB_FREE}) per GPU.",
         ),
         Panel("GPU frame buffer used (MiB)", (Query(per_gpu(used), LEGEND),), MIB_UNIT),

@@ -73,7 +73,7 @@ def error_ratio_panels(spec: Spec, metric: Metric, title: str = "Error ratio") -
             titled_by(title, group),
             (recorded(spec, naming.error_ratio_name(metric, group, spec.rate_window), group, legend(group)),),
             "percentunit",
-            thresholds=alert_thresholds(spec, ("error_ratio",), metric, group),
+            thresholds=alert_thresholds(spec, "errors", metric.name, group),
         )
         for group in groups
     )
@@ -105,7 +105,7 @@ def quantile_panel(spec: Spec, metric: Metric, title: str, description: str = ""
         )
         for q in DEFAULT_QUANTILES
     )
-    thresholds = alert_thresholds(spec, ("latency_quantile",), metric)
+    thresholds = alert_thresholds(spec, "quantiles", metric.name)
     return Panel(title, queries, value_unit(metric), thresholds=thresholds, description=description)
 
 
@@ -125,4 +125,4 @@ def gauge_panel(spec: Spec, metric: Metric, title: str) -> Panel:
         recorded(spec, naming.gauge_name(metric, group, op), group, f"{op}{legend_suffix(group)}")
         for op in ("max", "avg")
     )
-    return Panel(title, queries, value_unit(metric), thresholds=alert_thresholds(spec, ("gauge_threshold",), metric))
+    return Panel(title, queries, value_unit(metric), thresholds=alert_thresholds(spec, "gauge", metric.name))

@@ -3,6 +3,7 @@ into the service's folder (spec `grafana`: datasource url/name/uid, folder, dash
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mongen.model import Spec
@@ -34,12 +35,20 @@ def datasource_entry(spec: Spec) -> dict[str, Any]:
     }
 
 
-def datasource(spec: Spec) -> dict[str, Any]:
-    return datasources([datasource_entry(spec)])
-
-
-def datasources(entries: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"apiVersion": 1, "datasources": entries}
+def datasources(specs: Sequence[Spec]) -> dict[str, Any]:
+    """One datasource per uid the project's specs name (most name the default one), with the
+    smallest scrape interval of the services reading it (its timeInterval is a floor). Specs naming
+    one uid agree on its name and URL (mongen.project.checks)."""
+    entries: dict[str, dict[str, Any]] = {}
+    floor: dict[str, int] = {}
+    for spec in specs:
+        entry = datasource_entry(spec)
+        uid = entry["uid"]
+        entries.setdefault(uid, entry)
+        floor[uid] = min(floor.get(uid, spec.scrape.interval), spec.scrape.interval)
+    for uid, entry in entries.items():
+        entry["jsonData"]["timeInterval"] = format_duration(floor[uid])
+    return {"apiVersion": 1, "datasources": list(entries.values())}
 
 
 def dashboard_provider(spec: Spec) -> dict[str, Any]:

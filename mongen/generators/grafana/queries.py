@@ -8,13 +8,10 @@ scrape config sets (Spec.target_labels), and every recording rule keeps `job`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from mongen.generators.grafana.panels import Query, Threshold, Variable
 from mongen.model import HISTOGRAM, PAGE_SEVERITY, Metric, Spec
-
-if TYPE_CHECKING:
-    from mongen.rules.alert_kinds import AlertKindName
+from mongen.rules.alert_kinds import BY_NAME
+from mongen.rules.alert_kinds.base import ThresholdPanel
 
 JOB = "job"
 INSTANCE = "instance"
@@ -105,16 +102,15 @@ OTHER_THRESHOLD_COLOR = "orange"
 
 
 def alert_thresholds(
-    spec: Spec, kinds: tuple[AlertKindName, ...], metric: Metric, by: tuple[str, ...] | None = None
+    spec: Spec, panel: ThresholdPanel, metric: str | None, by: tuple[str, ...] | None = None
 ) -> tuple[Threshold, ...]:
-    """The threshold of every alert of one of `kinds` on `metric` (with that `by`, if given), one line
-    each, ascending as Grafana's threshold steps must be."""
+    """The threshold line every alert draws on `panel` of `metric` (of the recorded group `by`, if
+    given), as the alert's kind declares it, one line each, ascending as Grafana's threshold steps
+    must be."""
     lines = {
-        alert.threshold: THRESHOLD_COLORS.get(alert.severity, OTHER_THRESHOLD_COLOR)
+        line.value: THRESHOLD_COLORS.get(alert.severity, OTHER_THRESHOLD_COLOR)
         for alert in spec.alerts
-        if alert.kind in kinds
-        and alert.metric == metric.name
-        and by in (None, alert.by)
-        and alert.threshold is not None
+        for line in BY_NAME[alert.kind].threshold_lines(alert)
+        if line.panel == panel and line.metric == metric and by in (None, line.by)
     }
     return tuple(Threshold(value, color) for value, color in sorted(lines.items()))

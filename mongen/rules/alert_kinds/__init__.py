@@ -1,11 +1,12 @@
 """The alert kinds, one module each, and the registry. Adding a kind: a new module with an
-AlertKind subclass, then its class in KINDS and its name in AlertKindName below. The schema's
-`kind` enum is read from KINDS (mongen.spec.schema); mypy holds each class's name to the Literal.
+AlertKind subclass and its parameter class, then its class in KINDS and its name in AlertKindName
+below. The schema's `kind` enum and the alert fields are read from KINDS (mongen.spec.schema);
+mypy holds each class's name to the Literal.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from mongen.rules.alert_kinds.absent import Absent
 from mongen.rules.alert_kinds.base import COMMON_FIELDS, AlertKind
@@ -27,7 +28,7 @@ AlertKindName = Literal[
     "dcgm_frame_buffer",
     "preset",
 ]
-KINDS: tuple[AlertKind, ...] = (
+KINDS: tuple[AlertKind[Any], ...] = (
     LatencyQuantile(),
     ErrorRatio(),
     TargetDown(),
@@ -37,6 +38,7 @@ KINDS: tuple[AlertKind, ...] = (
     DcgmFrameBuffer(),
     PresetPack(),
 )
-BY_NAME: dict[str, AlertKind] = {kind.name: kind for kind in KINDS}
+BY_NAME: dict[str, AlertKind[Any]] = {kind.name: kind for kind in KINDS}
+
 
 __all__ = ["BY_NAME", "COMMON_FIELDS", "KINDS", "AlertKind", "AlertKindName"]

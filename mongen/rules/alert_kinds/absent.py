@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mongen.annotations import LabelRef
-from mongen.model import COUNTER, GAUGE, HISTOGRAM, Alert, MetricType, Spec
+from mongen.errors import YamlPath
+from mongen.faults import Fault, TargetGone
+from mongen.model import COUNTER, GAUGE, HISTOGRAM, Alert, AlertParams, Spec
 from mongen.promql import quote
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
+    METRIC_FIELD,
     AlertKind,
-    Fault,
-    SeriesGone,
+    FieldReader,
+    RecordedSeries,
+    SchemaFragment,
     common_labels,
     dashboard_url,
     extra_description,
@@ -25,16 +30,30 @@ if TYPE_CHECKING:
     from mongen.rules.alert_kinds import AlertKindName
 
 
-class Absent(AlertKind):
+@dataclass(frozen=True)
+class AbsentParams(AlertParams):
+    metric: str
+
+
+class Absent(AlertKind[AbsentParams]):
     name: ClassVar[AlertKindName] = "absent"
-    metric_types: ClassVar[tuple[MetricType, ...]] = (COUNTER, HISTOGRAM, GAUGE)
-    fields = frozenset({"metric"})
+    params_type = AbsentParams
+    fields: ClassVar[dict[str, SchemaFragment]] = {"metric": METRIC_FIELD}
     required = ("metric",)
     # While the service is down its metrics are absent too; verify does not hold it quiet then.
     guarded = False
 
+    def read(self, reader: FieldReader, body: dict[str, Any], path: YamlPath) -> AbsentParams | None:
+        metric = reader.metric(body["metric"], (*path, "metric"), (COUNTER, HISTOGRAM, GAUGE))
+        return AbsentParams(metric.name) if metric is not None else None
+
+    def recorded(self, alert: Alert) -> tuple[RecordedSeries, ...]:
+        """The whole job's series of its metric (the rule reads the raw series; the whole-job
+        aggregate is recorded for every metric an alert watches, as the dashboards show it)."""
+        return (RecordedSeries(self.params(alert).metric, ()),)
+
     def rule(self, spec: Spec, alert: Alert) -> AlertRule:
-        metric = spec.metric_by_name[alert.metric or ""]
+        metric = spec.metric_by_name[self.params(alert).metric]
         name = next(iter(metric.exposed_series))
         return AlertRule(
             name=alert.name,
@@ -57,7 +76,7 @@ class Absent(AlertKind):
         )
 
     def first_checks(self, spec: Spec, alert: Alert) -> tuple[str, ...]:
-        metric = spec.metric_by_name[alert.metric or ""]
+        metric = spec.metric_by_name[self.params(alert).metric]
         name = next(iter(metric.exposed_series))
         return (
             f'Whether the targets are up (`up{{job="{spec.scrape.job}"}}`): if not, the target-down alert '
@@ -68,7 +87,7 @@ class Absent(AlertKind):
         )
 
     def cases(self, spec: Spec, alert: Alert, rule: AlertRule) -> list[AlertCase]:
-        metric = spec.metric_by_name[alert.metric or ""]
+        metric = spec.metric_by_name[self.params(alert).metric]
         name = next(iter(metric.exposed_series))
         minutes = alert.for_seconds // 60 + 5
         job = spec.scrape.job
@@ -94,4 +113,4 @@ class Absent(AlertKind):
         ]
 
     def fault(self, spec: Spec, alert: Alert) -> Fault:
-        return SeriesGone(alert.metric or "")
+        return TargetGone(self.params(alert).metric)

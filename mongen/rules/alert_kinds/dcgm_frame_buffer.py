@@ -5,19 +5,22 @@ against the spec like an `expr` alert's (mongen.loading)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mongen.annotations import LabelRef, ValueRef
 from mongen.errors import YamlPath
-from mongen.model import Alert, Metric, Spec
+from mongen.faults import CannotDrive, Fault, FrameBufferFull
+from mongen.model import Alert, AlertParams, Spec
 from mongen.promql import by_clause
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
+    BY_FIELD,
+    THRESHOLD_FIELD,
     AlertKind,
-    CannotDrive,
-    Fault,
-    FrameBufferFull,
-    IssueSink,
+    FieldReader,
+    SchemaFragment,
+    ThresholdLine,
     common_labels,
     dashboard_url,
     extra_description,
@@ -39,9 +42,16 @@ _GPU = {"gpu": "0", "UUID": "GPU-00000000-0000-0000-0000-000000000000", "device"
 _FRAME_BUFFER_MIB = 1000
 
 
-class DcgmFrameBuffer(AlertKind):
+@dataclass(frozen=True)
+class DcgmFrameBufferParams(AlertParams):
+    threshold: float  # the used share of the frame buffer, 0.001..0.999
+    by: tuple[str, ...] = ()  # dcgm-exporter's labels kept besides job, instance and gpu
+
+
+class DcgmFrameBuffer(AlertKind[DcgmFrameBufferParams]):
     name: ClassVar[AlertKindName] = "dcgm_frame_buffer"
-    fields = frozenset({"threshold", "by"})
+    params_type = DcgmFrameBufferParams
+    fields: ClassVar[dict[str, SchemaFragment]] = {"threshold": THRESHOLD_FIELD, "by": BY_FIELD}
     required = ("threshold",)
     reads_external: ClassVar[bool] = True
     lint_hint: ClassVar[str] = (
@@ -49,24 +59,32 @@ class DcgmFrameBuffer(AlertKind):
     )
 
     @staticmethod
-    def _keep(alert: Alert) -> tuple[str, ...]:
-        return ("job", "instance", "gpu", *(label for label in alert.by if label not in ("job", "instance", "gpu")))
+    def _keep(p: DcgmFrameBufferParams) -> tuple[str, ...]:
+        return ("job", "instance", "gpu", *(label for label in p.by if label not in ("job", "instance", "gpu")))
 
-    def check(self, spec_issues: IssueSink, alert: Alert, path: YamlPath, metric: Metric | None) -> None:
-        if alert.threshold is not None and not 0.001 <= alert.threshold <= 0.999:
-            spec_issues.fail(
+    def read(self, reader: FieldReader, body: dict[str, Any], path: YamlPath) -> DcgmFrameBufferParams:
+        threshold = body["threshold"]
+        if not 0.001 <= threshold <= 0.999:
+            reader.fail(
                 (*path, "threshold"),
                 f"the frame buffer's used share is a fraction, so the threshold must lie between 0.001 and 0.999 "
                 f"(0.95 is 95%; closer to 1 no reading is both under it and a full frame buffer); "
-                f"got {alert.threshold:g}",
+                f"got {threshold:g}",
             )
+        return DcgmFrameBufferParams(threshold, tuple(body.get("by", [])))
+
+    def threshold_lines(self, alert: Alert) -> tuple[ThresholdLine, ...]:
+        """On the GPU row's frame-buffer panel (the row is drawn for it)."""
+        p = self.params(alert)
+        return (ThresholdLine("gpu_frame_buffer", p.threshold, None, p.by),)
 
     def rule(self, spec: Spec, alert: Alert) -> AlertRule:
-        threshold = alert.threshold or 0.0
+        p = self.params(alert)
+        threshold = p.threshold
         share = f"{USED} / ({USED} + {FREE})"
         return AlertRule(
             name=alert.name,
-            expr=f"max {by_clause(self._keep(alert))} ({share}) > {format_number(threshold)}",
+            expr=f"max {by_clause(self._keep(p))} ({share}) > {format_number(threshold)}",
             for_seconds=alert.for_seconds,
             labels=common_labels(spec, alert),
             summary=("GPU ", LabelRef("gpu"), " on ", LabelRef("instance"), " has its frame buffer nearly full"),
@@ -81,7 +99,7 @@ class DcgmFrameBuffer(AlertKind):
             runbook_url=runbook_url(spec, alert.name),
             dashboard_url=dashboard_url(spec),
             first_checks=self.first_checks(spec, alert),
-            output_labels=self._keep(alert),
+            output_labels=self._keep(p),
             threshold=threshold,
         )
 
@@ -97,14 +115,15 @@ class DcgmFrameBuffer(AlertKind):
                 f"`{alert.name}` reads dcgm-exporter's series, which the spec declares without scraping "
                 "dcgm-exporter; verify simulates dcgm-exporter for a `scrape.exporters` job with `exporter: dcgm`"
             )
-        return FrameBufferFull(alert.threshold or 0.0)
+        return FrameBufferFull(self.params(alert).threshold)
 
     def cases(self, spec: Spec, alert: Alert, rule: AlertRule) -> list[AlertCase]:
-        threshold = alert.threshold or 0.0
+        p = self.params(alert)
+        threshold = p.threshold
         job = next((e.job for e in spec.scrape.exporters if e.exporter == "dcgm"), DEFAULT_JOB)
         labels = {"job": job, "instance": TEST_INSTANCE, **_GPU}
-        labels.update({label: f"{label}-1" for label in alert.by if label not in labels})
-        result = {k: labels[k] for k in self._keep(alert)}
+        labels.update({label: f"{label}-1" for label in p.by if label not in labels})
+        result = {k: labels[k] for k in self._keep(p)}
         minutes = alert.for_seconds // 60 + 5
         step = min(0.02, threshold / 2, (1 - threshold) / 2)
         cases = []

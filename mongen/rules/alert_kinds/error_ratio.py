@@ -2,33 +2,45 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mongen.annotations import LabelRef, ValueRef
 from mongen.errors import YamlPath
-from mongen.model import COUNTER, Alert, Metric, MetricType, Spec
+from mongen.faults import Fault, ServerErrors
+from mongen.model import COUNTER, Alert, AlertParams, Matcher, Spec
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
+    BY_FIELD,
+    METRIC_FIELD,
+    THRESHOLD_FIELD,
+    WHERE_FIELD,
     AlertKind,
-    Fault,
-    IssueSink,
-    ServerErrors,
+    FieldReader,
+    RecordedSeries,
+    SchemaFragment,
+    ThresholdLine,
     by_parts,
     check_where_in_by,
     common_labels,
     dashboard_url,
     extra_description,
+    read_grouping,
     runbook_url,
     where_filter,
 )
 from mongen.rules.naming import error_ratio_name, rate_name
 from mongen.synth.cases import AlertCase, threshold_case
 from mongen.synth.series import base_labels, counter_values, error_label_sets, series, spread
-from mongen.units import format_duration, format_number
+from mongen.units import counted, format_duration, format_number
 
 if TYPE_CHECKING:
     from mongen.rules.alert_kinds import AlertKindName
 
+DEFAULT_WINDOW = "5m"
+# Requests an error-ratio alert's window must hold before its ratio counts: below it one failure is
+# a 5%+ error ratio (1 in 20), and a rarely used emotion would page on a single failed request.
+DEFAULT_MIN_REQUESTS = 20
 # At least this many failed requests a minute in the synthesized inputs 5% from the threshold, so
 # rounding the error ratio to whole requests moves it by under a tenth of that gap.
 _MIN_ERRORS_IN_GAP = 10
@@ -42,39 +54,86 @@ def requests_per_minute(threshold: float) -> int:
     return total
 
 
-class ErrorRatio(AlertKind):
+@dataclass(frozen=True)
+class ErrorRatioParams(AlertParams):
+    metric: str
+    threshold: float  # a fraction of the requests, strictly between 0 and 1
+    window: int  # seconds the ratio is taken over
+    min_requests: int  # requests the window must hold before the ratio counts (0: no guard)
+    by: tuple[str, ...] = ()
+    where: tuple[Matcher, ...] = ()
+
+
+class ErrorRatio(AlertKind[ErrorRatioParams]):
     name: ClassVar[AlertKindName] = "error_ratio"
-    metric_types: ClassVar[tuple[MetricType, ...]] = (COUNTER,)
-    fields = frozenset({"metric", "by", "where", "threshold", "window", "min_requests"})
+    params_type = ErrorRatioParams
+    fields: ClassVar[dict[str, SchemaFragment]] = {
+        "metric": METRIC_FIELD,
+        "by": BY_FIELD,
+        "where": WHERE_FIELD,
+        "threshold": THRESHOLD_FIELD,
+        "window": {"$ref": "#/$defs/duration"},
+        "min_requests": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "error_ratio: requests the window must hold before the alert can fire (default 20), so "
+            "one failure among a handful stays quiet; 0 turns the guard off.",
+        },
+    }
     required = ("metric", "threshold")
 
-    def check(self, spec_issues: IssueSink, alert: Alert, path: YamlPath, metric: Metric | None) -> None:
-        check_where_in_by(spec_issues, path, alert.where, alert.by)
-        if alert.threshold is not None and not 0 < alert.threshold < 1:
-            spec_issues.fail(
+    def read(self, reader: FieldReader, body: dict[str, Any], path: YamlPath) -> ErrorRatioParams | None:
+        window = reader.rate_window(body.get("window", DEFAULT_WINDOW), (*path, "window"))
+        if window is None:
+            return None
+        metric = reader.metric(body["metric"], (*path, "metric"), (COUNTER,))
+        grouping = read_grouping(reader, body, path, metric) if metric is not None else None
+        if metric is None or grouping is None:
+            return None
+        by, where = grouping
+        threshold = body["threshold"]
+        check_where_in_by(reader, path, where, by)
+        if not 0 < threshold < 1:
+            reader.fail(
                 (*path, "threshold"),
                 f"an error ratio is a fraction of the requests, so the threshold must lie strictly between 0 and 1 "
-                f"(0.05 is 5%); got {alert.threshold:g}",
+                f"(0.05 is 5%); got {threshold:g}",
             )
-        if metric is not None and not metric.errors:
-            spec_issues.fail(
+        if not metric.errors:
+            reader.fail(
                 (*path, "metric"), f"metric `{metric.name}` declares no `errors` selector, so it has no error ratio"
             )
+        return ErrorRatioParams(
+            metric.name, threshold, window, body.get("min_requests", DEFAULT_MIN_REQUESTS), by, where
+        )
+
+    def recorded(self, alert: Alert) -> tuple[RecordedSeries, ...]:
+        """Its error ratio over its window, and where it counts requests first, the request rate
+        of its group over that window."""
+        p = self.params(alert)
+        return (
+            RecordedSeries(p.metric, p.by, error_window=p.window, rate_window=p.window if p.min_requests else None),
+        )
+
+    def threshold_lines(self, alert: Alert) -> tuple[ThresholdLine, ...]:
+        p = self.params(alert)
+        return (ThresholdLine("errors", p.threshold, p.metric, p.by),)
 
     def rule(self, spec: Spec, alert: Alert) -> AlertRule:
-        metric = spec.metric_by_name[alert.metric or ""]
-        threshold = alert.threshold or 0.0
-        record = error_ratio_name(metric, alert.by, alert.window)
-        where = by_parts(alert)
-        expr = f"{record}{where_filter(alert)} > {format_number(threshold)}"
+        p = self.params(alert)
+        metric = spec.metric_by_name[p.metric]
+        threshold = p.threshold
+        record = error_ratio_name(metric, p.by, p.window)
+        where = by_parts(p.by)
+        expr = f"{record}{where_filter(p.where)} > {format_number(threshold)}"
         traffic: tuple[str, ...] = ()
-        if alert.min_requests:
+        if p.min_requests:
             # rate x window = the requests the window held (what increase() would say): the ratio
             # of a handful of requests is noise, one failure among three is 33%.
-            requests = rate_name(metric, alert.by, alert.window)
-            expr += f"\nand\n{requests}{where_filter(alert)} * {alert.window} >= {alert.min_requests}"
-            traffic = (f", at least {alert.min_requests} requests",)
-        window = format_duration(alert.window)
+            requests = rate_name(metric, p.by, p.window)
+            expr += f"\nand\n{requests}{where_filter(p.where)} * {p.window} >= {p.min_requests}"
+            traffic = (f", at least {counted(p.min_requests, 'request')}",)
+        window = format_duration(p.window)
         return AlertRule(
             name=alert.name,
             expr=expr,
@@ -96,7 +155,7 @@ class ErrorRatio(AlertKind):
             runbook_url=runbook_url(spec, alert.name),
             dashboard_url=dashboard_url(spec),
             first_checks=self.first_checks(spec, alert),
-            output_labels=("job", *alert.by),
+            output_labels=("job", *p.by),
             threshold=threshold,
         )
 
@@ -104,13 +163,14 @@ class ErrorRatio(AlertKind):
         """Just above and just below the threshold at ample traffic, the errors spread over every
         value the metric's error selector accepts (500, 503 and the class value 5xx); then, where
         the alert counts requests first, all requests failing below and above `min_requests`."""
-        metric = spec.metric_by_name[alert.metric or ""]
-        threshold = alert.threshold or 0.0
-        minutes = (alert.for_seconds + alert.window) // 60 + 5
-        chosen = spec.values_matching(alert.where)
+        p = self.params(alert)
+        metric = spec.metric_by_name[p.metric]
+        threshold = p.threshold
+        minutes = (alert.for_seconds + p.window) // 60 + 5
+        chosen = spec.values_matching(p.where)
         failing = [base_labels(spec, metric, {**errors, **chosen}) for errors in error_label_sets(spec, metric.errors)]
         labels_ok = base_labels(spec, metric, {**spec.values_matching(metric.errors, matching=False), **chosen})
-        result = {"job": labels_ok["job"], **{b: labels_ok[b] for b in alert.by}}
+        result = {"job": labels_ok["job"], **{b: labels_ok[b] for b in p.by}}
         per_minute = requests_per_minute(threshold)
         cases = []
         above = threshold + min(threshold * 0.05, (1 - threshold) / 2)
@@ -123,18 +183,19 @@ class ErrorRatio(AlertKind):
             inputs.append((series(metric.exposed_name, labels_ok), counter_values(per_minute - errors, minutes)))
             share = errors / per_minute
             cases.append(threshold_case(rule, firing, f"error ratio {share:g}", inputs, minutes * 60, result, share))
-        if alert.min_requests:
-            window_minutes = alert.window / 60
-            for firing, total in ((False, alert.min_requests / 2), (True, alert.min_requests * 2)):
+        if p.min_requests:
+            window_minutes = p.window / 60
+            for firing, total in ((False, p.min_requests / 2), (True, p.min_requests * 2)):
                 inputs = [(series(metric.exposed_name, failing[0]), counter_values(total / window_minutes, minutes))]
-                what = f"all {total:g} requests in {format_duration(alert.window)} failing"
+                what = f"all {total:g} requests in {format_duration(p.window)} failing"
                 cases.append(threshold_case(rule, firing, what, inputs, minutes * 60, result, 1.0))
         return cases
 
     def first_checks(self, spec: Spec, alert: Alert) -> tuple[str, ...]:
-        metric = spec.metric_by_name[alert.metric or ""]
+        p = self.params(alert)
+        metric = spec.metric_by_name[p.metric]
         status = ", ".join(m.label for m in metric.errors)
-        breakdown = f" for the {', '.join(alert.by)} in the alert's labels" if alert.by else ""
+        breakdown = f" for the {', '.join(p.by)} in the alert's labels" if p.by else ""
         classes = [c for m in metric.errors for c in spec.label_by_name[m.label].classes]
         meaning = f" (`{classes[0]}` stands for every {classes[0]} code the spec does not list)" if classes else ""
         return (
@@ -148,13 +209,15 @@ class ErrorRatio(AlertKind):
     def fault(self, spec: Spec, alert: Alert) -> Fault:
         """Server errors on one value of each label the alert groups by (the first its `where`
         accepts, else the middle declared value: EmotiVoice's `angry`), well above the threshold."""
-        target = spec.values_matching(alert.where)
-        for label in alert.by:
+        p = self.params(alert)
+        target = spec.values_matching(p.where)
+        for label in p.by:
             if label not in target:
                 values = spec.label_by_name[label].values
                 target[label] = values[len(values) // 2]
         # Halfway from the threshold to all failing, at least twice it: a 5s (compressed) window of
         # one label value holds a few dozen requests, and the ratio must not dip under the threshold.
-        threshold = alert.threshold or 0.0
+        threshold = p.threshold
         share = min(1.0, max(2 * threshold, (1 + threshold) / 2))
-        return ServerErrors(alert.metric or "", tuple(sorted(target.items())), share)
+        match = tuple(sorted(target.items()))
+        return ServerErrors(p.metric, match, share, tuple((k, v) for k, v in match if k in p.by))

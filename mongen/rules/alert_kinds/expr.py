@@ -8,16 +8,19 @@ for the levels that fire and stay quiet; other expressions get a reason instead 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mongen.annotations import ValueRef
-from mongen.model import GAUGE, Alert, Spec
+from mongen.errors import YamlPath
+from mongen.faults import CannotDrive, Fault, GaugeLevel
+from mongen.model import GAUGE, Alert, AlertParams, Spec
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
-    CannotDrive,
-    Fault,
-    GaugeLevel,
+    FieldReader,
+    LintedExpr,
+    SchemaFragment,
     common_labels,
     dashboard_url,
     extra_description,
@@ -32,22 +35,45 @@ if TYPE_CHECKING:
     from mongen.rules.alert_kinds import AlertKindName
 
 
-class ExprAlert(AlertKind):
+@dataclass(frozen=True)
+class ExprParams(AlertParams):
+    expr: str  # raw PromQL, checked against the spec when it is loaded (mongen.loading)
+    summary: str  # the summary annotation, literal text
+
+
+class ExprAlert(AlertKind[ExprParams]):
     name: ClassVar[AlertKindName] = "expr"
-    fields = frozenset({"expr", "summary"})
+    params_type = ExprParams
+    fields: ClassVar[dict[str, SchemaFragment]] = {
+        "expr": {
+            "type": "string",
+            "minLength": 1,
+            "description": "expr: the alert's PromQL, checked against the spec's metrics and labels when mongen "
+            "generates.",
+        },
+        "summary": {"type": "string", "minLength": 1, "description": "expr: the summary annotation, literal text."},
+    }
     required = ("expr", "summary")
     # Its inputs may be anything: verify cannot tell which faults of other alerts move them.
     guarded: ClassVar[bool] = False
 
+    def read(self, reader: FieldReader, body: dict[str, Any], path: YamlPath) -> ExprParams:
+        return ExprParams(body["expr"], body["summary"])
+
+    def linted_expr(self, spec: Spec, alert: Alert) -> LintedExpr:
+        p = self.params(alert)
+        return LintedExpr(p.expr, p.summary, "expr")
+
     def rule(self, spec: Spec, alert: Alert) -> AlertRule:
-        expr = alert.expr or ""
+        p = self.params(alert)
+        expr = p.expr
         drive = self._plan(spec, alert)
         return AlertRule(
             name=alert.name,
             expr=expr,
             for_seconds=alert.for_seconds,
             labels=common_labels(spec, alert),
-            summary=(alert.summary,),
+            summary=(p.summary,),
             description=("The alert's expression is ", ValueRef("humanize"), ".", *extra_description(alert)),
             runbook_url=runbook_url(spec, alert.name),
             dashboard_url=dashboard_url(spec),
@@ -74,7 +100,7 @@ class ExprAlert(AlertKind):
 
     def first_checks(self, spec: Spec, alert: Alert) -> tuple[str, ...]:
         return (
-            f"The expression in Prometheus' graph view: {alert.expr}",
+            f"The expression in Prometheus' graph view: {self.params(alert).expr}",
             "Which series it returns: their labels say where the condition holds.",
         )
 
@@ -87,10 +113,9 @@ class ExprAlert(AlertKind):
         drive = self._plan(spec, alert)
         return drive if isinstance(drive, Drive) else None
 
-    @staticmethod
-    def _plan(spec: Spec, alert: Alert) -> Drive | str:
+    def _plan(self, spec: Spec, alert: Alert) -> Drive | str:
         try:
-            return plan(spec, alert.expr or "")
+            return plan(spec, self.params(alert).expr)
         except NotDrivable as reason:
             return f"mongen cannot drive `{alert.name}`: {reason}"
 

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mongen.annotations import LabelRef, ValueRef
 from mongen.errors import YamlPath
-from mongen.model import HISTOGRAM, Alert, Metric, MetricType, Spec
+from mongen.faults import Fault, SlowRequests
+from mongen.model import HISTOGRAM, Alert, AlertParams, Matcher, Spec
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
+    BY_FIELD,
+    METRIC_FIELD,
+    THRESHOLD_FIELD,
+    WHERE_FIELD,
     AlertKind,
-    Fault,
-    IssueSink,
-    SlowRequests,
+    FieldReader,
+    RecordedSeries,
+    SchemaFragment,
+    ThresholdLine,
     by_parts,
     check_where_in_by,
     common_labels,
     dashboard_url,
     extra_description,
+    read_grouping,
     runbook_url,
     where_filter,
 )
@@ -39,45 +47,73 @@ def _percentile(q: float) -> str:
     return format_number(round(q * 100, 6))
 
 
-class LatencyQuantile(AlertKind):
+@dataclass(frozen=True)
+class LatencyQuantileParams(AlertParams):
+    metric: str
+    quantile: float
+    threshold: float  # seconds
+    by: tuple[str, ...] = ()
+    where: tuple[Matcher, ...] = ()
+
+
+class LatencyQuantile(AlertKind[LatencyQuantileParams]):
     name: ClassVar[AlertKindName] = "latency_quantile"
-    metric_types: ClassVar[tuple[MetricType, ...]] = (HISTOGRAM,)
-    fields = frozenset({"metric", "quantile", "by", "where", "threshold"})
+    params_type = LatencyQuantileParams
+    fields: ClassVar[dict[str, SchemaFragment]] = {
+        "metric": METRIC_FIELD,
+        "quantile": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "x-hint": "fraction"},
+        "by": BY_FIELD,
+        "where": WHERE_FIELD,
+        "threshold": THRESHOLD_FIELD,
+    }
     required = ("metric", "quantile", "threshold")
 
-    def check(self, spec_issues: IssueSink, alert: Alert, path: YamlPath, metric: Metric | None) -> None:
-        check_where_in_by(spec_issues, path, alert.where, alert.by)
-        if metric is None or alert.quantile is None or alert.threshold is None:
-            return
-        q, threshold = alert.quantile, alert.threshold
+    def read(self, reader: FieldReader, body: dict[str, Any], path: YamlPath) -> LatencyQuantileParams | None:
+        metric = reader.metric(body["metric"], (*path, "metric"), (HISTOGRAM,))
+        grouping = read_grouping(reader, body, path, metric) if metric is not None else None
+        if metric is None or grouping is None:
+            return None
+        by, where = grouping
+        check_where_in_by(reader, path, where, by)
+        q, threshold = body["quantile"], body["threshold"]
         low, high = QUANTILE_RANGE
         if not low <= q <= high:
-            spec_issues.fail(
+            reader.fail(
                 (*path, "quantile"),
                 f"quantile {q:g} is outside {low:g}..{high:g}: over a 5m rate window a histogram "
                 "this extreme is decided by a single request, so the alert would flap; alert on P99.9 or below",
             )
-            return
-        if not metric.buckets[0] < threshold < metric.buckets[-1]:
-            spec_issues.fail(
+        elif not metric.buckets[0] < threshold < metric.buckets[-1]:
+            reader.fail(
                 (*path, "threshold"),
                 f"a quantile can only be told apart between the first and last bucket "
                 f"({metric.buckets[0]:g}..{metric.buckets[-1]:g}); got {threshold:g}",
             )
-            return
-        problem = quantile_untestable(metric, q, threshold)
-        if problem:
-            spec_issues.fail((*path, "threshold"), f"P{_percentile(q)} of `{metric.name}`: {problem}")
+        else:
+            problem = quantile_untestable(metric, q, threshold)
+            if problem:
+                reader.fail((*path, "threshold"), f"P{_percentile(q)} of `{metric.name}`: {problem}")
+        return LatencyQuantileParams(metric.name, q, threshold, by, where)
+
+    def recorded(self, alert: Alert) -> tuple[RecordedSeries, ...]:
+        """Its quantile of its histogram by its `by`."""
+        p = self.params(alert)
+        return (RecordedSeries(p.metric, p.by, quantile=p.quantile),)
+
+    def threshold_lines(self, alert: Alert) -> tuple[ThresholdLine, ...]:
+        p = self.params(alert)
+        return (ThresholdLine("quantiles", p.threshold, p.metric, p.by),)
 
     def rule(self, spec: Spec, alert: Alert) -> AlertRule:
-        metric = spec.metric_by_name[alert.metric or ""]
-        q, threshold = alert.quantile or 0.0, alert.threshold or 0.0
+        p = self.params(alert)
+        metric = spec.metric_by_name[p.metric]
+        q, threshold = p.quantile, p.threshold
         pct = _percentile(q)
-        record = quantile_name(metric, alert.by, q, spec.rate_window)
-        where = by_parts(alert)
+        record = quantile_name(metric, p.by, q, spec.rate_window)
+        where = by_parts(p.by)
         return AlertRule(
             name=alert.name,
-            expr=f"{record}{where_filter(alert)} > {format_number(threshold)}",
+            expr=f"{record}{where_filter(p.where)} > {format_number(threshold)}",
             for_seconds=alert.for_seconds,
             labels=common_labels(spec, alert),
             summary=(f"{spec.service} P{pct} latency above {format_number(threshold)}s", *where),
@@ -94,7 +130,7 @@ class LatencyQuantile(AlertKind):
             runbook_url=runbook_url(spec, alert.name),
             dashboard_url=dashboard_url(spec),
             first_checks=self.first_checks(spec, alert),
-            output_labels=("job", *alert.by),
+            output_labels=("job", *p.by),
             threshold=threshold,
         )
 
@@ -116,17 +152,18 @@ class LatencyQuantile(AlertKind):
         return tuple(checks)
 
     def cases(self, spec: Spec, alert: Alert, rule: AlertRule) -> list[AlertCase]:
-        metric = spec.metric_by_name[alert.metric or ""]
-        q, threshold = alert.quantile or 0.0, alert.threshold or 0.0
+        p = self.params(alert)
+        metric = spec.metric_by_name[p.metric]
+        q, threshold = p.quantile, p.threshold
         minutes = (alert.for_seconds + spec.rate_window) // 60 + 5
-        labels = base_labels(spec, metric, spec.values_matching(alert.where))
-        result = {"job": labels["job"], **{b: labels[b] for b in alert.by}}
+        labels = base_labels(spec, metric, spec.values_matching(p.where))
+        result = {"job": labels["job"], **{b: labels[b] for b in p.by}}
         cases = []
         # Inside the buckets: just above the threshold fires, just below stays quiet (the spec
         # check `quantile_untestable` guarantees both can be placed).
         for firing, target in zip((True, False), straddle_targets(metric, threshold), strict=True):
             made = histogram_for_quantile(metric, q, target)
-            assert made is not None and (made[1] > threshold) == firing, "rejected by LatencyQuantile.check"
+            assert made is not None and (made[1] > threshold) == firing, "rejected by LatencyQuantile.read"
             counts, value = made
             inputs = [
                 (series(metric.name + "_bucket", {**labels, "le": le}), counter_values(c, minutes)) for le, c in counts
@@ -139,4 +176,5 @@ class LatencyQuantile(AlertKind):
         return cases
 
     def fault(self, spec: Spec, alert: Alert) -> Fault:
-        return SlowRequests(alert.metric or "", alert.quantile or 0.0, alert.threshold or 0.0)
+        p = self.params(alert)
+        return SlowRequests(p.metric, p.threshold)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mongen.annotations import LabelRef
-from mongen.model import Alert, Spec
+from mongen.errors import YamlPath
+from mongen.faults import Fault, TargetGone
+from mongen.model import Alert, AlertParams, Spec
 from mongen.promql import quote
 from mongen.rule_types import AlertRule
 from mongen.rules.alert_kinds.base import (
     AlertKind,
-    Fault,
-    TargetGone,
+    FieldReader,
     common_labels,
     dashboard_url,
     extra_description,
@@ -25,8 +27,17 @@ if TYPE_CHECKING:
     from mongen.rules.alert_kinds import AlertKindName
 
 
-class TargetDown(AlertKind):
+@dataclass(frozen=True)
+class TargetDownParams(AlertParams):
+    """None: the alert watches the service's scrape job."""
+
+
+class TargetDown(AlertKind[TargetDownParams]):
     name: ClassVar[AlertKindName] = "target_down"
+    params_type = TargetDownParams
+
+    def read(self, reader: FieldReader, body: dict[str, Any], path: YamlPath) -> TargetDownParams:
+        return TargetDownParams()
 
     def rule(self, spec: Spec, alert: Alert) -> AlertRule:
         return AlertRule(

@@ -29,7 +29,8 @@ from typing import Any, ClassVar
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from mongen.verify.service.faults import Fault, FaultModel, Outage
+from mongen.faults import TargetGone
+from mongen.verify.service.faults import FaultModel, ServiceFault
 from mongen.verify.service.instrumentation import (
     GpuMemoryGauge,
     InferenceTiming,
@@ -104,8 +105,8 @@ class SimulatedService:
             if label in self.metrics.LABEL_VALUES
         }
 
-    def inject(self, fault: Fault) -> None:
-        if isinstance(fault, Outage):
+    def inject(self, fault: ServiceFault | TargetGone) -> None:
+        if isinstance(fault, TargetGone):
             self.stop()
         else:
             self.faults.apply(fault)

@@ -2,7 +2,7 @@
 
 The service imports nothing of mongen's at run time that a real service would not have:
 it loads the generated module from its file and talks to it only through the names below,
-which the template guarantees (tests/test_example_service.py checks every spec's module
+which the template guarantees (tests/verify/test_simulated_service.py checks every spec's module
 against these Protocols, at run time and under mypy).
 """
 

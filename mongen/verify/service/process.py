@@ -11,7 +11,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from mongen.verify.service.faults import Fault, Outage, fault_body
+from mongen.faults import TargetGone, to_json
+from mongen.verify.service.faults import ServiceFault
 from mongen.verify.testbed import HOST, Server, process
 
 
@@ -46,15 +47,15 @@ class ServiceProcess:
         self.server = Server(self.proc, log, f"http://{metrics_host}:{metrics_port}/metrics")
         self.api_url = f"http://{HOST}:{api_port}"
 
-    def inject(self, fault: Fault) -> None:
-        if isinstance(fault, Outage):
+    def inject(self, fault: ServiceFault | TargetGone) -> None:
+        if isinstance(fault, TargetGone):
             self.proc.kill()  # at once, open connections included
             self.proc.wait(timeout=10)
         else:
-            self._faults(fault_body(fault))
+            self._faults({"faults": [to_json(fault)]})
 
     def heal(self) -> None:
-        self._faults({"error_rates": [], "latency_shifts": {}, "gauge_levels": {}})
+        self._faults({"faults": []})
 
     def _faults(self, body: dict[str, object]) -> None:
         request = urllib.request.Request(

@@ -8,9 +8,9 @@ and `Gauge` constants, found by the family name they register):
 
 - a counter is incremented, its error labels (the ones its `errors` selector names) carrying an
   error value when the request failed and a success value otherwise;
-- a histogram observes a value below its `level` (skewed low, as latencies are), times the
-  LatencyShift fault on it;
-- a gauge is set around its healthy `level`, or to the GaugeLevel fault's level.
+- a histogram observes a value below its `level` (skewed low, as latencies are), shifted past
+  the threshold of a SlowRequests fault on it (for the share of observations it slows);
+- a gauge is set around its healthy `level`, or past the threshold of a GaugeLevel fault on it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Literal
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from mongen.faults import GaugeLevel
 from mongen.verify.service.faults import FaultModel
 
 MetricKind = Literal["counter", "histogram", "gauge"]
@@ -31,6 +32,8 @@ LabelValues = tuple[tuple[str, tuple[str, ...]], ...]  # (label, values), in spe
 
 # The smallest healthy observation as a share of a histogram's level (see `observation`).
 LOWEST_SHARE = 0.3
+# How far a slow observation lands above the threshold of the fault that slows it.
+SLOW_MARGIN = 2.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,19 @@ class SimulationPlan:
                 SimulatedMetric(m["family"], m["kind"], tuple(m["labels"]), float(m["level"])) for m in data["metrics"]
             ),
         )
+
+
+def slow_factor(threshold: float, level: float) -> float:
+    """How far a SlowRequests fault shifts the observations of a histogram whose largest healthy
+    observation is `level`: even the lowest lands SLOW_MARGIN x over `threshold`."""
+    return round(SLOW_MARGIN * threshold / (LOWEST_SHARE * level), 3)
+
+
+def faulted_level(fault: GaugeLevel) -> float:
+    """Where a GaugeLevel fault holds its gauge: twice its threshold (half of it, for `below`)."""
+    if fault.above:
+        return fault.threshold * 2 if fault.threshold > 0 else fault.threshold + 1
+    return fault.threshold / 2 if fault.threshold > 0 else fault.threshold - 1
 
 
 def observation(level: float, draw: float) -> float:
@@ -111,8 +127,10 @@ class Simulator:
             if isinstance(child, Counter):
                 child.inc(metric.level)
             elif isinstance(child, Histogram):
-                child.observe(observation(metric.level, draw) * self.faults.shift(metric.family))
+                slow = self.faults.slow_fault(metric.family)
+                factor = 1.0 if slow is None else slow_factor(slow.threshold, metric.level)
+                child.observe(observation(metric.level, draw) * factor)
             elif isinstance(child, Gauge):
-                level = self.faults.gauge_level(metric.family)
-                child.set(metric.level * (0.95 + 0.1 * draw) if level is None else level)
+                moved = self.faults.gauge_fault(metric.family)
+                child.set(metric.level * (0.95 + 0.1 * draw) if moved is None else faulted_level(moved))
         return failed
