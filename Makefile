@@ -13,8 +13,9 @@ install:
 	@missing=""; for t in promtool amtool prometheus prometheus-alertmanager vmagent vmalert victoria-metrics; do command -v $$t >/dev/null || missing=1; done; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing=1; \
 	[ -f /etc/prometheus/ceph/ceph_default_alerts.yml ] || missing=1; \
+	command -v chromium >/dev/null || missing=1; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = "0" ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager nginx-light ceph-prometheus-alerts victoria-metrics >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager nginx-light ceph-prometheus-alerts victoria-metrics chromium >/dev/null; \
 	fi
 	@# The Debian packages start their daemons where an init system runs; tests start their own.
 	@-if command -v service >/dev/null && [ "$$(id -u)" = "0" ]; then service prometheus stop >/dev/null 2>&1; service prometheus-alertmanager stop >/dev/null 2>&1; service nginx stop >/dev/null 2>&1; true; fi
@@ -33,6 +34,8 @@ install:
 	@for t in promtool amtool vmagent vmalert; do command -v $$t >/dev/null || echo "warning: $$t missing: run 'make install' as root, apt-get install prometheus prometheus-alertmanager victoria-metrics, or see README (Installing promtool, amtool and nginx)"; done
 	@# Third-party rules the lint corpus test runs on (tests/lint/test_corpus.py).
 	@[ -f /etc/prometheus/ceph/ceph_default_alerts.yml ] || echo "warning: Ceph's alert rules missing: run 'make install' as root or apt-get install ceph-prometheus-alerts"
+	@# The browser the tests of verify's HTML report render it in (tests/verify/test_html.py).
+	@command -v chromium >/dev/null || echo "warning: chromium missing: run 'make install' as root or apt-get install chromium"
 
 demo:
 	$(MONGEN) generate $(SPEC) -o $(OUT)

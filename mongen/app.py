@@ -400,12 +400,26 @@ def _cardinality_table(model: Spec) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def verify(spec: str | None, service: str | None, console: Console, engine: str, fmt: str, verbose: bool) -> Outcome:
+def verify(
+    spec: str | None,
+    service: str | None,
+    console: Console,
+    engine: str,
+    fmt: str,
+    verbose: bool,
+    html: Path | None = None,
+) -> Outcome:
     """`mongen verify`: each spec in turn on the real servers; with several, one report per
-    service and one summary (text), or one JSON document."""
+    service and one summary (text), or one JSON document; with `html`, also the page of the runs."""
     from mongen.loading import load_spec
     from mongen.verify import VerifyError, run_verify
+    from mongen.verify.html import PlottingUnavailable, VerifiedService, require_plotting, write_page
 
+    if html is not None:
+        try:
+            require_plotting()  # before the run, not after minutes of it
+        except PlottingUnavailable as exc:
+            raise UsageError(str(exc)) from None
     models = _each_service(spec, service, load_spec)
     for model in models:
         if engine not in ("prometheus", *model.engines):
@@ -418,7 +432,7 @@ def verify(spec: str | None, service: str | None, console: Console, engine: str,
     for model in models:
         try:
             with console.step(f"verifying {model.service} on real {servers} and Alertmanager (a few minutes)"):
-                reports[model.service] = run_verify(model, engine=cast("EngineName", engine))
+                reports[model.service] = run_verify(model, engine=cast("EngineName", engine), record=html is not None)
         except VerifyError as exc:
             return Outcome(error=f"the test bed did not start: {exc}", exit_code=1)
     failed = [name for name, report in reports.items() if not report.passed]
@@ -434,7 +448,15 @@ def verify(spec: str | None, service: str | None, console: Console, engine: str,
         verdicts = ", ".join(f"{name} {'failed' if name in failed else 'passed'}" for name in reports)
         # The one summary is the report's, on stdout: it is what was asked for.
         text += f"{len(reports)} services verified: {verdicts}"
-    return Outcome(text + "\n", exit_code=1 if failed else 0)
+    status = []
+    if html is not None:
+        runs = [VerifiedService(m.service, m.source, reports[m.service]) for m in models]
+        try:
+            size = write_page(html, runs)
+        except OSError as exc:
+            raise UsageError(f"cannot write {html}: {exc.strerror or exc}; give a writable path to --html") from None
+        status.append(f"wrote {html} ({size // 1024} KB): open it in a browser")
+    return Outcome(text + "\n", status=status, exit_code=1 if failed else 0)
 
 
 def init_from_metrics(source: str, out: Path, namespace: str | None, service: str | None) -> Outcome:

@@ -250,6 +250,15 @@ def verify(
             "--engine", help="What scrapes and evaluates the rules: prometheus, or victoriametrics (vmagent, vmalert)."
         ),
     ] = VerifyEngine.prometheus,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            metavar="FILE",
+            help="Also write the run as one self-contained page: alert timelines per phase, every dashboard "
+            "panel plotted over the run (needs the extra: pip install 'mongen[html]').",
+        ),
+    ] = None,
 ) -> None:
     """Prove the generated monitoring end to end on a real Prometheus (or VictoriaMetrics) and Alertmanager
     (127.0.0.1 only). Without SPEC, each spec of the project config in turn (or the one of --service),
@@ -257,7 +266,7 @@ def verify(
     from mongen import app as application
 
     console = _console(ctx, quiet, verbose)
-    _run(lambda: application.verify(spec, service, console, engine.value, fmt.value, verbose), console)
+    _run(lambda: application.verify(spec, service, console, engine.value, fmt.value, verbose, html), console)
 
 
 @app.command()

@@ -22,6 +22,8 @@ divided by 60 through the PromQL AST. Each substitution is listed in the report.
     checks.py     the healthy checks and the runner of any Phase
     observer.py   Prometheus's API and the webhook sink, as the checks read them
     report.py     substitutions, expectations and the text/JSON report
+    recording.py  the run over time (`--html`): phase spans, ALERTS, notifications, panel queries
+    html.py       `--html FILE`: the recording as one self-contained page (matplotlib, optional extra)
     service/      the simulated service (simulation.py feeds every declared metric through the
                   generated module's metric objects), typed against the module's API; process.py
                   runs it as verify's child process

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,20 +40,61 @@ def rule_queries(spec: Spec) -> list[tuple[str, str]]:
     ]
 
 
-def dashboard_queries(spec: Spec, root: Path) -> list[tuple[str, str]]:
-    """(subject, compressed expr) for every dashboard panel target, as Grafana would send it
-    with every variable on "All" (Grafana interpolates variables as text before sending)."""
+@dataclass(frozen=True)
+class PanelQuery:
+    """One target of a dashboard panel, as Grafana would send it with every variable on "All"."""
+
+    ref_id: str
+    legend: str  # Grafana's legendFormat (`{{endpoint}}`), "" for the series' labels
+    expr: str  # variables filled in, ranges compressed (mongen.verify.timescale)
+
+
+@dataclass(frozen=True)
+class DashboardPanel:
+    title: str
+    kind: str  # Grafana's panel type: timeseries, heatmap, stat, ...
+    unit: str
+    queries: tuple[PanelQuery, ...]
+
+
+def dashboard_variables(spec: Spec, root: Path) -> dict[str, str]:
+    """Each dashboard variable and the value verify gives it: the spec's job for `$job`, "All"
+    (`.*`) for the others."""
+    return _variables(spec, json.loads((root / layout.dashboard(spec.service)).read_text()))
+
+
+def _variables(spec: Spec, board: dict[str, Any]) -> dict[str, str]:
+    names = [v["name"] for v in board.get("templating", {}).get("list", [])]
+    return {name: spec.scrape.job if name == "job" else ".*" for name in names}
+
+
+def dashboard_panels(spec: Spec, root: Path) -> list[DashboardPanel]:
+    """Every dashboard panel with queries, in the dashboard's order, each query as Grafana would
+    send it with every variable on "All" (Grafana interpolates variables as text before sending)."""
     board = json.loads((root / layout.dashboard(spec.service)).read_text())
-    variables = sorted((v["name"] for v in board.get("templating", {}).get("list", [])), key=len, reverse=True)
-    values = {name: spec.scrape.job if name == "job" else ".*" for name in variables}
+    values = _variables(spec, board)
+    variables = sorted(values, key=len, reverse=True)
     out = []
     for panel in board["panels"]:
+        queries = []
         for target in panel.get("targets", []):
             expr = target["expr"]
             for name in variables:  # longest first, so `$job` never eats the start of `$jobs`
                 expr = expr.replace("${" + name + "}", values[name]).replace("$" + name, values[name])
-            out.append((f"panel {panel['title']!r} {target['refId']}", compress_expr(expr)))
+            queries.append(PanelQuery(target["refId"], target.get("legendFormat", ""), compress_expr(expr)))
+        if queries:
+            unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit", "")
+            out.append(DashboardPanel(panel["title"], panel.get("type", ""), unit or "", tuple(queries)))
     return out
+
+
+def dashboard_queries(spec: Spec, root: Path) -> list[tuple[str, str]]:
+    """(subject, compressed expr) for every dashboard panel target (see dashboard_panels)."""
+    return [
+        (f"panel {panel.title!r} {query.ref_id}", query.expr)
+        for panel in dashboard_panels(spec, root)
+        for query in panel.queries
+    ]
 
 
 def source_metrics(spec: Spec, expr: str) -> list[str]:

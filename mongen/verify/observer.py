@@ -41,6 +41,13 @@ class Observer:
         result: list[Any] = get_json(url)["data"]["result"]
         return result
 
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[Any]:
+        """`expr` over [start, end] (Unix seconds) every `step` seconds: Prometheus's matrix."""
+        query = {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
+        url = f"{self.prom_url}/api/v1/query_range?" + urllib.parse.urlencode(query)
+        result: list[Any] = get_json(url)["data"]["result"]
+        return result
+
     def targets(self) -> dict[str, Any]:
         """Prometheus's active and dropped targets (`activeTargets`, `droppedTargets`)."""
         result: dict[str, Any] = get_json(f"{self.targets_url}/api/v1/targets")["data"]

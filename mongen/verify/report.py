@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 
 from mongen.errors import visible
 from mongen.units import counted
+from mongen.verify.recording import PhaseSpan, RunRecording
 
 
 @dataclass
@@ -54,6 +55,8 @@ class VerifyReport:
     not_driven: dict[str, str] = field(default_factory=dict)  # alert -> why verify cannot make it fire
     deliveries: list[DeliveryRow] = field(default_factory=list)
     seconds: float = 0.0
+    phase_spans: list[PhaseSpan] = field(default_factory=list)  # when each phase ran
+    recording: RunRecording | None = None  # the run over time, when asked for (`verify --html`)
 
     @property
     def passed(self) -> bool:
@@ -142,11 +145,15 @@ class VerifyReport:
         return "\n".join(visible(line.rstrip(), "\t") for line in lines)
 
     def _phase_lines(self) -> list[str]:
-        """`angry-errors: 1 fired as expected, 2 deliveries as expected, 4 quiet as expected, 1 carried
-        over, 0 unexpected`."""
+        summaries = self.phase_summaries()
+        width = max((len(p) for p in summaries), default=0)
+        return [f"{phase + ':':<{width + 1}} {summary}" for phase, summary in summaries.items()]
+
+    def phase_summaries(self) -> dict[str, str]:
+        """Per phase, in run order: `1 fired as expected, 2 deliveries as expected, 4 quiet as
+        expected, 1 carried over, 0 unexpected`."""
         phases = list(dict.fromkeys(e.phase for e in self.expectations))
-        width = max((len(p) for p in phases), default=0)
-        lines = []
+        out = {}
         for phase in phases:
             mine = [e for e in self.expectations if e.phase == phase]
             groups: dict[str, list[Expectation]] = {}
@@ -159,8 +166,8 @@ class VerifyReport:
                 parts.append(_group_text(group, ok, len(items)))
             if "unexpected" not in groups and phase not in ("exposure", "all phases"):
                 parts.append("0 unexpected")
-            lines.append(f"{phase + ':':<{width + 1}} " + ", ".join(parts))
-        return lines
+            out[phase] = ", ".join(parts)
+        return out
 
     def _fired_lines(self, verbose: bool) -> list[str]:
         if not self.fired_in and not self.not_driven:

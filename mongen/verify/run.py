@@ -17,7 +17,13 @@ from mongen.presets import PRESETS
 from mongen.rules.ruleset import rule_set
 from mongen.validate import require
 from mongen.verify.alert_faults import AlertFaults, alert_faults
-from mongen.verify.checks import check_healthy, check_targets
+from mongen.verify.checks import (
+    check_healthy,
+    check_targets,
+    dashboard_panels,
+    dashboard_variables,
+    unserved_series,
+)
 from mongen.verify.configs import alertmanager_config, prometheus_config
 from mongen.verify.dcgm_exporter import SimulatedDcgmExporter, dcgm_hostname, gpu_labels, healthy_share
 from mongen.verify.delivery import routing_of
@@ -34,6 +40,7 @@ from mongen.verify.phase_checks import PhaseRun, run_phase
 from mongen.verify.phases import plan_phases
 from mongen.verify.preset_exporter import SimulatedExporter
 from mongen.verify.profile import simulation_plan
+from mongen.verify.recording import Notification, PanelPlan, PhaseSpan, RunRecording, record_run
 from mongen.verify.report import VerifyReport
 from mongen.verify.service.process import ServiceProcess
 from mongen.verify.testbed import (
@@ -59,12 +66,14 @@ def run_verify(
     fault_phases: bool = True,
     engine: EngineName = "prometheus",
     only: Callable[[str], bool] | None = None,
+    record: bool = False,
 ) -> VerifyReport:
     """Generate, start everything on 127.0.0.1, drive the phases, stop everything.
     `fault_phases=False` stops after the healthy phase; `only` runs just the fault phases whose
     name it accepts (tests that need one phase), without the every-alert-fired conclusion.
     `engine`: what scrapes and evaluates the rules (verify/engines.py); the phases and
-    expectations are the same."""
+    expectations are the same. `record` reads the run over time from the live servers before
+    they stop (`report.recording`, for the HTML report)."""
     if engine == "victoriametrics" and victoriametrics.ENGINE not in spec.engines:
         raise VerifyError(
             "the spec generates no VictoriaMetrics files: add `victoriametrics` to its `engines` "
@@ -135,22 +144,51 @@ def run_verify(
         )
         check_allowlist(spec, exposure, report)
         stack.enter_context(Traffic(service.api_url))
+        first_request = time.time()
         check_targets(observer, targets)
         if engine == "victoriametrics":
             settle_chained_rules(spec, observer)
         check_healthy(spec, root, observer)
+        report.phase_spans.append(PhaseSpan("healthy", first_request, time.time()))
         if fault_phases:
             plan = plan_phases(spec, faults)
             run = PhaseRun(spec, observer, routing_of(spec), firing=observer.firing_names())
             for phase in plan.phases:
                 if only is None or only(phase.name):
+                    begun = time.time()
                     run_phase(run, phase, service, gpus, exporters)
+                    report.phase_spans.append(PhaseSpan(phase.name, begun, time.time()))
             if engine == "victoriametrics":
                 check_alert_labels(observer)
             if only is None:
                 report.conclude(_alert_names(spec), dict(plan.undriven), plan.unexcused)
+        if record:
+            report.recording = _record(spec, root, observer, sink, first_request)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _record(spec: Spec, root: Path, observer: Observer, sink: WebhookSink, start: float) -> RunRecording:
+    """Each dashboard panel's queries, the alerts' states and the notifications over the run."""
+    plans = [
+        PanelPlan(
+            panel.title,
+            panel.kind,
+            panel.unit,
+            tuple((q.ref_id, q.legend, q.expr, _not_served(spec, q.expr)) for q in panel.queries),
+        )
+        for panel in dashboard_panels(spec, root)
+    ]
+    notifications = [Notification(at, alert, receiver) for at, alert, receiver in sink.firing_notifications()]
+    variables = dashboard_variables(spec, root)
+    return record_run(observer.query_range, plans, notifications, variables, start, time.time())
+
+
+def _not_served(spec: Spec, expr: str) -> str:
+    unserved = unserved_series(spec, expr)
+    if not unserved:
+        return ""
+    return f"it reads only {', '.join(unserved)}, which no scrape job of the spec collects"
 
 
 def _simulated_dcgm_exporter(

@@ -133,6 +133,7 @@ class WebhookSink:
 
     def __init__(self) -> None:
         self.received: list[tuple[str, dict[str, Any]]] = []
+        self.received_at: list[float] = []  # Unix seconds, one per entry of `received`
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer((HOST, 0), self._handler())
         self.port = int(self.server.server_address[1])
@@ -151,6 +152,7 @@ class WebhookSink:
                 with sink.lock:
                     for alert in body.get("alerts", []):
                         sink.received.append((receiver, alert))
+                        sink.received_at.append(time.time())
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -186,6 +188,15 @@ class WebhookSink:
                 if alert.get("status") == "firing":
                     out.setdefault(alert["labels"].get("alertname", ""), set()).add(receiver)
         return out
+
+    def firing_notifications(self) -> list[tuple[float, str, str]]:
+        """(Unix seconds, alert name, receiver) of every firing notification received."""
+        with self.lock:
+            return [
+                (at, alert["labels"].get("alertname", ""), receiver)
+                for at, (receiver, alert) in zip(self.received_at, self.received, strict=True)
+                if alert.get("status") == "firing"
+            ]
 
     def close(self) -> None:
         self.server.shutdown()

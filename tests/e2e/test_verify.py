@@ -13,7 +13,7 @@ import yaml
 from mongen.loading import load_spec
 from mongen.pipeline import render
 from mongen.verify import run_verify
-from mongen.verify.checks import dashboard_queries
+from mongen.verify.checks import dashboard_panels, dashboard_queries
 from mongen.verify.report import Expectation, Substitution, VerifyReport
 from mongen.verify.timescale import compress_duration, compress_expr
 from mongen.writer import write_tree
@@ -44,8 +44,10 @@ def test_dashboard_queries_leave_no_variable(spec_path: str, tmp_path: Path) -> 
 def test_verify_passes_on_the_default_spec(tmp_path: Path) -> None:
     for tool in ("prometheus", "prometheus-alertmanager"):
         need(tool)
+    html_page = tmp_path / "report.html"
+    command = ["verify", "specs/emotivoice.yaml", "--format", "json", "--html", str(html_page)]
     proc = subprocess.run(
-        [sys.executable, "-m", "mongen", "verify", "specs/emotivoice.yaml", "--format", "json"],
+        [sys.executable, "-m", "mongen", *command],
         cwd=ROOT,
         env=_own_tmpdir(tmp_path),
         capture_output=True,
@@ -155,6 +157,30 @@ def test_verify_passes_on_the_default_spec(tmp_path: Path) -> None:
         ("alertmanager/alertmanager.yml", "group_interval 5m"),
         ("alertmanager/alertmanager.yml", "the endpoints of every receiver (oncall-dingtalk, oncall-wecom, sre-email)"),
     ]
+    _check_the_html_report(html_page, report, tmp_path)
+
+
+def _check_the_html_report(page: Path, report: dict, tmp_path: Path) -> None:
+    """`--html`: a plot per dashboard panel and an alert timeline per phase, rendered in Chromium;
+    the P95 panel shows the latency fault, and the P95 alert's timeline shows it firing and delivered."""
+    from tests.support.verify_page import expected_boxes, page_data, plot_boxes, screenshot
+
+    spec = load_spec("specs/emotivoice.yaml")
+    write_tree(tmp_path / "generated", render(spec))
+    (service,) = page_data(page.read_text())["services"]
+    assert [p["title"] for p in service["panels"]] == [p.title for p in dashboard_panels(spec, tmp_path / "generated")]
+    phases = [p["name"] for p in service["phases"]]
+    run_order = dict.fromkeys(e["phase"] for e in report["expectations"])  # the JSON's own dicts are sorted
+    assert phases == [p for p in run_order if p not in ("exposure", "all phases")]
+    latency = next(p for p in service["panels"] if p["title"] == "Latency P50/P95/P99")
+    p95 = next(t for t in latency["targets"] if t["ref"] == "B")["series"]  # one per endpoint
+    assert p95 and all(s["phases"]["slow"]["max"] > 2 * s["phases"]["healthy"]["max"] for s in p95), p95
+    slow = service["alerts"]["slow"]["EmotivoiceP95LatencyHigh"]
+    assert "firing" in {state for state, _, _ in slow["spans"]}, slow
+    assert slow["delivered"] == ["oncall-dingtalk", "oncall-wecom"], slow
+    image = screenshot(page, tmp_path / "report.png", 36000)
+    assert image[-300:].min() > 0.95, "the page is taller than the screenshot: give it more height"
+    assert plot_boxes(image) == expected_boxes({"services": [service]})
 
 
 @e2e

@@ -56,7 +56,7 @@ def test_service_picks_one_spec(tmp_path: Path) -> None:
 def _fake_verify(failing: set[str]):  # type: ignore[no-untyped-def]
     ran: list[str] = []
 
-    def run_verify(model: Spec, engine: str = "prometheus") -> VerifyReport:
+    def run_verify(model: Spec, engine: str = "prometheus", record: bool = False) -> VerifyReport:
         ran.append(model.service)
         report = VerifyReport(seconds=1.0)
         report.expect("healthy", "up", "is 1", model.service not in failing)
