@@ -39,6 +39,9 @@ class Selector:
     name: str  # "" for {__name__=~"..."} selectors
     matchers: tuple[Matcher, ...]
     parent: Node | None = field(default=None, repr=False)
+    # The name and every matcher as text: equal for selectors that read the same series alike, so
+    # that facts about a selector alone are worked out once per run (LintContext.per_selector).
+    key: tuple[str, ...] = field(default=(), repr=False)
 
 
 @dataclass(slots=True, eq=False)
@@ -335,9 +338,12 @@ def _copy(node: object, tree: Tree, depth: int) -> Node:
 
 
 def _selector(node: pp.VectorSelector) -> Selector:
-    return Selector(
-        node.name or "", tuple(_matcher(m.name, _MATCH_OPS[str(m.op)], m.value) for m in node.matchers.matchers)
-    )
+    name = node.name or ""
+    matchers = tuple(_matcher(m.name, _MATCH_OPS[str(m.op)], m.value) for m in node.matchers.matchers)
+    key = [name]
+    for m in matchers:
+        key += (m.name, m.op, m.value)
+    return Selector(name, matchers, key=tuple(key))
 
 
 def _matcher(name: str, op: str, value: str) -> Matcher:
