@@ -68,8 +68,21 @@ def lint(
     with no paths the one spec's own generated rules (and their promtool tests), named as the files
     they are in the output directory `out` (relative to the working directory) where it holds them.
     Without a spec, only the checks that need none run."""
-    all_specs = spec_tuple(specs)
-    with _without_gc(), tempfile.TemporaryDirectory(prefix="mongen-lint-") as tmp:
+    with _without_gc():
+        # Every rule is dropped (and freed) when _lint returns, before the collector is back on.
+        return _lint(spec_tuple(specs), paths, diff_base, run_promtool, processes, options, out)
+
+
+def _lint(
+    all_specs: tuple[Spec, ...],
+    paths: list[Path],
+    diff_base: str | None,
+    run_promtool: bool,
+    processes: int,
+    options: LintOptions | None,
+    out: Path | None,
+) -> LintResult:
+    with tempfile.TemporaryDirectory(prefix="mongen-lint-") as tmp:
         known = None
         if not paths:
             if len(all_specs) != 1:
@@ -105,7 +118,18 @@ def lint(
         if run_promtool:
             findings += promtool_findings(checked, display, Path(tmp) if not paths else None)
         kept, silenced = (options or LintOptions()).checks.apply(findings)
-        return LintResult(kept, len(rule_files), sum(len(f.rules) for f in rule_files), silenced)
+        result = LintResult(kept, len(rule_files), sum(len(f.rules) for f in rule_files), silenced)
+        _unlink(rule_files)
+        return result
+
+
+def _unlink(rule_files: list[RuleFile]) -> None:
+    """Drop the parent links of every parsed tree: without these cycles, the trees are freed as
+    soon as they are dropped, not by a collector pass over them all (0.1-0.2 s on 10,000 rules)."""
+    for rule_file in rule_files:
+        for rule in rule_file.rules:
+            for node in rule.nodes:
+                node.parent = None
 
 
 def spec_findings(spec: Spec, doc: LoadedDocument) -> list[Finding]:
@@ -242,7 +266,7 @@ def _report(findings: list[Finding], check: Check, rule: Rule, message: str, cha
 def _without_gc() -> Iterator[None]:
     """Lint keeps every parsed rule alive until it is done, so the collector's repeated full passes
     find nothing to free (on 10,000 rules they cost ~30% of the run). The parent links inside the
-    parsed trees are cycles; they are collected once lint returns and the collector is back on."""
+    parsed trees, the only cycles, are cut before lint returns (_unlink)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
