@@ -179,11 +179,17 @@ _MARKED_OPS = {"__mongen_re": "=~", "__mongen_nre": "!~"}
 
 
 # The tokens the rewrite looks at: string literals and comments (skipped whole), a label name with
-# the regex operator after it, and an operator after anything else. Possessive repeats, and every
-# position inside a name consumed by one match, keep the scan linear on any text.
+# the regex operator after it, and an operator after anything else. Each match is a run of tokens
+# that need nothing (strings, names without the operator, other characters) and then one that does,
+# or the end of the text, so the loop below runs once per regex matcher, not once per name.
+# Possessive repeats, and every position inside a name consumed by one match, keep the scan linear
+# on any text.
+_SKIPPED = (
+    r"""(?:\"(?:[^"\\]|\\.)*+"?|'(?:[^'\\]|\\.)*+'?|`[^`]*+`?"""
+    r"|[A-Za-z_][A-Za-z0-9_:]*+\s*+(?![=!]~)|[^\"'`#A-Za-z_=!]|[=!](?!~))*+"
+)
 _TOKENS = re.compile(
-    r"""\"(?:[^"\\]|\\.)*+"?|'(?:[^'\\]|\\.)*+'?|`[^`]*+`?|#"""
-    r"|(?P<name>[A-Za-z_][A-Za-z0-9_:]*+)(?P<space>\s*+)(?P<op>[=!]~)?|[=!]~",
+    _SKIPPED + r"(?:(?P<name>[A-Za-z_][A-Za-z0-9_:]*+)(?P<space>\s*+)(?P<op>[=!]~)|(?P<stop>#|[=!]~)|\Z)",
     re.DOTALL,
 )
 
@@ -198,9 +204,9 @@ def _regex_matchers_as_equal(text: str) -> str | None:
     for token in _TOKENS.finditer(text):
         op = token.group("op")
         if op is None:
-            if token.group() in ("#", "=~", "!~"):
+            if token.group("stop") is not None:
                 return None
-            continue
+            continue  # the end of the text
         marker, equal = _REGEX_OPS[op]
         pieces += [text[done : token.end("name")], marker, token.group("space"), equal]
         done = token.end()
