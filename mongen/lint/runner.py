@@ -236,14 +236,21 @@ def _check_share(ctx: LintContext, rules: list[Rule], lo: int, hi: int, changed:
     ]
     for rule in share:
         rule.result = output_labels(ctx, rule.expr) if rule.expr is not None else None
+    # The rules each check looks at, by the kinds it takes and whether it needs an expression.
+    shares: dict[tuple[tuple[str, ...], bool], list[Rule]] = {}
     for check in RULE_CHECKS:
         if (not ctx.specs and check.needs_spec) or not ctx.options.runs(check.id, check.enabled_by_default):
             continue
-        kinds = check.rule_kinds
-        for rule in share:
-            if rule.kind in kinds and (rule.expr is not None or not check.needs_expr):
-                for message in check.check(ctx, rule):
-                    _report(findings, check, rule, message, changed)
+        kinds, needs_expr = check.rule_kinds, check.needs_expr
+        looked_at = shares.get((kinds, needs_expr))
+        if looked_at is None:
+            looked_at = shares[kinds, needs_expr] = [
+                r for r in share if r.kind in kinds and (r.expr is not None or not needs_expr)
+            ]
+        run = check.check
+        for rule in looked_at:
+            for message in run(ctx, rule):
+                _report(findings, check, rule, message, changed)
     return findings
 
 
