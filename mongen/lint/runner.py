@@ -31,7 +31,6 @@ from mongen.lint.checks.base import Check
 from mongen.lint.checks.ignored_document import IGNORED_DOCUMENT_MESSAGE, IgnoredDocument
 from mongen.lint.context import KnownRecorded, LintContext, LintOptions, output_labels, spec_tuple
 from mongen.lint.gitdiff import changed_lines
-from mongen.lint.promtool import promtool_findings
 from mongen.lint.rulefiles import Rule, RuleFile, collect_files, read_rule_file
 from mongen.lint.suppressions import FORM
 from mongen.model import Spec
@@ -116,6 +115,8 @@ def _lint(
         for spec in reversed(all_specs):
             findings = spec_findings(spec, load_yaml(Path(spec.source).read_text("utf-8"), spec.source)) + findings
         if run_promtool:
+            from mongen.lint.promtool import promtool_findings  # subprocess pools and caches, only when asked for
+
             findings += promtool_findings(checked, display, Path(tmp) if not paths else None)
         kept, silenced = (options or LintOptions()).checks.apply(findings)
         result = LintResult(kept, len(rule_files), sum(len(f.rules) for f in rule_files), silenced)
