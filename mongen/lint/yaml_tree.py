@@ -168,7 +168,7 @@ def _tree(text: str, file: str) -> FirstDocument:
                 if frame.key is _MERGE:
                     frame.merges.append(node)
                 elif frame.key is not _SKIP:
-                    frame.node.value[frame.key] = node  # type: ignore[index]
+                    frame.node.value[frame.key] = node  # type: ignore[index,call-overload]  # a str key of a mapping frame
                 frame.key = _NO_KEY
     finally:
         loader.dispose()
