@@ -39,6 +39,9 @@ class Selector:
     name: str  # "" for {__name__=~"..."} selectors
     matchers: tuple[Matcher, ...]
     parent: Node | None = field(default=None, repr=False)
+    # The name and every matcher as text: equal for selectors that read the same series alike, so
+    # that facts about a selector alone are worked out once per run (LintContext.per_selector).
+    key: tuple[str, ...] = field(default=(), repr=False)
 
 
 @dataclass(slots=True, eq=False)
@@ -176,11 +179,17 @@ _MARKED_OPS = {"__mongen_re": "=~", "__mongen_nre": "!~"}
 
 
 # The tokens the rewrite looks at: string literals and comments (skipped whole), a label name with
-# the regex operator after it, and an operator after anything else. Possessive repeats, and every
-# position inside a name consumed by one match, keep the scan linear on any text.
+# the regex operator after it, and an operator after anything else. Each match is a run of tokens
+# that need nothing (strings, names without the operator, other characters) and then one that does,
+# or the end of the text, so the loop below runs once per regex matcher, not once per name.
+# Possessive repeats, and every position inside a name consumed by one match, keep the scan linear
+# on any text.
+_SKIPPED = (
+    r"""(?:\"(?:[^"\\]|\\.)*+"?|'(?:[^'\\]|\\.)*+'?|`[^`]*+`?"""
+    r"|[A-Za-z_][A-Za-z0-9_:]*+\s*+(?![=!]~)|[^\"'`#A-Za-z_=!]|[=!](?!~))*+"
+)
 _TOKENS = re.compile(
-    r"""\"(?:[^"\\]|\\.)*+"?|'(?:[^'\\]|\\.)*+'?|`[^`]*+`?|#"""
-    r"|(?P<name>[A-Za-z_][A-Za-z0-9_:]*+)(?P<space>\s*+)(?P<op>[=!]~)?|[=!]~",
+    _SKIPPED + r"(?:(?P<name>[A-Za-z_][A-Za-z0-9_:]*+)(?P<space>\s*+)(?P<op>[=!]~)|(?P<stop>#|[=!]~)|\Z)",
     re.DOTALL,
 )
 
@@ -195,9 +204,9 @@ def _regex_matchers_as_equal(text: str) -> str | None:
     for token in _TOKENS.finditer(text):
         op = token.group("op")
         if op is None:
-            if token.group() in ("#", "=~", "!~"):
+            if token.group("stop") is not None:
                 return None
-            continue
+            continue  # the end of the text
         marker, equal = _REGEX_OPS[op]
         pieces += [text[done : token.end("name")], marker, token.group("space"), equal]
         done = token.end()
@@ -335,9 +344,12 @@ def _copy(node: object, tree: Tree, depth: int) -> Node:
 
 
 def _selector(node: pp.VectorSelector) -> Selector:
-    return Selector(
-        node.name or "", tuple(_matcher(m.name, _MATCH_OPS[str(m.op)], m.value) for m in node.matchers.matchers)
-    )
+    name = node.name or ""
+    matchers = tuple(_matcher(m.name, _MATCH_OPS[str(m.op)], m.value) for m in node.matchers.matchers)
+    key = [name]
+    for m in matchers:
+        key += (m.name, m.op, m.value)
+    return Selector(name, matchers, key=tuple(key))
 
 
 def _matcher(name: str, op: str, value: str) -> Matcher:

@@ -8,8 +8,10 @@ the series of several services."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 
 from mongen.check_config import CheckConfig
 from mongen.model import HISTOGRAM, Metric, Spec
@@ -41,6 +43,7 @@ SYNTHETIC_SERIES = (
 COUNTER, BUCKET, GAUGE, UNTYPED, RECORDED = "counter", "bucket", "gauge", "untyped", "recorded"
 # Recorded name -> the label sets its rules produce.
 Recorded = dict[str, set[frozenset[str]]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,9 @@ class LintContext:
                     self.external.setdefault(name, info)
                     self.owner.setdefault(name, spec)
         self.label_cache: dict[Node, Labels] = {}  # output_labels per node
+        # Answers that depend on a selector alone (its Selector.key) and on what is recorded:
+        # (what, key) -> answer; see per_selector.
+        self._per_selector: dict[tuple[str, tuple[str, ...]], object] = {}
         self.reads_recorded: set[Node] = set()  # cached nodes whose labels depend on `recorded`
         self.read_recorded = False  # set when a lookup hit a recorded series (see workers.first_pass)
         self._series: dict[tuple[str, int], SeriesInfo | None] = {}
@@ -166,6 +172,20 @@ class LintContext:
             del self.label_cache[node]
         self.reads_recorded.clear()
         self._series.clear()
+        self._per_selector.clear()
+
+    def per_selector(self, what: str, node: Selector, answer: Callable[[Selector], T]) -> T:
+        """`answer(node)`, worked out once per distinct selector (Selector.key) until set_recorded:
+        rules repeat their selectors many times over, and checks that look at a selector alone
+        (its series, labels, values) give the same answer for each copy."""
+        if not node.key:  # a selector not built by promql_tree._selector
+            return answer(node)
+        key = (what, node.key)
+        try:
+            return self._per_selector[key]  # type: ignore[return-value]
+        except KeyError:
+            found = self._per_selector[key] = answer(node)
+            return found
 
     def series(self, name: str, job_of: int = -1) -> SeriesInfo | None:
         """The series called `name` (`job_of`: selected in the scrape job of self.specs[job_of])."""
@@ -225,12 +245,19 @@ def matchers_off_series(
 ) -> Iterator[tuple[Selector, SeriesInfo, str]]:
     """Matchers on a label the selected series does not carry (`recorded`: recorded series only, else the rest)."""
     for node in selectors:
-        info = ctx.selected(node)
-        if info is None or info.labels is None or (info.kind == RECORDED) != recorded:
-            continue
-        for m in node.matchers:
-            if m.name != "__name__" and m.name not in info.labels and m.value != "":
-                yield node, info, m.name
+        info, labels = ctx.per_selector("off-series", node, partial(_off_series, ctx))
+        if labels and (info is not None and info.kind == RECORDED) == recorded:
+            for label in labels:
+                yield node, info, label  # type: ignore[misc]  # labels only where info is known
+
+
+def _off_series(ctx: LintContext, node: Selector) -> tuple[SeriesInfo | None, tuple[str, ...]]:
+    info = ctx.selected(node)
+    if info is None or info.labels is None:
+        return info, ()
+    return info, tuple(
+        m.name for m in node.matchers if m.name != "__name__" and m.name not in info.labels and m.value != ""
+    )
 
 
 def gauges_inside(

@@ -31,7 +31,6 @@ from mongen.lint.checks.base import Check
 from mongen.lint.checks.ignored_document import IGNORED_DOCUMENT_MESSAGE, IgnoredDocument
 from mongen.lint.context import KnownRecorded, LintContext, LintOptions, output_labels, spec_tuple
 from mongen.lint.gitdiff import changed_lines
-from mongen.lint.promtool import promtool_findings
 from mongen.lint.rulefiles import Rule, RuleFile, collect_files, read_rule_file
 from mongen.lint.suppressions import FORM
 from mongen.model import Spec
@@ -68,8 +67,21 @@ def lint(
     with no paths the one spec's own generated rules (and their promtool tests), named as the files
     they are in the output directory `out` (relative to the working directory) where it holds them.
     Without a spec, only the checks that need none run."""
-    all_specs = spec_tuple(specs)
-    with _without_gc(), tempfile.TemporaryDirectory(prefix="mongen-lint-") as tmp:
+    with _without_gc():
+        # Every rule is dropped (and freed) when _lint returns, before the collector is back on.
+        return _lint(spec_tuple(specs), paths, diff_base, run_promtool, processes, options, out)
+
+
+def _lint(
+    all_specs: tuple[Spec, ...],
+    paths: list[Path],
+    diff_base: str | None,
+    run_promtool: bool,
+    processes: int,
+    options: LintOptions | None,
+    out: Path | None,
+) -> LintResult:
+    with tempfile.TemporaryDirectory(prefix="mongen-lint-") as tmp:
         known = None
         if not paths:
             if len(all_specs) != 1:
@@ -103,9 +115,22 @@ def lint(
         for spec in reversed(all_specs):
             findings = spec_findings(spec, load_yaml(Path(spec.source).read_text("utf-8"), spec.source)) + findings
         if run_promtool:
+            from mongen.lint.promtool import promtool_findings  # subprocess pools and caches, only when asked for
+
             findings += promtool_findings(checked, display, Path(tmp) if not paths else None)
         kept, silenced = (options or LintOptions()).checks.apply(findings)
-        return LintResult(kept, len(rule_files), sum(len(f.rules) for f in rule_files), silenced)
+        result = LintResult(kept, len(rule_files), sum(len(f.rules) for f in rule_files), silenced)
+        _unlink(rule_files)
+        return result
+
+
+def _unlink(rule_files: list[RuleFile]) -> None:
+    """Drop the parent links of every parsed tree: without these cycles, the trees are freed as
+    soon as they are dropped, not by a collector pass over them all (0.1-0.2 s on 10,000 rules)."""
+    for rule_file in rule_files:
+        for rule in rule_file.rules:
+            for node in rule.nodes:
+                node.parent = None
 
 
 def spec_findings(spec: Spec, doc: LoadedDocument) -> list[Finding]:
@@ -212,14 +237,21 @@ def _check_share(ctx: LintContext, rules: list[Rule], lo: int, hi: int, changed:
     ]
     for rule in share:
         rule.result = output_labels(ctx, rule.expr) if rule.expr is not None else None
+    # The rules each check looks at, by the kinds it takes and whether it needs an expression.
+    shares: dict[tuple[tuple[str, ...], bool], list[Rule]] = {}
     for check in RULE_CHECKS:
         if (not ctx.specs and check.needs_spec) or not ctx.options.runs(check.id, check.enabled_by_default):
             continue
-        kinds = check.rule_kinds
-        for rule in share:
-            if rule.kind in kinds and (rule.expr is not None or not check.needs_expr):
-                for message in check.check(ctx, rule):
-                    _report(findings, check, rule, message, changed)
+        kinds, needs_expr = check.rule_kinds, check.needs_expr
+        looked_at = shares.get((kinds, needs_expr))
+        if looked_at is None:
+            looked_at = shares[kinds, needs_expr] = [
+                r for r in share if r.kind in kinds and (r.expr is not None or not needs_expr)
+            ]
+        run = check.check
+        for rule in looked_at:
+            for message in run(ctx, rule):
+                _report(findings, check, rule, message, changed)
     return findings
 
 
@@ -242,7 +274,7 @@ def _report(findings: list[Finding], check: Check, rule: Rule, message: str, cha
 def _without_gc() -> Iterator[None]:
     """Lint keeps every parsed rule alive until it is done, so the collector's repeated full passes
     find nothing to free (on 10,000 rules they cost ~30% of the run). The parent links inside the
-    parsed trees are cycles; they are collected once lint returns and the collector is back on."""
+    parsed trees, the only cycles, are cut before lint returns (_unlink)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -9,7 +9,6 @@ refused before this runs (mongen.spec.loader.check_structure, the check specs ge
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,12 +57,26 @@ _MERGE = object()  # a mapping frame whose current key is the merge key
 class _Frame:
     """An open collection, with a mapping's pending key and the merge sources seen in it."""
 
-    __slots__ = ("key", "merges", "node")
+    __slots__ = ("key", "mapping", "merges", "node")
 
     def __init__(self, node: YamlNode) -> None:
         self.node = node
+        self.mapping = isinstance(node.value, dict)
         self.key: object = _NO_KEY
         self.merges: list[YamlNode] = []
+
+    @staticmethod
+    def key_of(node: YamlNode) -> object:
+        """What a key node makes the pending key: its text, the merge key, or a key that is not a string."""
+        if not isinstance(node.value, str):
+            return _SKIP
+        return _MERGE if node.value == _MERGE_KEY and node.style == "" else node.value
+
+
+_SCALAR, _ALIAS = yaml.ScalarEvent, yaml.AliasEvent
+_MAPPING_START, _MAPPING_END = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SEQUENCE_START, _SEQUENCE_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+_DOCUMENT_START = yaml.DocumentStartEvent
 
 
 class RefusedYaml(SpecError):
@@ -91,68 +104,74 @@ def read_yaml(text: str, file: str) -> FirstDocument:
                 check_structure(text, file, max(_SPEC_ALIAS_VALUES, len(text)))
             except SpecError as exc:
                 raise RefusedYaml(exc.issues) from None
-        return _tree(yaml.parse(text, Loader=LOADER), file)
+        return _tree(text, file)
     except yaml.YAMLError as exc:
         raise yaml_error(exc, file, text=text) from None
 
 
-def _tree(events: Iterable[Any], file: str) -> FirstDocument:
+def _tree(text: str, file: str) -> FirstDocument:
+    """One pass over libyaml's events (read straight from the loader: this loop is most of lint's
+    YAML time, so a mapping's keys are read off their events without building nodes for them)."""
     root: YamlNode | None = None
     stack: list[_Frame] = []
+    frame: _Frame | None = None  # stack[-1]
     anchors: dict[str, YamlNode] = {}
-
-    def attach(node: YamlNode) -> None:
-        nonlocal root
-        if not stack:
-            root = node
-            return
-        frame = stack[-1]
-        parent = frame.node.value
-        if isinstance(parent, list):
-            parent.append(node)
-        elif frame.key is _NO_KEY:
-            if not isinstance(node.value, str):
-                frame.key = _SKIP
-            elif node.value == _MERGE_KEY and node.style == "":
-                frame.key = _MERGE
-            else:
-                frame.key = node.value
-        else:
-            if frame.key is _MERGE:
-                frame.merges.append(node)
-            elif isinstance(frame.key, str) and isinstance(parent, dict):
-                parent[frame.key] = node
-            frame.key = _NO_KEY
-
     documents = 0
-    for event in events:
-        kind = type(event)
-        if kind is yaml.ScalarEvent:
-            mark = event.start_mark
-            node = YamlNode(event.value, mark.line, mark.column, event.style or "")
-            if event.anchor:
-                anchors[event.anchor] = node
-            attach(node)
-        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-            mark = event.start_mark
-            value: dict[str, YamlNode] | list[YamlNode] = {} if kind is yaml.MappingStartEvent else []
-            node = YamlNode(value, mark.line, mark.column, "")
-            if event.anchor:
-                anchors[event.anchor] = node
-            stack.append(_Frame(node))
-        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-            frame = stack.pop()
-            if frame.merges:
-                _merge(frame.node, frame.merges, file)
-            attach(frame.node)
-        elif kind is yaml.AliasEvent:
-            if event.anchor not in anchors:
-                raise _error(file, event.start_mark, f"undefined alias {event.anchor!r}")
-            attach(anchors[event.anchor])
-        elif kind is yaml.DocumentStartEvent:
-            documents += 1
-            if documents > 1:
-                return FirstDocument(root, event.start_mark.line + 1)
+    loader = LOADER(text)
+    try:
+        for event in iter(loader.get_event, None):
+            kind = type(event)
+            if kind is _SCALAR:
+                # A plain key of the open mapping (an anchored one becomes a node, for its aliases).
+                if frame is not None and frame.key is _NO_KEY and frame.mapping and not event.anchor:
+                    key = event.value
+                    frame.key = _MERGE if key == _MERGE_KEY and not event.style else key
+                    continue
+                mark = event.start_mark
+                node = YamlNode(event.value, mark.line, mark.column, event.style or "")
+                if event.anchor:
+                    anchors[event.anchor] = node
+            elif kind is _MAPPING_START or kind is _SEQUENCE_START:
+                mark = event.start_mark
+                value: dict[str, YamlNode] | list[YamlNode] = {} if kind is _MAPPING_START else []
+                node = YamlNode(value, mark.line, mark.column, "")
+                if event.anchor:
+                    anchors[event.anchor] = node
+                frame = _Frame(node)
+                stack.append(frame)
+                continue
+            elif kind is _MAPPING_END or kind is _SEQUENCE_END:
+                done = stack.pop()
+                frame = stack[-1] if stack else None
+                if done.merges:
+                    _merge(done.node, done.merges, file)
+                node = done.node
+            elif kind is _ALIAS:
+                if event.anchor not in anchors:
+                    raise _error(file, event.start_mark, f"undefined alias {event.anchor!r}")
+                node = anchors[event.anchor]
+            elif kind is _DOCUMENT_START:
+                documents += 1
+                if documents > 1:
+                    return FirstDocument(root, event.start_mark.line + 1)
+                continue
+            else:
+                continue
+            # Attach `node` to the open collection (or make it the root).
+            if frame is None:
+                root = node
+            elif not frame.mapping:
+                frame.node.value.append(node)  # type: ignore[union-attr]
+            elif frame.key is _NO_KEY:
+                frame.key = frame.key_of(node)
+            else:
+                if frame.key is _MERGE:
+                    frame.merges.append(node)
+                elif frame.key is not _SKIP:
+                    frame.node.value[frame.key] = node  # type: ignore[index,call-overload]  # a str key of a mapping frame
+                frame.key = _NO_KEY
+    finally:
+        loader.dispose()
     return FirstDocument(root, None)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from mongen.lint.checks.base import Example, Problem, RuleCheck
 from mongen.lint.context import BUCKET, COUNTER, LintContext
 from mongen.lint.rulefiles import Rule
-from mongen.promql_tree import Aggregate, Call, Matrix, ancestors
+from mongen.promql_tree import Aggregate, Call, Matrix, Selector, ancestors
 
 # Functions that make sense on a counter's raw value (its rate, resets, presence, age).
 _COUNTER_FUNCTIONS = (
@@ -74,10 +74,22 @@ class CounterWithoutRate(RuleCheck):
         for node in rule.selectors:
             if ctx.metric_type(node.name) not in _COUNTER_KINDS:
                 continue
-            parents = list(ancestors(node))
-            inside = [p for p in parents if isinstance(p, Call)]
-            counting = [p for p in parents if isinstance(p, Aggregate) and p.op in ("count", "group")]
-            # deriv()/predict_linear() right on the counter: deriv-on-counter says what to do.
-            fitted = isinstance(node.parent, Matrix) and any(p.func in ("deriv", "predict_linear") for p in inside[:1])
-            if not any(p.func in _COUNTER_FUNCTIONS for p in inside) and not counting and not fitted:
+            if not _counted(node):
                 yield f"`{node.name}` is a counter; wrap it in rate() or increase()"
+
+
+def _counted(node: Selector) -> bool:
+    """Whether a call that reads a counter right (rate(), increase(), ...) or a count()/group()
+    aggregation is above the selector, or deriv()/predict_linear() right on it (deriv-on-counter
+    says what to do there)."""
+    first_call = True
+    for parent in ancestors(node):
+        if isinstance(parent, Call):
+            if parent.func in _COUNTER_FUNCTIONS:
+                return True
+            if first_call and isinstance(node.parent, Matrix) and parent.func in ("deriv", "predict_linear"):
+                return True
+            first_call = False
+        elif isinstance(parent, Aggregate) and parent.op in ("count", "group"):
+            return True
+    return False

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from mongen.label_regex import label_regex
 from mongen.lint.checks.base import Example, Problem, RuleCheck
 from mongen.lint.context import LintContext
 from mongen.lint.rulefiles import Rule
+from mongen.promql_tree import Selector
 
 
 class UnknownLabelValue(RuleCheck):
@@ -48,16 +50,22 @@ class UnknownLabelValue(RuleCheck):
 
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
         for node in rule.selectors:
-            spec = ctx.spec_of(node.name) if ctx.selected(node) is not None else None
-            if spec is None:
-                continue
-            for m in node.matchers:
-                label = spec.label_by_name.get(m.name)
-                if label is None:
-                    continue
-                if m.op == "=" and m.value not in label.values:
-                    yield f"`{m.name}` is never {m.value!r}; declared values: {', '.join(label.values)}"
-                elif m.op == "=~":
-                    pattern = label_regex(m.value)  # RE2, as Prometheus reads it (an invalid one is promql-parse's)
-                    if not pattern.error and not any(pattern.fullmatch(v) for v in label.values):
-                        yield f"regex {m.value!r} on `{m.name}` matches none of: {', '.join(label.values)}"
+            yield from ctx.per_selector(self.id, node, partial(_messages, ctx))
+
+
+def _messages(ctx: LintContext, node: Selector) -> tuple[str, ...]:
+    spec = ctx.spec_of(node.name) if ctx.selected(node) is not None else None
+    if spec is None:
+        return ()
+    out = []
+    for m in node.matchers:
+        label = spec.label_by_name.get(m.name)
+        if label is None:
+            continue
+        if m.op == "=" and m.value not in label.values:
+            out.append(f"`{m.name}` is never {m.value!r}; declared values: {', '.join(label.values)}")
+        elif m.op == "=~":
+            pattern = label_regex(m.value)  # RE2, as Prometheus reads it (an invalid one is promql-parse's)
+            if not pattern.error and not any(pattern.fullmatch(v) for v in label.values):
+                out.append(f"regex {m.value!r} on `{m.name}` matches none of: {', '.join(label.values)}")
+    return tuple(out)
