@@ -13,8 +13,7 @@ from mongen.lint.rulefiles import rule_file_from_text
 from mongen.lint.runner import lint
 from mongen.loading import load_spec
 from mongen.promql_tree import _regex_matchers_as_equal
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
 
 
 # What the token-by-token scan (before the one-match-per-regex-matcher scan) returned for each.
