@@ -5,7 +5,8 @@ from __future__ import annotations
 import errno
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 YamlPath = tuple[str | int, ...]
 # A key shown as is in a path; any other (spaces, dots, quotes, control characters) is JSON-quoted.
@@ -57,6 +58,34 @@ class Location:
 
     def __str__(self) -> str:
         return f"{shown_file(self.file)}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, eq=False)
+class SourceMap:
+    """Where every value of a YAML file came from: the position of each node and each mapping
+    key, keyed by YAML path (0-based line and column, as the YAML reader gives them). The loaded
+    spec keeps its map (model.Spec.source_map), so nothing reads a spec file twice to place a
+    finding."""
+
+    file: str
+    positions: Mapping[YamlPath, tuple[int, int]] = field(default_factory=dict)
+    key_positions: Mapping[YamlPath, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: YamlPath) -> Location:
+        """Position of the deepest node on `path` that exists (1-based line and column)."""
+        probe = tuple(path)
+        while probe not in self.positions and probe:
+            probe = probe[:-1]
+        line, col = self.positions.get(probe, (0, 0))
+        return Location(self.file, line + 1, col + 1)
+
+    def locate_key(self, path: YamlPath) -> Location:
+        """Position of the key that ends `path` (where its value is would be another line, or the
+        value is long), else as `locate`."""
+        if tuple(path) not in self.key_positions:
+            return self.locate(path)
+        line, col = self.key_positions[tuple(path)]
+        return Location(self.file, line + 1, col + 1)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Final, Literal
 
-from mongen.errors import SpecIssue
+from mongen.errors import SourceMap, SpecIssue
 
 MetricType = Literal["counter", "gauge", "histogram"]
 COUNTER: Final = "counter"
@@ -498,6 +498,9 @@ class Spec:
     middleware: Middleware = Middleware()
     # Spec problems that do not stop generation, printed by `mongen generate` as warnings.
     warnings: tuple[SpecIssue, ...] = field(default=(), compare=False)
+    # Where each value of the spec file came from (None for a model built in code): findings about
+    # the spec (lint's spec checks) are placed with it, without reading the file again.
+    source_map: SourceMap | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def label_by_name(self) -> dict[str, LabelDef]:

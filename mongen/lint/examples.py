@@ -31,7 +31,7 @@ def run_example(example: Example, with_spec: bool = True) -> list[Finding]:
         spec_path = Path(tmp) / EXAMPLE_SPEC_FILE
         spec_path.write_text(example.spec, "utf-8")
         spec = load_spec(spec_path)
-    findings = spec_findings(spec, load_yaml(example.spec, EXAMPLE_SPEC_FILE))
+    findings = spec_findings(spec, load_yaml(example.spec, EXAMPLE_SPEC_FILE).source_map)
     return findings + lint_files(spec, files, processes=1, options=_ALL)
 
 

@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from mongen import layout
-from mongen.errors import Finding
+from mongen.errors import Finding, SourceMap
 from mongen.layout import shown_path
 from mongen.lint import workers
 from mongen.lint.checks import (
@@ -34,7 +34,6 @@ from mongen.lint.gitdiff import changed_lines
 from mongen.lint.rulefiles import Rule, RuleFile, collect_files, read_rule_file
 from mongen.lint.suppressions import FORM
 from mongen.model import Spec
-from mongen.spec.loader import LoadedDocument, load_yaml
 from mongen.writer import write_tree
 
 Changed = dict[str, set[int] | None]  # rule file -> lines changed since --diff-base (None: all new)
@@ -113,7 +112,7 @@ def _lint(
             changed = {display[p]: lines for p, lines in changed_lines(diff_base, checked).items()}
         findings = lint_files(all_specs, rule_files, changed, processes, options, known)
         for spec in reversed(all_specs):
-            findings = spec_findings(spec, load_yaml(Path(spec.source).read_text("utf-8"), spec.source)) + findings
+            findings = spec_findings(spec, spec.source_map or SourceMap(spec.source)) + findings
         if run_promtool:
             from mongen.lint.promtool import promtool_findings  # subprocess pools and caches, only when asked for
 
@@ -133,8 +132,8 @@ def _unlink(rule_files: list[RuleFile]) -> None:
                 node.parent = None
 
 
-def spec_findings(spec: Spec, doc: LoadedDocument) -> list[Finding]:
-    """The spec checks, each finding at the position in `doc` (the spec's YAML) of the value it names."""
+def spec_findings(spec: Spec, doc: SourceMap) -> list[Finding]:
+    """The spec checks, each finding at the position in `doc` (the spec's source map) of the value it names."""
     out = []
     for check in SPEC_CHECKS:
         for path, message in check.check(spec):

@@ -97,6 +97,7 @@ def build_model(doc: LoadedDocument, *, check_budget: bool = True) -> Spec:
     assert scrape is not None, "read_scrape returns None only after reporting an issue"
     spec = Spec(
         source=doc.file,
+        source_map=doc.source_map,
         service=service.name,
         namespace=service.namespace,
         runbook_base=service.runbook_base,

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from mongen.errors import Location, SpecError, SpecIssue, YamlPath
+from mongen.errors import Location, SourceMap, SpecError, SpecIssue, YamlPath
 
 # libyaml's parser keeps node positions too and is ~10x faster on large rule files.
 LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -32,21 +32,18 @@ class LoadedDocument:
     positions: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
     key_positions: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)  # of each mapping key
 
+    @property
+    def source_map(self) -> SourceMap:
+        """The positions alone (shared, not copied), for the model to keep."""
+        return SourceMap(self.file, self.positions, self.key_positions)
+
     def locate(self, path: YamlPath) -> Location:
         """Position of the deepest node on `path` that exists (1-based line and column)."""
-        probe = tuple(path)
-        while probe not in self.positions and probe:
-            probe = probe[:-1]
-        line, col = self.positions.get(probe, (0, 0))
-        return Location(self.file, line + 1, col + 1)
+        return self.source_map.locate(path)
 
     def locate_key(self, path: YamlPath) -> Location:
-        """Position of the key that ends `path` (where its value is would be another line, or the
-        value is long), else as `locate`."""
-        if tuple(path) not in self.key_positions:
-            return self.locate(path)
-        line, col = self.key_positions[tuple(path)]
-        return Location(self.file, line + 1, col + 1)
+        """Position of the key that ends `path`, else as `locate`."""
+        return self.source_map.locate_key(path)
 
     def issue(self, path: YamlPath, message: str) -> SpecIssue:
         return SpecIssue(self.locate(path), tuple(path), message)
