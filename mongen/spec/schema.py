@@ -233,7 +233,20 @@ def _label_form_message(error: jsonschema.ValidationError) -> str | None:
     return f"a label needs `enum`, or `values` and `fallback`: add {missing}"
 
 
+def _duration_message(error: jsonschema.ValidationError) -> str | None:
+    value = error.instance
+    if error.validator == "type" and isinstance(value, int) and not isinstance(value, bool):
+        return f"{_field(error)} is a duration written with its unit: {value}s?"
+    if error.validator != "pattern" or not isinstance(value, str):
+        return None
+    return (
+        f"{bounded_repr(value)} is not a duration: write whole numbers with a unit"
+        " (s, m, h, d, w, y), e.g. 30s, 5m or 1h30m"
+    )
+
+
 _HINTS = {
+    "duration": _duration_message,
     "host-port": _host_port_message,
     "fraction": _fraction_message,
     "lower-case": _lower_case_message,
