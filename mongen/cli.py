@@ -205,7 +205,7 @@ def lint(
 ) -> None:
     """Check Prometheus rule files: structure, alert hygiene and PromQL shape, and with --spec the
     metrics, labels, values and types the spec declares. Findings go to stdout, the summary to stderr.
-    The project config's [checks] table turns checks off or on, changes their severity or scopes them
+    The project config's `checks` table turns checks off or on, changes their severity or scopes them
     to paths (see README, "Configuring checks")."""
     from mongen import app as application
 

@@ -15,6 +15,7 @@ generated header: the spec's path relative to the nearest directory above it hol
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -124,7 +125,9 @@ def _read_config(file: Path) -> ProjectConfig | None:
         issues.fail((), "expected a table with `specs` and `out`")
     else:
         for key in sorted(set(table) - set(_KEYS)):
-            issues.fail((key,), f"unknown key `{key}`; known keys: {', '.join(_KEYS)}")
+            guess = difflib.get_close_matches(key, _KEYS, n=1)
+            hint = f"did you mean `{guess[0]}`? " if guess else ""
+            issues.fail((key,), f"unknown key `{key}`; {hint}known keys: {', '.join(_KEYS)}")
         specs = table.get("specs")
         if not (isinstance(specs, list) and specs and all(isinstance(s, str) and s for s in specs)):
             issues.fail(("specs",), 'expected a non-empty list of spec file paths, e.g. specs = ["specs/service.yaml"]')

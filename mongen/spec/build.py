@@ -137,5 +137,6 @@ def budget_problem(spec: Spec) -> str | None:
         return None
     return (
         f"the metrics expose {spec.total_series} series per instance, over the budget "
-        f"of {spec.max_series}; largest: {spec.largest_metrics()}"
+        f"of {spec.max_series}; largest: {spec.largest_metrics()}; drop labels or label values from "
+        "the largest, or raise `max_series_per_instance` if the budget is meant to grow"
     )

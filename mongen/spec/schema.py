@@ -184,7 +184,26 @@ def schema_message(error: jsonschema.ValidationError) -> str:
         return f"expected exactly one of the alternative forms (see `mongen schema`): {keys}{wanted}"
     if error.validator == "pattern":
         return f"{bounded_repr(error.instance)} does not match the required pattern {error.validator_value}"
+    if error.validator == "type":
+        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        wanted = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in types)
+        quote = types == ["string"] and isinstance(error.instance, (bool, int, float))
+        return f"{bounded_repr(error.instance)} is not {wanted}" + (
+            "; quote it if it is meant as text" if quote else ""
+        )
     return _bounded(error.message, error.instance)
+
+
+# What a YAML author writes for each JSON Schema type.
+_TYPE_WORDS = {
+    "string": "text",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "array": "a list (`[a, b]`, or one `- item` per line)",
+    "object": "a mapping (`key: value` lines)",
+    "null": "empty",
+}
 
 
 # Values people get wrong in a known way. The schema marks the value with `"x-hint": NAME` (JSON
@@ -233,7 +252,20 @@ def _label_form_message(error: jsonschema.ValidationError) -> str | None:
     return f"a label needs `enum`, or `values` and `fallback`: add {missing}"
 
 
+def _duration_message(error: jsonschema.ValidationError) -> str | None:
+    value = error.instance
+    if error.validator == "type" and isinstance(value, int) and not isinstance(value, bool):
+        return f"{_field(error)} is a duration written with its unit: {value}s?"
+    if error.validator != "pattern" or not isinstance(value, str):
+        return None
+    return (
+        f"{bounded_repr(value)} is not a duration: write whole numbers with a unit"
+        " (s, m, h, d, w, y), e.g. 30s, 5m or 1h30m"
+    )
+
+
 _HINTS = {
+    "duration": _duration_message,
     "host-port": _host_port_message,
     "fraction": _fraction_message,
     "lower-case": _lower_case_message,

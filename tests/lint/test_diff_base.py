@@ -28,7 +28,7 @@ _NEW_ALERT = """\
 """
 _FINDING = (
     "rules/custom.yml:7:11: error [unknown-label] label `emotoin` is not on `emoti_voice_tts_requests_total`; "
-    "its labels: container, emotion, endpoint, instance, job, method, namespace, pod, service, status"
+    "did you mean `emotion`? its labels: container, emotion, endpoint, instance, job, method, namespace, pod, service, status"
 )
 
 

@@ -82,7 +82,7 @@ def test_config_lookup_stops_at_the_git_root(repo: Path) -> None:
 BROKEN_CONFIGS = {
     "unknown key": (
         'specs = ["a.yaml"]\nspec = "b.yaml"\n',
-        "mongen.toml:2:1: error: spec: unknown key `spec`; known keys: checks, out, runbooks_url, specs",
+        "mongen.toml:2:1: error: spec: unknown key `spec`; did you mean `specs`? known keys: checks, out, runbooks_url, specs",
     ),
     "specs not a list": (
         'out = "o"\nspecs = "a.yaml"\n',
@@ -172,7 +172,7 @@ def test_broken_pyproject_table_names_the_table_path(repo: Path, monkeypatch: py
     with pytest.raises(SpecError) as raised:
         find_config(repo)
     assert [str(i) for i in raised.value.issues] == [
-        "pyproject.toml:6:1: error: tool.mongen.outs: unknown key `outs`; known keys: checks, out, runbooks_url, specs"
+        "pyproject.toml:6:1: error: tool.mongen.outs: unknown key `outs`; did you mean `out`? known keys: checks, out, runbooks_url, specs"
     ]
 
 

@@ -322,7 +322,7 @@ def test_an_expr_mongen_cannot_drive_says_why() -> None:
         (
             "0.5 > sum(rate(tiny_requests_total[5m]))",
             '0.5 > sum(rate(tiny_requests_total{cod="500"}[5m]))',
-            "spec.yaml:18:11: error: alerts[1].expr: label `cod` is not on `tiny_requests_total`; its labels: "
+            "spec.yaml:18:11: error: alerts[1].expr: label `cod` is not on `tiny_requests_total`; did you mean `code`? its labels: "
             "code, instance, job, model, service (lint check unknown-label)",
         ),
         (

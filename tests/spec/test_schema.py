@@ -80,7 +80,7 @@ def test_schema_errors_quote_a_long_value_cut_short(tmp_path: Path) -> None:
     [message] = _schema_errors(tmp_path, passwd)
     assert message == (
         "'user0:x:0:0::/home/user0:/bin/sh user1:x:1:1::/home/user... "
-        f"({len(passwd) - 1} characters) is not of type 'object'"
+        f"({len(passwd) - 1} characters) is not a mapping (`key: value` lines)"
     )
     long_key = "k" * 500
     messages = _schema_errors(tmp_path, f"service:\n  name: tts\n  {long_key}: 1\n")
@@ -92,6 +92,6 @@ def test_schema_errors_quote_a_long_value_cut_short(tmp_path: Path) -> None:
 
 def test_schema_errors_quote_a_short_value_whole(tmp_path: Path) -> None:
     messages = _schema_errors(tmp_path, "version: 1\nservice: just text\n")
-    assert "'just text' is not of type 'object'" in messages
+    assert "'just text' is not a mapping (`key: value` lines)" in messages
     assert bounded_repr("x" * 58) == repr("x" * 58)
     assert bounded_repr("x" * 59) == "'" + "x" * 56 + "... (59 characters)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleCheck
@@ -65,7 +66,10 @@ class UnknownLabel(RuleCheck):
 
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
         for sel, info, label in matchers_off_series(ctx, rule.selectors, recorded=False):
-            yield f"label `{label}` is not on `{sel.name}`; its labels: {', '.join(sorted(info.labels or ()))}"
+            labels = sorted(info.labels or ())
+            guess = difflib.get_close_matches(label, labels, n=1)
+            hint = f"did you mean `{guess[0]}`? " if guess else ""
+            yield f"label `{label}` is not on `{sel.name}`; {hint}its labels: {', '.join(labels)}"
         for aggregate in rule.aggregates:
             if aggregate.grouping == "by":
                 yield from _grouping(ctx, aggregate)
