@@ -81,7 +81,40 @@ def load_project(
             issues += exc.issues
     if issues:
         raise SpecError(issues)
-    return Project.of(specs)
+    project = Project.of(specs)
+    if warnings is not None:
+        warnings += [spec_warning(issue) for issue in shared_job_warnings(project)]
+    return project
+
+
+def shared_job_warnings(project: Project) -> list[SpecIssue]:
+    """An exporter job made one across services watches every service's targets: each service's
+    alerts on it (a GPU too hot) fire for the others' hosts too, and reach its own on-call. Said
+    at each spec whose job lacks targets the others add, so a shared host is meant, not assumed."""
+    named: dict[str, list[tuple[LoadedSpec, int, ExporterJob]]] = {}
+    for loaded in project.specs:
+        for i, job in enumerate(loaded.model.scrape.exporters):
+            named.setdefault(job.job, []).append((loaded, i, job))
+    out = []
+    for name, jobs in named.items():
+        if len(jobs) < 2 or any(exporter_setup(job) != exporter_setup(jobs[0][2]) for _, _, job in jobs):
+            continue
+        for loaded, i, job in jobs:
+            foreign = [t for _, _, other in jobs if other is not job for t in other.static_targets]
+            extra = list(dict.fromkeys(t for t in foreign if t not in job.static_targets))
+            if not extra:
+                continue
+            others = ", ".join(f"`{other.service}`" for other, _, _ in jobs if other is not loaded)
+            shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+            out.append(
+                loaded.issue(
+                    ("scrape", "exporters", i, "job"),
+                    f"exporter job `{name}` is one job with service {others}'s of the same name, so this "
+                    f"service's alerts on it also watch {shown} and page this service's receivers for them; "
+                    "if those hosts are not this service's, give the job another name in one spec",
+                )
+            )
+    return out
 
 
 def exporter_setup(job: ExporterJob) -> dict[str, Any]:

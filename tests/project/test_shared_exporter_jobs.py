@@ -80,3 +80,18 @@ def test_conflicts_are_reported_before_anything_is_generated(tmp_path: Path, mon
         f"{specs[1]}:129",
     ]
     assert all("the exporter job `dcgm-exporter` has" in i.message for i in raised.value.issues)
+
+
+def test_a_shared_job_says_whose_hosts_each_service_now_watches(tmp_path: Path) -> None:
+    """United targets are not silent: each service whose job lacks hosts the other adds is told
+    that its alerts now watch them (and page its receivers), at its job's name; where both
+    services name the same hosts, nothing changes and nothing is said."""
+    result = pipeline.generate(SHOWCASES, tmp_path / "ops", validate=False)
+    shared = [f for f in result.findings if "is one job with service" in f.message]
+    assert [(Path(f.file).name, f.line, f.col) for f in shared] == [("emotivoice.yaml", 217, 13), ("llm.yaml", 129, 13)]
+    assert "also watch gpu-node-1:9400 and page this service's receivers" in shared[0].message
+    assert "also watch 192.168.1.10:9400, 192.168.1.11:9400 and page" in shared[1].message
+    same = '["192.168.1.10:9400", "192.168.1.11:9400"]'
+    specs = _showcases(tmp_path, {"specs/llm.yaml": {'["gpu-node-1:9400"]': same}})
+    result = pipeline.generate(specs, tmp_path / "ops2", validate=False)
+    assert not [f for f in result.findings if "is one job with service" in f.message]
