@@ -342,3 +342,25 @@ def test_dividing_a_label_free_aggregate_by_a_scraped_series_is_never_matched(tm
     grouped = "sum by (job, instance) (worker_up) / worker_quota > 0.8"
     path.write_text(path.read_text().replace("count(worker_up) / worker_quota > 0.8 and worker_quota > 0", grouped))
     assert [f for f in lint(None, [path], run_promtool=False, processes=1).findings if "matching" in f.check] == []
+
+
+def test_a_template_label_an_aggregation_dropped_is_named_with_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yml"
+    path.write_text(
+        "groups:\n"
+        "  - name: workers\n"
+        "    rules:\n"
+        "      - alert: WorkersFailing\n"
+        "        expr: sum(rate(worker_failures_total[5m])) > 1\n"
+        "        for: 10m\n"
+        "        annotations: {summary: 'Workers fail on {{ $labels.instance }}'}\n"
+    )
+    found = lint(None, [path], run_promtool=False, processes=1).findings
+    assert [(f.line, f.col, f.message) for f in found if f.check == "annotation-unknown-label"] == [
+        (
+            5,
+            15,
+            "annotation `summary` reads `$labels.instance`, but the result has no label `instance` (it has no "
+            "labels); keep `instance` in the aggregation's `by (...)`, or stop reading it",
+        )
+    ]
