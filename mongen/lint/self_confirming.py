@@ -146,8 +146,9 @@ def _self_confirming(node: Binary, clock_only: bool = False) -> bool:
 
 def _value_nodes(node: Node) -> list[Node]:
     """The nodes that make the side's value: a label join (`* on (...) group_left (...) info`)
-    takes its value from the many side, and a filter (`x == y`) from its left side, so the info
-    metric or the threshold series on the other side is left out."""
+    takes its value from the many side, and a filter (`x == y`) from its left side (its right
+    one when the left is a number: `0 <= x`), so the info metric or the threshold series on the
+    other side is left out."""
     out: list[Node] = []
     pending = [node]
     while pending:
@@ -155,7 +156,9 @@ def _value_nodes(node: Node) -> list[Node]:
         out.append(n)
         if isinstance(n, Binary):
             if n.op in _COMPARISONS and not n.returns_bool:
-                pending.append(n.lhs)  # a filter: the values are the left side's
+                # A filter: the values are its vector side's, the left one unless that is a
+                # number (`0 <= days_left < 3` keeps the values of `days_left`).
+                pending.append(n.rhs if is_scalar(n.lhs) and not is_scalar(n.rhs) else n.lhs)
             elif n.card == "many-to-one":
                 pending.append(n.lhs)
             elif n.card == "one-to-many":

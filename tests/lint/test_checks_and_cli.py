@@ -306,3 +306,61 @@ def test_an_alert_without_severity_is_named_as_such(tmp_path: Path) -> None:
     alert = {"alert": "Down", "expr": 'up{job="emotivoice"} == 0', **GOOD_ALERT, "labels": {}}
     messages = [f.message for f in _lint_rules(tmp_path, [alert]) if f.check == "unrouted-severity"]
     assert messages == ["the alert has no `severity` label, so no route takes it; routed: page, ticket"]
+
+
+def test_dividing_a_label_free_aggregate_by_a_scraped_series_is_never_matched(tmp_path: Path) -> None:
+    """Without a spec a scraped series' labels are not all known, but it surely has `job` and
+    `instance`; a side whose labels are known exactly and lack them never pairs up with it, in
+    arithmetic as in `and`. The finding is on the operator that empties the result (`/`), and the
+    `and` after it, which is empty for its own reason, is still reported."""
+    path = tmp_path / "rules.yml"
+    path.write_text(
+        "groups:\n"
+        "  - name: quota\n"
+        "    rules:\n"
+        "      - alert: WorkerQuotaNearlyUsed\n"
+        "        expr: count(worker_up) / worker_quota > 0.8 and worker_quota > 0\n"
+        "        for: 10m\n"
+    )
+    found = lint(None, [path], run_promtool=False, processes=1).findings
+    assert [(f.check, f.line, f.col, f.message) for f in found if f.check.endswith("matching")] == [
+        (
+            "impossible-matching",
+            5,
+            15,
+            "`and` matches series with equal labels, but only the right side has instance, job; "
+            "`and` keeps nothing: the result is always empty; match `on(...)` labels both sides have",
+        ),
+        (
+            "vector-matching",
+            5,
+            15,
+            "`/` pairs series with equal labels, but only the right side has instance, job, so nothing pairs "
+            "up and the result is always empty; match `on()` (with group_left) or aggregate both sides alike",
+        ),
+    ]
+    grouped = "sum by (job, instance) (worker_up) / worker_quota > 0.8"
+    path.write_text(path.read_text().replace("count(worker_up) / worker_quota > 0.8 and worker_quota > 0", grouped))
+    assert [f for f in lint(None, [path], run_promtool=False, processes=1).findings if "matching" in f.check] == []
+
+
+def test_a_template_label_an_aggregation_dropped_is_named_with_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yml"
+    path.write_text(
+        "groups:\n"
+        "  - name: workers\n"
+        "    rules:\n"
+        "      - alert: WorkersFailing\n"
+        "        expr: sum(rate(worker_failures_total[5m])) > 1\n"
+        "        for: 10m\n"
+        "        annotations: {summary: 'Workers fail on {{ $labels.instance }}'}\n"
+    )
+    found = lint(None, [path], run_promtool=False, processes=1).findings
+    assert [(f.line, f.col, f.message) for f in found if f.check == "annotation-unknown-label"] == [
+        (
+            5,
+            15,
+            "annotation `summary` reads `$labels.instance`, but the result has no label `instance` (it has no "
+            "labels); keep `instance` in the aggregation's `by (...)`, or stop reading it",
+        )
+    ]

@@ -23,7 +23,8 @@ class AlertWithoutFor(RuleCheck):
     confirm themselves need none, and are not reported: multi-window burn-rate alerts (their short
     window is the confirmation), event windows (`increase(x[15m]) > 0`, `changes(x[1m]) > 0`),
     recent restarts (`process_uptime_seconds < 60`, which a `for` would make unfireable),
-    deadlines on `time()` (`cert_not_after_seconds - time() < 7 * 86400`), watchdogs that read
+    deadlines on `time()` (`cert_not_after_seconds - time() < 7 * 86400`, also between two
+    bounds: `0 <= (cert_not_after_seconds - time()) / 86400 < 3`), watchdogs that read
     no series (`vector(1)`) and meta-alerts on `ALERTS`. (This check was two, `alert-zero-for` and
     `alert-without-for`; a suppression naming either still works.)"""
 
@@ -94,6 +95,10 @@ class AlertWithoutFor(RuleCheck):
                     expr: cert_not_after_seconds - time() < 7 * 86400
                     labels: {severity: ticket}
                     annotations: {summary: A certificate expires within a week}
+                  - alert: CertificateExpiresWithinDays
+                    expr: 0 <= (cert_not_after_seconds - time()) / 86400 < 3
+                    labels: {severity: ticket}
+                    annotations: {summary: A certificate expires within three days}
                   - alert: Watchdog
                     expr: vector(1)
                     labels: {severity: none}

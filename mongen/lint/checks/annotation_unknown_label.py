@@ -14,8 +14,9 @@ class AnnotationUnknownLabel(RuleCheck):
     """An annotation or label template reads a label of the alert (`{{ $labels.x }}`,
     `{{ .Labels.x }}`, `{{ $.Labels.x }}`, `{{ index $labels "x" }}`), but the alert expression's
     result has no label `x` (an aggregation dropped it, or the series never had it), so the
-    notification shows an empty value. Templates see the result's labels only, not the rule's
-    static `labels`. `.Labels` inside `{{ range }}` or `{{ with }}` belongs to whatever those
+    notification shows an empty value: keep the label through the expression (in `by (...)`), or
+    stop reading it. Templates see the result's labels only, not the rule's static `labels`.
+    `.Labels` inside `{{ range }}` or `{{ with }}` belongs to whatever those
     iterate over (a `query` result), so it is not checked."""
 
     id = "annotation-unknown-label"
@@ -39,12 +40,14 @@ class AnnotationUnknownLabel(RuleCheck):
         Problem(
             5,
             15,
-            "annotation `description` reads `.Labels.instance`, but the result has no label `instance`; it has: job",
+            "annotation `description` reads `.Labels.instance`, but the result has no label `instance` (it has: job); "
+            "keep `instance` in the aggregation's `by (...)`, or stop reading it",
         ),
         Problem(
             5,
             15,
-            "annotation `summary` reads `$labels.endpoint`, but the result has no label `endpoint`; it has: job",
+            "annotation `summary` reads `$labels.endpoint`, but the result has no label `endpoint` (it has: job); "
+            "keep `endpoint` in the aggregation's `by (...)`, or stop reading it",
         ),
     )
     good = Example(
@@ -66,9 +69,12 @@ class AnnotationUnknownLabel(RuleCheck):
         labels = rule.result
         if rule.kind != "alert" or labels is None:
             return
-        has = ", ".join(sorted(labels)) or "no labels"
+        has = f"it has: {', '.join(sorted(labels))}" if labels else "it has no labels"
         for kind, templates in (("label", rule.labels), ("annotation", rule.annotations)):
             for key, text in templates.items():
                 for written, name in dict(template_reads(text).labels).items():
                     if name not in labels:
-                        yield f"{kind} `{key}` reads `{written}`, but the result has no label `{name}`; it has: {has}"
+                        yield (
+                            f"{kind} `{key}` reads `{written}`, but the result has no label `{name}` ({has}); "
+                            f"keep `{name}` in the aggregation's `by (...)`, or stop reading it"
+                        )

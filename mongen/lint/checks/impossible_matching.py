@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleCheck
-from mongen.lint.checks.vector_matching import unmatched_sides
-from mongen.lint.context import LintContext, labels_at_least, output_labels
+from mongen.lint.checks.vector_matching import beyond_exact, unmatched_sides
+from mongen.lint.context import LintContext
 from mongen.lint.rulefiles import Rule
-from mongen.promql_tree import Binary
 
 _EFFECT = {
     "and": "`and` keeps nothing: the result is always empty",
@@ -67,23 +66,9 @@ class ImpossibleMatching(RuleCheck):
     def check(self, ctx: LintContext, rule: Rule) -> Iterator[str]:
         for node in rule.binaries:
             if node.op in _EFFECT and node.matching != "on":
-                found = unmatched_sides(ctx, node) or _beyond_exact(ctx, node)
+                found = unmatched_sides(ctx, node) or beyond_exact(ctx, node)
                 if found:
                     yield (
                         f"`{node.op}` matches series with equal labels, but {found[0]}; {_EFFECT[node.op]}; "
                         "match `on(...)` labels both sides have"
                     )
-
-
-def _beyond_exact(ctx: LintContext, node: Binary) -> tuple[str, frozenset[str], frozenset[str]] | None:
-    """One side's labels are known exactly (`absent(y)`: none), and the other surely carries one
-    more (a scraped series: `job` and `instance`), so they never have equal labels."""
-    ignored = frozenset(node.matching_labels) if node.matching == "ignoring" else frozenset()
-    for exact_side, other_side, other_name in ((node.rhs, node.lhs, "left"), (node.lhs, node.rhs, "right")):
-        exact = output_labels(ctx, exact_side)
-        if exact is None or output_labels(ctx, other_side) is not None:
-            continue
-        extra = sorted(labels_at_least(ctx, other_side) - exact - ignored)
-        if extra:
-            return f"only the {other_name} side has {', '.join(extra)}", frozenset(extra), exact - ignored
-    return None

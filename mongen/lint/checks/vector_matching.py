@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mongen.lint.checks.base import Example, Problem, RuleCheck
-from mongen.lint.context import LintContext, output_labels
+from mongen.lint.context import LintContext, labels_at_least, output_labels
 from mongen.lint.rulefiles import Rule
 from mongen.promql_tree import Binary, is_scalar
 
@@ -16,8 +16,10 @@ class VectorMatching(RuleCheck):
     """Arithmetic and comparisons between two vectors pair series whose labels are all equal
     (without `on`/`ignoring`), or equal except the `ignoring` ones. When one side carries a label
     the other never has, no series pairs up and the result is always empty: the recorded series
-    never exists, the alert never fires. Aggregate both sides by the same labels, or match
-    `on(...)` the labels they share (with `group_left` when one side has more series)."""
+    never exists, the alert never fires. A side whose labels are known exactly (`count(x)`: none)
+    never pairs up with a scraped series, which always has `job` and `instance`. Aggregate both
+    sides by the same labels, or match `on(...)` the labels they share (with `group_left` when one
+    side has more series)."""
 
     id = "vector-matching"
     severity = "error"
@@ -58,7 +60,7 @@ class VectorMatching(RuleCheck):
                 continue
             if node.card not in ("", "one-to-one") or is_scalar(node.lhs) or is_scalar(node.rhs):
                 continue
-            message = unmatched_sides(ctx, node)
+            message = unmatched_sides(ctx, node) or beyond_exact(ctx, node)
             if message:
                 shared = ", ".join(sorted(message[2])) or ""
                 yield (
@@ -84,3 +86,17 @@ def unmatched_sides(ctx: LintContext, node: Binary) -> tuple[str, frozenset[str]
     if only_right:
         parts.append(f"only the right side has {', '.join(only_right)}")
     return " and ".join(parts), left ^ right, left & right
+
+
+def beyond_exact(ctx: LintContext, node: Binary) -> tuple[str, frozenset[str], frozenset[str]] | None:
+    """One side's labels are known exactly (`absent(y)`: none), and the other surely carries one
+    more (a scraped series: `job` and `instance`), so they never have equal labels."""
+    ignored = frozenset(node.matching_labels) if node.matching == "ignoring" else frozenset()
+    for exact_side, other_side, other_name in ((node.rhs, node.lhs, "left"), (node.lhs, node.rhs, "right")):
+        exact = output_labels(ctx, exact_side)
+        if exact is None or output_labels(ctx, other_side) is not None:
+            continue
+        extra = sorted(labels_at_least(ctx, other_side) - exact - ignored)
+        if extra:
+            return f"only the {other_name} side has {', '.join(extra)}", frozenset(extra), exact - ignored
+    return None
