@@ -29,6 +29,7 @@ from mongen.errors import SpecIssue, YamlPath
 from mongen.presets import PRESETS
 from mongen.rules import alert_kinds
 from mongen.spec.loader import LoadedDocument
+from mongen.spec.receivers import receiver_fields
 from mongen.spec.scalars import scalar_issues, text_problem
 
 
@@ -140,7 +141,27 @@ def unknown_keys(error: jsonschema.ValidationError) -> list[str]:
 
 
 def unknown_allowed(error: jsonschema.ValidationError) -> list[str]:
-    return sorted(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
+    """The keys the object of an unknown-key error may hold: those of its schema, narrowed to the
+    fields its type reads for an alert (its `kind`) or a receiver (its `type`), whose one schema
+    holds every type's fields (so no other type's field is suggested, nor an inline secret)."""
+    allowed = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
+    typed = _typed_fields(tuple(error.absolute_path), error.instance)
+    return sorted(allowed & typed if typed is not None else allowed)
+
+
+def _typed_fields(path: YamlPath, instance: object) -> set[str] | None:
+    """The keys an alert or receiver of a known kind or type may hold; None for another object."""
+    if not isinstance(instance, dict):
+        return None
+    if len(path) == 2 and path[0] == "alerts":
+        kind = instance.get("kind")
+        found = alert_kinds.BY_NAME.get(kind) if isinstance(kind, str) else None
+        return set(alert_kinds.COMMON_FIELDS) | set(found.fields) if found is not None and found.spec_kind else None
+    if len(path) == 3 and path[:2] == ("routing", "receivers"):
+        kind = instance.get("type")
+        fields = receiver_fields(kind) if isinstance(kind, str) else None
+        return {"name", "type", *fields} if fields is not None else None
+    return None
 
 
 def required_key(error: jsonschema.ValidationError) -> str | None:
