@@ -146,8 +146,9 @@ def check_owned(out_dir: Path, prune: bool, shown: str | None = None) -> None:
 def _up_to_date(out_dir: Path, files: dict[str, str]) -> bool:
     """Whether `out_dir` holds exactly `files`, as regular files with that text, and nothing else
     (not even bytecode caches of the generated module, which a replace removes), with the modes a
-    replace gives: a file or folder someone made unreadable (or writable by others) is written
-    again, as it was before runs left an up-to-date output alone."""
+    replace gives, and no file linked from elsewhere: a file or folder someone made unreadable (or
+    writable by others), or a hard link, is written again, as it was before runs left an
+    up-to-date output alone."""
     if not out_dir.is_dir():
         return False
     inventory = take_inventory(out_dir, files)
@@ -159,6 +160,8 @@ def _up_to_date(out_dir: Path, files: dict[str, str]) -> bool:
     modes.update({rel: 0o666 & ~umask for rel in files})
     if any(stat.S_IMODE(os.lstat(out_dir / rel).st_mode) != mode for rel, mode in modes.items()):
         return False
+    if any(os.lstat(out_dir / rel).st_nlink != 1 for rel in files):
+        return False  # a hard link elsewhere would change the output when edited; a replace unlinks it
     return all(read_regular_file(out_dir / rel, _READ_LIMIT) == text for rel, text in files.items())
 
 

@@ -198,6 +198,17 @@ def test_an_output_whose_modes_a_replace_would_change_is_written_again(out: Path
     assert {p: stat.S_IMODE(os.lstat(out / p).st_mode) for p in fresh} == fresh
 
 
+def test_a_generated_file_hard_linked_from_elsewhere_is_written_again(out: Path, tmp_path: Path) -> None:
+    """A replace gave DIR files of its own; an up-to-date output whose file is another path's too
+    (`ln out/prometheus/prometheus.yml deploy.yml`) is written again, so editing that path later
+    does not edit the output."""
+    elsewhere = tmp_path / "deploy.yml"
+    os.link(out / "prometheus/prometheus.yml", elsewhere)
+    assert generate(out).written
+    assert os.lstat(out / "prometheus/prometheus.yml").st_nlink == 1
+    assert not os.path.samefile(out / "prometheus/prometheus.yml", elsewhere)
+
+
 def test_files_an_earlier_run_wrote_are_replaced_without_prune(out: Path) -> None:
     """A file the old marker lists (an SLO since removed from the spec) is mongen's to delete."""
     (out / "prometheus/tests/emotivoice-slo-gone.test.yml").write_text("old\n")
