@@ -125,8 +125,38 @@ def schema_issues(doc: LoadedDocument) -> list[SpecIssue]:
             continue
         if error.validator == "required" and (path, required_key(error)) in meant:
             continue
+        if error.validator == "oneOf" and any((path, key) in meant for key in _form_keys(error)):
+            continue  # `enm` for a label's `enum`: the unknown key with its suggestion says it
+        misspelt = _misspelt_in_forms(doc, error)
+        if misspelt:
+            issues += misspelt
+            continue
         issues.append(doc.issue(path, schema_message(error)))
     return sorted(issues, key=lambda i: (i.location.line, i.location.col, i.message))
+
+
+def _form_keys(error: jsonschema.ValidationError) -> set[str]:
+    """The keys the alternative forms of a `oneOf` error require."""
+    forms = error.validator_value if isinstance(error.validator_value, list) else []
+    return {key for form in forms if isinstance(form, dict) for key in form.get("required", ())}
+
+
+def _misspelt_in_forms(doc: LoadedDocument, error: jsonschema.ValidationError) -> list[SpecIssue]:
+    """For a mapping no alternative form of a `oneOf` takes, because a key of it is unknown to the
+    forms and most likely misspells a key one of them allows (`severty` in an SLO tier's alert
+    settings): that key, with its suggestion and the keys of that form, instead of the forms."""
+    if error.validator != "oneOf" or not isinstance(error.instance, dict):
+        return []
+    path: YamlPath = tuple(error.absolute_path)
+    found: dict[str, SpecIssue] = {}
+    for sub in error.context or ():
+        if tuple(sub.absolute_path) != path:
+            continue
+        allowed = unknown_allowed(sub)
+        for key in unknown_keys(sub):
+            if key not in found and _closest(key, allowed):
+                found[key] = _unknown_key_issue(doc, path, key, allowed)
+    return list(found.values())
 
 
 def unknown_keys(error: jsonschema.ValidationError) -> list[str]:
