@@ -63,19 +63,20 @@ class PassCache:
         return digest.hexdigest()
 
     def passed(self, kind: str, key: str) -> bool:
-        return self._trusted() and self._entry(kind, key).exists()
+        """Whether a pass with `key` is remembered (read through the private directory held open,
+        like every entry mongen believes: see private_directory)."""
+        directory = self.private_directory(kind)
+        if directory is None:
+            return False
+        with directory:
+            return directory.holds(f"{key[:2]}/{key}")
 
     def remember(self, kind: str, key: str) -> None:
-        if self.directory is None:
+        directory = self.private_directory(kind)
+        if directory is None:
             return
-        entry = self._entry(kind, key)
-        try:
-            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            if self._trusted():
-                entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                entry.touch()
-        except OSError:
-            pass  # a read-only or full cache directory only costs the speed-up
+        with directory:
+            directory.touch(key[:2], key)
 
     def private_directory(self, kind: str) -> PrivateDirectory | None:
         """The subdirectory for `kind`, created 0700 and opened once: None when the cache is off,
@@ -147,10 +148,6 @@ class PassCache:
         _note_once(f"note: rule-test cache {self.directory} not used: {problem}; tests run every time")
         return False
 
-    def _entry(self, kind: str, key: str) -> Path:
-        assert self.directory is not None
-        return self.directory / kind / key[:2] / key
-
 
 class PrivateDirectory:
     """A cache subdirectory only the current user can write, held open: its entries are opened
@@ -188,6 +185,26 @@ class PrivateDirectory:
             return None
         finally:
             os.close(fd)
+
+    def holds(self, name: str) -> bool:
+        """Whether the entry (a path below the directory) is there as a regular file."""
+        try:
+            return stat.S_ISREG(os.stat(name, dir_fd=self.fd, follow_symlinks=False).st_mode)
+        except OSError:
+            return False
+
+    def touch(self, folder: str, name: str) -> None:
+        """Create the empty entry `folder/name` (the folder 0700), if it is not there."""
+        try:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(folder, 0o700, dir_fd=self.fd)
+            os.close(
+                os.open(
+                    f"{folder}/{name}", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=self.fd
+                )
+            )
+        except OSError:
+            pass  # a read-only or full cache directory only costs the speed-up
 
     def write(self, name: str, data: bytes) -> None:
         """Write the entry aside and rename it in place, so a concurrent run never reads half of
