@@ -21,10 +21,8 @@ import builtins
 import dataclasses
 import hashlib
 import marshal
-import os
 import sys
 from importlib.util import MAGIC_NUMBER
-from pathlib import Path
 from types import CodeType
 from typing import Any
 
@@ -44,8 +42,8 @@ def install() -> None:
     if directory is None:
         return
     build = "\0".join((sys.version, MAGIC_NUMBER.hex(), __version__))
-    entry = directory / hashlib.sha256(build.encode()).hexdigest()
-    known = _read(entry)
+    entry = hashlib.sha256(build.encode()).hexdigest()
+    known = _codes(directory.read(entry))
     added: dict[str, CodeType] = {}
 
     def cached_exec(source: Any, globals: Any = None, locals: Any = None) -> None:
@@ -58,27 +56,23 @@ def install() -> None:
         builtins.exec(code, globals, locals)
 
     def save() -> None:
-        if added:
-            _write(entry, {**known, **added})
+        with directory:
+            if added:
+                directory.write(entry, marshal.dumps({**known, **added}))
 
     dataclasses.exec = cached_exec  # type: ignore[attr-defined]  # shadows the builtin for that module only
     atexit.register(save)
 
 
-def _read(entry: Path) -> dict[str, CodeType]:
+def _codes(stored: bytes | None) -> dict[str, CodeType]:
+    """The code objects an entry holds by their source; none for a missing or unreadable one (they
+    are compiled again and the entry rewritten)."""
+    if stored is None:
+        return {}
     try:
-        loaded = marshal.loads(entry.read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
-        return {}  # none yet, or unreadable: compiled again and rewritten
+        loaded = marshal.loads(stored)
+    except (EOFError, ValueError, TypeError):
+        return {}
     if not isinstance(loaded, dict):
         return {}
     return {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, CodeType)}
-
-
-def _write(entry: Path, codes: dict[str, CodeType]) -> None:
-    partial = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
-    try:
-        partial.write_bytes(marshal.dumps(codes))
-        os.replace(partial, entry)  # a concurrent run reads the old file or the new one, never half
-    except OSError:
-        pass  # a read-only or full cache directory only costs the speed-up

@@ -16,10 +16,12 @@ Nothing here imports from mongen: the rules and verify both build on it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import MISSING, dataclass, field, fields
 from typing import ClassVar
 
 LabelMatch = tuple[tuple[str, str], ...]  # (label, value) pairs
+Share = float  # 0 to 1: a share of requests or observations
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class ServerErrors:
 
     metric: str = field(compare=False)
     match: LabelMatch
-    share: float
+    share: Share
     labels: LabelMatch = field(default=(), compare=False)
 
     def concerns(self, other: Fault) -> bool:
@@ -62,7 +64,7 @@ class SlowRequests:
 
     metric: str
     threshold: float
-    share: float = 1.0
+    share: Share = 1.0
     labels: ClassVar[LabelMatch] = ()
 
     def concerns(self, other: Fault) -> bool:
@@ -167,10 +169,10 @@ def to_json(fault: Fault) -> dict[str, object]:
 def from_json(data: object) -> Fault:
     """The fault `to_json` wrote; ValueError naming what is wrong with anything else."""
     if not isinstance(data, dict):
-        raise ValueError(f'faults: expected objects {{"fault": "<type>", ...}}, got {data!r}')
+        raise ValueError(f'faults: expected objects {{"fault": "<type>", ...}}, got {_short(data)}')
     kind = FAULT_TYPES.get(str(data.get("fault")))
     if kind is None:
-        raise ValueError(f"faults: unknown fault {data.get('fault')!r} (one of {', '.join(FAULT_TYPES)})")
+        raise ValueError(f"faults: unknown fault {_short(data.get('fault'))} (one of {', '.join(FAULT_TYPES)})")
     values: dict[str, object] = {}
     for f in fields(kind):
         if f.name in data:
@@ -192,20 +194,44 @@ def _plain(value: object) -> object:
 
 
 def number(value: object) -> float:
+    """A finite number (a JSON number, or its text): infinity and NaN are no level, threshold or
+    factor the simulations can apply."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"expected a number, got {value!r}")
-    return float(value)
+        raise ValueError(f"expected a number, got {_short(value)}")
+    try:
+        result = float(value)
+    except OverflowError:  # an integer past float's range
+        result = math.inf
+    except ValueError:
+        raise ValueError(f"expected a number, got {_short(value)}") from None
+    if not math.isfinite(result):
+        raise ValueError(f"expected a finite number, got {_short(value)}")
+    return result
+
+
+def share(value: object) -> float:
+    """A number from 0 to 1."""
+    result = number(value)
+    if not 0 <= result <= 1:
+        raise ValueError(f"expected a share from 0 to 1, got {_short(value)}")
+    return result
+
+
+def _short(value: object) -> str:
+    """`value` for a message, cut short: a request body may be megabytes."""
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a number of more than 30 digits"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _text(value: object) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"expected a string, got {value!r}")
+        raise ValueError(f"expected a string, got {_short(value)}")
     return value
 
 
 def _flag(value: object) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {value!r}")
+        raise ValueError(f"expected true or false, got {_short(value)}")
     return value
 
 
@@ -213,7 +239,7 @@ def _label_match(value: object) -> LabelMatch:
     if isinstance(value, dict):
         return tuple((str(k), str(v)) for k, v in value.items())
     if not isinstance(value, list) or not all(isinstance(p, list) and len(p) == 2 for p in value):
-        raise ValueError(f"expected [[label, value], ...], got {value!r}")
+        raise ValueError(f"expected [[label, value], ...], got {_short(value)}")
     return tuple((str(k), str(v)) for k, v in value)
 
 
@@ -221,7 +247,7 @@ def _readings(value: object) -> tuple[Reading, ...] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
-        raise ValueError(f"expected a list of readings or null, got {value!r}")
+        raise ValueError(f"expected a list of readings or null, got {_short(value)}")
     return tuple(
         Reading(
             _text(r.get("series")), _label_match(r.get("labels", [])), number(r.get("value")), number(r.get("rate", 0))
@@ -234,6 +260,7 @@ def _readings(value: object) -> tuple[Reading, ...] | None:
 _READERS = {
     "str": _text,
     "float": number,
+    "Share": share,
     "bool": _flag,
     "LabelMatch": _label_match,
     "tuple[Reading, ...] | None": _readings,

@@ -112,7 +112,7 @@ class Inventory:
     other: tuple[Entry, ...]  # everything else: unexpected entries, or non-regular ones at expected paths
 
 
-def _folders(paths: Iterable[str]) -> frozenset[str]:
+def folders_of(paths: Iterable[str]) -> frozenset[str]:
     """Every folder the (relative) paths lie in; an unsafe path contributes none."""
     out: set[str] = set()
     for path in paths:
@@ -133,7 +133,7 @@ def take_inventory(out_dir: Path, expected: Iterable[str]) -> Inventory:
     """Sort every entry of `out_dir` (an existing directory) against `expected`. Descends only into
     folders that expected paths lie in, so a foreign tree (`.git/`) is one entry, whatever its size."""
     wanted = frozenset(expected)
-    folders = _folders(wanted)
+    folders = folders_of(wanted)
     found: list[str] = []
     caches: list[str] = []
     other: list[Entry] = []

@@ -10,7 +10,7 @@ from typing import Any
 import jinja2
 
 from mongen.serialize import header
-from mongen.tool_cache import PassCache
+from mongen.tool_cache import PassCache, PrivateDirectory
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
@@ -19,7 +19,23 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     ~0.1 s compiling them. Only a directory that no one else can write is used: an entry is code
     that mongen runs. `MONGEN_NO_CACHE=1` turns it off like the rule-test cache."""
     directory = PassCache.from_environment().private_directory("templates")
-    return jinja2.FileSystemBytecodeCache(str(directory)) if directory is not None else None
+    return _PrivateBytecodeCache(directory) if directory is not None else None
+
+
+class _PrivateBytecodeCache(jinja2.BytecodeCache):
+    """jinja2's FileSystemBytecodeCache's entries, read and written through the private directory
+    held open (never by path: see PassCache.private_directory)."""
+
+    def __init__(self, directory: PrivateDirectory) -> None:
+        self.directory = directory
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        stored = self.directory.read(f"__jinja2_{bucket.key}.cache")
+        if stored is not None:
+            bucket.bytecode_from_string(stored)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.directory.write(f"__jinja2_{bucket.key}.cache", bucket.bytecode_to_string())
 
 
 @cache

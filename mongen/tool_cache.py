@@ -14,6 +14,7 @@ test into a pass); otherwise the cache is off, with one note on stderr.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -62,36 +63,47 @@ class PassCache:
         return digest.hexdigest()
 
     def passed(self, kind: str, key: str) -> bool:
-        return self._trusted() and self._entry(kind, key).exists()
+        """Whether a pass with `key` is remembered (read through the private directory held open,
+        like every entry mongen believes: see private_directory)."""
+        directory = self.private_directory(kind)
+        if directory is None:
+            return False
+        with directory:
+            return directory.holds(f"{key[:2]}/{key}")
 
     def remember(self, kind: str, key: str) -> None:
-        if self.directory is None:
+        directory = self.private_directory(kind)
+        if directory is None:
             return
-        entry = self._entry(kind, key)
-        try:
-            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            if self._trusted():
-                entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                entry.touch()
-        except OSError:
-            pass  # a read-only or full cache directory only costs the speed-up
+        with directory:
+            directory.touch(key[:2], key)
 
-    def private_directory(self, kind: str) -> Path | None:
-        """A subdirectory for `kind` that only the current user can have written to, created 0700;
-        None when the cache is off or not trusted. For entries mongen would execute or believe."""
+    def private_directory(self, kind: str) -> PrivateDirectory | None:
+        """The subdirectory for `kind`, created 0700 and opened once: None when the cache is off,
+        or when it or the subdirectory is not the current user's alone. For entries mongen would
+        execute or believe: they are read and written through the open directory, never by path,
+        so swapping the cache directory or a folder above it after the check (someone who can
+        write where XDG_CACHE_HOME points) cannot make mongen read entries from elsewhere."""
         if self.directory is None:
             return None
+        parent = -1
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            if not self._trusted():
+            parent = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)  # a link to it is fine
+            if not self._trusted(os.fstat(parent)):
                 return None
-            sub = self.directory / kind
-            sub.mkdir(mode=0o700, exist_ok=True)
-            info = os.lstat(sub)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(kind, 0o700, dir_fd=parent)
+            fd = os.open(kind, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
         except OSError:
             return None  # a read-only or full cache directory only costs the speed-up
-        private = stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid()
-        return sub if private and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) else None
+        finally:
+            if parent >= 0:
+                os.close(parent)
+        if not _private(os.fstat(fd)):
+            os.close(fd)
+            return None
+        return PrivateDirectory(fd)
 
     def derived(self, kind: str, inputs: Iterable[bytes], compute: Callable[[], Iterable[str]]) -> list[str]:
         """The lines `compute` derives from `inputs` (mongen's own files, never a user's), computed
@@ -105,29 +117,26 @@ class PassCache:
             _add(digest, content)
         key = digest.hexdigest()
         directory = self.private_directory(kind)
-        entry = directory / key if directory is not None else None
-        if entry is not None:
+        if directory is None:
+            return list(compute())
+        with directory:
+            stored = directory.read(key)
             try:
-                return entry.read_text("utf-8").splitlines()
-            except (OSError, UnicodeDecodeError):
-                pass  # not there yet (or unreadable): computed and written below
-        lines = list(compute())
-        if entry is not None:
-            try:
-                # Written aside and renamed, so a concurrent run never reads half an entry.
-                partial = entry.with_name(f"{key}.{os.getpid()}.{threading.get_ident()}.tmp")
-                partial.write_text("".join(f"{line}\n" for line in lines), "utf-8")
-                os.replace(partial, entry)
-            except OSError:
-                pass  # a read-only or full cache directory only costs the speed-up
-        return lines
+                if stored is not None:
+                    return stored.decode("utf-8").splitlines()
+            except UnicodeDecodeError:
+                pass  # unreadable: computed and written again below
+            lines = list(compute())
+            directory.write(key, "".join(f"{line}\n" for line in lines).encode("utf-8"))
+            return lines
 
-    def _trusted(self) -> bool:
-        """Whether the directory exists and only the current user can have written to it."""
+    def _trusted(self, info: os.stat_result | None = None) -> bool:
+        """Whether the directory exists and only the current user can have written to it; `info`:
+        its status, taken through an open descriptor."""
         if self.directory is None:
             return False
         try:
-            info = os.stat(self.directory)  # through a link: the directory the entries are in
+            info = info or os.stat(self.directory)  # through a link: the directory the entries are in
         except OSError:
             return False
         if info.st_uid != os.geteuid():
@@ -139,9 +148,86 @@ class PassCache:
         _note_once(f"note: rule-test cache {self.directory} not used: {problem}; tests run every time")
         return False
 
-    def _entry(self, kind: str, key: str) -> Path:
-        assert self.directory is not None
-        return self.directory / kind / key[:2] / key
+
+class PrivateDirectory:
+    """A cache subdirectory only the current user can write, held open: its entries are opened
+    relative to it and read only when they are the user's regular files. A context manager that
+    closes it; a read-only or full directory only costs the speed-up."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __enter__(self) -> PrivateDirectory:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def read(self, name: str) -> bytes | None:
+        """The entry's bytes; None when it is missing, unreadable, not a regular file, or not the
+        current user's alone."""
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=self.fd)
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or not _private(info):
+                return None
+            with os.fdopen(os.dup(fd), "rb") as handle:
+                return handle.read()
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    def holds(self, name: str) -> bool:
+        """Whether the entry (a path below the directory) is there as a regular file."""
+        try:
+            return stat.S_ISREG(os.stat(name, dir_fd=self.fd, follow_symlinks=False).st_mode)
+        except OSError:
+            return False
+
+    def touch(self, folder: str, name: str) -> None:
+        """Create the empty entry `folder/name` (the folder 0700), if it is not there."""
+        try:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(folder, 0o700, dir_fd=self.fd)
+            os.close(
+                os.open(
+                    f"{folder}/{name}", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=self.fd
+                )
+            )
+        except OSError:
+            pass  # a read-only or full cache directory only costs the speed-up
+
+    def write(self, name: str, data: bytes) -> None:
+        """Write the entry aside and rename it in place, so a concurrent run never reads half of
+        it; nothing is left behind when the write fails."""
+        partial = f"{name}.{os.getpid()}.{threading.get_ident()}.tmp"
+        try:
+            fd = os.open(
+                partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=self.fd
+            )
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(partial, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(partial, dir_fd=self.fd)
+
+
+def _private(info: os.stat_result) -> bool:
+    """Whether what `info` describes is the current user's and group and others cannot write it."""
+    return info.st_uid == os.geteuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 _noted: set[str] = set()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from mongen.errors import FileSystemError, OutputError
 from mongen.layout import MARKER
-from mongen.ownership import listing_text, read_marker, read_regular_file, take_inventory
+from mongen.ownership import folders_of, listing_text, read_marker, read_regular_file, take_inventory
 from mongen.serialize import quoted_path
 
 __all__ = ["OutputError", "atomic_replace", "read_tree", "recover", "write_tree"]
@@ -145,12 +145,23 @@ def check_owned(out_dir: Path, prune: bool, shown: str | None = None) -> None:
 
 def _up_to_date(out_dir: Path, files: dict[str, str]) -> bool:
     """Whether `out_dir` holds exactly `files`, as regular files with that text, and nothing else
-    (not even bytecode caches of the generated module, which a replace removes)."""
+    (not even bytecode caches of the generated module, which a replace removes), with the modes a
+    replace gives, and no file linked from elsewhere: a file or folder someone made unreadable (or
+    writable by others), or a hard link, is written again, as it was before runs left an
+    up-to-date output alone."""
     if not out_dir.is_dir():
         return False
     inventory = take_inventory(out_dir, files)
     if inventory.other or inventory.caches or len(inventory.expected) != len(files):
         return False
+    umask = os.umask(0o022)
+    os.umask(umask)
+    modes = {"": 0o755, **{folder: 0o777 & ~umask for folder in folders_of(files)}}
+    modes.update({rel: 0o666 & ~umask for rel in files})
+    if any(stat.S_IMODE(os.lstat(out_dir / rel).st_mode) != mode for rel, mode in modes.items()):
+        return False
+    if any(os.lstat(out_dir / rel).st_nlink != 1 for rel in files):
+        return False  # a hard link elsewhere would change the output when edited; a replace unlinks it
     return all(read_regular_file(out_dir / rel, _READ_LIMIT) == text for rel, text in files.items())
 
 

@@ -4,6 +4,7 @@ stand-in metric, routes to fill in."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -70,6 +71,13 @@ def _expected(schema: dict[str, Any]) -> str:
         return str(schema["x-expected"])
     kinds = schema.get("type", [])
     return " or ".join(_TYPE_WORDS.get(k, k) for k in ([kinds] if isinstance(kinds, str) else kinds)) or "a value"
+
+
+def outside_objective(value: float, top: float) -> bool:
+    """Whether an objective read from a foreign spec (a number: its shape is checked) is no
+    objective mongen takes: NaN, infinite, or not strictly between 0 and `top` (100 for percent,
+    1 for a fraction). Refused at its position in the foreign file, not later in the written spec."""
+    return not (math.isfinite(value) and 0 < value < top)
 
 
 def service_name(raw: str) -> str:

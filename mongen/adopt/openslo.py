@@ -24,6 +24,7 @@ import yaml
 from mongen.adopt.imported_spec import (
     TEXT,
     foreign_structure,
+    outside_objective,
     queried_series,
     read_source,
     service_name,
@@ -259,6 +260,15 @@ def _slo(doc: _Document, slis: dict[str, _Document], issues: list[SpecIssue]) ->
     objectives = body.get("objectives") or []
     if len(objectives) != 1 or "target" not in objectives[0]:
         issues.append(doc.issue((*at, "objectives"), "give exactly one objective with a `target` (0.999 is 99.9%)"))
+    elif outside_objective(target := objectives[0]["target"], 1):
+        percent = " (a percentage? OpenSLO's target is a fraction)" if 1 < target < 100 else ""
+        issues.append(
+            doc.issue(
+                (*at, "objectives", 0, "target"),
+                f"`target` is the objective as a fraction strictly between 0 and 1 (0.999 is 99.9%), not "
+                f"{target!r}{percent}",
+            )
+        )
     indicator, where, indicator_doc = body.get("indicator"), (*at, "indicator"), doc
     if indicator is None and "indicatorRef" in body:
         ref = slis.get(str(body["indicatorRef"]))

@@ -21,6 +21,7 @@ import yaml
 from mongen.adopt.imported_spec import (
     TEXT,
     foreign_structure,
+    outside_objective,
     queried_series,
     read_source,
     routes_to_fill_in,
@@ -186,10 +187,18 @@ def _slo(doc: LoadedDocument, slo: dict[str, Any], at: YamlPath, issues: list[Sp
     if not isinstance(events, dict) or "error_query" not in events or "total_query" not in events:
         issues.append(doc.issue((*at, "sli"), "the SLI needs `events` with `error_query` and `total_query`"))
         return None
+    objective = slo["objective"]
+    if outside_objective(objective, 100):
+        issues.append(
+            doc.issue(
+                (*at, "objective"), f"`objective` is in percent, strictly between 0 and 100 (99.9), not {objective!r}"
+            )
+        )
+        return None
     out: dict[str, Any] = {"name": slo_name(str(slo.get("name", "slo")))}
     if slo.get("description"):
         out["description"] = " ".join(str(slo["description"]).split())
-    out["objective"] = slo.get("objective")
+    out["objective"] = objective
     out["period"] = "30d"
     # Sloth's queries are often folded over lines; a spec string is one line.
     out["sli"] = {"events": {k: " ".join(str(events[k]).split()) for k in ("error_query", "total_query")}}

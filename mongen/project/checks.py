@@ -62,24 +62,28 @@ def check_project(project: Project) -> None:
 
 
 def one_writer_per_path(project: Project, outputs: Iterable[Mapping[str, str]]) -> None:
-    """Every service's own files (in the project's order) have paths of their own. Raises SpecError."""
+    """Every service's own files (in the project's order) have paths of their own, also on a
+    case-insensitive file system (macOS, Windows: `runbooks/GpuHot.md` and `runbooks/GPUHot.md`
+    are one file there, the one spec's alert names are told apart so for that reason). Raises
+    SpecError."""
     conflicts = _Conflicts()
-    writer: dict[str, LoadedSpec] = {}
+    writer: dict[str, tuple[LoadedSpec, str]] = {}  # case-folded path -> its first writer and path
     for service, files in zip(project.specs, outputs, strict=True):
         clashes: dict[str, list[str]] = {}
         for path in files:
-            if path in writer and writer[path].service != service.service:
-                clashes.setdefault(writer[path].service, []).append(path)
-            else:
-                writer[path] = service
-        for earlier, paths in clashes.items():
-            first = next(s for s in project.specs if s.service == earlier)
+            earlier, written = writer.setdefault(path.casefold(), (service, path))
+            if earlier.service != service.service:
+                shown = f"`{path}`" if written == path else f"`{path}` (`{written}` but for case)"
+                clashes.setdefault(earlier.service, []).append(shown)
+        for earlier_name, paths in clashes.items():
+            first = next(s for s in project.specs if s.service == earlier_name)
             conflicts.fail(
                 service,
                 ("service", "name"),
-                f"service `{service.service}` would write {', '.join(f'`{p}`' for p in paths)}, which "
-                f"{first.at(('service', 'name'))} writes too; rename what names them in one spec (a runbook is "
-                "named after its alert)",
+                f"service `{service.service}` would write {', '.join(paths)}, which "
+                f"{first.at(('service', 'name'))} writes too (paths that differ only in case are one file on a "
+                "case-insensitive file system); rename what names them in one spec (a runbook is named after "
+                "its alert)",
             )
     conflicts.raise_if_any()
 

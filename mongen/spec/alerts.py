@@ -140,7 +140,7 @@ class _Reader:
 def _has_the_fields_of_its_kind(issues: SpecIssues, body: dict[str, Any], path: YamlPath, kind: AlertKind[Any]) -> bool:
     usable = True
     for key in sorted(set(body) - alert_kinds.COMMON_FIELDS - set(kind.fields)):
-        allowed = ", ".join(sorted(kind.fields)) or "none besides name, kind, severity, for, description"
+        allowed = ", ".join(sorted(kind.fields)) or f"none besides {', '.join(sorted(alert_kinds.COMMON_FIELDS))}"
         issues.fail((*path, key), f"`{key}` has no meaning for alerts of kind `{kind.name}`; its fields: {allowed}")
         usable = False
     for key in kind.required:

@@ -85,6 +85,11 @@ def template_problem(issues: SpecIssues, path: YamlPath, value: object) -> None:
         )
 
 
+def receiver_fields(kind: str) -> tuple[str, ...] | None:
+    """The fields a receiver of type `kind` reads besides `name` and `type`; None for no type."""
+    return _FIELDS.get(kind)
+
+
 def _fields_of_the_type(issues: SpecIssues, raw: dict[str, Any], path: YamlPath, kind: str) -> None:
     fields = _FIELDS[kind]
     for key in sorted(set(raw) - {"name", "type", *fields}):

@@ -29,6 +29,7 @@ from mongen.errors import SpecIssue, YamlPath
 from mongen.presets import PRESETS
 from mongen.rules import alert_kinds
 from mongen.spec.loader import LoadedDocument
+from mongen.spec.receivers import receiver_fields
 from mongen.spec.scalars import scalar_issues, text_problem
 
 
@@ -124,8 +125,38 @@ def schema_issues(doc: LoadedDocument) -> list[SpecIssue]:
             continue
         if error.validator == "required" and (path, required_key(error)) in meant:
             continue
+        if error.validator == "oneOf" and any((path, key) in meant for key in _form_keys(error)):
+            continue  # `enm` for a label's `enum`: the unknown key with its suggestion says it
+        misspelt = _misspelt_in_forms(doc, error)
+        if misspelt:
+            issues += misspelt
+            continue
         issues.append(doc.issue(path, schema_message(error)))
     return sorted(issues, key=lambda i: (i.location.line, i.location.col, i.message))
+
+
+def _form_keys(error: jsonschema.ValidationError) -> set[str]:
+    """The keys the alternative forms of a `oneOf` error require."""
+    forms = error.validator_value if isinstance(error.validator_value, list) else []
+    return {key for form in forms if isinstance(form, dict) for key in form.get("required", ())}
+
+
+def _misspelt_in_forms(doc: LoadedDocument, error: jsonschema.ValidationError) -> list[SpecIssue]:
+    """For a mapping no alternative form of a `oneOf` takes, because a key of it is unknown to the
+    forms and most likely misspells a key one of them allows (`severty` in an SLO tier's alert
+    settings): that key, with its suggestion and the keys of that form, instead of the forms."""
+    if error.validator != "oneOf" or not isinstance(error.instance, dict):
+        return []
+    path: YamlPath = tuple(error.absolute_path)
+    found: dict[str, SpecIssue] = {}
+    for sub in error.context or ():
+        if tuple(sub.absolute_path) != path:
+            continue
+        allowed = unknown_allowed(sub)
+        for key in unknown_keys(sub):
+            if key not in found and _closest(key, allowed):
+                found[key] = _unknown_key_issue(doc, path, key, allowed)
+    return list(found.values())
 
 
 def unknown_keys(error: jsonschema.ValidationError) -> list[str]:
@@ -140,7 +171,27 @@ def unknown_keys(error: jsonschema.ValidationError) -> list[str]:
 
 
 def unknown_allowed(error: jsonschema.ValidationError) -> list[str]:
-    return sorted(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
+    """The keys the object of an unknown-key error may hold: those of its schema, narrowed to the
+    fields its type reads for an alert (its `kind`) or a receiver (its `type`), whose one schema
+    holds every type's fields (so no other type's field is suggested, nor an inline secret)."""
+    allowed = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
+    typed = _typed_fields(tuple(error.absolute_path), error.instance)
+    return sorted(allowed & typed if typed is not None else allowed)
+
+
+def _typed_fields(path: YamlPath, instance: object) -> set[str] | None:
+    """The keys an alert or receiver of a known kind or type may hold; None for another object."""
+    if not isinstance(instance, dict):
+        return None
+    if len(path) == 2 and path[0] == "alerts":
+        kind = instance.get("kind")
+        found = alert_kinds.BY_NAME.get(kind) if isinstance(kind, str) else None
+        return set(alert_kinds.COMMON_FIELDS) | set(found.fields) if found is not None and found.spec_kind else None
+    if len(path) == 3 and path[:2] == ("routing", "receivers"):
+        kind = instance.get("type")
+        fields = receiver_fields(kind) if isinstance(kind, str) else None
+        return {"name", "type", *fields} if fields is not None else None
+    return None
 
 
 def required_key(error: jsonschema.ValidationError) -> str | None:

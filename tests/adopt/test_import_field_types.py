@@ -92,3 +92,35 @@ def test_a_field_of_the_wrong_type_is_refused_at_the_field(
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith(f"{path}{expected}"), proc.stderr
     assert "Traceback" not in proc.stderr and not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "source", "change", "expected"),
+    [
+        (
+            "openslo",
+            SLO_AND_SLI,
+            ("target: 0.999", "target: 99.9"),
+            ":33:15: error: spec.objectives[0].target: `target` is the objective as a fraction strictly between 0 "
+            "and 1 (0.999 is 99.9%), not 99.9 (a percentage? OpenSLO's target is a fraction)",
+        ),
+        ("openslo", SLO_AND_SLI, ("target: 0.999", "target: 1"), ":33:15: error: spec.objectives[0].target: "),
+        ("openslo", SLO_AND_SLI, ("target: 0.999", "target: .nan"), ":33:15: error: spec.objectives[0].target: "),
+        ("openslo", SLO_AND_SLI, ("target: 0.999", "target: 0"), ":33:15: error: spec.objectives[0].target: "),
+        (
+            "sloth",
+            SLOTH,
+            ("objective: 99.9", "objective: 100"),
+            ":11:16: error: slos[0].objective: `objective` is in percent, strictly between 0 and 100 (99.9), not 100",
+        ),
+        ("sloth", SLOTH, ("objective: 99.9", "objective: .inf"), ":11:16: error: slos[0].objective: "),
+        ("sloth", SLOTH, ("objective: 99.9", "objective: -5"), ":11:16: error: slos[0].objective: "),
+    ],
+    ids=["openslo-a-percentage", "openslo-1", "openslo-nan", "openslo-0", "sloth-100", "sloth-inf", "sloth-negative"],
+)
+def test_an_objective_mongen_cannot_take_is_refused_in_the_imported_file(
+    tmp_path: Path, command: str, source: str, change: tuple[str, str], expected: str
+) -> None:
+    """An objective out of range (a percentage for OpenSLO's fraction, 100%, NaN) is refused at its
+    position in the file imported, not written into a spec that `generate` then refuses elsewhere."""
+    test_a_field_of_the_wrong_type_is_refused_at_the_field(tmp_path, command, source, change, expected)

@@ -3,12 +3,21 @@ classes exactly the methods Python's own compiling gives, and a warm run compile
 
 from __future__ import annotations
 
+import atexit
+import dataclasses
+import hashlib
 import json
+import marshal
 import os
 import subprocess
 import sys
+from importlib.util import MAGIC_NUMBER
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from mongen import __version__, dataclass_code
 from tests.support import ROOT
 
 # Defines dataclasses like mongen's (frozen, defaults, factories, string annotations) and prints
@@ -96,3 +105,71 @@ def test_no_cache_means_python_compiles_as_usual(tmp_path: Path) -> None:
     for _ in range(2):
         assert _run("install", tmp_path, MONGEN_NO_CACHE="1")["compiled"] == plain["compiled"]
     assert not (tmp_path / "mongen").exists()
+
+
+def _make_class() -> type:
+    @dataclasses.dataclass(frozen=True)
+    class Planted:
+        a: int
+        b: str = "b"
+
+    return Planted
+
+
+def test_a_cache_directory_swapped_after_its_check_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whoever can write where XDG_CACHE_HOME points can swap mongen's cache directory for a link
+    to their own one between the check that it is private and the read of the entry: the entry
+    must come from the directory that was checked (held open), not from the path read again."""
+    cache, evil = tmp_path / "cache", tmp_path / "evil"
+    real = cache / "mongen"
+    (real / "dataclasses").mkdir(parents=True, mode=0o700)
+    real.chmod(0o700)
+    sources: list[str] = []
+
+    def recording_exec(source: str, globals: Any = None, locals: Any = None) -> None:
+        sources.append(source)
+        exec(source, globals, locals)
+
+    monkeypatch.setattr(dataclasses, "exec", recording_exec, raising=False)
+    _make_class()
+    monkeypatch.delattr(dataclasses, "exec")
+    (evil / "dataclasses").mkdir(parents=True)
+    planted = "\nimport os\nos.environ['MONGEN_TEST_PLANTED'] = '1'\n"
+    build = "\0".join((sys.version, MAGIC_NUMBER.hex(), __version__))
+    (evil / "dataclasses" / hashlib.sha256(build.encode()).hexdigest()).write_bytes(
+        marshal.dumps({s: compile(s + planted, "<string>", "exec", dont_inherit=True) for s in sources})
+    )
+    for folder in (evil, evil / "dataclasses"):
+        folder.chmod(0o777)  # not trusted, were it checked
+    checked = (real / "dataclasses").stat().st_ino
+    swapped: list[bool] = []
+
+    def swap_after(function: Any) -> Any:
+        def look(*args: Any, **kwargs: Any) -> Any:
+            info = function(*args, **kwargs)
+            if not swapped and getattr(info, "st_ino", None) == checked:
+                swapped.append(True)  # the private subdirectory was just checked: swap now
+                real.rename(cache / "moved")
+                real.symlink_to(evil)
+            return info
+
+        return look
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    monkeypatch.setenv("MONGEN_NO_CACHE", "")
+    monkeypatch.delenv("MONGEN_TEST_PLANTED", raising=False)
+    monkeypatch.setattr(atexit, "register", lambda function: function)
+    saved = {name: getattr(os, name) for name in ("lstat", "fstat")}  # the checks of what a path names
+    try:
+        for name, function in saved.items():
+            setattr(os, name, swap_after(function))
+        dataclass_code.install()
+    finally:
+        for name, function in saved.items():
+            setattr(os, name, function)
+    try:
+        assert _make_class()(1).b == "b"
+    finally:
+        vars(dataclasses).pop("exec", None)
+    assert swapped, "the test did not reach the window between check and read"
+    assert "MONGEN_TEST_PLANTED" not in os.environ

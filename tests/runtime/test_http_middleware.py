@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -18,6 +19,9 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from mongen import layout
+from mongen.loading import load_spec
+from mongen.pipeline import render
+from tests.support import ROOT
 from tests.support.generated_module import load_generated
 
 _names = itertools.count()
@@ -165,7 +169,14 @@ def test_the_route_and_body_fields_give_the_labels(m: ModuleType, client: TestCl
 
 @pytest.mark.parametrize(
     "content",
-    [b"not json", b"\xff\xfe", b"[1, 2]", b'{"prompt": ["happy"]}', b"[" * 100000, b'{"prompt": "' + b"x" * 70000 + b'"}'],
+    [
+        b"not json",
+        b"\xff\xfe",
+        b"[1, 2]",
+        b'{"prompt": ["happy"]}',
+        b"[" * 100000,
+        b'{"prompt": "' + b"x" * 70000 + b'"}',
+    ],
     ids=["text", "not utf-8", "a list", "a list field", "too deep", "over the byte limit"],
 )
 def test_an_unreadable_body_records_the_fallback_and_never_fails_the_request(
@@ -233,3 +244,26 @@ def test_the_label_cache_stays_bounded_under_hostile_bodies(m: ModuleType) -> No
     assert count(m, "POST", "/synthesize", "200", emotion="neutral") == 5001.0
     http.record("POST", "/synthesize", 200, '{"prompt": "生气"}'.encode(), 0.01)
     assert count(m, "POST", "/synthesize", "200", emotion="angry") == 1.0
+
+
+def test_a_route_outside_ascii_records_under_wsgi_as_under_asgi(tmp_path: Path) -> None:
+    """A WSGI server hands PATH_INFO over as the URL's bytes decoded as Latin-1 (PEP 3333), an ASGI
+    server as text: a route the spec writes with `é` is the same route under both middlewares."""
+    text = (ROOT / "specs/emotivoice.yaml").read_text("utf-8")
+    assert text.count("    /clone: /clone\n") == 1
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(
+        text.replace("    /clone: /clone\n", "    /clone: /clone\n    /voix/clonée: /clone\n"), "utf-8"
+    )
+    spec = load_spec(str(spec_path))
+    source = render(spec)[layout.instrumentation_module(spec.service)]
+    wsgi, asgi = (load_generated(source, f"mw_{next(_names)}") for _ in range(2))
+    flask = Flask("tts")
+    flask.add_url_rule("/voix/clonée", "clone", lambda: "cloned", methods=["POST"])
+    flask.wsgi_app = wsgi.MetricsWSGIMiddleware(flask.wsgi_app)  # type: ignore[method-assign]
+    assert BufferedClient(flask).post("/voix/clon%C3%A9e") == 200
+    with TestClient(starlette_app(asgi), raise_server_exceptions=False) as client:
+        client.post("/voix/clon%C3%A9e")
+    for module in (wsgi, asgi):
+        assert total(module) == 1.0
+        assert sum(count(module, "POST", "/clone", status) for status in ("200", "4xx")) == 1.0

@@ -281,3 +281,43 @@ def test_the_runtime_names_read_back_are_the_ones_parsed(tmp_path: Path, monkeyp
         instrumentation.runtime_names.cache_clear()
         assert instrumentation.runtime_names() == parsed
     assert len(list((tmp_path / "mongen/runtime-names").iterdir())) == 1
+
+
+def test_a_pass_planted_where_the_checked_cache_was_swapped_is_not_believed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone who can write where the cache directory lies swaps it for a link to their own one,
+    holding a planted pass, right after mongen checked it: the verdict is read from the directory
+    checked (held open), not from the path looked up again, so the failing test still runs."""
+    root, evil = tmp_path / "cache", tmp_path / "evil"
+    cache = PassCache(root)
+    key = "ab" + "0" * 62
+    cache.remember("run", "cd" + "0" * 62)  # the real cache exists and is private
+    (evil / "run" / key[:2]).mkdir(parents=True)
+    (evil / "run" / key[:2] / key).touch()
+    for folder in (evil, evil / "run", evil / "run" / key[:2]):
+        folder.chmod(0o777)  # not trusted, were it checked
+    checked = root.stat().st_ino
+    swapped: list[bool] = []
+
+    def swap_after(function: Any) -> Any:
+        def look(*args: Any, **kwargs: Any) -> Any:
+            info = function(*args, **kwargs)
+            if not swapped and getattr(info, "st_ino", None) == checked:
+                swapped.append(True)  # the cache directory was just checked: swap now
+                root.rename(tmp_path / "moved")
+                root.symlink_to(evil)
+            return info
+
+        return look
+
+    saved = {name: getattr(os, name) for name in ("stat", "fstat")}
+    try:
+        for name, function in saved.items():
+            monkeypatch.setattr(os, name, swap_after(function))
+        believed = cache.passed("run", key)
+    finally:
+        for name, function in saved.items():
+            monkeypatch.setattr(os, name, function)
+    assert swapped, "the test did not reach the window between check and read"
+    assert not believed

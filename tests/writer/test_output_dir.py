@@ -12,6 +12,7 @@ import fcntl
 import hashlib
 import os
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -177,6 +178,35 @@ def test_an_up_to_date_output_is_left_as_it_is(out: Path) -> None:
         identities() != before and "edited by hand" not in (out / "prometheus/rules/emotivoice-alerts.yml").read_text()
     )
     assert fresh.keys() == digest(out).keys()
+
+
+@pytest.mark.parametrize(
+    ("rel", "mode"),
+    [
+        ("prometheus/prometheus.yml", 0o000),  # unreadable to Prometheus (a root run still reads it)
+        ("prometheus/prometheus.yml", 0o666),  # writable by others
+        ("prometheus", 0o700),  # a folder only its owner can enter
+        ("", 0o777),  # DIR itself writable by others
+    ],
+)
+def test_an_output_whose_modes_a_replace_would_change_is_written_again(out: Path, rel: str, mode: int) -> None:
+    """The same text under another mode is no up-to-date output: the run writes it again, as a
+    replace of a changed output gives it, instead of leaving a file unreadable or writable by all."""
+    fresh = {p: stat.S_IMODE(os.lstat(out / p).st_mode) for p in ["", "prometheus", *digest(out)]}
+    (out / rel).chmod(mode)
+    assert generate(out).written
+    assert {p: stat.S_IMODE(os.lstat(out / p).st_mode) for p in fresh} == fresh
+
+
+def test_a_generated_file_hard_linked_from_elsewhere_is_written_again(out: Path, tmp_path: Path) -> None:
+    """A replace gave DIR files of its own; an up-to-date output whose file is another path's too
+    (`ln out/prometheus/prometheus.yml deploy.yml`) is written again, so editing that path later
+    does not edit the output."""
+    elsewhere = tmp_path / "deploy.yml"
+    os.link(out / "prometheus/prometheus.yml", elsewhere)
+    assert generate(out).written
+    assert os.lstat(out / "prometheus/prometheus.yml").st_nlink == 1
+    assert not os.path.samefile(out / "prometheus/prometheus.yml", elsewhere)
 
 
 def test_files_an_earlier_run_wrote_are_replaced_without_prune(out: Path) -> None:

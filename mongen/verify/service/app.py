@@ -46,6 +46,7 @@ from mongen.verify.service.instrumentation import (
 from mongen.verify.service.simulation import SimulationPlan, Simulator
 
 ENDPOINTS = ("/synthesize", "/clone")
+MAX_BODY = 1 << 20  # bytes of a request body read; a longer one is refused
 INFERENCE_SHARE = 0.7  # of a request's latency spent in the model (the rest: queueing, encoding)
 
 
@@ -136,13 +137,20 @@ class ServiceRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _json(self) -> dict[str, Any]:
-        length = int(self.headers.get("Content-Length") or 0)
+    def _json(self) -> dict[str, Any] | None:
+        """The body's JSON object ({} for none); None for a body that is not one, or a length
+        that is no number of bytes up to MAX_BODY (the connection is then closed: the rest of
+        the body, if any, cannot be told from the next request)."""
+        text = self.headers.get("Content-Length") or "0"
+        length = int(text) if text.isascii() and text.isdigit() else -1
+        if not 0 <= length <= MAX_BODY:
+            self.close_connection = True
+            return None
         try:
             data = json.loads(self.rfile.read(length) or b"{}")
-        except json.JSONDecodeError:
-            return {}
-        return data if isinstance(data, dict) else {}
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, nested past the stack, digits past int's limit
+            return None
+        return data if isinstance(data, dict) else None
 
     def _stopped(self) -> bool:
         # Keep-alive connections outlive serve_forever(); a stopped service answers nothing.
@@ -161,9 +169,13 @@ class ServiceRequestHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         if self._stopped():
             return
-        path, data = self.path.split("?")[0], self._json()
+        path, body = self.path.split("?")[0], self._json()
+        data = body if body is not None else {}
         if path == "/admin/faults":
-            self._admin_faults(data)
+            if body is None:
+                self._send(400, json.dumps({"error": f"expected a JSON object of at most {MAX_BODY} bytes"}).encode())
+            else:
+                self._admin_faults(body)
         elif path not in ENDPOINTS and self.service.simulator is None:
             self._send(404, b'{"error": "not found"}')
         elif self.service.simulator is not None:

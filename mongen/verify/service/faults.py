@@ -16,7 +16,7 @@ import random
 import threading
 from collections.abc import Mapping
 
-from mongen.faults import GaugeLevel, LabelMatch, ServerErrors, SlowRequests, from_json, number
+from mongen.faults import GaugeLevel, LabelMatch, ServerErrors, SlowRequests, from_json, number, share
 
 # The faults the service process applies (a TargetGone is the process going down).
 ServiceFault = ServerErrors | SlowRequests | GaugeLevel
@@ -100,10 +100,12 @@ class FaultModel:
         if isinstance(errors, list):
             parsed = tuple(_error_fault(item) for item in errors)
         elif isinstance(errors, dict) or errors is None:
-            parsed = tuple(ServerErrors("", label_match(str(k)), number(v)) for k, v in (errors or {}).items())
+            parsed = tuple(ServerErrors("", label_match(str(k)), _rate(v)) for k, v in (errors or {}).items())
         else:
             raise ValueError("error_rates: expected an object of label match -> rate, or a list of {match, rate}")
-        factor = body.get("latency_factor")
+        factor = None if body.get("latency_factor") is None else number(body.get("latency_factor"))
+        if factor is not None and factor < 0:
+            raise ValueError(f"latency_factor: expected a number of at least 0, got {factor}")
         with self.lock:
             if listed is not None:
                 self.errors, self.slow, self.gauges = (), {}, {}
@@ -112,7 +114,7 @@ class FaultModel:
             if errors is not None:
                 self.errors = parsed
             if factor is not None:
-                self.latency_factor = number(factor)
+                self.latency_factor = factor
 
 
 def label_match(key: str) -> LabelMatch:
@@ -127,4 +129,11 @@ def _error_fault(item: object) -> ServerErrors:
     if not isinstance(item, dict) or not isinstance(item.get("match"), dict):
         raise ValueError('error_rates: expected items {"match": {label: value}, "rate": rate}')
     match = tuple((str(k), str(v)) for k, v in item["match"].items())
-    return ServerErrors("", match, number(item.get("rate")))
+    return ServerErrors("", match, _rate(item.get("rate")))
+
+
+def _rate(value: object) -> float:
+    try:
+        return share(value)
+    except ValueError as exc:
+        raise ValueError(f"error_rates: {exc}") from None

@@ -896,6 +896,18 @@ def _observed_response(iterable: Any, environ: Any, finish: Callable[[], None]) 
     return (_SizedWsgiResponse if hasattr(iterable, "__len__") else _WsgiResponse)(iterable, finish)
 
 
+def _wsgi_path(path: object) -> object:
+    """PATH_INFO as the text the client sent: a WSGI server hands the URL's bytes over decoded as
+    Latin-1 (PEP 3333), so `/clonée` arrives as `/clonÃ©e` and would match no route the spec
+    writes (ASGI servers decode UTF-8 already). Bytes that are no UTF-8 stay as the server gave them."""
+    if not isinstance(path, str):
+        return path
+    try:
+        return path.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return path
+
+
 class _WsgiMetricsMiddleware:
     """The WSGI counterpart of _AsgiMetricsMiddleware (Flask: `app.wsgi_app = ...(app.wsgi_app)`)."""
 
@@ -905,7 +917,7 @@ class _WsgiMetricsMiddleware:
 
     def __call__(self, environ: Any, start_response: Any) -> Any:
         http = self._http
-        route = http.route(environ.get("PATH_INFO"))
+        route = http.route(_wsgi_path(environ.get("PATH_INFO")))
         if route is _SKIPPED:
             return self.app(environ, start_response)
         body = _BodyCopy(http.max_body_bytes)
