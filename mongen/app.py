@@ -213,6 +213,8 @@ def generate(
 
 def validate(directory: Path | None, console: Console, fmt: str = "text", paint: Paint = _plain) -> Outcome:
     """`mongen validate`: the real tools and mongen's own checks on an output directory."""
+    from mongen.layout import MARKER
+    from mongen.ownership import read_marker
     from mongen.serialize import quoted_path
     from mongen.validate import validate_dir
 
@@ -223,6 +225,12 @@ def validate(directory: Path | None, console: Console, fmt: str = "text", paint:
         hint = "" if given else " (the project config's `out`, or ./out without a config); pass the output directory"
         what = "is not a directory" if directory.exists() else "does not exist"
         raise UsageError(f"{quoted_path(str(directory))} {what}{hint}")
+    if read_marker(directory) is None:
+        raise UsageError(
+            f"{quoted_path(str(directory))} is not an output directory of mongen (no {MARKER} marker file "
+            "with mongen's content); pass the directory `mongen generate` wrote (`-o DIR`, or the project "
+            "config's `out`), or write one first with `mongen generate SPEC -o DIR`"
+        )
     with console.step(f"validating {directory}"):
         found = validate_dir(
             directory, on_check_done=lambda name, seconds: console.detail(f"  {name}: {seconds:.2f} s")
