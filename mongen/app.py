@@ -25,6 +25,7 @@ from mongen.errors import Finding
 from mongen.units import counted
 
 if TYPE_CHECKING:
+    from mongen.adopt.imported_spec import ImportNote
     from mongen.check_config import CheckConfig
     from mongen.config import ProjectConfig
     from mongen.lint.report import ReportFormat
@@ -534,8 +535,6 @@ def _write_new(out: Path, text: str, command: str) -> None:
         raise UsageError(f"{out} exists; {command} never overwrites a file: give a new path") from None
 
 
-def _imported(out: Path, text: str, notes: list[str]) -> Outcome:
+def _imported(out: Path, text: str, notes: Sequence[ImportNote]) -> Outcome:
     _write_new(out, text, "mongen import")
-    return Outcome(
-        notes=[*(f"warning: {note}" for note in notes), f"wrote {out}; review it, then `mongen generate {out}`"]
-    )
+    return Outcome(notes=[*(str(note) for note in notes), f"wrote {out}; review it, then `mongen generate {out}`"])
