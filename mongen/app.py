@@ -198,7 +198,9 @@ def generate(
     if check:
         if result.diff:
             # Drift is the answer --check was asked for, not an error of the run.
-            hint = f"{out_dir} is out of date with {spec_path}; run `mongen generate {spec_path} -o {out_dir}`"
+            # The command as it was given: from the project config it is plain `mongen generate`.
+            rerun = " ".join(["mongen generate", *(spec_paths if specs else []), *([f"-o {out_dir}"] if out else [])])
+            hint = f"{out_dir} is out of date with {spec_path}; run `{rerun}`"
             return Outcome(result.diff, notes=[hint], exit_code=1)
         return Outcome(status=[f"{out_dir} is up to date with {spec_path}"])
     spec_warnings = [f for f in result.findings if f.check == "spec"]  # about the spec, not a file of OUT
