@@ -72,10 +72,18 @@ def _project_config() -> ProjectConfig | None:
 
 
 def _config_spec_paths(config: ProjectConfig | None) -> list[str] | None:
-    """The project config's specs (shown relative to the working directory), or None without a config."""
+    """The project config's specs (shown relative to the working directory), or None without a
+    config. A spec it names that is not there is an error at its entry in the config."""
+    from mongen.config import missing_specs
+    from mongen.errors import SpecError
     from mongen.layout import shown_path
 
-    return None if config is None else [shown_path(spec) for spec in config.specs]
+    if config is None:
+        return None
+    missing = missing_specs(config)
+    if missing:
+        raise SpecError(missing)
+    return [shown_path(spec) for spec in config.specs]
 
 
 def _config_specs(config: ProjectConfig | None) -> list[str]:

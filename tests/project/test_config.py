@@ -206,6 +206,19 @@ def test_commands_need_no_arguments_with_a_config(repo: Path) -> None:
     assert lint.returncode == 0 and lint.stderr.endswith("0 errors, 0 warnings (spec: specs/tts.yaml)\n"), lint.stdout + lint.stderr
 
 
+def test_a_missing_spec_of_the_config_is_an_error_at_its_entry(repo: Path) -> None:
+    (repo / "mongen.toml").write_text('out = "monitoring"\nspecs = ["specs/tts.yaml", "specs/asr.yaml"]\n')
+    for command in (["generate", "--no-validate"], ["lint", "--no-promtool"], ["cardinality"]):
+        proc = mongen(*command, cwd=repo / "docs")
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr == (
+            f"{repo.resolve() / 'mongen.toml'}:2:1: error: specs[1]: specs/asr.yaml does not exist: paths in "
+            f"mongen.toml are relative to its directory ({repo.resolve()}), not to the working directory; "
+            "correct the entry\n"
+        ), proc.stderr
+    assert not (repo / "monitoring").exists()
+
+
 def test_no_spec_and_no_config_is_a_usage_error(repo: Path) -> None:
     proc = mongen("generate", cwd=repo)
     assert proc.returncode == 2
