@@ -86,14 +86,15 @@ def _config_spec_paths(config: ProjectConfig | None) -> list[str] | None:
     return [shown_path(spec) for spec in config.specs]
 
 
+_NO_CONFIG = "no project config found here or above (up to the git root)"
+_CREATE_CONFIG = 'create mongen.toml with: specs = ["path/to/spec.yaml"] and out = "out"'
+
+
 def _config_specs(config: ProjectConfig | None) -> list[str]:
     """The project config's specs; no config is a usage error."""
     specs = _config_spec_paths(config)
     if specs is None:
-        raise UsageError(
-            "no spec given and no project config found here or above (up to the git root); pass a spec file, "
-            'or create mongen.toml with: specs = ["path/to/spec.yaml"] and out = "out"'
-        )
+        raise UsageError(f"no spec given and {_NO_CONFIG}; pass a spec file, or {_CREATE_CONFIG}")
     return specs
 
 
@@ -233,7 +234,15 @@ def validate(directory: Path | None, console: Console, fmt: str = "text", paint:
     given = directory is not None
     directory = _project_out(directory, config)
     if not directory.is_dir():
-        hint = "" if given else " (the project config's `out`, or ./out without a config); pass the output directory"
+        if given:
+            hint = ""
+        elif config is None:
+            hint = (
+                f": with {_NO_CONFIG}, validate reads ./out; pass the output directory `mongen generate` wrote, "
+                f"or {_CREATE_CONFIG}"
+            )
+        else:
+            hint = " (the project config's `out`); pass the output directory, or write it with `mongen generate`"
         what = "is not a directory" if directory.exists() else "does not exist"
         raise UsageError(f"{quoted_path(str(directory))} {what}{hint}")
     if read_marker(directory) is None:

@@ -219,6 +219,23 @@ def test_a_missing_spec_of_the_config_is_an_error_at_its_entry(repo: Path) -> No
     assert not (repo / "monitoring").exists()
 
 
+def test_validate_without_out_says_how_to_give_it(repo: Path) -> None:
+    proc = mongen("validate", cwd=repo)
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "error: out does not exist: with no project config found here or above (up to the git root), validate "
+        "reads ./out; pass the output directory `mongen generate` wrote, or create mongen.toml with: "
+        'specs = ["path/to/spec.yaml"] and out = "out"\n'
+    ), proc.stderr
+    (repo / "mongen.toml").write_text('specs = ["specs/tts.yaml"]\nout = "monitoring"\n')
+    proc = mongen("validate", cwd=repo)
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "error: monitoring does not exist (the project config's `out`); pass the output directory, "
+        "or write it with `mongen generate`\n"
+    ), proc.stderr
+
+
 def test_no_spec_and_no_config_is_a_usage_error(repo: Path) -> None:
     proc = mongen("generate", cwd=repo)
     assert proc.returncode == 2
