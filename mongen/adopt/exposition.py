@@ -8,8 +8,10 @@ import math
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO, cast
 
 from prometheus_client.openmetrics.parser import text_fd_to_metric_families as openmetrics_fd_families
 from prometheus_client.parser import text_fd_to_metric_families as text_fd_families
@@ -85,15 +87,17 @@ def _decode(raw: bytes, source: str) -> str:
         raise ExpositionError(f"{source} is not UTF-8 text (byte {exc.start}); give a /metrics page") from None
 
 
-class _CountedLines(io.StringIO):
-    """The exposition's lines as the parsers read them, counted: a parse error is on the last one read."""
+class _CountedLines:
+    """The exposition's lines as a parser reads them, counted: a parse error is on the last one read."""
 
-    read = 0
+    def __init__(self, text: str) -> None:
+        self._lines = io.StringIO(text)
+        self.lines_read = 0
 
-    def __next__(self) -> str:
-        line = super().__next__()
-        self.read += 1
-        return line
+    def __iter__(self) -> Iterator[str]:
+        for line in self._lines:
+            self.lines_read += 1
+            yield line
 
 
 def parse_families(text: str, openmetrics: bool, source: str) -> list[Family]:
@@ -102,10 +106,10 @@ def parse_families(text: str, openmetrics: bool, source: str) -> list[Family]:
     parse = openmetrics_fd_families if openmetrics else text_fd_families
     lines = _CountedLines(text)
     try:
-        parsed = list(parse(lines))
+        parsed = list(parse(cast("TextIO", lines)))  # the parsers only iterate over their file's lines
     except (ValueError, KeyError, IndexError) as exc:
         fmt = "OpenMetrics" if openmetrics else "Prometheus text exposition"
-        line = max(lines.read, 1)
+        line = max(lines.lines_read, 1)
         raw = text.split("\n")[line - 1] if line <= text.count("\n") + 1 else ""
         token = re.search(r"'([^']+)'$", str(exc))  # the value the parser could not take, where it says
         col = raw.find(token.group(1)) + 1 if token and token.group(1) in raw else len(raw) - len(raw.lstrip()) + 1
