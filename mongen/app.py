@@ -25,6 +25,7 @@ from mongen.errors import Finding
 from mongen.units import counted
 
 if TYPE_CHECKING:
+    from mongen.adopt.imported_spec import ImportNote
     from mongen.check_config import CheckConfig
     from mongen.config import ProjectConfig
     from mongen.lint.report import ReportFormat
@@ -71,20 +72,29 @@ def _project_config() -> ProjectConfig | None:
 
 
 def _config_spec_paths(config: ProjectConfig | None) -> list[str] | None:
-    """The project config's specs (shown relative to the working directory), or None without a config."""
+    """The project config's specs (shown relative to the working directory), or None without a
+    config. A spec it names that is not there is an error at its entry in the config."""
+    from mongen.config import missing_specs
+    from mongen.errors import SpecError
     from mongen.layout import shown_path
 
-    return None if config is None else [shown_path(spec) for spec in config.specs]
+    if config is None:
+        return None
+    missing = missing_specs(config)
+    if missing:
+        raise SpecError(missing)
+    return [shown_path(spec) for spec in config.specs]
+
+
+_NO_CONFIG = "no project config found here or above (up to the git root)"
+_CREATE_CONFIG = 'create mongen.toml with: specs = ["path/to/spec.yaml"] and out = "out"'
 
 
 def _config_specs(config: ProjectConfig | None) -> list[str]:
     """The project config's specs; no config is a usage error."""
     specs = _config_spec_paths(config)
     if specs is None:
-        raise UsageError(
-            "no spec given and no project config found here or above (up to the git root); pass a spec file, "
-            'or create mongen.toml with: specs = ["path/to/spec.yaml"] and out = "out"'
-        )
+        raise UsageError(f"no spec given and {_NO_CONFIG}; pass a spec file, or {_CREATE_CONFIG}")
     return specs
 
 
@@ -197,7 +207,9 @@ def generate(
     if check:
         if result.diff:
             # Drift is the answer --check was asked for, not an error of the run.
-            hint = f"{out_dir} is out of date with {spec_path}; run `mongen generate {spec_path} -o {out_dir}`"
+            # The command as it was given: from the project config it is plain `mongen generate`.
+            rerun = " ".join(["mongen generate", *(spec_paths if specs else []), *([f"-o {out_dir}"] if out else [])])
+            hint = f"{out_dir} is out of date with {spec_path}; run `{rerun}`"
             return Outcome(result.diff, notes=[hint], exit_code=1)
         return Outcome(status=[f"{out_dir} is up to date with {spec_path}"])
     spec_warnings = [f for f in result.findings if f.check == "spec"]  # about the spec, not a file of OUT
@@ -213,6 +225,8 @@ def generate(
 
 def validate(directory: Path | None, console: Console, fmt: str = "text", paint: Paint = _plain) -> Outcome:
     """`mongen validate`: the real tools and mongen's own checks on an output directory."""
+    from mongen.layout import MARKER
+    from mongen.ownership import read_marker
     from mongen.serialize import quoted_path
     from mongen.validate import validate_dir
 
@@ -220,9 +234,23 @@ def validate(directory: Path | None, console: Console, fmt: str = "text", paint:
     given = directory is not None
     directory = _project_out(directory, config)
     if not directory.is_dir():
-        hint = "" if given else " (the project config's `out`, or ./out without a config); pass the output directory"
+        if given:
+            hint = ""
+        elif config is None:
+            hint = (
+                f": with {_NO_CONFIG}, validate reads ./out; pass the output directory `mongen generate` wrote, "
+                f"or {_CREATE_CONFIG}"
+            )
+        else:
+            hint = " (the project config's `out`); pass the output directory, or write it with `mongen generate`"
         what = "is not a directory" if directory.exists() else "does not exist"
         raise UsageError(f"{quoted_path(str(directory))} {what}{hint}")
+    if read_marker(directory) is None:
+        raise UsageError(
+            f"{quoted_path(str(directory))} is not an output directory of mongen (no {MARKER} marker file "
+            "with mongen's content); pass the directory `mongen generate` wrote (`-o DIR`, or the project "
+            "config's `out`), or write one first with `mongen generate SPEC -o DIR`"
+        )
     with console.step(f"validating {directory}"):
         found = validate_dir(
             directory, on_check_done=lambda name, seconds: console.detail(f"  {name}: {seconds:.2f} s")
@@ -526,8 +554,6 @@ def _write_new(out: Path, text: str, command: str) -> None:
         raise UsageError(f"{out} exists; {command} never overwrites a file: give a new path") from None
 
 
-def _imported(out: Path, text: str, notes: list[str]) -> Outcome:
+def _imported(out: Path, text: str, notes: Sequence[ImportNote]) -> Outcome:
     _write_new(out, text, "mongen import")
-    return Outcome(
-        notes=[*(f"warning: {note}" for note in notes), f"wrote {out}; review it, then `mongen generate {out}`"]
-    )
+    return Outcome(notes=[*(str(note) for note in notes), f"wrote {out}; review it, then `mongen generate {out}`"])

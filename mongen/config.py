@@ -16,6 +16,7 @@ generated header: the spec's path relative to the nearest directory above it hol
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -43,6 +44,23 @@ class ProjectConfig:
     @property
     def root(self) -> Path:
         return self.file.parent
+
+
+def missing_specs(config: ProjectConfig) -> list[SpecIssue]:
+    """A config problem for each spec the config names that is not there, at its entry: the path
+    is relative to the config's directory, which is what people miss when they run from elsewhere."""
+    missing = [(index, spec) for index, spec in enumerate(config.specs) if not os.path.lexists(spec)]
+    if not missing:
+        return []
+    prefix: YamlPath = ("tool", "mongen") if config.file.name == PYPROJECT else ()
+    issues = _Issues(config.file, config.file.read_text("utf-8", errors="replace"), prefix)
+    for index, spec in missing:
+        issues.fail(
+            ("specs", index),
+            f"{os.path.relpath(spec, config.root)} does not exist: paths in {config.file.name} are relative to "
+            f"its directory ({shown_path(config.root)}), not to the working directory; correct the entry",
+        )
+    return issues.found
 
 
 def find_config(start: Path) -> ProjectConfig | None:

@@ -3,14 +3,20 @@ parsed with prometheus_client's own parsers into what a spec needs to know of ea
 
 from __future__ import annotations
 
+import io
 import math
+import re
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO, cast
 
-from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics_families
-from prometheus_client.parser import text_string_to_metric_families as text_families
+from prometheus_client.openmetrics.parser import text_fd_to_metric_families as openmetrics_fd_families
+from prometheus_client.parser import text_fd_to_metric_families as text_fd_families
+
+from mongen.errors import Location, SpecError, SpecIssue
 
 # A /metrics page is kilobytes to a few megabytes; more is not an exposition worth a spec.
 MAX_BYTES = 32 * 1024 * 1024
@@ -18,6 +24,8 @@ FETCH_TIMEOUT_S = 10
 # Prometheus' own preference when it scrapes: OpenMetrics (it carries units), else the text format.
 ACCEPT = "application/openmetrics-text;version=1.0.0;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
 OPENMETRICS = "application/openmetrics-text"
+# How much of the line a parse error is on its message quotes.
+QUOTED_LINE_LIMIT = 60
 # Labels a histogram's buckets and a summary's quantiles carry besides the family's own.
 _ADDED_LABELS = ("le", "quantile")
 
@@ -79,14 +87,37 @@ def _decode(raw: bytes, source: str) -> str:
         raise ExpositionError(f"{source} is not UTF-8 text (byte {exc.start}); give a /metrics page") from None
 
 
+class _CountedLines:
+    """The exposition's lines as a parser reads them, counted: a parse error is on the last one read."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = io.StringIO(text)
+        self.lines_read = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._lines:
+            self.lines_read += 1
+            yield line
+
+
 def parse_families(text: str, openmetrics: bool, source: str) -> list[Family]:
-    """Every family of the exposition, in exposition order."""
-    parse = openmetrics_families if openmetrics else text_families
+    """Every family of the exposition, in exposition order. Text that does not parse is a
+    SpecError at the line the parser stopped on."""
+    parse = openmetrics_fd_families if openmetrics else text_fd_families
+    lines = _CountedLines(text)
     try:
-        parsed = list(parse(text))
+        parsed = list(parse(cast("TextIO", lines)))  # the parsers only iterate over their file's lines
     except (ValueError, KeyError, IndexError) as exc:
-        fmt = "OpenMetrics" if openmetrics else "Prometheus text format"
-        raise ExpositionError(f"{source} is not a valid {fmt} exposition: {exc}") from None
+        fmt = "OpenMetrics" if openmetrics else "Prometheus text exposition"
+        line = max(lines.lines_read, 1)
+        raw = text.split("\n")[line - 1] if line <= text.count("\n") + 1 else ""
+        token = re.search(r"'([^']+)'$", str(exc))  # the value the parser could not take, where it says
+        col = raw.find(token.group(1)) + 1 if token and token.group(1) in raw else len(raw) - len(raw.lstrip()) + 1
+        shown = raw.strip()
+        shown = shown if len(shown) <= QUOTED_LINE_LIMIT else shown[: QUOTED_LINE_LIMIT - 3] + "..."
+        quoted = f" in `{shown}`" if shown else ""
+        message = f"not {fmt}: {exc}{quoted}; give a service's /metrics page (saved to a file, or its URL)"
+        raise SpecError([SpecIssue(Location(source, line, col), (), message)]) from None
     families = [_family(f.name, f.type, f.documentation, f.unit, f.samples) for f in parsed]
     if not families:
         raise ExpositionError(f"{source} holds no metric family; give a service's /metrics page")

@@ -8,6 +8,7 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,18 @@ from mongen.spec.schema import SpecValidator, bounded_repr, required_key
 from mongen.synth.slo_events import with_window
 
 _NAME = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class ImportNote:
+    """What an importer did not map: a warning, at its position in the imported file where it has
+    one, shown as `FILE:LINE:COL: warning: ...` like every other message about a file."""
+
+    message: str
+    location: Location | None = None
+
+    def __str__(self) -> str:
+        return f"{self.location}: warning: {self.message}" if self.location else f"warning: {self.message}"
 
 
 # A field the foreign format reads as a string: its Go YAML decoder takes a number there too

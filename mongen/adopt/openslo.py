@@ -23,6 +23,7 @@ import yaml
 
 from mongen.adopt.imported_spec import (
     TEXT,
+    ImportNote,
     foreign_structure,
     outside_objective,
     queried_series,
@@ -116,7 +117,7 @@ OPENSLO_SHAPES: dict[str, dict[str, Any]] = {
 @dataclass
 class Imported:
     text: str
-    notes: list[str] = field(default_factory=list)
+    notes: list[ImportNote] = field(default_factory=list)
 
 
 @dataclass
@@ -163,7 +164,7 @@ def import_openslo(paths: list[str]) -> Imported:
 def _import_openslo(paths: list[str]) -> Imported:
     documents = _documents(paths)
     issues: list[SpecIssue] = []
-    notes: list[str] = []
+    notes: list[ImportNote] = []
     shapes = [
         issue
         for d in documents
@@ -188,8 +189,11 @@ def _import_openslo(paths: list[str]) -> Imported:
         kind = data.get("kind")
         if kind == "AlertPolicy":
             notes.append(
-                f"{doc.locate(())}: AlertPolicy `{data.get('metadata', {}).get('name')}` not mapped: mongen's "
-                "burn-rate tiers are the SRE workbook's (page 1h/5m and 6h/30m, ticket 1d/2h and 3d/6h)"
+                ImportNote(
+                    f"AlertPolicy `{data.get('metadata', {}).get('name')}` not mapped: mongen's burn-rate tiers "
+                    "are the SRE workbook's (page 1h/5m and 6h/30m, ticket 1d/2h and 3d/6h)",
+                    doc.locate(()),
+                )
             )
             continue
         if kind != "SLO":
@@ -210,7 +214,9 @@ def _import_openslo(paths: list[str]) -> Imported:
     service = service_name(services[0])
     if len(set(services)) > 1:
         notes.append(
-            f"SLOs of several services ({', '.join(sorted(set(services)))}) imported into one spec, `{service}`"
+            ImportNote(
+                f"SLOs of several services ({', '.join(sorted(set(services)))}) imported into one spec, `{service}`"
+            )
         )
     namespace = service.replace("-", "_")
     spec: dict[str, Any] = {

@@ -20,6 +20,7 @@ import yaml
 
 from mongen.adopt.imported_spec import (
     TEXT,
+    ImportNote,
     foreign_structure,
     outside_objective,
     queried_series,
@@ -89,7 +90,7 @@ SLOTH_SHAPE: dict[str, Any] = {
 @dataclass
 class Imported:
     text: str
-    notes: list[str] = field(default_factory=list)  # what was not mapped, for stderr
+    notes: list[ImportNote] = field(default_factory=list)  # what was not mapped, for stderr
 
 
 def import_sloth(path: str) -> Imported:
@@ -133,8 +134,11 @@ def _import_sloth(path: str) -> Imported:
                 f"slo {mapped['name']} (Sloth {where}): {yaml.safe_dump(tiers, default_flow_style=True, width=10**6).strip()}"
             )
             notes.append(
-                f"{where}: the page/ticket alert settings of `{slo.get('name')}` are not mapped: "
-                "per-tier SLO alert settings are not in this spec version"
+                ImportNote(
+                    f"the page/ticket alert settings of `{slo.get('name')}` are not mapped: "
+                    "per-tier SLO alert settings are not in this spec version",
+                    where,
+                )
             )
         for tier, setting in tiers.items():
             severity = setting.get("severity", tier) if isinstance(setting, dict) else None

@@ -234,7 +234,19 @@ def schema_message(error: jsonschema.ValidationError) -> str:
         wanted = f"; give {' or '.join(forms)}" if forms else ""
         return f"expected exactly one of the alternative forms (see `mongen schema`): {keys}{wanted}"
     if error.validator == "pattern":
+        worded = _name_pattern_message(error)
+        if worded is not None:
+            return worded
         return f"{bounded_repr(error.instance)} does not match the required pattern {error.validator_value}"
+    if error.validator == "enum":
+        worded = _enum_case_message(error)
+        if worded is not None:
+            return worded
+    if error.validator == "const" and tuple(error.absolute_path) == ("version",):
+        return (
+            f"{bounded_repr(error.instance)} is not a spec version mongen reads: "
+            f"declare `version: {error.validator_value}`"
+        )
     if error.validator == "type":
         types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         wanted = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in types)
@@ -313,6 +325,91 @@ def _duration_message(error: jsonschema.ValidationError) -> str | None:
         f"{bounded_repr(value)} is not a duration: write whole numbers with a unit"
         " (s, m, h, d, w, y), e.g. 30s, 5m or 1h30m"
     )
+
+
+# A pattern that only says which characters a name holds: `^[FIRST][REST]*$` (or `{0,N}`, `+`,
+# `{1,N}`), or `^[REST]+$`; a message can say that in words and suggest the name with the
+# characters it may not hold replaced.
+_NAME_PATTERN = re.compile(r"\^(?:\[([^\]^]+)\])?\[([^\]^]+)\](\*|\+|\{[01],(\d+)\})\$")
+_RANGE_WORDS = {"a-z": "lower-case letters", "A-Z": "upper-case letters", "0-9": "digits"}
+_ONE_WORDS = {
+    "lower-case letters": "a lower-case letter",
+    "upper-case letters": "an upper-case letter",
+    "letters": "a letter",
+    "digits": "a digit",
+    "spaces": "a space",
+}
+
+
+def _class_parts(chars: str) -> list[str]:
+    """The ranges (`a-z`) and single characters of a character class's text."""
+    parts, at = [], 0
+    while at < len(chars):
+        if at + 2 < len(chars) and chars[at + 1] == "-":
+            parts.append(chars[at : at + 3])
+            at += 3
+        else:
+            parts.append(chars[at])
+            at += 1
+    return parts
+
+
+def _class_words(chars: str) -> list[str] | None:
+    """What a character class holds, in words (`lower-case letters`, `digits`, `` `_` ``), or None
+    for a class with a range other than a-z, A-Z and 0-9."""
+    parts = _class_parts(chars)
+    words = []
+    for part in parts:
+        if len(part) == 3:
+            if part not in _RANGE_WORDS:
+                return None
+            words.append(_RANGE_WORDS[part])
+        else:
+            words.append("spaces" if part == " " else f"`{part}`")
+    if "lower-case letters" in words and "upper-case letters" in words:
+        words.remove("upper-case letters")
+        words[words.index("lower-case letters")] = "letters"
+    return words
+
+
+def _listed(words: list[str], last: str = "and") -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+def _name_pattern_message(error: jsonschema.ValidationError) -> str | None:
+    """For a name-like pattern: which characters the value may hold, and the value with the others
+    replaced when that fits (`emoti-voice` where only `_` may join words: emoti_voice?)."""
+    shape = _NAME_PATTERN.fullmatch(str(error.validator_value))
+    value = error.instance
+    if shape is None or not isinstance(value, str):
+        return None
+    first, rest, _, most = shape.groups()
+    rest_words = _class_words(rest)
+    first_words = _class_words(first) if first else rest_words
+    if rest_words is None or first_words is None:
+        return None
+    path = error.absolute_path
+    what = _field(error) if path and isinstance(path[-1], str) else f"each item of {_field(error)}"
+    rule = f"holds only {_listed(rest_words)}"
+    if first:
+        rule = f"starts with {_listed([_ONE_WORDS.get(w, w) for w in first_words], 'or')} and {rule}"
+    if most is not None:
+        rule += f" (at most {int(most) + (1 if first else 0)} characters)"
+    message = f"{bounded_repr(value)} is not allowed: {what} {rule}"
+    guess = value if "A-Z" in rest or "A-Z" in (first or "") else value.lower()
+    joiner = "_" if "_" in rest else "-" if "-" in rest else ""
+    guess = "".join(c if _compiled(f"[{rest}]").fullmatch(c) else joiner for c in guess)
+    if guess and len(value) <= QUOTED_VALUE_LIMIT and _compiled(str(error.validator_value)).fullmatch(guess):
+        return f"{message}: {guess}?"
+    return message
+
+
+def _enum_case_message(error: jsonschema.ValidationError) -> str | None:
+    """For a value one of the allowed values in another case (`Counter`): the lower-case one."""
+    value, allowed = error.instance, error.validator_value
+    if not isinstance(value, str) or not isinstance(allowed, list) or value.lower() not in allowed:
+        return None
+    return f"{_field(error)} is lower case: {value.lower()}?"
 
 
 _HINTS = {

@@ -105,8 +105,20 @@ def test_never_overwrites_and_reports_bad_input(tmp_path: Path) -> None:
     exposition.write_text("tts_requests_total{code=200} 1\n")
     proc = _mongen("init", "--from-metrics", str(exposition), "-o", str(tmp_path / "new.yaml"))
     assert proc.returncode == 2, proc.stderr
-    assert "is not a valid Prometheus text format exposition" in proc.stderr
+    assert "metrics.txt:1:1: error: <root>: not Prometheus text exposition: Invalid labels: code=200" in proc.stderr
     assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "new.yaml").exists()
+
+
+def test_a_file_that_is_no_exposition_is_refused_at_the_line_it_fails_on(tmp_path: Path) -> None:
+    # A spec given by mistake: its comments read as exposition comments, `service:` as a sample.
+    (tmp_path / "spec.yaml").write_text("# my service\nversion: 1\n\nservice:\n  name: tts\n")
+    proc = _mongen("init", "--from-metrics", str(tmp_path / "spec.yaml"), "-o", str(tmp_path / "new.yaml"))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        f"{tmp_path / 'spec.yaml'}:4:1: error: <root>: not Prometheus text exposition: could not convert string to float: "
+        "'service:' in `service:`; give a service's /metrics page (saved to a file, or its URL)\n"
+    )
     assert not (tmp_path / "new.yaml").exists()
 
 

@@ -4,6 +4,7 @@ import back to the same SLOs."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -39,8 +40,25 @@ def test_a_ratio_slo_with_its_sli_imports_and_generates(tmp_path: Path) -> None:
     )
     assert slo.error_query == 'sum(rate(http_requests_total{service="checkout",code=~"5.."}[{{.window}}]))'
     assert slo.total_query == 'sum(rate(http_requests_total{service="checkout"}[{{.window}}]))'
-    assert any("AlertPolicy `fast-burn` not mapped" in note for note in imported.notes)
+    assert any("AlertPolicy `fast-burn` not mapped" in str(note) for note in imported.notes)
     assert generate(str(spec_path), tmp_path / "out", validate=True).written
+
+
+def test_what_is_not_mapped_is_a_warning_at_its_position_like_every_other(tmp_path: Path) -> None:
+    path = _write(tmp_path, SLO_AND_SLI)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mongen", "import", "openslo", "slo.yaml", "-o", "out.yaml"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    line = SLO_AND_SLI[: SLO_AND_SLI.index("kind: AlertPolicy")].count("\n")  # the document's first line
+    assert proc.stderr.splitlines()[0].startswith(f"slo.yaml:{line}:1: warning: AlertPolicy `fast-burn` not mapped: ")
+    assert path.exists()
 
 
 def test_export_re_imports_to_the_same_slos(tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ def test_the_getting_started_spec_imports_and_generates(tmp_path: Path) -> None:
         assert {("severity", "pageteam"), ("routing_key", "myteam")} <= set(page.labels)
         assert dict(spec.routing.routes)["pageteam"] == ("pageteam-receiver",)
     else:  # not in this spec version: written as a comment and reported, with the Sloth position
-        assert any(":18:7: the page/ticket alert settings" in note for note in imported.notes)
+        assert any(":18:7: warning: the page/ticket alert settings" in str(note) for note in imported.notes)
         assert "severity: pageteam" in imported.text.split("\nversion: 1\n")[0]
     result = generate(str(path), tmp_path / "out", validate=True)
     assert result.written, [str(f) for f in result.findings]

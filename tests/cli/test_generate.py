@@ -132,6 +132,15 @@ def test_validate_command_on_generated_dir(generated: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_validate_refuses_a_directory_mongen_did_not_write(tmp_path: Path) -> None:
+    (tmp_path / "prometheus/rules").mkdir(parents=True)
+    proc = mongen("validate", str(tmp_path))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "is not an output directory of mongen (no .mongen marker file" in proc.stderr
+    assert "pass the directory `mongen generate` wrote" in proc.stderr
+    assert proc.stdout == ""
+
+
 BREAKAGES = {
     "nginx-t": ("nginx/emotivoice-metrics.conf", "deny all;", "deny all"),
     "amtool-routes": ("alertmanager/routes.test.yml", "- sre-email", "- oncall-wecom"),

@@ -220,6 +220,7 @@ def test_validate_silences_debians_kubernetes_warning_from_the_config_and_counts
         pytest.skip("this promtool checks kubernetes_sd_configs itself: nothing to silence")
     out = tmp_path / "out"
     shutil.copytree(ROOT / "tests/golden/emotivoice/prometheus", out / "prometheus")
+    shutil.copy(ROOT / "tests/golden/emotivoice/.mongen", out)  # validate takes only mongen's output directories
     found = [f for f in check_prometheus_config(out) if f.check == "promtool-no-kubernetes-sd"]
     assert len(found) == 1 and found[0].message.endswith(
         'To silence this, add to the project config: [checks] promtool-no-kubernetes-sd = "off" in mongen.toml, '
