@@ -256,7 +256,7 @@ def verify(
             "--html",
             metavar="FILE",
             help="Also write the run as one self-contained page: alert timelines per phase, every dashboard "
-            "panel plotted over the run (needs the extra: pip install 'mongen[html]').",
+            "panel plotted over the run (needs the html extra: pip install -e '.[html]' in mongen's checkout).",
         ),
     ] = None,
 ) -> None:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-INSTALL = "pip install 'mongen[html]'"
+INSTALL = "pip install -e '.[html]' in mongen's checkout"
 STATE_COLORS = {"firing": "#d62728", "pending": "#ff9f1c", "inactive": "#e8e8e8"}
 _PHASE_TINTS = ("#eef4fb", "#fbf3e8")
 _HEALTHY_TINT = "#edf7ed"

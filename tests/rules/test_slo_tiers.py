@@ -54,7 +54,7 @@ def _spec(replacements: dict[str, str], tiers: str = TIERS, path: Path = DEFAULT
 def _receivers(spec: Spec, severity: str) -> tuple[str, ...]:
     """The receivers Alertmanager's generated route tree sends `severity` to (first match wins;
     `continue` goes on), or the root receiver."""
-    tree = config(spec)["route"]
+    tree = config([spec])["route"]
     out = []
     for route in tree["routes"]:
         if route["matchers"] == [f'severity="{severity}"']:
@@ -66,7 +66,7 @@ def _receivers(spec: Spec, severity: str) -> tuple[str, ...]:
 
 def test_renamed_routes_with_tier_severities_route_every_generated_alert_to_someone() -> None:
     spec = _spec(RENAMED)
-    integrations = {r["name"]: len(r) > 1 for r in config(spec)["receivers"]}
+    integrations = {r["name"]: len(r) > 1 for r in config([spec])["receivers"]}
     for rule in rule_set(spec).all_alerts:
         receivers = _receivers(spec, dict(rule.labels)["severity"])
         assert NULL_RECEIVER not in receivers, rule.name

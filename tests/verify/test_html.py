@@ -93,7 +93,7 @@ def test_without_matplotlib_html_says_what_to_install(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 2, proc.stderr
-    assert "pip install 'mongen[html]'" in proc.stderr and "Traceback" not in proc.stderr
+    assert "pip install -e '.[html]'" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "r.html").exists()
 
 

@@ -9,7 +9,7 @@ import yaml
 
 from mongen import layout
 from mongen.dashboard_checks import dashboard_problems
-from mongen.generators.grafana import dashboard, generate
+from mongen.generators.grafana import dashboard, generate, generate_shared
 from mongen.generators.grafana.encode import UID_LENGTH, panels_json, to_data
 from mongen.generators.grafana.grid import PANEL_HEIGHT, WIDTH, GridPos, place
 from mongen.generators.grafana.panels import Panel, Query, Row
@@ -57,7 +57,7 @@ def test_long_service_names_keep_the_uid_within_grafanas_limit(default_spec: Spe
 
 
 def test_provisioning_points_grafana_at_prometheus_and_the_dashboard(default_spec: Spec) -> None:
-    files = generate(default_spec)
+    files = generate(default_spec) | generate_shared([default_spec])
     source = yaml.safe_load(files[layout.GRAFANA_DATASOURCE])["datasources"][0]
     assert source["uid"] == DATASOURCE_UID
     assert source["jsonData"]["timeInterval"] == "30s"  # the spec's scrape interval
