@@ -9,8 +9,10 @@ the rules select.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 from mongen.errors import YamlPath
 from mongen.model import REQUEST_ROLES, LabelDef, Metric, Middleware
@@ -92,6 +94,10 @@ def read_middleware(
     )
 
 
+# `%2F`, `%6f`: how a URL escapes a byte; a request path arrives at the middleware decoded.
+_PERCENT_ESCAPE = re.compile("%[0-9A-Fa-f]{2}")
+
+
 def route_key(path: str) -> str:
     """What the generated middleware looks a request path up by (`_HttpRequests._path_key` in
     mongen/instrumentation_runtime.py): without its query and its trailing slashes."""
@@ -107,7 +113,14 @@ def _routes(
     seen: dict[str, str] = {}  # route key -> the route as first written
     for path, value in raw.items():
         first = seen.setdefault(route_key(path), path)
-        if first != path:
+        if _PERCENT_ESCAPE.search(path):
+            issues.fail(
+                (*_PATH, "routes", path),
+                f"route `{path}` is percent-encoded, but the middleware compares the decoded path (ASGI's "
+                f"`path`, WSGI's PATH_INFO), so it would never match; write it decoded: `{unquote(path)}`",
+                at_key=(*_PATH, "routes", path),
+            )
+        elif first != path:
             issues.fail(
                 (*_PATH, "routes", path),
                 f"route `{path}` is the route `{first}` again: the middleware matches a path with or without "
