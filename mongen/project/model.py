@@ -91,24 +91,19 @@ def shared_job_warnings(project: Project) -> list[SpecIssue]:
     """An exporter job made one across services watches every service's targets: each service's
     alerts on it (a GPU too hot) fire for the others' hosts too, and reach its own on-call. Said
     at each spec whose job lacks targets the others add, so a shared host is meant, not assumed."""
-    named: dict[str, list[tuple[LoadedSpec, int, ExporterJob]]] = {}
-    for loaded in project.specs:
-        for i, job in enumerate(loaded.model.scrape.exporters):
-            named.setdefault(job.job, []).append((loaded, i, job))
     out = []
-    for name, jobs in named.items():
-        if len(jobs) < 2 or any(exporter_setup(job) != exporter_setup(jobs[0][2]) for _, _, job in jobs):
-            continue
-        for loaded, i, job in jobs:
+    for name, jobs in shared_exporter_jobs(project.models).items():
+        for spec_index, job_index, job in jobs:
             foreign = [t for _, _, other in jobs if other is not job for t in other.static_targets]
             extra = list(dict.fromkeys(t for t in foreign if t not in job.static_targets))
             if not extra:
                 continue
-            others = ", ".join(f"`{other.service}`" for other, _, _ in jobs if other is not loaded)
+            loaded = project.specs[spec_index]
+            others = ", ".join(f"`{project.specs[i].service}`" for i, _, _ in jobs if i != spec_index)
             shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
             out.append(
                 loaded.issue(
-                    ("scrape", "exporters", i, "job"),
+                    ("scrape", "exporters", job_index, "job"),
                     f"exporter job `{name}` is one job with service {others}'s of the same name, so this "
                     f"service's alerts on it also watch {shown} and page this service's receivers for them; "
                     "if those hosts are not this service's, give the job another name in one spec",
@@ -127,18 +122,27 @@ def exporter_setup(job: ExporterJob) -> dict[str, Any]:
     }
 
 
+def shared_exporter_jobs(models: Sequence[Spec]) -> dict[str, list[tuple[int, int, ExporterJob]]]:
+    """The exporter jobs that several of `models` name the same with the same setup (one job in
+    the tree), by name: (index of the model, index of the job in its exporters, the job)."""
+    named: dict[str, list[tuple[int, int, ExporterJob]]] = {}
+    for i, model in enumerate(models):
+        for j, job in enumerate(model.scrape.exporters):
+            named.setdefault(job.job, []).append((i, j, job))
+    return {
+        name: jobs
+        for name, jobs in named.items()
+        if len(jobs) > 1 and all(exporter_setup(job) == exporter_setup(jobs[0][2]) for _, _, job in jobs)
+    }
+
+
 def composed(models: Sequence[Spec]) -> tuple[Spec, ...]:
     """The models with every exporter job that several of them name the same made one: the union
     of their static targets (in service order). A name with different setups is left as it is
     (checks.py refuses it before this)."""
-    named: dict[str, list[ExporterJob]] = {}
-    for model in models:
-        for job in model.scrape.exporters:
-            named.setdefault(job.job, []).append(job)
     united = {
-        name: tuple(dict.fromkeys(t for job in jobs for t in job.static_targets))
-        for name, jobs in named.items()
-        if len(jobs) > 1 and all(exporter_setup(job) == exporter_setup(jobs[0]) for job in jobs)
+        name: tuple(dict.fromkeys(t for _, _, job in jobs for t in job.static_targets))
+        for name, jobs in shared_exporter_jobs(models).items()
     }
     if not united:
         return tuple(models)
